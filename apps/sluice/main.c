@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sluice: EAL arguments first, application arguments after `--`, as with
+ * dpdk-testpmd:
+ *
+ *   sluice -l 0-1 --no-pci --vdev net_tap0,iface=sl0 -- --config FILE
+ *
+ * --check, --version and --help need no EAL arguments and never start EAL.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_version.h>
+
+#include "controlplane/stats_json.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/log.h"
+#include "lib/config/config.h"
+
+#ifndef SL_VERSION
+#define SL_VERSION "unknown"
+#endif
+
+struct app_opts {
+	const char *config;
+	bool check;
+};
+
+static volatile sig_atomic_t got_stop, got_dump;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_dump = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice [EAL options] -- [options]\n"
+		"       sluice --check [--config FILE]\n"
+		"\n"
+		"EAL options (see dpdk-testpmd), for example:\n"
+		"  -l 0-1 --no-pci --vdev net_tap0,iface=sl0      TAP testbed, one worker\n"
+		"  -l 0-2 -a 0000:03:00.0                          a NIC bound to vfio-pci\n"
+		"  sluice refuses to start without --no-pci or an explicit -a list, and adds a\n"
+		"  unique --file-prefix when none is given.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE   configuration (YAML); default: the built-in tap-demo config\n"
+		"      --check         load and validate the configuration, print it normalised as\n"
+		"                      JSON, exit 0 if valid and 1 if not\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Signals: SIGINT/SIGTERM stop cleanly; SIGUSR1 prints a stats line (JSON).\n");
+}
+
+/* Returns 0 to go on, 1 to exit successfully, -1 on a usage error (already reported). */
+static int
+parse_app_args(int argc, char **argv, struct app_opts *o)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'k':
+			o->check = true;
+			break;
+		case 'V':
+			printf("sluice %s (%s)\n", SL_VERSION, rte_version());
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case ':':
+			fprintf(stderr, "sluice: option '%s' needs a value (try --help)\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "sluice: unknown option '%s' (try --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice: unexpected argument '%s' (try --help)\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_config(const struct app_opts *o, struct sl_config **cfg)
+{
+	struct sl_config_error err;
+	char msg[1024];
+	int rc;
+
+	if (o->config != NULL)
+		rc = sl_config_load_file(o->config, cfg, &err);
+	else
+		rc = sl_config_load_buffer("<built-in tap-demo.yaml>", sl_config_default_yaml,
+					   sl_config_default_yaml_len, cfg, &err);
+	if (rc != 0) {
+		sl_config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "sluice: %s\n", msg);
+	}
+	return rc;
+}
+
+static int
+run_check(const struct app_opts *o)
+{
+	struct sl_config *cfg;
+	char *json;
+
+	if (load_config(o, &cfg) != 0)
+		return 1;
+	json = sl_config_to_json(cfg);
+	if (json == NULL) {
+		fprintf(stderr, "sluice: out of memory\n");
+		sl_config_free(cfg);
+		return 1;
+	}
+	printf("%s\n", json);
+	free(json);
+	sl_config_free(cfg);
+	return 0;
+}
+
+static bool
+eal_arg_present(int argc, char **argv, const char *const *names)
+{
+	for (int i = 1; i < argc; i++)
+		for (const char *const *n = names; *n; n++) {
+			size_t len = strlen(*n);
+
+			if (strncmp(argv[i], *n, len) == 0 &&
+			    (argv[i][len] == '\0' || argv[i][len] == '=' || (*n)[1] != '-'))
+				return true;
+		}
+	return false;
+}
+
+/*
+ * Never let EAL probe every PCI device: the host's own NIC must not be
+ * touched. Also give each instance its own runtime directory.
+ */
+static char **
+eal_args_sane(int argc, char **argv, int *out_argc)
+{
+	static const char *const pci_choice[] = {"--no-pci", "-a", "--allow", NULL};
+	static const char *const prefix[] = {"--file-prefix", NULL};
+	static char prefix_arg[64];
+	char **out;
+
+	if (!eal_arg_present(argc, argv, pci_choice)) {
+		fprintf(stderr, "sluice: EAL needs --no-pci or an explicit -a <PCI address> list; "
+				"sluice never probes every PCI device\n");
+		return NULL;
+	}
+	out = calloc(argc + 2, sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	memcpy(out, argv, argc * sizeof(*out));
+	*out_argc = argc;
+	if (!eal_arg_present(argc, argv, prefix)) {
+		snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=sluice-%d", (int)getpid());
+		out[(*out_argc)++] = prefix_arg;
+	}
+	return out;
+}
+
+static void
+dump_stats(const struct sl_dataplane *dp)
+{
+	char *s = sl_cp_stats_json(&dp->view);
+
+	if (s != NULL) {
+		printf("stats: %s\n", s);
+		fflush(stdout);
+		free(s);
+	}
+}
+
+static int
+run(int eal_argc, char **eal_argv, const struct app_opts *o)
+{
+	struct sl_dataplane dp;
+	struct sl_config *cfg = NULL;
+	struct sigaction sa;
+	char err[512];
+	char **args;
+	int nargs, rc;
+
+	args = eal_args_sane(eal_argc, eal_argv, &nargs);
+	if (args == NULL)
+		return 1;
+	if (load_config(o, &cfg) != 0) {
+		free(args);
+		return 1;
+	}
+	if (rte_eal_init(nargs, args) < 0) {
+		fprintf(stderr, "sluice: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		free(args);
+		sl_config_free(cfg);
+		return 1;
+	}
+	free(args);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	rc = sl_dataplane_init(&dp, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		goto out;
+	}
+	rc = sl_dataplane_launch(&dp);
+	if (rc != 0) {
+		fprintf(stderr, "sluice: cannot launch the workers: %s\n", rte_strerror(-rc));
+		goto out;
+	}
+	SL_LOG(INFO, "ready");
+
+	/* The control loop. Link state is polled: not every PMD raises an interrupt. */
+	for (unsigned int tick = 0; !got_stop; tick++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		if (tick % 10 == 0)
+			for (unsigned int i = 0; i < dp.n_ports; i++)
+				sl_port_check_link(&dp.ports[i]);
+		if (got_dump) {
+			got_dump = 0;
+			dump_stats(&dp);
+		}
+		nanosleep(&ts, NULL);
+	}
+	SL_LOG(INFO, "stopping");
+	dump_stats(&dp);
+
+out:
+	sl_dataplane_fini(&dp);
+	sl_config_free(cfg);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app_opts o = {0};
+	int dashdash = -1, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	}
+	/* Application arguments: after `--`, or all of them when there is no `--`. */
+	int first = dashdash < 0 ? 0 : dashdash;
+	char **app_argv = argv + first;
+	int app_argc = argc - first;
+
+	if (dashdash >= 0)
+		app_argv[0] = argv[0];
+	rc = parse_app_args(app_argc, app_argv, &o);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.check)
+		return run_check(&o);
+	if (dashdash < 0) {
+		fprintf(stderr, "sluice: EAL arguments are required to run, e.g.\n"
+				"  sluice -l 0-1 --no-pci --vdev net_tap0,iface=sl0 -- --config FILE\n"
+				"(or --check to validate a configuration without starting)\n");
+		return 2;
+	}
+	return run(dashdash, argv, &o);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ring_client.h"
+#include "stats_json.h"
+
+#define ARP_DUMP_CAP 1024
+#define CALL_TIMEOUT_MS 1000
+
+static json_t *
+port_json(const struct sl_plane_view *v, unsigned int port)
+{
+	struct sl_net_stats sum;
+	json_t *o = json_object(), *drops = json_object();
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		sl_net_stats_add(&sum, v->net_stats[w][port]);
+	json_object_set_new(o, "name", json_string(v->port_names[port]));
+	for (unsigned int i = 0; i < sl_net_stats_n_fields; i++) {
+		const uint64_t *f = (const uint64_t *)((const char *)&sum +
+						       sl_net_stats_fields[i].offset);
+
+		json_object_set_new(o, sl_net_stats_fields[i].name, json_integer((json_int_t)*f));
+	}
+	for (unsigned int r = 0; r < SL_NET_DROP_MAX; r++)
+		json_object_set_new(drops, sl_net_drop_name(r), json_integer((json_int_t)sum.drops[r]));
+	json_object_set_new(o, "drops", drops);
+	return o;
+}
+
+static json_t *
+arp_json(const struct sl_plane_view *v)
+{
+	json_t *a = json_array();
+	struct sl_msg *msg = malloc(sizeof(*msg) + ARP_DUMP_CAP * sizeof(struct sl_msg_arp_entry));
+
+	if (msg == NULL)
+		return a;
+	for (unsigned int w = 0; w < v->n_workers; w++) {
+		memset(msg, 0, sizeof(*msg));
+		msg->type = SL_MSG_ARP_DUMP;
+		msg->cap = ARP_DUMP_CAP;
+		if (sl_cp_call(v, w, msg, CALL_TIMEOUT_MS) != 0)
+			return a; /* the worker still holds msg: leave it to it */
+		for (uint32_t i = 0; i < msg->n; i++) {
+			const struct sl_msg_arp_entry *e = &msg->u.arp[i];
+			char ip[INET_ADDRSTRLEN], mac[18];
+			json_t *o = json_object();
+
+			inet_ntop(AF_INET, &e->ip, ip, sizeof(ip));
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0],
+				 e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
+			json_object_set_new(o, "worker", json_integer(w));
+			json_object_set_new(o, "port", json_string(v->port_names[e->port]));
+			json_object_set_new(o, "ip", json_string(ip));
+			json_object_set_new(o, "mac", json_string(mac));
+			json_object_set_new(o, "state", json_string(sl_arp_state_name(e->state)));
+			json_object_set_new(o, "expires_in_ms", json_integer(e->expires_in_ms));
+			json_array_append_new(a, o);
+		}
+	}
+	free(msg);
+	return a;
+}
+
+static json_t *
+tcp_json(const struct sl_plane_view *v)
+{
+	struct sl_tcp_stats sum;
+	json_t *o = json_object(), *drops = json_object();
+	const uint64_t *f = (const uint64_t *)&sum;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		sl_tcp_stats_add(&sum, v->tcp_stats[w]);
+	for (unsigned int i = 0; i < sl_tcp_n_counters; i++)
+		json_object_set_new(o, sl_tcp_counter_names[i], json_integer((json_int_t)f[i]));
+	json_object_set_new(o, "conns", json_integer((json_int_t)sum.conns));
+	json_object_set_new(o, "conns_established", json_integer((json_int_t)sum.conns_established));
+	for (unsigned int r = 0; r < SL_TCP_DROP_MAX; r++)
+		json_object_set_new(drops, sl_tcp_drop_name(r), json_integer((json_int_t)sum.drops[r]));
+	json_object_set_new(o, "drops", drops);
+	return o;
+}
+
+char *
+sl_cp_stats_json(const struct sl_plane_view *v)
+{
+	json_t *root = json_object(), *ports = json_array(), *workers = json_array();
+	char *s;
+
+	for (unsigned int p = 0; p < v->n_ports; p++)
+		json_array_append_new(ports, port_json(v, p));
+	for (unsigned int w = 0; w < v->n_workers; w++) {
+		json_t *o = json_object();
+		uint64_t busy = __atomic_load_n(v->busy_cycles[w], __ATOMIC_RELAXED);
+
+		json_object_set_new(o, "id", json_integer(w));
+		json_object_set_new(o, "busy_seconds", json_real((double)busy / (double)v->tsc_hz));
+		json_array_append_new(workers, o);
+	}
+	json_object_set_new(root, "ports", ports);
+	json_object_set_new(root, "workers", workers);
+	json_object_set_new(root, "tcp", tcp_json(v));
+	json_object_set_new(root, "arp", arp_json(v));
+	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return s;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_CKSUM_H
+#define SL_CKSUM_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+/*
+ * One's complement sum (folded, not inverted) of len bytes from off, over
+ * segments. Not rte_raw_cksum_mbuf(): when a segment starts at an odd offset
+ * it truncates that segment's unreduced sum to 16 bits before swapping it,
+ * losing carries (DPDK 22.11, and later rte_cksum.h alike), so valid chained
+ * messages fail. Returns 0, or -EINVAL when the mbuf is shorter than off + len.
+ */
+static inline int
+sl_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL && off >= m->data_len; m = m->next)
+		off -= m->data_len;
+	for (; m != NULL && done < len; m = m->next, off = 0) {
+		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
+
+		/* A segment starting at an odd offset has its bytes paired the other way. */
+		sum += (done & 1) ? rte_bswap16(s) : s;
+		done += n;
+	}
+	if (done != len)
+		return -EINVAL;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	*cksum = sum;
+	return 0;
+}
+
+/* Fold a 32-bit one's complement sum to 16 bits. */
+static inline uint16_t
+sl_cksum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * Verify a TCP/UDP checksum in software: pseudo-header plus the L4 message
+ * at off (len bytes). True when it is correct.
+ */
+static inline bool
+sl_cksum_l4_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t off,
+	       uint16_t len)
+{
+	uint16_t body;
+	uint32_t sum;
+
+	if (sl_cksum_mbuf(m, off, len, &body) != 0)
+		return false;
+	/* rte_ipv4_phdr_cksum takes the L4 length from the header, which IPv4 input checked. */
+	sum = (uint32_t)body + rte_ipv4_phdr_cksum(ip, 0);
+	return sl_cksum_fold(sum) == 0xffff;
+}
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_NETIF_H
+#define SL_NETIF_H
+
+/*
+ * One worker's view of one port: the queue pair it owns, the port's
+ * addresses, its ARP table, its TX buffer and its counters. Everything here
+ * has a single writer (the owning worker), so nothing is locked or atomic.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "lib/msg/msg.h"
+#include "lib/stats/net_stats.h"
+
+#define SL_TX_BURST 32
+#define SL_ARP_ENTRIES 256 /* power of two */
+#define SL_ARP_PENDING_MAX 8
+#define SL_ARP_REACHABLE_MS 60000 /* an entry lives this long after its last confirmation */
+#define SL_ARP_REFRESH_MS 5000    /* re-ask this long before it dies */
+#define SL_ARP_RETRY_MS 1000
+#define SL_ARP_TRIES 3
+
+struct sl_worker;
+struct sl_netif;
+
+struct sl_arp_entry {
+	uint32_t ip; /* network byte order; 0 = free slot */
+	struct rte_ether_addr mac;
+	uint8_t state; /* enum sl_arp_state */
+	uint8_t tries;
+	uint8_t n_pending;
+	uint64_t expire_ms; /* REACHABLE: death; INCOMPLETE: next retry */
+	struct rte_mbuf *pending[SL_ARP_PENDING_MAX];
+};
+
+struct sl_arp_table {
+	unsigned int n_used;
+	struct sl_arp_entry e[SL_ARP_ENTRIES];
+};
+
+/* Hands a burst to the device; returns how many it took. Tests substitute a capture. */
+typedef uint16_t (*sl_netif_tx_fn)(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n);
+
+struct sl_netif {
+	struct sl_worker *w;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint8_t index; /* position in the worker's netif[] and in the config's ports */
+	bool tx_ip_cksum; /* the device fills the IPv4 header checksum */
+	bool tx_tcp_cksum; /* the device fills the TCP checksum (pseudo-header sum given) */
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+	uint32_t ip;      /* network byte order */
+	uint32_t mask;    /* network byte order */
+	uint32_t gateway; /* network byte order, 0 = none */
+	uint16_t ip_id;
+
+	sl_netif_tx_fn tx_burst;
+	uint16_t n_tx;
+	struct rte_mbuf *tx[SL_TX_BURST];
+
+	struct sl_net_stats stats;
+	struct sl_arp_table arp;
+} __rte_cache_aligned;
+
+/* Frame input: takes ownership of m (consumed, forwarded or freed). */
+void sl_eth_input(struct sl_netif *ifp, struct rte_mbuf *m);
+/* A frame another worker received and copied to us: ARP learning only. */
+void sl_eth_input_from_peer(struct sl_netif *ifp, struct rte_mbuf *m);
+
+/* Queue a complete frame for transmission; flushes when the buffer is full. */
+void sl_netif_xmit(struct sl_netif *ifp, struct rte_mbuf *m);
+/* Push everything buffered to the device now; what the device refuses is counted and freed. */
+void sl_netif_flush(struct sl_netif *ifp);
+/* Count a drop and free the mbuf. */
+void sl_netif_drop(struct sl_netif *ifp, struct rte_mbuf *m, enum sl_net_drop reason);
+
+void sl_arp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer);
+/*
+ * Send an IPv4 frame (Ethernet header present, source MAC and type filled) to
+ * next hop `nh`: fills the destination MAC from the cache, or queues the frame
+ * (bounded) and asks. Takes ownership of m.
+ */
+void sl_arp_output(struct sl_netif *ifp, struct rte_mbuf *m, uint32_t nh);
+/* Expire entries, retry requests, refresh entries about to die. Call every ~100 ms. */
+void sl_arp_tick(struct sl_netif *ifp);
+/* Announce our address (gratuitous ARP request). */
+void sl_arp_announce(struct sl_netif *ifp);
+/* Copy the table into a dump message; returns entries written. */
+uint32_t sl_arp_dump(const struct sl_netif *ifp, struct sl_msg_arp_entry *out, uint32_t cap);
+/* Free every pending mbuf (shutdown). */
+void sl_arp_flush_pending(struct sl_netif *ifp);
+/* Test and export helper: the entry for ip, or NULL. */
+const struct sl_arp_entry *sl_arp_lookup(const struct sl_netif *ifp, uint32_t ip);
+
+void sl_ipv4_input(struct sl_netif *ifp, struct rte_mbuf *m);
+/*
+ * m holds Ethernet + IPv4 headers with src, dst, proto, total length and TTL
+ * set; fills id and checksum (or asks the device), routes and sends.
+ */
+void sl_ipv4_output(struct sl_netif *ifp, struct rte_mbuf *m);
+
+void sl_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m);
+
+/* Current time in ms on this worker's clock. */
+uint64_t sl_netif_now_ms(const struct sl_netif *ifp);
+
+#endif

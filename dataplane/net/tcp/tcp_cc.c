@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Congestion control: slow start and congestion avoidance (RFC 5681) with
+ * appropriate byte counting (RFC 3465, L = 2 SMSS), NewReno recovery
+ * (RFC 6582) or SACK recovery (RFC 6675) entered by tcp_input, and CUBIC
+ * (RFC 9438) for the congestion-avoidance growth when configured.
+ */
+#include <math.h>
+
+#include "tcp_conn.h"
+
+#define CUBIC_C 0.4
+#define CUBIC_BETA 0.7
+
+void
+sl_tcp_cc_init(struct sl_tcp_conn *c)
+{
+	uint32_t mss = c->mss ? c->mss : SL_TCP_MSS_DEFAULT;
+
+	/* RFC 6928 initial window: min(10 MSS, max(2 MSS, 14600)). */
+	c->cwnd = RTE_MIN(10 * mss, RTE_MAX(2 * mss, 14600u));
+	c->ssthresh = UINT32_MAX;
+	c->bytes_acked = 0;
+	c->cubic_epoch_ms = 0;
+}
+
+/*
+ * Bytes in the network. In SACK recovery this is RFC 6675's pipe: what was
+ * sent and is neither SACKed nor presumed lost (holes below the highest
+ * SACK that have not been retransmitted yet), plus retransmissions.
+ */
+uint32_t
+sl_tcp_flight(const struct sl_tcp_conn *c)
+{
+	uint32_t out = c->snd_nxt - c->snd_una;
+
+	if ((c->flags & (SL_TF_RECOVERY | SL_TF_SACK_OK)) != (SL_TF_RECOVERY | SL_TF_SACK_OK) ||
+	    c->sb.n == 0)
+		return out;
+	uint32_t sacked = sl_sack_bytes(&c->sb);
+	uint32_t highest = sl_sack_highest(&c->sb);
+	uint32_t from = sl_seq_max(c->rtx_high, c->snd_una);
+	uint32_t lost = 0;
+
+	if (sl_seq_lt(from, highest)) {
+		/* Un-SACKed bytes in [from, highest): the holes not retransmitted yet. */
+		uint32_t span = highest - from, sacked_above = 0;
+
+		for (uint32_t i = 0; i < c->sb.n; i++) {
+			uint32_t s = c->sb.r[i].start, e = c->sb.r[i].end;
+
+			if (sl_seq_leq(e, from))
+				continue;
+			sacked_above += e - sl_seq_max(s, from);
+		}
+		lost = span > sacked_above ? span - sacked_above : 0;
+	}
+	uint32_t gone = sacked + lost;
+	return out > gone ? out - gone : 0;
+}
+
+static void
+cubic_on_loss(struct sl_tcp_conn *c)
+{
+	c->cubic_wmax = c->cwnd;
+	c->cubic_epoch_ms = 0;
+}
+
+/* CUBIC window growth per ACK in congestion avoidance (RFC 9438 4.2-4.4). */
+static void
+cubic_ack(struct sl_tcp_conn *c, uint32_t acked)
+{
+	uint64_t now = sl_tcp_now_ms(c->tw);
+	double mss = c->mss, cwnd_seg = c->cwnd / mss;
+
+	if (c->cubic_epoch_ms == 0) {
+		c->cubic_epoch_ms = now ? now : 1;
+		if (c->cubic_wmax < c->cwnd)
+			c->cubic_wmax = c->cwnd;
+		c->cubic_k_ms = (uint32_t)(cbrt((c->cubic_wmax / mss - cwnd_seg) / CUBIC_C) * 1000.0);
+		c->cubic_origin = c->cwnd;
+		c->bytes_acked = 0;
+	}
+	double t = (double)(now - c->cubic_epoch_ms + c->srtt_us / 1000) / 1000.0;
+	double k = c->cubic_k_ms / 1000.0;
+	double target = CUBIC_C * (t - k) * (t - k) * (t - k) + c->cubic_wmax / mss;
+	/* The Reno-friendly estimate keeps CUBIC at least as fast as Reno (4.3). */
+	c->bytes_acked += acked;
+	double w_est = c->cubic_origin / mss * CUBIC_BETA +
+		       3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) * (c->bytes_acked / (double)c->cwnd);
+	if (w_est > target)
+		target = w_est;
+	if (target > 1.5 * cwnd_seg)
+		target = 1.5 * cwnd_seg;
+	if (target > cwnd_seg)
+		c->cwnd += (uint32_t)((target - cwnd_seg) / cwnd_seg * mss * (acked / mss));
+}
+
+void
+sl_tcp_cc_ack(struct sl_tcp_conn *c, uint32_t acked)
+{
+	if (c->cwnd < c->ssthresh) {
+		c->cwnd += RTE_MIN(acked, 2u * c->mss);
+		return;
+	}
+	if (c->tw->cfg->cubic) {
+		cubic_ack(c, acked);
+		return;
+	}
+	c->bytes_acked += acked;
+	if (c->bytes_acked >= c->cwnd) {
+		c->bytes_acked -= c->cwnd;
+		c->cwnd += c->mss;
+	}
+}
+
+void
+sl_tcp_cc_enter_recovery(struct sl_tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (c->tw->cfg->cubic) {
+		cubic_on_loss(c);
+		c->ssthresh = RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);
+	} else {
+		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+	}
+	/* NewReno inflates by the three segments that left the network (RFC 6582 3.2). */
+	c->cwnd = c->ssthresh + ((c->flags & SL_TF_SACK_OK) ? 0 : 3u * c->mss);
+	c->recover = c->snd_max;
+	c->rtx_high = c->snd_una;
+	c->bytes_acked = 0;
+	c->flags |= SL_TF_RECOVERY;
+	c->tw->stats.fast_retransmits++;
+}
+
+void
+sl_tcp_cc_timeout(struct sl_tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (c->backoff <= 1) { /* the first timeout of a run sets ssthresh (RFC 5681 eq. 4) */
+		if (c->tw->cfg->cubic) {
+			cubic_on_loss(c);
+			c->ssthresh = RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);
+		} else {
+			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		}
+	}
+	c->cwnd = c->mss;
+	c->bytes_acked = 0;
+	c->dupacks = 0;
+	c->flags &= ~SL_TF_RECOVERY;
+}

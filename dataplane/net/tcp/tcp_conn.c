@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection lifetime: the per-worker table (rte_hash on the 4-tuple),
+ * connection memory (a per-worker mempool with a hard size), listeners, and
+ * the calls the layers above make.
+ *
+ * A connection is never freed while the stack may still be looking at it:
+ * destroy takes it out of the table and stops its timers at once, and the
+ * memory goes back to the pool at the end of the poll iteration (sl_tcp_reap),
+ * so a user callback may close or abort a connection the input path is
+ * processing.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "dataplane/worker.h"
+#include "tcp_conn.h"
+#include "tcp_worker.h"
+
+static const char *const state_names[SL_TCP_NSTATES] = {
+	"CLOSED",      "LISTEN",    "SYN-SENT",   "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	"FIN-WAIT-2",  "CLOSE-WAIT", "CLOSING",   "LAST-ACK",     "TIME-WAIT",
+};
+
+const char *
+sl_tcp_state_name(enum sl_tcp_state s)
+{
+	return (unsigned int)s < SL_TCP_NSTATES ? state_names[s] : "?";
+}
+
+uint8_t
+sl_tcp_choose_wscale(uint32_t rcvbuf)
+{
+	uint8_t ws = 0;
+
+	while ((rcvbuf >> ws) > 65535 && ws < SL_TCP_MAX_WSCALE)
+		ws++;
+	return ws;
+}
+
+struct sl_tcp_conn *
+sl_tcp_conn_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(tw->table, key, &data) < 0)
+		return NULL;
+	return data;
+}
+
+struct sl_tcp_listener *
+sl_tcp_listener_find(struct sl_tcp_worker *tw, uint16_t port)
+{
+	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++)
+		if (tw->listeners[i].port == port)
+			return &tw->listeners[i];
+	return NULL;
+}
+
+struct sl_tcp_conn *
+sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp, const struct sl_tcp_key *key,
+		  int *err)
+{
+	struct sl_tcp_conn *c;
+	void *obj;
+
+	if (rte_mempool_get(tw->conn_pool, &obj) != 0) {
+		tw->stats.drops[SL_TCP_DROP_CONN_LIMIT]++;
+		*err = -EMFILE;
+		return NULL;
+	}
+	c = obj;
+	memset(c, 0, sizeof(*c));
+	if (rte_hash_add_key_data(tw->table, key, c) != 0) {
+		rte_mempool_put(tw->conn_pool, c);
+		tw->stats.drops[SL_TCP_DROP_CONN_LIMIT]++;
+		*err = -EMFILE;
+		return NULL;
+	}
+	c->key = *key;
+	c->tw = tw;
+	c->ifp = ifp;
+	c->rcvbuf = tw->cfg->rcvbuf;
+	c->sndbuf = tw->cfg->sndbuf;
+	c->peer_mss = SL_TCP_MSS_DEFAULT;
+	c->rto_ms = SL_TCP_RTO_INITIAL_MS;
+	sl_sack_reset(&c->sb);
+	sl_tcp_timers_init(c);
+	tw->stats.conns++;
+	return c;
+}
+
+void
+sl_tcp_set_state(struct sl_tcp_conn *c, enum sl_tcp_state s)
+{
+	bool was = c->state == SL_TCP_ESTABLISHED || c->state == SL_TCP_CLOSE_WAIT;
+	bool is = s == SL_TCP_ESTABLISHED || s == SL_TCP_CLOSE_WAIT;
+
+	if (was != is)
+		c->tw->stats.conns_established += is ? 1 : -1;
+	if (c->flags & SL_TF_IN_LISTEN_Q && s != SL_TCP_SYN_RECEIVED) {
+		c->flags &= ~SL_TF_IN_LISTEN_Q;
+		c->listener->syn_queued--;
+	}
+	if (s == SL_TCP_TIME_WAIT)
+		c->tw->stats.time_wait++;
+	c->state = s;
+}
+
+void
+sl_tcp_conn_destroy(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_worker *tw = c->tw;
+
+	if (c->flags & SL_TF_DEAD)
+		return;
+	sl_tcp_set_state(c, SL_TCP_CLOSED);
+	rte_hash_del_key(tw->table, &c->key);
+	sl_tcp_timers_stop(c);
+	rte_pktmbuf_free(c->sq_head);
+	c->sq_head = c->sq_tail = NULL;
+	c->sq_bytes = 0;
+	sl_tcp_ooo_purge(c);
+	c->flags |= SL_TF_DEAD;
+	c->next_dead = tw->dead;
+	tw->dead = c;
+	tw->stats.conns--;
+}
+
+void
+sl_tcp_conn_fail(struct sl_tcp_conn *c, int err)
+{
+	const struct sl_tcp_ops *ops = c->ops;
+
+	if (c->flags & SL_TF_DEAD)
+		return;
+	if (c->state == SL_TCP_SYN_SENT)
+		c->tw->stats.connect_failures++;
+	/* Destroy first: whatever the user does in the callback finds a closed connection. */
+	sl_tcp_conn_destroy(c);
+	if (!(c->flags & SL_TF_USER_GONE) && ops != NULL && ops->error != NULL) {
+		c->flags |= SL_TF_USER_GONE;
+		ops->error(c, err);
+	}
+}
+
+void
+sl_tcp_reap(struct sl_tcp_worker *tw)
+{
+	while (tw->dead != NULL) {
+		struct sl_tcp_conn *c = tw->dead;
+
+		tw->dead = c->next_dead;
+		rte_mempool_put(tw->conn_pool, c);
+	}
+}
+
+/* ---- the API of tcp.h ---- */
+
+int
+sl_tcp_listen(struct sl_worker *w, uint16_t port, const struct sl_tcp_ops *ops, void *arg)
+{
+	struct sl_tcp_worker *tw = w->tcp;
+	uint16_t nport = rte_cpu_to_be_16(port);
+
+	if (port == 0)
+		return -EINVAL;
+	if (sl_tcp_listener_find(tw, nport) != NULL)
+		return -EADDRINUSE;
+	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++) {
+		struct sl_tcp_listener *l = &tw->listeners[i];
+
+		if (l->port != 0)
+			continue;
+		memset(l, 0, sizeof(*l));
+		l->port = nport;
+		l->ops = ops;
+		l->arg = arg;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+struct sl_tcp_conn *
+sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uint16_t rport,
+	       const struct sl_tcp_ops *ops, void *user, int *err)
+{
+	struct sl_tcp_worker *tw = w->tcp;
+	struct sl_tcp_conn *c;
+	struct sl_tcp_key key;
+	unsigned int span = SL_TCP_EPHEMERAL_HI - SL_TCP_EPHEMERAL_LO + 1;
+
+	if (port_index >= w->n_netif) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	key.raddr = raddr;
+	key.laddr = w->netif[port_index]->ip;
+	key.rport = rport;
+	/*
+	 * The source port names the owning worker (sl_tcp_port_owner), so that
+	 * replies find their way back to us whichever queue they arrive on.
+	 */
+	for (unsigned int tries = 0; tries < span; tries++) {
+		uint16_t p = tw->next_port;
+
+		tw->next_port = p >= SL_TCP_EPHEMERAL_HI - SL_MAX_WORKERS ? SL_TCP_EPHEMERAL_LO : p + 1;
+		if (sl_tcp_port_owner(p, w->n_workers) != w->id)
+			continue;
+		if (sl_tcp_listener_find(tw, rte_cpu_to_be_16(p)) != NULL)
+			continue;
+		key.lport = rte_cpu_to_be_16(p);
+		if (sl_tcp_conn_lookup(tw, &key) == NULL)
+			goto found;
+	}
+	*err = -EADDRNOTAVAIL;
+	return NULL;
+
+found:
+	c = sl_tcp_conn_alloc(tw, w->netif[port_index], &key, err);
+	if (c == NULL)
+		return NULL;
+	c->ops = ops;
+	c->user = user;
+	c->iss = sl_tcp_isn(&tw->secret, key.laddr, key.lport, key.raddr, key.rport, tw->now_us);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->rcv_wscale = sl_tcp_choose_wscale(c->rcvbuf);
+	sl_tcp_set_state(c, SL_TCP_SYN_SENT);
+	sl_tcp_cc_init(c);
+	tw->stats.active_opens++;
+	*err = sl_tcp_send_syn(c, false);
+	if (*err != 0) {
+		sl_tcp_conn_destroy(c);
+		return NULL;
+	}
+	sl_tcp_arm_rto(c);
+	return c;
+}
+
+uint32_t
+sl_tcp_send_space(const struct sl_tcp_conn *c)
+{
+	return c->sq_bytes >= c->sndbuf ? 0 : c->sndbuf - c->sq_bytes;
+}
+
+int
+sl_tcp_send(struct sl_tcp_conn *c, struct rte_mbuf *data)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(data);
+
+	if (c->flags & (SL_TF_FIN_QUEUED | SL_TF_DEAD))
+		return -EPIPE;
+	switch (c->state) {
+	case SL_TCP_SYN_SENT:
+	case SL_TCP_SYN_RECEIVED:
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		break;
+	default:
+		return -EPIPE;
+	}
+	/* Accept a whole chain while there is any room: a chain is never split here. */
+	if (sl_tcp_send_space(c) == 0) {
+		c->flags |= SL_TF_WANT_WRITE;
+		return -EAGAIN;
+	}
+	if (len == 0) {
+		rte_pktmbuf_free(data);
+		return 0;
+	}
+	if (c->sq_tail == NULL)
+		c->sq_head = data;
+	else
+		c->sq_tail->next = data;
+	/* Keep one chain: the head's nb_segs/pkt_len are not maintained, only sq_bytes. */
+	for (c->sq_tail = data; c->sq_tail->next != NULL; c->sq_tail = c->sq_tail->next)
+		;
+	c->sq_bytes += len;
+	if (c->state == SL_TCP_ESTABLISHED || c->state == SL_TCP_CLOSE_WAIT)
+		sl_tcp_output(c);
+	return 0;
+}
+
+void
+sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t len)
+{
+	uint32_t before = sl_tcp_rcv_window(c);
+
+	c->rcv_held = len > c->rcv_held ? 0 : c->rcv_held - len;
+	if (c->flags & SL_TF_DEAD)
+		return;
+	/*
+	 * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): announce
+	 * the reopened window only once it grew by a segment or half the buffer.
+	 */
+	uint32_t after = sl_tcp_rcv_window(c);
+	if (before < c->mss && after >= c->mss) {
+		c->flags |= SL_TF_ACK_NOW;
+		sl_tcp_output(c);
+	} else if (after - before >= RTE_MIN((uint32_t)c->mss, c->rcvbuf / 2) &&
+		   sl_seq_lt(c->rcv_adv, c->rcv_nxt + after) &&
+		   sl_seq_leq(c->rcv_adv, c->rcv_nxt + c->mss)) {
+		c->flags |= SL_TF_ACK_NOW;
+		sl_tcp_output(c);
+	}
+}
+
+void
+sl_tcp_shutdown(struct sl_tcp_conn *c)
+{
+	if (c->flags & (SL_TF_FIN_QUEUED | SL_TF_DEAD))
+		return;
+	switch (c->state) {
+	case SL_TCP_SYN_SENT:
+		sl_tcp_conn_destroy(c);
+		return;
+	case SL_TCP_SYN_RECEIVED:
+	case SL_TCP_ESTABLISHED:
+		c->flags |= SL_TF_FIN_QUEUED;
+		if (c->state == SL_TCP_ESTABLISHED)
+			sl_tcp_set_state(c, SL_TCP_FIN_WAIT_1);
+		break;
+	case SL_TCP_CLOSE_WAIT:
+		c->flags |= SL_TF_FIN_QUEUED;
+		sl_tcp_set_state(c, SL_TCP_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	sl_tcp_output(c);
+}
+
+void
+sl_tcp_close(struct sl_tcp_conn *c)
+{
+	c->flags |= SL_TF_USER_GONE;
+	if (c->flags & SL_TF_DEAD)
+		return;
+	/* Data we will never read: the peer must learn it was lost (RFC 2525 2.17). */
+	if (c->rcv_held > 0 || c->ooo != NULL) {
+		sl_tcp_abort(c);
+		return;
+	}
+	sl_tcp_shutdown(c);
+	if (c->state == SL_TCP_FIN_WAIT_2)
+		sl_tcp_arm_keepalive(c); /* becomes the FIN-WAIT-2 timeout */
+}
+
+void
+sl_tcp_abort(struct sl_tcp_conn *c)
+{
+	c->flags |= SL_TF_USER_GONE;
+	if (c->flags & SL_TF_DEAD)
+		return;
+	switch (c->state) {
+	case SL_TCP_SYN_RECEIVED:
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_FIN_WAIT_2:
+	case SL_TCP_CLOSE_WAIT:
+		sl_tcp_send_rst(c);
+		break;
+	default:
+		break;
+	}
+	sl_tcp_conn_destroy(c);
+}
+
+void
+sl_tcp_want_writable(struct sl_tcp_conn *c)
+{
+	c->flags |= SL_TF_WANT_WRITE;
+}
+
+bool
+sl_tcp_peer_done(const struct sl_tcp_conn *c)
+{
+	switch (c->state) {
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_LAST_ACK:
+	case SL_TCP_CLOSING:
+	case SL_TCP_TIME_WAIT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct rte_mempool *
+sl_tcp_pool(const struct sl_tcp_conn *c)
+{
+	return c->ifp->w->pool;
+}
+
+void *
+sl_tcp_user(const struct sl_tcp_conn *c)
+{
+	return c->user;
+}
+
+void
+sl_tcp_set_user(struct sl_tcp_conn *c, void *user)
+{
+	c->user = user;
+}
+
+void
+sl_tcp_endpoints(const struct sl_tcp_conn *c, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
+		 uint16_t *rport)
+{
+	*laddr = c->key.laddr;
+	*lport = c->key.lport;
+	*raddr = c->key.raddr;
+	*rport = c->key.rport;
+}

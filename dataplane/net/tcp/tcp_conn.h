@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_TCP_CONN_H
+#define SL_TCP_CONN_H
+
+/*
+ * The stack's private types: a connection (TCB), a listener, and the state
+ * one worker keeps for TCP. Only dataplane/net/tcp/ includes this.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "dataplane/net/netif.h"
+#include "lib/config/config.h"
+#include "lib/stats/tcp_stats.h"
+#include "lib/timer/timer_wheel.h"
+#include "tcp.h"
+#include "tcp_isn.h"
+#include "tcp_sack.h"
+#include "tcp_reass.h"
+#include "tcp_seq.h"
+
+/* RFC 9293 states, in the order of the RFC's diagram. */
+enum sl_tcp_state {
+	SL_TCP_CLOSED = 0,
+	SL_TCP_LISTEN,
+	SL_TCP_SYN_SENT,
+	SL_TCP_SYN_RECEIVED,
+	SL_TCP_ESTABLISHED,
+	SL_TCP_FIN_WAIT_1,
+	SL_TCP_FIN_WAIT_2,
+	SL_TCP_CLOSE_WAIT,
+	SL_TCP_CLOSING,
+	SL_TCP_LAST_ACK,
+	SL_TCP_TIME_WAIT,
+	SL_TCP_NSTATES
+};
+
+const char *sl_tcp_state_name(enum sl_tcp_state s);
+
+/* Header flags, as on the wire. */
+#define SL_TH_FIN 0x01
+#define SL_TH_SYN 0x02
+#define SL_TH_RST 0x04
+#define SL_TH_PSH 0x08
+#define SL_TH_ACK 0x10
+#define SL_TH_URG 0x20
+
+/* Connection flags. */
+#define SL_TF_ACK_NOW 0x0001     /* send an ACK at the next output */
+#define SL_TF_DELACK 0x0002      /* an ACK is owed; the delayed-ACK timer runs */
+#define SL_TF_SACK_OK 0x0004     /* both sides offered SACK */
+#define SL_TF_TS_OK 0x0008       /* both sides use timestamps */
+#define SL_TF_WS_OK 0x0010       /* both sides use window scaling */
+#define SL_TF_FIN_QUEUED 0x0020  /* the user shut down sending: FIN after the data */
+#define SL_TF_FIN_SENT 0x0040    /* our FIN has a sequence number (snd_max includes it) */
+#define SL_TF_USER_GONE 0x0080   /* the user released its handle (close/abort) */
+#define SL_TF_RECOVERY 0x0100    /* fast recovery until snd_una passes `recover` */
+#define SL_TF_PASSIVE 0x0200     /* opened by a listener */
+#define SL_TF_WANT_WRITE 0x0400  /* tell the user when send space frees up */
+#define SL_TF_DEAD 0x0800        /* out of the table, freed at the end of the iteration */
+#define SL_TF_RTT_TIMING 0x1000  /* rtt_seq/rtt_start time a segment (no timestamps) */
+#define SL_TF_IN_LISTEN_Q 0x2000 /* counted in its listener's SYN backlog */
+
+/* Which timer the retransmission timer is standing in for. */
+enum sl_tcp_rtx_mode {
+	SL_TCP_RTX_NONE = 0,
+	SL_TCP_RTX_RTO,     /* data or SYN/FIN outstanding */
+	SL_TCP_RTX_PERSIST, /* zero window with data waiting */
+};
+
+struct sl_tcp_key {
+	uint32_t raddr; /* all network byte order */
+	uint32_t laddr;
+	uint16_t rport;
+	uint16_t lport;
+};
+
+struct sl_tcp_worker;
+
+struct sl_tcp_listener {
+	uint16_t port; /* network order; 0 = free slot */
+	uint32_t syn_queued; /* connections in SYN-RECEIVED */
+	const struct sl_tcp_ops *ops;
+	void *arg;
+};
+
+struct sl_tcp_conn {
+	struct sl_tcp_key key;
+	struct sl_tcp_worker *tw;
+	struct sl_netif *ifp;
+	struct sl_tcp_listener *listener; /* passive opens only */
+	uint8_t state;       /* enum sl_tcp_state */
+	uint8_t rtx_mode;    /* enum sl_tcp_rtx_mode */
+	uint8_t snd_wscale;  /* shift applied to the peer's advertised window */
+	uint8_t rcv_wscale;  /* shift the peer applies to ours */
+	uint16_t flags;      /* SL_TF_* */
+	uint16_t mss;        /* most payload per segment we send (options excluded) */
+	uint16_t peer_mss;   /* what the peer announced (536 if nothing) */
+	uint8_t backoff;     /* consecutive RTO expirations */
+	uint8_t dupacks;
+	uint8_t probes;      /* keepalive or zero-window probes without answer */
+
+	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sequence sent + 1. */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd; /* largest window the peer offered (RFC 5961 ACK check) */
+	/* Receive sequence space. rcv_adv: right edge of the window we announced. */
+	uint32_t irs, rcv_nxt, rcv_adv;
+	uint32_t rcv_held;   /* bytes handed to the user and not yet consumed */
+	uint32_t rcvbuf, sndbuf;
+
+	/* Timestamps (RFC 7323). */
+	uint32_t ts_recent;
+	uint32_t last_ack_sent;
+	uint64_t last_rx_ms;   /* keepalive: when the peer was last heard */
+
+	/* RTT estimation (RFC 6298), microseconds; srtt == 0 means no sample yet. */
+	uint32_t srtt_us, rttvar_us, rto_ms;
+	uint32_t rtt_seq;      /* without timestamps: the segment being timed */
+	uint64_t rtt_start_us;
+
+	/* Congestion control (RFC 5681, 6582; CUBIC from RFC 9438 when enabled). */
+	uint32_t cwnd, ssthresh, recover, bytes_acked;
+	uint32_t rtx_high;     /* SACK recovery: retransmitted up to here */
+	uint32_t cubic_wmax, cubic_k_ms, cubic_origin;
+	uint64_t cubic_epoch_ms;
+
+	/* Send queue: user data from snd_una on; sq_off bytes of the head are acked. */
+	struct rte_mbuf *sq_head, *sq_tail;
+	uint32_t sq_bytes, sq_off;
+
+	/* Reassembly queue: out-of-order segments sorted by sequence (seq in m->hash.usr). */
+	struct rte_mbuf *ooo;
+	uint32_t ooo_bytes;
+	uint32_t ooo_last_seq;  /* start of the block most recently changed (first SACK block) */
+	uint16_t ooo_count;
+	uint8_t fin_ooo;        /* a FIN arrived beyond rcv_nxt: its seq is in fin_seq */
+	uint32_t fin_seq;
+
+	struct sl_sack_scoreboard sb;
+
+	struct sl_timer rtx_timer;    /* RTO or persist */
+	struct sl_timer delack_timer;
+	struct sl_timer keep_timer;   /* keepalive, FIN-WAIT-2 timeout, TIME-WAIT, SYN-RECEIVED */
+
+	const struct sl_tcp_ops *ops;
+	void *user;
+	struct sl_tcp_conn *next_dead;
+} __rte_cache_aligned;
+
+#define SL_TCP_LISTENERS_MAX 16
+
+struct sl_tcp_worker {
+	struct sl_worker *w;
+	struct rte_hash *table;      /* struct sl_tcp_key -> struct sl_tcp_conn * */
+	struct rte_mempool *conn_pool;
+	struct sl_timer_wheel wheel; /* ms ticks */
+	struct sl_tcp_secret secret;
+	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
+	struct sl_tcp_conn *dead;    /* released at the end of the poll iteration */
+	uint64_t now_us;
+	uint32_t ts_offset;          /* random start of our TSval clock (RFC 7323 5.4) */
+	uint64_t challenge_epoch_ms; /* RFC 5961 challenge ACK rate limit */
+	uint32_t challenge_count;
+	uint16_t next_port;          /* active open: next source port to try */
+	const struct sl_config_tcp *cfg;
+	struct sl_tcp_stats stats;
+};
+
+/* Limits that are not configuration. */
+#define SL_TCP_MSS_DEFAULT 536
+#define SL_TCP_MAX_WSCALE 14
+#define SL_TCP_RTO_INITIAL_MS 1000
+#define SL_TCP_RTO_MAX_MS 60000
+#define SL_TCP_SYN_RETRIES 5
+#define SL_TCP_RETRIES 12          /* data retransmissions before ETIMEDOUT */
+#define SL_TCP_OOO_MAX_SEGS 256    /* per connection */
+#define SL_TCP_FIN_WAIT_2_MS 60000
+#define SL_TCP_SYN_RECEIVED_MS 30000
+#define SL_TCP_KEEPALIVE_INTVL_MS 10000
+#define SL_TCP_KEEPALIVE_PROBES 6
+#define SL_TCP_PERSIST_MIN_MS 200
+#define SL_TCP_EPHEMERAL_LO 10000
+#define SL_TCP_EPHEMERAL_HI 65535
+
+/* tcp_conn.c */
+uint8_t sl_tcp_choose_wscale(uint32_t rcvbuf);
+struct sl_tcp_conn *sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp,
+				      const struct sl_tcp_key *key, int *err);
+struct sl_tcp_conn *sl_tcp_conn_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key);
+void sl_tcp_set_state(struct sl_tcp_conn *c, enum sl_tcp_state s);
+/* Leave the table, stop timers, free queued data; memory goes back at sl_tcp_reap. */
+void sl_tcp_conn_destroy(struct sl_tcp_conn *c);
+/* Tell the user (if still there) and destroy. */
+void sl_tcp_conn_fail(struct sl_tcp_conn *c, int err);
+struct sl_tcp_listener *sl_tcp_listener_find(struct sl_tcp_worker *tw, uint16_t port);
+
+/* tcp_input.c */
+void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
+
+/* tcp_output.c */
+void sl_tcp_output(struct sl_tcp_conn *c);
+int sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack);
+void sl_tcp_send_ack(struct sl_tcp_conn *c);
+void sl_tcp_send_rst_for(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq,
+			 uint32_t ack, bool with_ack);
+void sl_tcp_send_rst(struct sl_tcp_conn *c);
+void sl_tcp_retransmit_una(struct sl_tcp_conn *c);
+void sl_tcp_send_probe(struct sl_tcp_conn *c);
+/* A segment for no connection (RST, SYN cookie SYN-ACK): header and options only. */
+int sl_tcp_emit_raw(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint32_t ack,
+		    uint8_t flags, uint16_t win, const uint8_t *opts, unsigned int optlen);
+uint32_t sl_tcp_rcv_window(const struct sl_tcp_conn *c);
+void sl_tcp_sq_drop_acked(struct sl_tcp_conn *c, uint32_t acked);
+
+/* tcp_timer.c */
+void sl_tcp_timers_init(struct sl_tcp_conn *c);
+void sl_tcp_timers_stop(struct sl_tcp_conn *c);
+void sl_tcp_arm_rto(struct sl_tcp_conn *c);
+void sl_tcp_arm_persist(struct sl_tcp_conn *c);
+void sl_tcp_arm_delack(struct sl_tcp_conn *c);
+void sl_tcp_arm_keepalive(struct sl_tcp_conn *c);
+void sl_tcp_enter_time_wait(struct sl_tcp_conn *c);
+void sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us);
+uint32_t sl_tcp_now_ms32(const struct sl_tcp_worker *tw); /* the TSval clock */
+
+/* tcp_cc.c */
+void sl_tcp_cc_init(struct sl_tcp_conn *c);
+void sl_tcp_cc_ack(struct sl_tcp_conn *c, uint32_t acked);
+void sl_tcp_cc_enter_recovery(struct sl_tcp_conn *c);
+void sl_tcp_cc_timeout(struct sl_tcp_conn *c);
+uint32_t sl_tcp_flight(const struct sl_tcp_conn *c);
+
+static inline uint64_t
+sl_tcp_now_ms(const struct sl_tcp_worker *tw)
+{
+	return tw->now_us / 1000;
+}
+
+#endif

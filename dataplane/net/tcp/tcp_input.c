@@ -1,0 +1,880 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Segment arrival, after RFC 9293 3.10.7, with RFC 5961 (blind RST, SYN and
+ * ACK attacks), RFC 7323 (PAWS), SYN cookies, NewReno/SACK loss recovery
+ * and out-of-order reassembly.
+ *
+ * Every user callback may close or abort the connection it is given: after
+ * each one the code checks SL_TF_DEAD and stops touching the connection.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+
+#include "dataplane/net/cksum.h"
+#include "dataplane/net/mbuf_chain.h"
+#include "dataplane/worker.h"
+#include "tcp_conn.h"
+#include "tcp_options.h"
+#include "tcp_reass.h"
+#include "tcp_syncookie.h"
+#include "tcp_worker.h"
+
+#define CHALLENGE_ACKS_PER_S 1000
+
+/* One arriving segment, decoded; m holds its payload only (len bytes) or is NULL. */
+struct tcp_seg {
+	uint32_t seq, ack, len;
+	uint32_t win; /* as on the wire, unscaled */
+	uint8_t flags;
+	struct sl_tcp_opts o;
+	struct rte_mbuf *m;
+};
+
+static inline void
+seg_free(struct tcp_seg *s)
+{
+	rte_pktmbuf_free(s->m);
+	s->m = NULL;
+}
+
+static inline uint32_t
+seg_seqlen(const struct tcp_seg *s)
+{
+	return s->len + ((s->flags & SL_TH_SYN) ? 1 : 0) + ((s->flags & SL_TH_FIN) ? 1 : 0);
+}
+
+/* MSS for our data segments: what the peer takes and the port carries, minus options. */
+static void
+tcp_set_mss(struct sl_tcp_conn *c)
+{
+	uint32_t mss = RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
+
+	if (c->flags & SL_TF_TS_OK)
+		mss -= 12;
+	c->mss = (uint16_t)RTE_MAX(mss, 64u);
+}
+
+/* Reply to a segment that belongs to no connection (RFC 9293 3.10.7.1). */
+static void
+tcp_reset_stray(struct sl_netif *ifp, const struct sl_tcp_key *key, const struct tcp_seg *s)
+{
+	if (s->flags & SL_TH_RST)
+		return;
+	if (s->flags & SL_TH_ACK)
+		sl_tcp_send_rst_for(ifp, key, s->ack, 0, false);
+	else
+		sl_tcp_send_rst_for(ifp, key, 0, s->seq + seg_seqlen(s), true);
+}
+
+/* RFC 5961 7: challenge ACKs are rate limited per worker. */
+static void
+tcp_challenge_ack(struct sl_tcp_conn *c)
+{
+	struct sl_tcp_worker *tw = c->tw;
+	uint64_t now = sl_tcp_now_ms(tw);
+
+	if (now - tw->challenge_epoch_ms >= 1000) {
+		tw->challenge_epoch_ms = now;
+		tw->challenge_count = 0;
+	}
+	if (tw->challenge_count++ >= CHALLENGE_ACKS_PER_S)
+		return;
+	tw->stats.challenge_acks++;
+	sl_tcp_send_ack(c);
+}
+
+/* Negotiated options from a SYN (or a SYN-ACK, active side). */
+static void
+tcp_negotiate(struct sl_tcp_conn *c, const struct tcp_seg *s, bool we_offered_all)
+{
+	c->peer_mss = s->o.mss_ok && s->o.mss > 0 ? s->o.mss : SL_TCP_MSS_DEFAULT;
+	if (s->o.ws_ok && we_offered_all) {
+		c->flags |= SL_TF_WS_OK;
+		c->snd_wscale = RTE_MIN(s->o.ws, (uint8_t)SL_TCP_MAX_WSCALE);
+		c->rcv_wscale = sl_tcp_choose_wscale(c->rcvbuf);
+	} else {
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	if (s->o.sack_perm && we_offered_all)
+		c->flags |= SL_TF_SACK_OK;
+	if (s->o.ts_ok && we_offered_all) {
+		c->flags |= SL_TF_TS_OK;
+		c->ts_recent = s->o.tsval;
+	}
+	/* Without window scaling, never offer more than 64 KiB - 1. */
+	if (!(c->flags & SL_TF_WS_OK) && c->rcvbuf > 65535)
+		c->rcvbuf = 65535;
+}
+
+static void
+tcp_user_closed(struct sl_tcp_conn *c)
+{
+	if (!(c->flags & SL_TF_USER_GONE)) {
+		c->flags |= SL_TF_USER_GONE;
+		if (c->ops->closed != NULL)
+			c->ops->closed(c);
+	}
+}
+
+/* ---- connections that do not exist yet: listeners and SYN cookies ---- */
+
+static void
+tcp_syn_cookie_reply(struct sl_netif *ifp, const struct sl_tcp_key *key, const struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	uint16_t mss;
+	uint8_t opts[SL_TCPOPT_MAX];
+	unsigned int n = 0;
+	uint32_t cookie;
+
+	cookie = sl_syncookie_make(&tw->secret, key->laddr, key->lport, key->raddr, key->rport, s->seq,
+				   s->o.mss_ok ? s->o.mss : SL_TCP_MSS_DEFAULT,
+				   sl_tcp_now_ms(tw) / 1000, &mss);
+	opts[n++] = SL_TCPOPT_MSS;
+	opts[n++] = SL_TCPOLEN_MSS;
+	opts[n++] = (uint8_t)((ifp->mtu - 40) >> 8);
+	opts[n++] = (uint8_t)((ifp->mtu - 40) & 0xff);
+	/* Window scale and SACK survive only inside the timestamp (as in Linux). */
+	if (s->o.ts_ok) {
+		if (s->o.sack_perm) {
+			opts[n++] = SL_TCPOPT_SACK_PERM;
+			opts[n++] = SL_TCPOLEN_SACK_PERM;
+		}
+		opts[n++] = SL_TCPOPT_TS;
+		opts[n++] = SL_TCPOLEN_TS;
+		sl_tcpopt_put32(opts + n, sl_syncookie_ts_encode(
+						  sl_tcp_now_ms32(tw),
+						  s->o.ws_ok ? RTE_MIN(s->o.ws, (uint8_t)14)
+							     : SL_SYNCOOKIE_WSCALE_NONE,
+						  s->o.sack_perm));
+		sl_tcpopt_put32(opts + n + 4, s->o.tsval);
+		n += 8;
+		if (s->o.ws_ok) {
+			opts[n++] = SL_TCPOPT_NOP;
+			opts[n++] = SL_TCPOPT_WS;
+			opts[n++] = SL_TCPOLEN_WS;
+			opts[n++] = sl_tcp_choose_wscale(tw->cfg->rcvbuf);
+		}
+	}
+	while (n % 4)
+		opts[n++] = SL_TCPOPT_NOP;
+	tw->stats.syncookies_sent++;
+	sl_tcp_emit_raw(ifp, key, cookie, s->seq + 1, SL_TH_SYN | SL_TH_ACK,
+			(uint16_t)RTE_MIN(tw->cfg->rcvbuf, 65535u), opts, n);
+}
+
+static void tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s);
+
+/* A bare ACK to a listener: the third step of a handshake answered with a cookie? */
+static void
+tcp_syn_cookie_ack(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_tcp_key *key,
+		   struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct sl_tcp_conn *c;
+	uint16_t mss;
+	int err;
+
+	if (sl_syncookie_check(&tw->secret, key->laddr, key->lport, key->raddr, key->rport,
+			       s->seq - 1, s->ack - 1, sl_tcp_now_ms(tw) / 1000, &mss) != 0) {
+		tw->stats.syncookies_failed++;
+		tw->stats.drops[SL_TCP_DROP_BAD_COOKIE]++;
+		tcp_reset_stray(ifp, key, s);
+		seg_free(s);
+		return;
+	}
+	c = sl_tcp_conn_alloc(tw, ifp, key, &err);
+	if (c == NULL) {
+		seg_free(s);
+		return;
+	}
+	tw->stats.syncookies_ok++;
+	c->listener = l;
+	c->ops = l->ops;
+	c->user = l->arg;
+	c->flags |= SL_TF_PASSIVE;
+	c->iss = s->ack - 1;
+	c->snd_una = c->iss; /* the SYN-ACK is acknowledged by this very segment */
+	c->snd_nxt = c->snd_max = s->ack;
+	c->irs = s->seq - 1;
+	c->rcv_nxt = s->seq;
+	c->peer_mss = mss;
+	if (s->o.ts_ok) {
+		uint8_t ws;
+		bool sack;
+
+		sl_syncookie_ts_decode(s->o.tsecr, &ws, &sack);
+		c->flags |= SL_TF_TS_OK;
+		c->ts_recent = s->o.tsval;
+		if (sack)
+			c->flags |= SL_TF_SACK_OK;
+		if (ws != SL_SYNCOOKIE_WSCALE_NONE) {
+			c->flags |= SL_TF_WS_OK;
+			c->snd_wscale = ws;
+			c->rcv_wscale = sl_tcp_choose_wscale(c->rcvbuf);
+		}
+	}
+	if (!(c->flags & SL_TF_WS_OK) && c->rcvbuf > 65535)
+		c->rcvbuf = 65535;
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
+	tcp_set_mss(c);
+	sl_tcp_cc_init(c);
+	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
+	/* The ACK completes the handshake in the usual place. */
+	tcp_input_sync(c, s);
+}
+
+static void
+tcp_listen_syn(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_tcp_key *key,
+	       struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct sl_tcp_conn *c;
+	int err;
+
+	seg_free(s); /* data on a SYN is not queued (no TCP Fast Open); the peer sends it again */
+	if (l->syn_queued >= tw->cfg->syn_backlog) {
+		tcp_syn_cookie_reply(ifp, key, s);
+		return;
+	}
+	c = sl_tcp_conn_alloc(tw, ifp, key, &err);
+	if (c == NULL)
+		return;
+	c->listener = l;
+	c->ops = l->ops;
+	c->user = l->arg;
+	c->flags |= SL_TF_PASSIVE | SL_TF_IN_LISTEN_Q;
+	l->syn_queued++;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	tcp_negotiate(c, s, true);
+	c->snd_wnd = s->win; /* never scaled in a SYN (RFC 7323 2.2) */
+	c->max_snd_wnd = c->snd_wnd;
+	c->iss = sl_tcp_isn(&tw->secret, key->laddr, key->lport, key->raddr, key->rport, tw->now_us);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
+	tcp_set_mss(c);
+	sl_tcp_cc_init(c);
+	sl_tcp_send_syn(c, true);
+	tcp_set_mss(c); /* send_syn set it without the timestamp's 12 bytes */
+	sl_tcp_arm_rto(c);
+}
+
+static void
+tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct sl_tcp_listener *l = sl_tcp_listener_find(tw, key->lport);
+
+	if (l != NULL && !(s->flags & SL_TH_RST)) {
+		switch (s->flags & (SL_TH_SYN | SL_TH_ACK)) {
+		case SL_TH_SYN:
+			tcp_listen_syn(ifp, l, key, s);
+			return;
+		case SL_TH_ACK:
+			tcp_syn_cookie_ack(ifp, l, key, s);
+			return;
+		}
+	}
+	if (l == NULL)
+		tw->stats.drops[SL_TCP_DROP_NO_LISTENER]++;
+	tcp_reset_stray(ifp, key, s);
+	seg_free(s);
+}
+
+/* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
+
+static void
+tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+	bool ack_ok = false;
+
+	seg_free(s); /* data on a SYN-ACK is rare; the peer sends it again */
+	if (s->flags & SL_TH_ACK) {
+		if (sl_seq_leq(s->ack, c->iss) || sl_seq_gt(s->ack, c->snd_max)) {
+			if (!(s->flags & SL_TH_RST))
+				sl_tcp_send_rst_for(c->ifp, &c->key, s->ack, 0, false);
+			tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+			return;
+		}
+		ack_ok = true;
+	}
+	if (s->flags & SL_TH_RST) {
+		if (ack_ok) {
+			tw->stats.resets_received++;
+			sl_tcp_conn_fail(c, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(s->flags & SL_TH_SYN))
+		return;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	tcp_negotiate(c, s, true);
+	tcp_set_mss(c);
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
+	if (!ack_ok) {
+		/* Simultaneous open: answer with SYN-ACK for our ISS. */
+		sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
+		c->snd_wnd = s->win;
+		sl_tcp_send_syn(c, true);
+		tcp_set_mss(c);
+		return;
+	}
+	c->snd_una = s->ack;
+	if (c->flags & SL_TF_TS_OK && s->o.tsecr != 0 && c->backoff == 0)
+		sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
+	c->backoff = 0;
+	sl_timer_cancel(&c->rtx_timer);
+	c->rtx_mode = SL_TCP_RTX_NONE;
+	c->snd_wnd = s->win; /* unscaled in a SYN-ACK */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	sl_tcp_cc_init(c);
+	sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
+	c->last_rx_ms = sl_tcp_now_ms(tw);
+	sl_tcp_arm_keepalive(c);
+	c->flags |= SL_TF_ACK_NOW;
+	sl_tcp_output(c);
+	if (c->ops->connected != NULL)
+		c->ops->connected(c);
+}
+
+/* ---- the ACK field (RFC 9293 3.10.7.4, fifth check) ---- */
+
+/* Returns false when the segment must be dropped. */
+static bool
+tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+	uint32_t ack = s->ack;
+
+	if (c->state == SL_TCP_SYN_RECEIVED) {
+		if (!sl_seq_lt(c->snd_una, ack) || sl_seq_gt(ack, c->snd_max)) {
+			sl_tcp_send_rst_for(c->ifp, &c->key, ack, 0, false);
+			tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+			return false;
+		}
+		/* The ACK covers our SYN: take it here so data accounting starts at iss + 1. */
+		c->snd_una = c->iss + 1;
+		if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && s->o.tsecr != 0 && c->backoff == 0)
+			sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
+		c->backoff = 0;
+		sl_timer_cancel(&c->rtx_timer);
+		c->rtx_mode = SL_TCP_RTX_NONE;
+		sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
+		tw->stats.passive_opens++;
+		c->snd_wnd = s->win << c->snd_wscale;
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = ack;
+		c->last_rx_ms = sl_tcp_now_ms(tw);
+		sl_tcp_arm_keepalive(c);
+		if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
+			sl_tcp_abort(c);
+			return false;
+		}
+		if (c->flags & SL_TF_DEAD)
+			return false;
+		/* Fall through: this ACK acknowledges our SYN below. */
+	}
+
+	/* RFC 5961 5.2: an ACK far behind or ahead of what we sent is an attack or a bug. */
+	if (sl_seq_gt(ack, c->snd_max)) {
+		tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+		c->flags |= SL_TF_ACK_NOW;
+		return false;
+	}
+	if (sl_seq_lt(ack, c->snd_una - RTE_MAX(c->max_snd_wnd, 1u))) {
+		tcp_challenge_ack(c);
+		tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+		return false;
+	}
+
+	if ((c->flags & SL_TF_SACK_OK) && s->o.n_sack > 0) {
+		uint32_t blocks[4][2];
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < s->o.n_sack; i++) {
+			/* A block beyond what we sent is bogus; ignore it. */
+			if (sl_seq_gt(s->o.sack[i][1], c->snd_max))
+				continue;
+			blocks[n][0] = s->o.sack[i][0];
+			blocks[n][1] = s->o.sack[i][1];
+			n++;
+		}
+		if (n > 0)
+			sl_sack_update(&c->sb, sl_seq_max(c->snd_una, ack), blocks, n, NULL);
+	}
+
+	if (sl_seq_gt(ack, c->snd_una)) {
+		uint32_t acked = ack - c->snd_una;
+		bool fin_acked = (c->flags & SL_TF_FIN_SENT) && ack == c->snd_max;
+		uint32_t data_acked = RTE_MIN(acked - (fin_acked ? 1 : 0), c->sq_bytes);
+
+		/* RTT: from the echoed timestamp, or Karn-safe timing of one segment. */
+		if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && s->o.tsecr != 0)
+			sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
+		else if ((c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(ack, c->rtt_seq)) {
+			sl_tcp_rtt_sample(c, (uint32_t)(tw->now_us - c->rtt_start_us));
+			c->flags &= ~SL_TF_RTT_TIMING;
+		}
+		c->backoff = 0;
+		sl_tcp_sq_drop_acked(c, data_acked);
+		c->snd_una = ack;
+		if (sl_seq_lt(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		sl_sack_advance(&c->sb, ack);
+
+		if (c->flags & SL_TF_RECOVERY) {
+			if (sl_seq_geq(ack, c->recover)) {
+				/* Full ACK: leave recovery with cwnd at ssthresh (RFC 6582 3.2 step 3). */
+				c->flags &= ~SL_TF_RECOVERY;
+				c->cwnd = RTE_MIN(c->ssthresh,
+						  RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss) +
+							  c->mss);
+				c->dupacks = 0;
+			} else if (!(c->flags & SL_TF_SACK_OK)) {
+				/* Partial ACK: the next hole is lost too; deflate (RFC 6582 3.2 step 4). */
+				sl_tcp_retransmit_una(c);
+				c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+				if (acked >= c->mss)
+					c->cwnd += c->mss;
+			}
+		} else {
+			c->dupacks = 0;
+			sl_tcp_cc_ack(c, acked);
+		}
+		if (c->snd_una == c->snd_max) {
+			sl_timer_cancel(&c->rtx_timer);
+			c->rtx_mode = SL_TCP_RTX_NONE;
+		} else {
+			sl_tcp_arm_rto(c);
+		}
+		if (fin_acked) {
+			switch (c->state) {
+			case SL_TCP_FIN_WAIT_1:
+				sl_tcp_set_state(c, SL_TCP_FIN_WAIT_2);
+				if (c->flags & SL_TF_USER_GONE)
+					sl_tcp_arm_keepalive(c); /* the FIN-WAIT-2 limit */
+				break;
+			case SL_TCP_CLOSING:
+				sl_tcp_enter_time_wait(c);
+				tcp_user_closed(c);
+				return false;
+			case SL_TCP_LAST_ACK:
+				sl_tcp_conn_destroy(c);
+				tcp_user_closed(c);
+				return false;
+			default:
+				break;
+			}
+		}
+		if ((c->flags & SL_TF_WANT_WRITE) && sl_tcp_send_space(c) > 0 &&
+		    !(c->flags & SL_TF_USER_GONE)) {
+			c->flags &= ~SL_TF_WANT_WRITE;
+			if (c->ops->writable != NULL)
+				c->ops->writable(c);
+			if (c->flags & SL_TF_DEAD)
+				return false;
+		}
+	} else if (ack == c->snd_una && s->len == 0 && !(s->flags & (SL_TH_SYN | SL_TH_FIN)) &&
+		   (s->win << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max) {
+		/* A duplicate ACK (RFC 5681 2). */
+		tw->stats.dup_acks_in++;
+		if (c->dupacks < UINT8_MAX)
+			c->dupacks++;
+		if (!(c->flags & SL_TF_RECOVERY)) {
+			if (c->dupacks >= 3 ||
+			    ((c->flags & SL_TF_SACK_OK) && sl_sack_is_lost(&c->sb, c->snd_una, c->mss))) {
+				sl_tcp_cc_enter_recovery(c);
+				sl_tcp_retransmit_una(c);
+				c->rtx_high = c->snd_una + c->mss;
+				sl_tcp_arm_rto(c);
+			}
+		} else if (!(c->flags & SL_TF_SACK_OK)) {
+			c->cwnd += c->mss; /* NewReno inflation: a segment left the network */
+		}
+	}
+
+	/* Window update (RFC 9293 3.10.7.4): only from a segment newer than the last one used. */
+	if (sl_seq_lt(c->snd_wl1, s->seq) ||
+	    (c->snd_wl1 == s->seq && sl_seq_leq(c->snd_wl2, ack))) {
+		c->snd_wnd = s->win << c->snd_wscale;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = ack;
+		if (c->snd_wnd > c->max_snd_wnd)
+			c->max_snd_wnd = c->snd_wnd;
+		if (c->snd_wnd > 0 && c->rtx_mode == SL_TCP_RTX_PERSIST) {
+			sl_timer_cancel(&c->rtx_timer);
+			c->rtx_mode = SL_TCP_RTX_NONE;
+			c->backoff = 0;
+			c->snd_nxt = c->snd_una;
+		}
+	}
+	return true;
+}
+
+/* An in-order FIN (RFC 9293 3.10.7.4, eighth check). Returns false if c went away. */
+static bool
+tcp_process_fin(struct sl_tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= SL_TF_ACK_NOW;
+	c->fin_ooo = 0;
+	switch (c->state) {
+	case SL_TCP_SYN_RECEIVED:
+	case SL_TCP_ESTABLISHED:
+		sl_tcp_set_state(c, SL_TCP_CLOSE_WAIT);
+		break;
+	case SL_TCP_FIN_WAIT_1:
+		if ((c->flags & SL_TF_FIN_SENT) && c->snd_una == c->snd_max) {
+			sl_tcp_send_ack(c);
+			sl_tcp_enter_time_wait(c);
+		} else {
+			sl_tcp_set_state(c, SL_TCP_CLOSING);
+		}
+		break;
+	case SL_TCP_FIN_WAIT_2:
+		sl_tcp_send_ack(c);
+		sl_tcp_enter_time_wait(c);
+		break;
+	default:
+		return true;
+	}
+	if (!(c->flags & SL_TF_USER_GONE) && c->ops->peer_closed != NULL) {
+		c->ops->peer_closed(c);
+		if (c->flags & SL_TF_DEAD)
+			return false;
+	}
+	if (c->state == SL_TCP_TIME_WAIT) {
+		tcp_user_closed(c);
+		return false;
+	}
+	return true;
+}
+
+/* In-window payload: deliver what is in order, queue the rest. */
+static bool
+tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+	struct rte_mbuf *data;
+	uint32_t len;
+
+	if (s->seq != c->rcv_nxt) {
+		/* Out of order: keep it, and tell the sender at once (dup ACK + SACK). */
+		tw->stats.ooo_segments++;
+		if (sl_tcp_ooo_insert(c, s->m, s->seq) != 0)
+			tw->stats.drops[SL_TCP_DROP_OOO_FULL]++;
+		s->m = NULL;
+		c->flags |= SL_TF_ACK_NOW;
+		return true;
+	}
+	data = s->m;
+	len = s->len;
+	s->m = NULL;
+	c->rcv_nxt += len;
+	if (c->ooo != NULL) {
+		uint32_t more;
+		struct rte_mbuf *rest = sl_tcp_ooo_take(c, &more);
+
+		if (rest != NULL) {
+			sl_mbuf_chain_cat(data, rest);
+			len += more;
+		}
+		c->flags |= SL_TF_ACK_NOW; /* a hole was filled (RFC 5681 4.2) */
+	}
+	/* Delayed ACK: at least every second full-sized segment (RFC 9293 3.8.6.3). */
+	if (c->flags & SL_TF_DELACK || len >= 2u * c->mss)
+		c->flags |= SL_TF_ACK_NOW;
+	else {
+		c->flags |= SL_TF_DELACK;
+		sl_tcp_arm_delack(c);
+	}
+	tw->stats.bytes_in += len;
+	c->rcv_held += len;
+	if (c->flags & SL_TF_USER_GONE) {
+		rte_pktmbuf_free(data); /* nobody reads: count it consumed */
+		c->rcv_held -= len;
+	} else {
+		c->ops->readable(c, data, len);
+		if (c->flags & SL_TF_DEAD)
+			return false;
+	}
+	if (c->fin_ooo && c->rcv_nxt == c->fin_seq)
+		return tcp_process_fin(c);
+	return true;
+}
+
+/* TIME-WAIT: acknowledge a retransmitted FIN and restart the clock (RFC 9293 3.10.7.4). */
+static void
+tcp_input_time_wait(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	seg_free(s);
+	if (s->flags & SL_TH_RST)
+		return; /* RFC 1337: a RST must not cut TIME-WAIT short */
+	if ((s->flags & SL_TH_FIN) && s->seq + s->len + 1 == c->rcv_nxt) {
+		sl_tcp_send_ack(c);
+		sl_timer_arm(&c->tw->wheel, &c->keep_timer,
+			     sl_tcp_now_ms(c->tw) + c->tw->cfg->time_wait_ms);
+		return;
+	}
+	if (s->flags & SL_TH_SYN) {
+		tcp_challenge_ack(c);
+		return;
+	}
+	if (seg_seqlen(s) > 0)
+		sl_tcp_send_ack(c);
+}
+
+static void
+tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+	uint32_t wnd = sl_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (c->state == SL_TCP_TIME_WAIT) {
+		tcp_input_time_wait(c, s);
+		return;
+	}
+	c->last_rx_ms = sl_tcp_now_ms(tw);
+	c->probes = 0;
+
+	/* PAWS (RFC 7323 5.3): an older timestamp than the last one is a wrapped duplicate. */
+	if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && !(s->flags & SL_TH_RST) &&
+	    (int32_t)(s->o.tsval - c->ts_recent) < 0) {
+		tw->stats.drops[SL_TCP_DROP_PAWS]++;
+		c->flags |= SL_TF_ACK_NOW;
+		goto drop;
+	}
+
+	/* RST (RFC 5961 3.2): exact match resets; elsewhere in the window is challenged. */
+	if (s->flags & SL_TH_RST) {
+		if (s->seq == c->rcv_nxt) {
+			tw->stats.resets_received++;
+			seg_free(s);
+			if (c->state == SL_TCP_SYN_RECEIVED && (c->flags & SL_TF_PASSIVE))
+				sl_tcp_conn_destroy(c); /* never surfaced to the user */
+			else if (c->state == SL_TCP_CLOSING || c->state == SL_TCP_LAST_ACK) {
+				sl_tcp_conn_destroy(c);
+				tcp_user_closed(c);
+			} else
+				sl_tcp_conn_fail(c, -ECONNRESET);
+			return;
+		}
+		if (sl_seq_between(s->seq, c->rcv_nxt, c->rcv_nxt + RTE_MAX(wnd, 1u) - 1))
+			tcp_challenge_ack(c);
+		else
+			tw->stats.drops[SL_TCP_DROP_OUT_OF_WINDOW]++;
+		seg_free(s);
+		return;
+	}
+
+	/* Acceptability (RFC 9293 3.10.7.4, first check). */
+	uint32_t slen = seg_seqlen(s);
+	bool ok;
+	if (slen == 0)
+		ok = wnd == 0 ? s->seq == c->rcv_nxt
+			      : sl_seq_between(s->seq, c->rcv_nxt, c->rcv_nxt + wnd - 1);
+	else
+		ok = wnd > 0 && (sl_seq_between(s->seq, c->rcv_nxt, c->rcv_nxt + wnd - 1) ||
+				 sl_seq_between(s->seq + slen - 1, c->rcv_nxt, c->rcv_nxt + wnd - 1));
+	/* A zero window still takes ACKs and FINs at rcv_nxt; and duplicates get an ACK. */
+	if (!ok && !(wnd == 0 && s->seq == c->rcv_nxt)) {
+		tw->stats.drops[SL_TCP_DROP_OUT_OF_WINDOW]++;
+		c->flags |= SL_TF_ACK_NOW;
+		goto drop;
+	}
+
+	/* Cut what we already have from the front, what does not fit from the back. */
+	if (sl_seq_lt(s->seq, c->rcv_nxt)) {
+		uint32_t cut = c->rcv_nxt - s->seq;
+
+		if (s->flags & SL_TH_SYN) {
+			s->flags &= ~SL_TH_SYN;
+			cut--;
+			s->seq++;
+		}
+		if (cut >= s->len) {
+			if (s->len + ((s->flags & SL_TH_FIN) ? 1 : 0) <= cut)
+				s->flags &= ~SL_TH_FIN; /* an old FIN */
+			s->seq += s->len;
+			s->len = 0;
+			seg_free(s);
+		} else {
+			s->m = sl_mbuf_chain_adj(s->m, cut);
+			s->seq += cut;
+			s->len -= cut;
+		}
+		c->flags |= SL_TF_ACK_NOW; /* a duplicate: tell the sender where we are */
+	}
+	if (s->len > 0 && sl_seq_gt(s->seq + s->len, c->rcv_nxt + wnd)) {
+		uint32_t keep = c->rcv_nxt + wnd - s->seq;
+
+		if (keep == 0) {
+			s->len = 0;
+			seg_free(s);
+		} else {
+			sl_mbuf_chain_trim(s->m, keep);
+			s->len = keep;
+		}
+		s->flags &= ~SL_TH_FIN;
+		c->flags |= SL_TF_ACK_NOW;
+	}
+
+	/* A SYN in a synchronized state (RFC 5961 4.2). */
+	if (s->flags & SL_TH_SYN) {
+		if (c->state == SL_TCP_SYN_RECEIVED && (c->flags & SL_TF_PASSIVE) &&
+		    s->seq + 1 == c->rcv_nxt) {
+			/* Our SYN-ACK was lost: this is the peer's SYN again. */
+			seg_free(s);
+			sl_tcp_send_syn(c, true);
+			tcp_set_mss(c);
+			return;
+		}
+		tcp_challenge_ack(c);
+		goto drop;
+	}
+	if (!(s->flags & SL_TH_ACK))
+		goto drop;
+	if (!tcp_process_ack(c, s))
+		goto drop;
+
+	switch (c->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_FIN_WAIT_2:
+		if (s->len > 0 && !tcp_process_data(c, s))
+			goto drop;
+		break;
+	default:
+		/* Data after the peer's FIN is not accepted. */
+		seg_free(s);
+		break;
+	}
+	if (s->flags & SL_TH_FIN) {
+		uint32_t fin_seq = s->seq + s->len;
+
+		if (fin_seq == c->rcv_nxt) {
+			if (!tcp_process_fin(c))
+				goto drop;
+		} else if (sl_seq_gt(fin_seq, c->rcv_nxt)) {
+			c->fin_ooo = 1;
+			c->fin_seq = fin_seq;
+		}
+	}
+	sl_tcp_output(c);
+	seg_free(s);
+	return;
+
+drop:
+	seg_free(s);
+	if (!(c->flags & SL_TF_DEAD) && (c->flags & SL_TF_ACK_NOW))
+		sl_tcp_output(c);
+}
+
+/* Hand a segment to the worker that owns its flow. Returns true if it was handed over. */
+static bool
+tcp_steer(struct sl_netif *ifp, struct rte_mbuf *m, uint16_t lport)
+{
+	struct sl_worker *w = ifp->w;
+	unsigned int owner;
+
+	if (w->n_workers == 1 || sl_tcp_listener_find(w->tcp, lport) != NULL)
+		return false;
+	owner = sl_tcp_port_owner(rte_be_to_cpu_16(lport), w->n_workers);
+	if (owner == w->id)
+		return false;
+	m->port = ifp->port_id;
+	if (rte_ring_sp_enqueue(w->to_peer[owner], m) != 0) {
+		w->tcp->stats.drops[SL_TCP_DROP_HANDOFF_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+	return true;
+}
+
+void
+sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	uint16_t ihl = rte_ipv4_hdr_len(ip);
+	uint32_t off = sizeof(struct rte_ether_hdr) + ihl;
+	uint16_t tcp_len = rte_be_to_cpu_16(ip->total_length) - ihl;
+	struct rte_tcp_hdr *th;
+	struct sl_tcp_key key;
+	struct sl_tcp_conn *c;
+	struct tcp_seg s;
+	unsigned int doff;
+
+	if (tcp_len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th))
+		goto truncated;
+	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
+	doff = (th->data_off >> 4) * 4u;
+	if (doff < sizeof(*th) || doff > tcp_len || off + doff > rte_pktmbuf_data_len(m))
+		goto truncated;
+	if (tcp_steer(ifp, m, th->dst_port))
+		return;
+
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+	    (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD && !sl_cksum_l4_ok(m, ip, off, tcp_len))) {
+		tw->stats.drops[SL_TCP_DROP_CHECKSUM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	tw->stats.segments_in++;
+	s.flags = th->tcp_flags & (SL_TH_FIN | SL_TH_SYN | SL_TH_RST | SL_TH_PSH | SL_TH_ACK |
+				   SL_TH_URG);
+	if ((s.flags & (SL_TH_SYN | SL_TH_FIN)) == (SL_TH_SYN | SL_TH_FIN) ||
+	    (s.flags & (SL_TH_SYN | SL_TH_RST)) == (SL_TH_SYN | SL_TH_RST) ||
+	    (s.flags & (SL_TH_SYN | SL_TH_RST | SL_TH_ACK | SL_TH_FIN)) == 0) {
+		tw->stats.drops[SL_TCP_DROP_BAD_FLAGS]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (sl_tcp_parse_options((const uint8_t *)(th + 1), doff - sizeof(*th),
+				 s.flags & SL_TH_SYN, &s.o) != 0)
+		goto truncated;
+	s.seq = rte_be_to_cpu_32(th->sent_seq);
+	s.ack = rte_be_to_cpu_32(th->recv_ack);
+	s.win = rte_be_to_cpu_16(th->rx_win);
+	s.len = tcp_len - doff;
+	key.raddr = ip->src_addr;
+	key.laddr = ip->dst_addr;
+	key.rport = th->src_port;
+	key.lport = th->dst_port;
+
+	/* Keep the payload only. Headers are in the first segment (checked above). */
+	if (s.len == 0) {
+		rte_pktmbuf_free(m);
+		s.m = NULL;
+	} else {
+		s.m = sl_mbuf_chain_adj(m, off + doff);
+	}
+
+	c = sl_tcp_conn_lookup(tw, &key);
+	if (c == NULL)
+		tcp_input_closed(ifp, &key, &s);
+	else if (c->state == SL_TCP_SYN_SENT)
+		tcp_input_syn_sent(c, &s);
+	else
+		tcp_input_sync(c, &s);
+	return;
+
+truncated:
+	tw->stats.drops[SL_TCP_DROP_TRUNCATED]++;
+	rte_pktmbuf_free(m);
+}

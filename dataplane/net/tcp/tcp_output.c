@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything the stack sends: segments with data from the send queue
+ * (attached by reference, never copied), pure ACKs, SYNs, RSTs.
+ *
+ * A segment is one header mbuf (Ethernet + IPv4 + TCP + options) followed by
+ * indirect mbufs that point into the user's data, so a retransmission costs
+ * a header and a few references, and the data stays where it arrived.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "dataplane/net/cksum.h"
+#include "dataplane/worker.h"
+#include "tcp_conn.h"
+#include "tcp_options.h"
+#include "tcp_reass.h"
+
+#define HDRS_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+
+uint32_t
+sl_tcp_rcv_window(const struct sl_tcp_conn *c)
+{
+	return c->rcvbuf > c->rcv_held ? c->rcvbuf - c->rcv_held : 0;
+}
+
+/*
+ * The window to announce, already scaled. The right edge never moves left
+ * (RFC 9293 3.8.6), and rounding for the scale never announces more than
+ * we have.
+ */
+static uint16_t
+tcp_announce_window(struct sl_tcp_conn *c, bool syn)
+{
+	uint32_t win = sl_tcp_rcv_window(c);
+
+	if (syn)
+		return (uint16_t)RTE_MIN(win, 65535u);
+	if (sl_seq_lt(c->rcv_nxt + win, c->rcv_adv))
+		win = c->rcv_adv - c->rcv_nxt;
+	win >>= c->rcv_wscale;
+	if (win > 65535)
+		win = 65535;
+	uint32_t edge = c->rcv_nxt + (win << c->rcv_wscale);
+	if (sl_seq_gt(edge, c->rcv_adv))
+		c->rcv_adv = edge;
+	return (uint16_t)win;
+}
+
+/* Attach [seq, seq + len) of the send queue to hdr by reference. */
+static int
+tcp_attach_data(struct sl_tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq, uint32_t len)
+{
+	struct rte_mempool *pool = c->ifp->w->pool;
+	struct rte_mbuf *s = c->sq_head, *last = hdr;
+	uint32_t off = seq - c->snd_una + c->sq_off;
+
+	while (s != NULL && off >= s->data_len) {
+		off -= s->data_len;
+		s = s->next;
+	}
+	while (len > 0 && s != NULL) {
+		uint32_t n = RTE_MIN((uint32_t)s->data_len - off, len);
+		struct rte_mbuf *mi;
+
+		if (n > 0) {
+			mi = rte_pktmbuf_alloc(pool);
+			if (mi == NULL)
+				return -ENOBUFS;
+			rte_pktmbuf_attach(mi, s);
+			mi->data_off += off;
+			mi->data_len = n;
+			mi->pkt_len = n;
+			last->next = mi;
+			last = mi;
+			hdr->nb_segs++;
+			hdr->pkt_len += n;
+			len -= n;
+		}
+		off = 0;
+		s = s->next;
+	}
+	return len == 0 ? 0 : -EINVAL;
+}
+
+/*
+ * Build and send one segment from ifp for the 4-tuple `key` (our side is
+ * laddr/lport). With c, data [seq, seq + len) comes from c's send queue.
+ */
+static int
+tcp_emit(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint32_t ack,
+	 uint8_t flags, uint16_t win, const uint8_t *opts, unsigned int optlen,
+	 struct sl_tcp_conn *c, uint32_t len)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ifp->w->pool);
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	uint16_t l4_len = sizeof(*th) + optlen + len;
+
+	if (m == NULL) {
+		tw->stats.drops[SL_TCP_DROP_NO_MBUF]++;
+		return -ENOBUFS;
+	}
+	ip = (struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, char *) + sizeof(struct rte_ether_hdr));
+	if (rte_pktmbuf_append(m, HDRS_LEN + optlen) == NULL) {
+		rte_pktmbuf_free(m);
+		tw->stats.drops[SL_TCP_DROP_NO_MBUF]++;
+		return -ENOBUFS;
+	}
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	if (len > 0 && tcp_attach_data(c, m, seq, len) != 0) {
+		rte_pktmbuf_free(m);
+		tw->stats.drops[SL_TCP_DROP_NO_MBUF]++;
+		return -ENOBUFS;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4_len);
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = key->laddr;
+	ip->dst_addr = key->raddr;
+	th->src_port = key->lport;
+	th->dst_port = key->rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = (flags & SL_TH_ACK) ? rte_cpu_to_be_32(ack) : 0;
+	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(win);
+	th->tcp_urp = 0;
+	memcpy(th + 1, opts, optlen);
+	if (ifp->tx_tcp_cksum) {
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->l3_len = sizeof(*ip);
+		m->l4_len = sizeof(*th) + optlen;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		uint16_t body = 0;
+
+		th->cksum = 0;
+		sl_cksum_mbuf(m, sizeof(struct rte_ether_hdr) + sizeof(*ip), l4_len, &body);
+		th->cksum = (uint16_t)~sl_cksum_fold((uint32_t)body + rte_ipv4_phdr_cksum(ip, 0));
+	}
+	tw->stats.segments_out++;
+	tw->stats.bytes_out += len;
+	sl_ipv4_output(ifp, m);
+	return 0;
+}
+
+int
+sl_tcp_emit_raw(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint32_t ack,
+		uint8_t flags, uint16_t win, const uint8_t *opts, unsigned int optlen)
+{
+	return tcp_emit(ifp, key, seq, ack, flags, win, opts, optlen, NULL, 0);
+}
+
+static unsigned int
+tcp_put_ts(const struct sl_tcp_conn *c, uint8_t *p)
+{
+	p[0] = SL_TCPOPT_NOP;
+	p[1] = SL_TCPOPT_NOP;
+	p[2] = SL_TCPOPT_TS;
+	p[3] = SL_TCPOLEN_TS;
+	sl_tcpopt_put32(p + 4, sl_tcp_now_ms32(c->tw));
+	sl_tcpopt_put32(p + 8, c->ts_recent);
+	return 12;
+}
+
+/* Options on a segment of an established connection: timestamps, SACK blocks. */
+static unsigned int
+tcp_data_options(struct sl_tcp_conn *c, uint8_t *p)
+{
+	unsigned int n = 0;
+
+	if (c->flags & SL_TF_TS_OK)
+		n += tcp_put_ts(c, p);
+	if ((c->flags & SL_TF_SACK_OK) && c->ooo != NULL) {
+		uint32_t blocks[SL_TCP_SACK_BLOCKS_MAX][2];
+		unsigned int k = sl_tcp_ooo_sack_blocks(c, blocks, (c->flags & SL_TF_TS_OK) ? 3 : 4);
+
+		p[n++] = SL_TCPOPT_NOP;
+		p[n++] = SL_TCPOPT_NOP;
+		p[n++] = SL_TCPOPT_SACK;
+		p[n++] = (uint8_t)(2 + 8 * k);
+		for (unsigned int i = 0; i < k; i++) {
+			sl_tcpopt_put32(p + n, blocks[i][0]);
+			sl_tcpopt_put32(p + n + 4, blocks[i][1]);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+/* Send [seq, seq + len) with flags; the ACK field and window come from the connection. */
+static int
+tcp_send_segment(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	uint8_t opts[SL_TCPOPT_MAX];
+	unsigned int optlen = tcp_data_options(c, opts);
+	int rc;
+
+	flags |= SL_TH_ACK;
+	rc = tcp_emit(c->ifp, &c->key, seq, c->rcv_nxt, flags, tcp_announce_window(c, false), opts,
+		      optlen, c, len);
+	if (rc == 0) {
+		c->last_ack_sent = c->rcv_nxt;
+		c->flags &= ~(SL_TF_ACK_NOW | SL_TF_DELACK);
+		sl_timer_cancel(&c->delack_timer);
+	}
+	return rc;
+}
+
+int
+sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack)
+{
+	uint8_t opts[SL_TCPOPT_MAX];
+	unsigned int n = 0;
+	bool active = !with_ack;
+
+	c->mss = (uint16_t)RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
+	opts[n++] = SL_TCPOPT_MSS;
+	opts[n++] = SL_TCPOLEN_MSS;
+	opts[n++] = (uint8_t)((c->ifp->mtu - 40) >> 8);
+	opts[n++] = (uint8_t)((c->ifp->mtu - 40) & 0xff);
+	/* On a SYN-ACK, only what the peer offered (RFC 7323 1.3, RFC 2018 2). */
+	if (active || (c->flags & SL_TF_SACK_OK)) {
+		opts[n++] = SL_TCPOPT_SACK_PERM;
+		opts[n++] = SL_TCPOLEN_SACK_PERM;
+	}
+	if (active || (c->flags & SL_TF_TS_OK)) {
+		opts[n++] = SL_TCPOPT_TS;
+		opts[n++] = SL_TCPOLEN_TS;
+		sl_tcpopt_put32(opts + n, sl_tcp_now_ms32(c->tw));
+		sl_tcpopt_put32(opts + n + 4, active ? 0 : c->ts_recent);
+		n += 8;
+	}
+	if (active || (c->flags & SL_TF_WS_OK)) {
+		opts[n++] = SL_TCPOPT_NOP;
+		opts[n++] = SL_TCPOPT_WS;
+		opts[n++] = SL_TCPOLEN_WS;
+		opts[n++] = c->rcv_wscale;
+	}
+	while (n % 4)
+		opts[n++] = SL_TCPOPT_NOP;
+	c->snd_nxt = c->iss + 1;
+	if (sl_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	return tcp_emit(c->ifp, &c->key, c->iss, c->rcv_nxt, SL_TH_SYN | (with_ack ? SL_TH_ACK : 0),
+			tcp_announce_window(c, true), opts, n, NULL, 0);
+}
+
+void
+sl_tcp_send_ack(struct sl_tcp_conn *c)
+{
+	tcp_send_segment(c, c->snd_nxt, 0, 0);
+}
+
+void
+sl_tcp_send_rst_for(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint32_t ack,
+		    bool with_ack)
+{
+	ifp->w->tcp->stats.resets_sent++;
+	tcp_emit(ifp, key, seq, ack, SL_TH_RST | (with_ack ? SL_TH_ACK : 0), 0, NULL, 0, NULL, 0);
+}
+
+void
+sl_tcp_send_rst(struct sl_tcp_conn *c)
+{
+	sl_tcp_send_rst_for(c->ifp, &c->key, c->snd_max, c->rcv_nxt, true);
+}
+
+/* Sequence number just past the last byte of queued data (the FIN's, if any). */
+static inline uint32_t
+tcp_data_end(const struct sl_tcp_conn *c)
+{
+	return c->snd_una + c->sq_bytes;
+}
+
+void
+sl_tcp_retransmit_una(struct sl_tcp_conn *c)
+{
+	uint32_t end = tcp_data_end(c);
+	uint32_t len = sl_seq_lt(c->snd_una, end) ? RTE_MIN(end - c->snd_una, (uint32_t)c->mss) : 0;
+	bool fin = (c->flags & SL_TF_FIN_SENT) && c->snd_una + len == end;
+
+	if (len == 0 && !fin)
+		return;
+	if (tcp_send_segment(c, c->snd_una, len, fin ? SL_TH_FIN : 0) == 0)
+		c->tw->stats.retransmits++;
+}
+
+/*
+ * RFC 6675 NextSeg, rule 1: retransmit holes the scoreboard says are lost,
+ * lowest first, while the pipe leaves room in the congestion window.
+ */
+static void
+tcp_sack_retransmit(struct sl_tcp_conn *c)
+{
+	while (sl_tcp_flight(c) + c->mss <= c->cwnd) {
+		uint32_t from = sl_seq_max(c->rtx_high, c->snd_una), hs, hl;
+
+		if (!sl_sack_next_hole(&c->sb, c->snd_una, c->snd_max, from, &hs, &hl))
+			return;
+		if (!sl_sack_is_lost(&c->sb, hs, c->mss))
+			return;
+		hl = RTE_MIN(hl, (uint32_t)c->mss);
+		if (sl_seq_gt(hs + hl, tcp_data_end(c)))
+			hl = tcp_data_end(c) - hs;
+		if (hl == 0 || tcp_send_segment(c, hs, hl, 0) != 0)
+			return;
+		c->rtx_high = hs + hl;
+		c->tw->stats.retransmits++;
+	}
+}
+
+void
+sl_tcp_output(struct sl_tcp_conn *c)
+{
+	if (c->flags & SL_TF_DEAD)
+		return;
+	switch (c->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	case SL_TCP_SYN_RECEIVED:
+	case SL_TCP_FIN_WAIT_2:
+	case SL_TCP_TIME_WAIT:
+		if (c->flags & SL_TF_ACK_NOW)
+			sl_tcp_send_ack(c);
+		return;
+	default:
+		return;
+	}
+	if ((c->flags & (SL_TF_RECOVERY | SL_TF_SACK_OK)) == (SL_TF_RECOVERY | SL_TF_SACK_OK))
+		tcp_sack_retransmit(c);
+
+	uint32_t end = tcp_data_end(c), left = 0;
+	for (;;) {
+		bool fin_pending = (c->flags & SL_TF_FIN_QUEUED) && sl_seq_leq(c->snd_nxt, end);
+		uint32_t edge = c->snd_una + c->snd_wnd;
+		uint32_t rwnd_room = sl_seq_lt(c->snd_nxt, edge) ? edge - c->snd_nxt : 0;
+		uint32_t pipe = sl_tcp_flight(c);
+		uint32_t room = RTE_MIN(rwnd_room, c->cwnd > pipe ? c->cwnd - pipe : 0u);
+		uint32_t len;
+		bool fin;
+
+		left = sl_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		len = RTE_MIN(RTE_MIN(left, (uint32_t)c->mss), room);
+		fin = fin_pending && len == left;
+		if (len == 0 && !fin)
+			break;
+		/*
+		 * Sender silly-window avoidance (RFC 9293 3.8.6.2.1) without Nagle:
+		 * a short segment goes only when it carries everything queued or
+		 * when the window is at least half the largest one offered.
+		 */
+		if (len < c->mss && len < left && room < c->max_snd_wnd / 2)
+			break;
+		if (sl_seq_lt(c->snd_nxt, c->snd_max))
+			c->tw->stats.retransmits++;
+		if (tcp_send_segment(c, c->snd_nxt, len,
+				     (len == left && len > 0 ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0)) != 0)
+			break;
+		if (!(c->flags & (SL_TF_TS_OK | SL_TF_RTT_TIMING)) && c->snd_nxt == c->snd_max &&
+		    len > 0) {
+			c->flags |= SL_TF_RTT_TIMING;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start_us = c->tw->now_us;
+		}
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (fin)
+			c->flags |= SL_TF_FIN_SENT;
+		if (sl_seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (c->rtx_mode != SL_TCP_RTX_RTO)
+			sl_tcp_arm_rto(c);
+		if (fin)
+			break;
+	}
+	if (c->flags & SL_TF_ACK_NOW)
+		sl_tcp_send_ack(c);
+	/* Data waits behind a zero window and nothing is in flight: probe it (RFC 9293 3.8.6.1). */
+	if (left > 0 && c->snd_wnd == 0 && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
+		sl_tcp_arm_persist(c);
+}
+
+void
+sl_tcp_sq_drop_acked(struct sl_tcp_conn *c, uint32_t acked)
+{
+	c->sq_bytes -= acked;
+	acked += c->sq_off;
+	while (c->sq_head != NULL && acked >= c->sq_head->data_len) {
+		struct rte_mbuf *s = c->sq_head;
+
+		/* A zero-length segment at the end of the queue goes too. */
+		if (s->next == NULL && acked > s->data_len)
+			acked = s->data_len;
+		acked -= s->data_len;
+		c->sq_head = s->next;
+		s->next = NULL;
+		s->nb_segs = 1;
+		rte_pktmbuf_free_seg(s);
+	}
+	if (c->sq_head == NULL)
+		c->sq_tail = NULL;
+	c->sq_off = acked;
+}
+
+/*
+ * Zero-window and keepalive probe: an ACK for one sequence number we sent
+ * long ago (snd_una - 1, no data). The peer must answer with its current
+ * ACK and window (RFC 9293 3.8.4, 3.8.6.1), and no byte is committed.
+ */
+void
+sl_tcp_send_probe(struct sl_tcp_conn *c)
+{
+	uint8_t opts[SL_TCPOPT_MAX];
+	unsigned int optlen = tcp_data_options(c, opts);
+
+	tcp_emit(c->ifp, &c->key, c->snd_una - 1, c->rcv_nxt, SL_TH_ACK,
+		 tcp_announce_window(c, false), opts, optlen, NULL, 0);
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The three timers a connection has, on the worker's hashed wheel (ms ticks):
+ *   rtx    retransmission (RFC 6298) or, with a zero window, persist;
+ *   delack delayed ACK;
+ *   keep   keepalive, the FIN-WAIT-2 limit, or TIME-WAIT, by state.
+ */
+#include <errno.h>
+
+#include "tcp_conn.h"
+
+#define USEC_PER_MS 1000u
+
+static void tcp_rtx_fire(struct sl_timer *t);
+static void tcp_delack_fire(struct sl_timer *t);
+static void tcp_keep_fire(struct sl_timer *t);
+
+uint32_t
+sl_tcp_now_ms32(const struct sl_tcp_worker *tw)
+{
+	return (uint32_t)sl_tcp_now_ms(tw) + tw->ts_offset;
+}
+
+void
+sl_tcp_timers_init(struct sl_tcp_conn *c)
+{
+	sl_timer_init(&c->rtx_timer, tcp_rtx_fire);
+	sl_timer_init(&c->delack_timer, tcp_delack_fire);
+	sl_timer_init(&c->keep_timer, tcp_keep_fire);
+}
+
+void
+sl_tcp_timers_stop(struct sl_tcp_conn *c)
+{
+	sl_timer_cancel(&c->rtx_timer);
+	sl_timer_cancel(&c->delack_timer);
+	sl_timer_cancel(&c->keep_timer);
+	c->rtx_mode = SL_TCP_RTX_NONE;
+}
+
+static uint32_t
+tcp_backed_off(uint32_t base_ms, unsigned int backoff)
+{
+	uint64_t v = (uint64_t)base_ms << (backoff > 16 ? 16 : backoff);
+
+	return v > SL_TCP_RTO_MAX_MS ? SL_TCP_RTO_MAX_MS : (uint32_t)v;
+}
+
+void
+sl_tcp_arm_rto(struct sl_tcp_conn *c)
+{
+	c->rtx_mode = SL_TCP_RTX_RTO;
+	sl_timer_arm(&c->tw->wheel, &c->rtx_timer,
+		     sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff));
+}
+
+void
+sl_tcp_arm_persist(struct sl_tcp_conn *c)
+{
+	uint32_t base = RTE_MAX(c->rto_ms, (uint32_t)SL_TCP_PERSIST_MIN_MS);
+
+	c->rtx_mode = SL_TCP_RTX_PERSIST;
+	sl_timer_arm(&c->tw->wheel, &c->rtx_timer,
+		     sl_tcp_now_ms(c->tw) + tcp_backed_off(base, c->backoff));
+}
+
+void
+sl_tcp_arm_delack(struct sl_tcp_conn *c)
+{
+	if (!sl_timer_armed(&c->delack_timer))
+		sl_timer_arm(&c->tw->wheel, &c->delack_timer,
+			     sl_tcp_now_ms(c->tw) + c->tw->cfg->delayed_ack_ms);
+}
+
+/* Keepalive in synchronized states; the FIN-WAIT-2 limit once the user is gone. */
+void
+sl_tcp_arm_keepalive(struct sl_tcp_conn *c)
+{
+	uint32_t after;
+
+	if (c->state == SL_TCP_FIN_WAIT_2 && (c->flags & SL_TF_USER_GONE))
+		after = SL_TCP_FIN_WAIT_2_MS;
+	else if (c->tw->cfg->keepalive_ms != 0)
+		after = c->probes ? SL_TCP_KEEPALIVE_INTVL_MS : c->tw->cfg->keepalive_ms;
+	else
+		return;
+	sl_timer_arm(&c->tw->wheel, &c->keep_timer, sl_tcp_now_ms(c->tw) + after);
+}
+
+void
+sl_tcp_enter_time_wait(struct sl_tcp_conn *c)
+{
+	sl_tcp_set_state(c, SL_TCP_TIME_WAIT);
+	sl_timer_cancel(&c->rtx_timer);
+	sl_timer_cancel(&c->delack_timer);
+	c->rtx_mode = SL_TCP_RTX_NONE;
+	/* Nothing more will be sent or delivered: let the data go now. */
+	rte_pktmbuf_free(c->sq_head);
+	c->sq_head = c->sq_tail = NULL;
+	c->sq_bytes = 0;
+	sl_tcp_ooo_purge(c);
+	sl_timer_arm(&c->tw->wheel, &c->keep_timer, sl_tcp_now_ms(c->tw) + c->tw->cfg->time_wait_ms);
+}
+
+void
+sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us)
+{
+	uint32_t rto_us;
+
+	if (c->srtt_us == 0) {
+		c->srtt_us = rtt_us ? rtt_us : 1;
+		c->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t delta = c->srtt_us > rtt_us ? c->srtt_us - rtt_us : rtt_us - c->srtt_us;
+
+		c->rttvar_us = (3 * c->rttvar_us + delta) / 4;
+		c->srtt_us = (7 * c->srtt_us + rtt_us) / 8;
+		if (c->srtt_us == 0)
+			c->srtt_us = 1;
+	}
+	/* RTO = SRTT + max(G, 4 RTTVAR), G being our 1 ms clock (RFC 6298 2.3). */
+	rto_us = c->srtt_us + RTE_MAX(USEC_PER_MS, 4 * c->rttvar_us);
+	c->rto_ms = RTE_MIN(RTE_MAX(rto_us / USEC_PER_MS, c->tw->cfg->rto_min_ms),
+			    (uint32_t)SL_TCP_RTO_MAX_MS);
+}
+
+static void
+tcp_rtx_fire(struct sl_timer *t)
+{
+	struct sl_tcp_conn *c = sl_container_of(t, struct sl_tcp_conn, rtx_timer);
+	struct sl_tcp_worker *tw = c->tw;
+
+	if (c->rtx_mode == SL_TCP_RTX_PERSIST) {
+		/*
+		 * A window probe. Nothing is in flight, so the RTO backoff counts the
+		 * probes; it never gives up while the peer answers.
+		 */
+		c->rtx_mode = SL_TCP_RTX_NONE;
+		sl_tcp_send_probe(c);
+		if (c->backoff < 16)
+			c->backoff++;
+		sl_tcp_arm_persist(c);
+		return;
+	}
+	c->rtx_mode = SL_TCP_RTX_NONE;
+	tw->stats.timeouts++;
+	switch (c->state) {
+	case SL_TCP_SYN_SENT:
+	case SL_TCP_SYN_RECEIVED:
+		if (c->backoff >= SL_TCP_SYN_RETRIES) {
+			tw->stats.conn_timeouts++;
+			sl_tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		c->backoff++;
+		/* RFC 6298 5.7: a lost SYN leaves the RTO at 3 s once data flows. */
+		sl_tcp_send_syn(c, c->state == SL_TCP_SYN_RECEIVED);
+		tw->stats.retransmits++;
+		sl_tcp_arm_rto(c);
+		return;
+	case SL_TCP_TIME_WAIT:
+	case SL_TCP_CLOSED:
+	case SL_TCP_LISTEN:
+		return;
+	default:
+		break;
+	}
+	if (c->snd_una == c->snd_max)
+		return; /* everything was acknowledged meanwhile */
+	if (c->backoff >= SL_TCP_RETRIES) {
+		tw->stats.conn_timeouts++;
+		sl_tcp_conn_fail(c, -ETIMEDOUT);
+		return;
+	}
+	c->backoff++;
+	sl_tcp_cc_timeout(c);
+	/* RFC 2018 8: after a timeout the scoreboard may be stale; start over. */
+	sl_sack_reset(&c->sb);
+	c->flags &= ~SL_TF_RTT_TIMING; /* Karn: no sample from a retransmitted segment */
+	c->snd_nxt = c->snd_una;
+	sl_tcp_output(c);
+	if (c->rtx_mode != SL_TCP_RTX_RTO && !(c->flags & SL_TF_DEAD))
+		sl_tcp_arm_rto(c);
+}
+
+static void
+tcp_delack_fire(struct sl_timer *t)
+{
+	struct sl_tcp_conn *c = sl_container_of(t, struct sl_tcp_conn, delack_timer);
+
+	if (c->flags & SL_TF_DELACK) {
+		c->flags |= SL_TF_ACK_NOW;
+		sl_tcp_output(c);
+	}
+}
+
+static void
+tcp_keep_fire(struct sl_timer *t)
+{
+	struct sl_tcp_conn *c = sl_container_of(t, struct sl_tcp_conn, keep_timer);
+	struct sl_tcp_worker *tw = c->tw;
+	uint64_t now = sl_tcp_now_ms(tw);
+
+	switch (c->state) {
+	case SL_TCP_TIME_WAIT:
+		sl_tcp_conn_destroy(c);
+		return;
+	case SL_TCP_FIN_WAIT_2:
+		if (c->flags & SL_TF_USER_GONE) {
+			sl_tcp_conn_destroy(c);
+			return;
+		}
+		break;
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		break;
+	default:
+		return;
+	}
+	if (tw->cfg->keepalive_ms == 0)
+		return;
+	/* Lazy: segments do not re-arm the timer, they move last_rx_ms. */
+	if (c->probes == 0 && now < c->last_rx_ms + tw->cfg->keepalive_ms) {
+		sl_timer_arm(&tw->wheel, &c->keep_timer, c->last_rx_ms + tw->cfg->keepalive_ms);
+		return;
+	}
+	if (c->probes >= SL_TCP_KEEPALIVE_PROBES) {
+		tw->stats.keepalive_timeouts++;
+		sl_tcp_conn_fail(c, -ETIMEDOUT);
+		return;
+	}
+	c->probes++;
+	sl_tcp_send_probe(c);
+	sl_tcp_arm_keepalive(c);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* A worker's TCP state: its table, its connection pool, its timer wheel, its secret. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "dataplane/worker.h"
+#include "tcp_conn.h"
+#include "tcp_worker.h"
+
+int
+sl_tcp_global_init(void)
+{
+	return sl_tcp_reass_register();
+}
+
+struct sl_tcp_worker *
+sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int socket, char *err,
+		     size_t errlen)
+{
+	struct sl_tcp_worker *tw;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint8_t seed[SL_SIPHASH_KEY_LEN];
+	struct rte_hash_parameters hp = {
+		.key_len = sizeof(struct sl_tcp_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = socket,
+		/* One writer and reader (the worker): no locks; the extendable table never refuses. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	RTE_BUILD_BUG_ON(sizeof(struct sl_tcp_key) != 12);
+	tw = rte_zmalloc_socket("sl_tcp_worker", sizeof(*tw), RTE_CACHE_LINE_SIZE, socket);
+	if (tw == NULL) {
+		snprintf(err, errlen, "worker %u: no memory for TCP state", w->id);
+		return NULL;
+	}
+	tw->w = w;
+	tw->cfg = cfg;
+	snprintf(name, sizeof(name), "sl_tcpt_%u", w->id);
+	hp.name = name;
+	hp.entries = RTE_MAX(cfg->max_connections, 64u);
+	tw->table = rte_hash_create(&hp);
+	if (tw->table == NULL) {
+		snprintf(err, errlen, "worker %u: cannot create a table of %u connections: %s",
+			 w->id, cfg->max_connections, rte_strerror(rte_errno));
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "sl_tcpc_%u", w->id);
+	tw->conn_pool = rte_mempool_create(name, cfg->max_connections, sizeof(struct sl_tcp_conn),
+					   0, 0, NULL, NULL, NULL, NULL, socket,
+					   RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	if (tw->conn_pool == NULL) {
+		snprintf(err, errlen,
+			 "worker %u: cannot reserve memory for %u connections (%zu bytes each): %s; "
+			 "lower dataplane.tcp.max_connections",
+			 w->id, cfg->max_connections, sizeof(struct sl_tcp_conn),
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+	for (unsigned int i = 0; i < sizeof(seed); i += 8) {
+		uint64_t r = rte_rand();
+
+		memcpy(seed + i, &r, 8);
+	}
+	sl_tcp_secret_init(&tw->secret, seed);
+	tw->ts_offset = (uint32_t)rte_rand();
+	tw->now_us = rte_rdtsc() / (rte_get_tsc_hz() / 1000000);
+	tw->next_port = (uint16_t)(SL_TCP_EPHEMERAL_LO +
+				   rte_rand_max(SL_TCP_EPHEMERAL_HI - SL_TCP_EPHEMERAL_LO - SL_MAX_WORKERS));
+	sl_timer_wheel_init(&tw->wheel, sl_tcp_now_ms(tw));
+	return tw;
+
+fail:
+	sl_tcp_worker_free(tw);
+	return NULL;
+}
+
+void
+sl_tcp_worker_free(struct sl_tcp_worker *tw)
+{
+	const void *key;
+	void *data;
+	uint32_t next = 0;
+
+	if (tw == NULL)
+		return;
+	/* Connections still open at shutdown: free their queued data. */
+	if (tw->table != NULL) {
+		while (rte_hash_iterate(tw->table, &key, &data, &next) >= 0) {
+			struct sl_tcp_conn *c = data;
+
+			rte_pktmbuf_free(c->sq_head);
+			sl_tcp_ooo_purge(c);
+		}
+		rte_hash_free(tw->table);
+	}
+	rte_mempool_free(tw->conn_pool);
+	rte_free(tw);
+}
+
+const struct sl_tcp_stats *
+sl_tcp_worker_stats(const struct sl_tcp_worker *tw)
+{
+	return &tw->stats;
+}
+
+void
+sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us)
+{
+	tw->now_us = now_us;
+	sl_timer_wheel_advance(&tw->wheel, now_us / 1000);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_TCP_WORKER_H
+#define SL_TCP_WORKER_H
+
+/* What the worker loop and start-up code need from the TCP stack. */
+
+#include <stdint.h>
+
+#include "lib/config/config.h"
+#include "lib/stats/tcp_stats.h"
+
+struct sl_worker;
+struct sl_tcp_worker;
+struct sl_netif;
+struct rte_mbuf;
+
+/* Once, on the main lcore, before any worker starts (registers the mbuf field). */
+int sl_tcp_global_init(void);
+
+/* A worker's TCP state, sized by cfg (max_connections per worker). */
+struct sl_tcp_worker *sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg,
+					   int socket, char *err, size_t errlen);
+void sl_tcp_worker_free(struct sl_tcp_worker *tw);
+const struct sl_tcp_stats *sl_tcp_worker_stats(const struct sl_tcp_worker *tw);
+
+/* Per poll iteration: run due timers; release connections destroyed meanwhile. */
+void sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us);
+void sl_tcp_reap(struct sl_tcp_worker *tw);
+
+/* IPv4 hands TCP segments here (m: Ethernet + IPv4 + TCP, IPv4 validated). */
+void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
+
+/*
+ * The worker that owns a connection this side opened, from its local port:
+ * the one owner function both directions use. Passive connections belong to
+ * the worker the SYN arrived on.
+ */
+static inline unsigned int
+sl_tcp_port_owner(uint16_t lport_host, unsigned int n_workers)
+{
+	return lport_host % n_workers;
+}
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include "log.h"
+#include "port.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static void
+list_devices(char *buf, size_t len)
+{
+	uint16_t pid;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	RTE_ETH_FOREACH_DEV(pid) {
+		char name[RTE_ETH_NAME_MAX_LEN];
+
+		if (rte_eth_dev_get_name_by_port(pid, name) == 0 && off < len)
+			off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", name);
+	}
+	if (off == 0)
+		snprintf(buf, len, "none (give EAL a --vdev or -a)");
+}
+
+int
+sl_port_setup(struct sl_port *p, const struct sl_config_port *cfg, uint16_t n_queues,
+	      struct rte_mempool *pool, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	if (rte_eth_dev_get_port_by_name(cfg->device, &p->port_id) != 0) {
+		char devs[256];
+
+		list_devices(devs, sizeof(devs));
+		snprintf(err, errlen, "port '%s': no device named '%s'; devices: %s", cfg->name,
+			 cfg->device, devs);
+		return -ENODEV;
+	}
+	rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc != 0)
+		goto fail;
+	if (info.max_rx_queues < n_queues || info.max_tx_queues < n_queues) {
+		snprintf(err, errlen, "port '%s': %u workers need %u queue pairs, device has %u/%u",
+			 cfg->name, n_queues, n_queues, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	conf.rxmode.mtu = cfg->mtu;
+	if (n_queues > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+	}
+	/* TCP segments are a header mbuf followed by references to the data. */
+	if (!(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		snprintf(err, errlen, "port '%s' (%s): the device cannot send chained mbufs",
+			 cfg->name, cfg->device);
+		return -ENOTSUP;
+	}
+	conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		p->tx_ip_cksum = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		p->tx_tcp_cksum = true;
+	}
+	if ((info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
+	    (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+		p->rx_cksum = true;
+	}
+
+	rc = rte_eth_dev_configure(p->port_id, n_queues, n_queues, &conf);
+	if (rc != 0)
+		goto fail;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (rc != 0)
+		goto fail;
+	for (uint16_t q = 0; q < n_queues; q++) {
+		int socket = rte_eth_dev_socket_id(p->port_id);
+
+		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, socket, NULL, pool);
+		if (rc != 0)
+			goto fail;
+		rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, socket, NULL);
+		if (rc != 0)
+			goto fail;
+	}
+	rc = rte_eth_dev_start(p->port_id);
+	if (rc != 0)
+		goto fail;
+	p->started = true;
+	rte_eth_macaddr_get(p->port_id, &p->mac);
+
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	SL_LOG(INFO, "port %s (%s, %s): %u queue pair(s), mtu %u, mac %s, offloads:%s%s%s",
+	       cfg->name, cfg->device, info.driver_name, n_queues, cfg->mtu, mac,
+	       p->tx_ip_cksum ? " tx-ip-cksum" : "", p->tx_tcp_cksum ? " tx-tcp-cksum" : "",
+	       p->rx_cksum ? " rx-cksum" : "");
+	sl_port_check_link(p);
+	return 0;
+
+fail:
+	snprintf(err, errlen, "port '%s' (%s): %s", cfg->name, cfg->device, rte_strerror(-rc));
+	if (p->started)
+		rte_eth_dev_stop(p->port_id);
+	return rc < 0 ? rc : -EIO;
+}
+
+void
+sl_port_check_link(struct sl_port *p)
+{
+	struct rte_eth_link link;
+	bool up;
+
+	if (!p->started || rte_eth_link_get_nowait(p->port_id, &link) != 0)
+		return;
+	up = link.link_status == RTE_ETH_LINK_UP;
+	if (p->link_known && up == p->link_up)
+		return;
+	if (up)
+		SL_LOG(INFO, "port %s: link up, %u Mbps, %s-duplex", p->cfg->name, link.link_speed,
+		       link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+	else
+		SL_LOG(INFO, "port %s: link down", p->cfg->name);
+	p->link_known = true;
+	p->link_up = up;
+}
+
+void
+sl_port_close(struct sl_port *p)
+{
+	if (!p->started)
+		return;
+	rte_eth_dev_stop(p->port_id);
+	rte_eth_dev_close(p->port_id);
+	p->started = false;
+	SL_LOG(INFO, "port %s: stopped", p->cfg->name);
+}

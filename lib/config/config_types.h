@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_CONFIG_TYPES_H
+#define SL_CONFIG_TYPES_H
+
+/*
+ * The configuration tree below `dataplane`: services -> locations -> backends, the global
+ * policy sections and the admin section. Included by config.h; include config.h, not this.
+ *
+ * Conventions of the tree:
+ *   - Durations are uint32_t milliseconds (members end in _ms). In YAML a duration is written
+ *     250ms, 5s, 1.5s, 1m, 1h or 1m30s; a bare number means seconds (`timeout: 5` is 5s).
+ *   - Byte sizes take plain integers or binary suffixes: 256k = 262144, 1m = 1048576.
+ *   - IPv4 addresses are uint32_t in network byte order; 0 = none.
+ *   - Scalar strings live in fixed arrays, NUL-terminated, never truncated: a longer value is a
+ *     configuration error. An empty string means "not set".
+ *   - Arrays (ports, services, locations, backends, lists of strings) are heap memory owned by
+ *     the tree; sl_config_free() releases everything. Nothing points back into the YAML text.
+ *   - Inheritance is resolved by the loader. Every service, location and backend carries its
+ *     effective policy sections (global -> service -> location -> backend), so a consumer never
+ *     walks up the tree. A block at a lower level starts from the effective block of the level
+ *     above and overrides only the keys it names.
+ *   - `line` members give where an item was written (1-based) in the source, for messages that
+ *     the control plane prints later (for example a backend whose host does not resolve).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SL_CONFIG_HOST_MAX 256	 /* a DNS name (253) or dotted IPv4, plus NUL */
+#define SL_CONFIG_PATH_MAX 512	 /* HTTP paths, rewrite targets, file names */
+#define SL_CONFIG_URL_MAX 1024	 /* backend URLs, redirect targets */
+#define SL_CONFIG_SECRET_MAX 256 /* jwt_secret */
+
+/* Hard limits; past them the loader refuses the file rather than allocate without bound. */
+#define SL_CONFIG_MAX_PORTS 32
+#define SL_CONFIG_MAX_SERVICES 1024
+#define SL_CONFIG_MAX_LOCATIONS 4096 /* in all services together */
+#define SL_CONFIG_MAX_BACKENDS 16384 /* in all locations together */
+#define SL_CONFIG_MAX_LIST 256	     /* entries in a list of strings (cors, tls domains) */
+
+#define SL_CONFIG_DEFAULT_SERVICE_PORT 80
+#define SL_CONFIG_DEFAULT_ADMIN_PORT 1997
+
+enum sl_config_lb_policy {
+	SL_CONFIG_LB_ROUND_ROBIN = 0,	   /* round_robin, round-robin */
+	SL_CONFIG_LB_LEAST_CONNECTIONS,	   /* least_connections, least-connections, least_conn */
+	SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN, /* weighted_round_robin, weighted-round-robin */
+	SL_CONFIG_LB_CONSISTENT_HASHING,   /* consistent_hashing, consistent-hashing, ip_hash */
+	SL_CONFIG_LB_ADAPTIVE,		   /* adaptive */
+};
+
+enum sl_config_hc_type {
+	SL_CONFIG_HC_HTTP = 0, /* GET path, 2xx/3xx = pass */
+	SL_CONFIG_HC_TCP,      /* a completed handshake = pass */
+};
+
+/* Defaults: on, http, "/health", 10s, 2s, healthy 2, unhealthy 3. timeout <= interval. */
+struct sl_config_health_check {
+	bool enabled;
+	enum sl_config_hc_type type;
+	char path[SL_CONFIG_PATH_MAX];
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t healthy;   /* consecutive passes before a down backend is up again */
+	uint32_t unhealthy; /* consecutive failures before an up backend is down */
+};
+
+/* Per client IP token bucket. Off unless configured somewhere up the tree. */
+struct sl_config_rate_limit {
+	bool enabled;
+	double requests_per_second; /* > 0; `requests_per_minute: N` is stored as N / 60 */
+	/* Bucket size, >= 1. When a block names a rate but no burst: ceil(rate). */
+	uint32_t burst;
+};
+
+/* Defaults: on, 5 consecutive failures open the circuit for 60s. */
+struct sl_config_circuit_breaker {
+	bool enabled;
+	uint32_t threshold;
+	uint32_t timeout_ms;
+};
+
+/* Keep-alive connections to backends. Defaults: 100 idle, 1000 open, 90s idle timeout. */
+struct sl_config_connection_pool {
+	uint32_t max_idle;
+	uint32_t max_open; /* 0 = unlimited */
+	uint32_t idle_timeout_ms;
+};
+
+/* Teeter's worker pool and queue: a concurrency limit with a bounded wait. Off by default. */
+struct sl_config_queue {
+	bool enabled;
+	uint32_t max_concurrent; /* requests in flight; default 1024 */
+	uint32_t max_queue;	 /* requests waiting for a slot; 0 = refuse at once; default 1024 */
+	uint32_t timeout_ms;	 /* longest wait in the queue, default 5s */
+};
+
+struct sl_config_strlist {
+	char **items; /* n heap strings */
+	unsigned int n;
+};
+
+/* Off unless the `cors` section is present. */
+struct sl_config_cors {
+	bool enabled;
+	struct sl_config_strlist allowed_origins;
+	struct sl_config_strlist allowed_methods;
+	struct sl_config_strlist allowed_headers;
+	uint32_t max_age; /* seconds */
+	bool allow_credentials;
+};
+
+enum sl_config_frame_options {
+	SL_CONFIG_FRAME_NONE = 0, /* no X-Frame-Options header */
+	SL_CONFIG_FRAME_DENY,
+	SL_CONFIG_FRAME_SAMEORIGIN,
+};
+
+/* Response security headers; off unless the `security` section is present. */
+struct sl_config_security {
+	bool enabled;
+	bool hsts;
+	uint32_t hsts_max_age; /* seconds, default 31536000 */
+	enum sl_config_frame_options frame_options;
+	bool content_type_options; /* X-Content-Type-Options: nosniff */
+	bool xss_protection;	   /* X-XSS-Protection: 1; mode=block */
+};
+
+/* Global TLS. Certificate files are not opened by the loader. */
+struct sl_config_tls {
+	bool enabled; /* default true once the section is present */
+	struct sl_config_strlist domains;
+	char cert_dir[SL_CONFIG_PATH_MAX];
+	bool auto_cert;
+	char cert_file[SL_CONFIG_PATH_MAX];
+	char key_file[SL_CONFIG_PATH_MAX];
+};
+
+/* A service's own certificate (Terraster's services[].tls). */
+struct sl_config_service_tls {
+	bool enabled; /* default true once the section is present */
+	char cert_file[SL_CONFIG_PATH_MAX];
+	char key_file[SL_CONFIG_PATH_MAX];
+};
+
+/* Empty strings = not configured: the control plane chooses (e.g. a random per-run secret). */
+struct sl_config_auth {
+	char jwt_secret[SL_CONFIG_SECRET_MAX];
+	char db_path[SL_CONFIG_PATH_MAX];
+	uint32_t password_expiry_days;	/* 0 = passwords never expire */
+	uint32_t password_history_size; /* 0 = reuse allowed */
+};
+
+/* The management listener on the kernel stack. Terraster's admin_port/auth/admin_api land here. */
+struct sl_config_admin {
+	uint32_t ip;   /* network byte order; default 127.0.0.1 */
+	uint16_t port; /* default 1997 */
+	struct sl_config_auth auth;
+	struct sl_config_rate_limit rate_limit; /* default on: 10 requests/s, burst 20 */
+};
+
+/* A parsed http:// or https:// URL (backends, and the admin API's POST /api/backends). */
+struct sl_config_url {
+	bool https;
+	char host[SL_CONFIG_HOST_MAX]; /* lower case; a name or dotted IPv4 */
+	uint32_t ip;		       /* network byte order when host is an IPv4 literal, else 0 */
+	uint16_t port;		       /* default 80 (http) or 443 (https) */
+	char path[SL_CONFIG_PATH_MAX]; /* "" when the URL has none; else starts with '/' */
+};
+
+struct sl_config_backend {
+	char url[SL_CONFIG_URL_MAX]; /* as written */
+	struct sl_config_url target;
+	uint32_t weight;	  /* >= 1, default 1; sums over a location need 64 bits */
+	uint32_t max_connections; /* 0 = unlimited */
+	struct sl_config_health_check health_check; /* effective */
+	uint32_t line;
+};
+
+struct sl_config_location {
+	char path[SL_CONFIG_PATH_MAX]; /* prefix, starts with '/' */
+	enum sl_config_lb_policy lb_policy;
+	bool http_redirect;			    /* send plain-HTTP clients to https:// */
+	char redirect[SL_CONFIG_URL_MAX];	    /* "" = none; a path or an http(s):// URL */
+	char rewrite[SL_CONFIG_PATH_MAX];	    /* "" = none; replaces `path` before proxying */
+	struct sl_config_health_check health_check; /* effective, inherited by backends */
+	struct sl_config_rate_limit rate_limit;	    /* effective */
+	struct sl_config_circuit_breaker circuit_breaker; /* effective */
+	struct sl_config_connection_pool connection_pool; /* effective */
+	struct sl_config_backend *backends;
+	unsigned int n_backends; /* >= 1 */
+	uint32_t line;
+};
+
+struct sl_config_service {
+	char name[SL_CONFIG_NAME_MAX]; /* unique; letters, digits, '-', '_', '.' */
+	char host[SL_CONFIG_HOST_MAX]; /* lower case; "" = any host; may start with "*." */
+	uint16_t port;		       /* default: top-level `port`, else 80 */
+	struct sl_config_service_tls tls;
+	struct sl_config_health_check health_check;	  /* effective */
+	struct sl_config_rate_limit rate_limit;		  /* effective */
+	struct sl_config_circuit_breaker circuit_breaker; /* effective */
+	struct sl_config_connection_pool connection_pool; /* effective */
+	struct sl_config_location *locations;
+	unsigned int n_locations; /* >= 1 */
+	uint32_t line;
+};
+
+struct sl_config {
+	struct sl_config_dataplane dataplane; /* no ports when the section is absent */
+	struct sl_config_admin admin;
+
+	/* Global sections as written (with defaults); services below hold the effective copies. */
+	struct sl_config_health_check health_check;
+	struct sl_config_rate_limit rate_limit;
+	struct sl_config_circuit_breaker circuit_breaker;
+	struct sl_config_connection_pool connection_pool;
+	struct sl_config_queue queue;
+	struct sl_config_cors cors;
+	struct sl_config_security security;
+	struct sl_config_tls tls;
+
+	struct sl_config_service *services;
+	unsigned int n_services; /* may be 0: a file may hold only global settings */
+};
+
+#endif

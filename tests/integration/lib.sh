@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Helpers for integration tests, sourced after `set -euo pipefail`:
+#
+#   tb_log MSG...             a line on stderr, prefixed with the test's name
+#   tb_pass NAME              count a passed check and say so
+#   tb_fail NAME [DETAIL...]  count a failed check and say why (does not exit)
+#   tb_check NAME CMD...      run CMD; pass if it succeeds, fail otherwise
+#   tb_summary                print "N passed, M failed"; return 1 if anything failed
+#   tb_die MSG...             the test cannot go on: say why and exit 1 (cleanup runs)
+#   tb_on_exit CMD            run CMD (a string, eval'd) on EXIT/INT/TERM; last registered runs
+#                             first; a failing command does not stop the others
+#   tb_wait_for CMD TIMEOUT_S poll CMD (a string, eval'd) every 0.1 s until it succeeds;
+#                             return 1 after TIMEOUT_S seconds
+#   tb_need_root, tb_need_cmd CMD...
+#   tb_netns_add NAME         create a network namespace, deleted on exit
+#   tb_stop_pid PID [GRACE_S] SIGTERM the process we started, SIGKILL after GRACE_S (5)
+#
+# No colours, no global side effects beyond the traps it installs and TB_* variables.
+
+TB_NAME=${TB_NAME:-$(basename "${0:-test}" .sh)}
+TB_PASSED=0
+TB_FAILED=0
+TB_CLEANUP=()
+TB_CLEANING=0
+
+tb_log() {
+	printf '[%s] %s\n' "$TB_NAME" "$*" >&2
+}
+
+tb_pass() {
+	TB_PASSED=$((TB_PASSED + 1))
+	printf 'ok   - %s\n' "$1"
+}
+
+tb_fail() {
+	local name=$1
+	shift
+	TB_FAILED=$((TB_FAILED + 1))
+	if [ $# -gt 0 ]; then
+		printf 'FAIL - %s: %s\n' "$name" "$*"
+	else
+		printf 'FAIL - %s\n' "$name"
+	fi
+}
+
+tb_check() {
+	local name=$1
+	shift
+	if "$@"; then
+		tb_pass "$name"
+	else
+		tb_fail "$name" "command failed: $*"
+	fi
+}
+
+tb_summary() {
+	printf '%d passed, %d failed\n' "$TB_PASSED" "$TB_FAILED"
+	[ "$TB_FAILED" -eq 0 ]
+}
+
+tb_die() {
+	tb_log "fatal: $*"
+	exit 1
+}
+
+# Runs the registered commands once, newest first. Errors are reported, never fatal.
+tb__cleanup() {
+	local i
+	[ "$TB_CLEANING" -eq 0 ] || return 0
+	TB_CLEANING=1
+	set +e
+	for ((i = ${#TB_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${TB_CLEANUP[i]}" >/dev/null 2>&1 ||
+			tb_log "cleanup step failed: ${TB_CLEANUP[i]}"
+	done
+	TB_CLEANUP=()
+}
+
+tb_on_exit() {
+	TB_CLEANUP+=("$1")
+}
+
+trap 'tb__cleanup' EXIT
+trap 'tb__cleanup; trap - INT; exit 130' INT
+trap 'tb__cleanup; trap - TERM; exit 143' TERM
+
+tb_wait_for() {
+	local cmd=$1 timeout_s=$2 tries
+	tries=$((timeout_s * 10))
+	[ "$tries" -gt 0 ] || tries=1
+	while [ "$tries" -gt 0 ]; do
+		if eval "$cmd" >/dev/null 2>&1; then
+			return 0
+		fi
+		tries=$((tries - 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+tb_need_root() {
+	[ "$(id -u)" -eq 0 ] || tb_die "needs root (network namespaces)"
+}
+
+tb_need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || tb_die "needs '$c' on PATH"
+	done
+}
+
+tb_netns_add() {
+	local ns=$1
+	if [ -e "/run/netns/$ns" ]; then
+		tb_die "namespace $ns already exists; not touching it"
+	fi
+	ip netns add "$ns"
+	tb_on_exit "ip netns delete '$ns'"
+}
+
+# Stops a process this test started, by its PID only.
+tb_stop_pid() {
+	local pid=$1 grace=${2:-5} tries
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	tries=$((grace * 10))
+	while [ "$tries" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+		# A child of ours that has exited stays a zombie until waited for.
+		if [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
+			break
+		fi
+		tries=$((tries - 1))
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]; then
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
