@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 
 #include "dataplane.h"
+#include "flow_steer.h"
 #include "net/tcp/tcp_worker.h"
 #include "test_services.h"
 #include "log.h"
@@ -90,7 +91,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 				      sizeof(dp->err));
 	if (w->tcp == NULL)
 		return -ENOMEM;
-	if (sl_test_services_start(w, &dc->test_services) != 0) {
+	if (sl_test_services_start(w, &dc->test_services, dc->tcp.max_connections) != 0) {
 		snprintf(dp->err, sizeof(dp->err), "cannot start the test services (port in use?)");
 		return -EINVAL;
 	}
@@ -185,6 +186,11 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 			goto fail;
 		}
 	}
+	/* Listener ports keep RSS on a NIC; the rest is steered to the port's owner. */
+	uint16_t listen[SL_TCP_LISTENERS_MAX];
+	unsigned int n_listen = sl_tcp_listener_ports(dp->workers[0]->tcp, listen, SL_TCP_LISTENERS_MAX);
+	for (unsigned int i = 0; i < dp->n_ports; i++)
+		sl_flow_steer_setup(&dp->ports[i], dp->n_workers, listen, n_listen);
 	rc = peer_rings_create(dp);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create the rings between workers: %s",
@@ -247,6 +253,7 @@ sl_dataplane_fini(struct sl_dataplane *dp)
 		/* Commands in flight belong to the control plane, which has stopped asking. */
 		rte_ring_free(w->cmd);
 		rte_ring_free(w->evt);
+		sl_test_services_stop(w);
 		sl_tcp_worker_free(w->tcp);
 		for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
 			rte_free(w->netif[i]);

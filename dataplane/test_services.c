@@ -7,7 +7,13 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "dataplane/net/tcp/tcp.h"
 #include "test_services.h"
@@ -163,8 +169,11 @@ static const struct sl_tcp_ops chargen_ops = {
 	.error = ignore_error,
 };
 
+static int forward_start(struct sl_worker *w, const struct sl_config_forward *cfg, uint32_t pairs);
+
 int
-sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services *cfg)
+sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services *cfg,
+		       uint32_t max_connections)
 {
 	int rc = 0;
 
@@ -174,5 +183,192 @@ sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services
 		rc = sl_tcp_listen(w, cfg->discard, &discard_ops, NULL);
 	if (rc == 0 && cfg->chargen != 0)
 		rc = sl_tcp_listen(w, cfg->chargen, &chargen_ops, NULL);
+	if (rc == 0 && cfg->forward.port != 0)
+		rc = forward_start(w, &cfg->forward, RTE_MAX(max_connections / 2, 1u));
 	return rc;
+}
+
+/*
+ * ---- forward: splice each accepted connection to a new one towards a fixed
+ * target (active open). Data moves between the two by reference; a full send
+ * buffer on one side stops the other side's window from reopening.
+ */
+
+struct fwd_pair {
+	struct sl_tcp_conn *conn[2];   /* [0] accepted, [1] opened by us */
+	struct rte_mbuf *pending[2];   /* read from conn[i], waiting to go to the other */
+	uint32_t pending_len[2];
+	bool eof[2];                   /* conn[i] sent FIN */
+	bool gone[2];                  /* conn[i] handle released */
+};
+
+/* Per worker, reached through the listener's argument and w->services. */
+struct fwd_service {
+	struct sl_config_forward cfg;
+	struct rte_mempool *pairs;
+};
+
+static int
+fwd_side(const struct fwd_pair *p, const struct sl_tcp_conn *c)
+{
+	return p->conn[1] == c;
+}
+
+static void
+fwd_release(struct fwd_pair *p, struct sl_tcp_conn *c)
+{
+	int i = fwd_side(p, c);
+
+	p->gone[i] = true;
+	p->conn[i] = NULL;
+	rte_pktmbuf_free(p->pending[i]);
+	p->pending[i] = NULL;
+	if (p->gone[0] && p->gone[1])
+		rte_mempool_put(rte_mempool_from_obj(p), p);
+}
+
+/* Push what side i read towards the other side; pass its FIN on once all is sent. */
+static void
+fwd_push(struct fwd_pair *p, int i)
+{
+	struct sl_tcp_conn *to = p->conn[!i];
+
+	if (to == NULL)
+		return;
+	if (p->pending[i] != NULL) {
+		if (sl_tcp_send(to, p->pending[i]) != 0)
+			return;
+		p->pending[i] = NULL;
+		if (p->conn[i] != NULL)
+			sl_tcp_consumed(p->conn[i], p->pending_len[i]);
+		p->pending_len[i] = 0;
+	}
+	if (p->eof[i])
+		sl_tcp_shutdown(to);
+}
+
+static void
+fwd_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct fwd_pair *p = sl_tcp_user(c);
+	int i = fwd_side(p, c);
+
+	if (p->pending[i] != NULL) {
+		if (rte_pktmbuf_chain(p->pending[i], data) != 0) {
+			rte_pktmbuf_free(data);
+			sl_tcp_abort(c);
+			return;
+		}
+	} else {
+		p->pending[i] = data;
+	}
+	p->pending_len[i] += len;
+	fwd_push(p, i);
+}
+
+static void
+fwd_writable(struct sl_tcp_conn *c)
+{
+	struct fwd_pair *p = sl_tcp_user(c);
+
+	fwd_push(p, !fwd_side(p, c));
+}
+
+static void
+fwd_peer_closed(struct sl_tcp_conn *c)
+{
+	struct fwd_pair *p = sl_tcp_user(c);
+	int i = fwd_side(p, c);
+
+	p->eof[i] = true;
+	fwd_push(p, i);
+}
+
+static void
+fwd_closed(struct sl_tcp_conn *c)
+{
+	fwd_release(sl_tcp_user(c), c);
+}
+
+static void
+fwd_error(struct sl_tcp_conn *c, int err)
+{
+	struct fwd_pair *p = sl_tcp_user(c);
+	struct sl_tcp_conn *other = p->conn[!fwd_side(p, c)];
+
+	fwd_release(p, c);
+	if (other != NULL) {
+		fwd_release(p, other);
+		sl_tcp_abort(other);
+	}
+}
+
+static const struct sl_tcp_ops fwd_out_ops = {
+	.readable = fwd_readable,
+	.writable = fwd_writable,
+	.peer_closed = fwd_peer_closed,
+	.closed = fwd_closed,
+	.error = fwd_error,
+};
+
+static int
+fwd_accepted(struct sl_tcp_conn *c)
+{
+	struct fwd_service *svc = sl_tcp_user(c); /* the listener's argument */
+	struct fwd_pair *p;
+	int err;
+
+	if (rte_mempool_get(svc->pairs, (void **)&p) != 0)
+		return -ENOBUFS;
+	memset(p, 0, sizeof(*p));
+	p->conn[0] = c;
+	sl_tcp_set_user(c, p);
+	p->conn[1] = sl_tcp_connect(sl_tcp_worker_of(c), sl_tcp_port_index(c), svc->cfg.to_ip,
+				    rte_cpu_to_be_16(svc->cfg.to_port), &fwd_out_ops, p, &err);
+	if (p->conn[1] == NULL) {
+		rte_mempool_put(svc->pairs, p);
+		return err;
+	}
+	return 0;
+}
+
+static const struct sl_tcp_ops fwd_in_ops = {
+	.accepted = fwd_accepted,
+	.readable = fwd_readable,
+	.writable = fwd_writable,
+	.peer_closed = fwd_peer_closed,
+	.closed = fwd_closed,
+	.error = fwd_error,
+};
+
+static int
+forward_start(struct sl_worker *w, const struct sl_config_forward *cfg, uint32_t pairs)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct fwd_service *svc;
+
+	svc = rte_zmalloc_socket("sl_fwd", sizeof(*svc), 0, (int)rte_lcore_to_socket_id(w->lcore));
+	if (svc == NULL)
+		return -ENOMEM;
+	w->services = svc;
+	svc->cfg = *cfg;
+	snprintf(name, sizeof(name), "sl_fwd_%u", w->id);
+	svc->pairs = rte_mempool_create(name, pairs, sizeof(struct fwd_pair), 0, 0, NULL, NULL,
+					NULL, NULL, (int)rte_lcore_to_socket_id(w->lcore),
+					RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	if (svc->pairs == NULL)
+		return -ENOMEM;
+	return sl_tcp_listen(w, cfg->port, &fwd_in_ops, svc);
+}
+
+void
+sl_test_services_stop(struct sl_worker *w)
+{
+	struct fwd_service *svc = w->services;
+
+	if (svc == NULL)
+		return;
+	rte_mempool_free(svc->pairs);
+	rte_free(svc);
+	w->services = NULL;
 }

@@ -11,7 +11,9 @@ struct sl_worker;
  * chargen), off unless dataplane.test_services names their ports. They
  * exercise the TCP stack alone, without HTTP.
  */
-int sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services *cfg);
+int sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services *cfg,
+			   uint32_t max_connections);
+void sl_test_services_stop(struct sl_worker *w);
 
 /* Byte i of the chargen stream: 72-character lines of rotating printable ASCII and CRLF. */
 static inline char

@@ -45,6 +45,7 @@ struct sl_worker {
 	struct rte_ring *cmd;                       /* control -> this worker */
 	struct rte_ring *evt;                       /* this worker -> control */
 	struct sl_tcp_worker *tcp;
+	void *services; /* state of the services listening on this worker */
 
 	uint64_t busy_cycles; /* TSC cycles spent in loop iterations that did work */
 	uint64_t iterations;

@@ -11,11 +11,21 @@
 #   sluice               198.18.0.2 (from the config)
 #   backends             198.18.0.11, .12, .13 port 8080 (sluice-backend)
 #
+# With --impair "OPTIONS" the link is impaired (this kernel has no netem): the
+# kernel-side addresses move to one end (sl0c) of a veth pair whose other end
+# (sl0i) is unnumbered, and sl-impair (tests/tools/impair.c) relays frames
+# between sl0 and sl0i, applying OPTIONS (e.g. "--loss 5 --delay 10"; see
+# sl-impair --help). sl0 and sl0i carry no address, no ARP and no IPv6, so the
+# namespace's kernel reaches sluice only through the relay:
+#
+#   sluice =TAP= sl0 <-> [sl-impair] <-> sl0i =veth= sl0c 198.18.0.1/24, .11-.13
+#
 # Usage:
-#   testbed.sh up [--config FILE] [--workers N] [--no-backends] [--huge]
+#   testbed.sh up [--config FILE] [--workers N] [--no-backends] [--huge] [--impair "OPTIONS"]
 #   testbed.sh down
 #   testbed.sh status
-# Environment: SL_NS (namespace), SL_BUILD (build dir, default build/).
+# Environment: SL_NS (namespace), SL_BUILD (build dir, default build/),
+# SL_IMPAIR (the relay, default $SL_BUILD/tests/tools/sl-impair).
 # State (PIDs, logs) lives in .run/$SL_NS/ at the repo root.
 set -euo pipefail
 
@@ -24,6 +34,8 @@ ns=${SL_NS:-sluice-tb}
 build=${SL_BUILD:-$top/build}
 state=$top/.run/$ns
 tap=sl0
+imp_a=sl0i # the relay's end of the veth pair
+imp_b=sl0c # the kernel's end, with the addresses, when the link is impaired
 host_ip=198.18.0.1
 backends=(198.18.0.11 198.18.0.12 198.18.0.13)
 backend_port=8080
@@ -47,7 +59,7 @@ stop_pid() {
 down() {
 	local f
 	if [ -d "$state" ]; then
-		for f in "$state"/backend-*.pid "$state"/sluice.pid; do
+		for f in "$state"/impair.pid "$state"/backend-*.pid "$state"/sluice.pid; do
 			[ -f "$f" ] || continue
 			stop_pid "$(cat "$f")" "$(basename "$f" .pid)"
 			rm -f "$f"
@@ -60,13 +72,14 @@ down() {
 }
 
 up() {
-	local config="" workers=1 start_backends=1 huge=0 i
+	local config="" workers=1 start_backends=1 huge=0 impair="" i
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--config) config=$(realpath "$2"); shift 2 ;;
 		--workers) workers=$2; shift 2 ;;
 		--no-backends) start_backends=0; shift ;;
 		--huge) huge=1; shift ;;
+		--impair) impair=$2; shift 2 ;;
 		*) echo "testbed.sh up: unknown option '$1'" >&2; exit 2 ;;
 		esac
 	done
@@ -75,6 +88,14 @@ up() {
 		exit 1
 	fi
 	[ -x "$build/apps/sluice/sluice" ] || { echo "testbed.sh: build sluice first" >&2; exit 1; }
+	local impair_bin=${SL_IMPAIR:-$build/tests/tools/sl-impair}
+	if [ -n "$impair" ]; then
+		[ -x "$impair_bin" ] || {
+			echo "testbed.sh: no $impair_bin (needs subdir('tools') in tests/meson.build)" >&2
+			exit 1
+		}
+		command -v ethtool >/dev/null || { echo "testbed.sh: --impair needs ethtool" >&2; exit 1; }
+	fi
 
 	mkdir -p "$state"
 	ip netns add "$ns"
@@ -99,7 +120,7 @@ up() {
 		nsx bash -c 'echo $$ >"$0"; exec "$@"' "$state/sluice.pid" \
 			"$build/apps/sluice/sluice" "${args[@]}" </dev/null >"$state/sluice.log" 2>&1
 		echo $? >"$state/sluice.rc"
-	) &
+	) </dev/null >/dev/null 2>&1 &
 	for i in $(seq 1 50); do [ -s "$state/sluice.pid" ] && break; sleep 0.1; done
 
 	for i in $(seq 1 100); do
@@ -110,8 +131,13 @@ up() {
 		sleep 0.1
 	done
 	nsx ip link show "$tap" >/dev/null 2>&1 || { log "no $tap after 10 s"; down; exit 1; }
-	nsx ip addr add "$host_ip/24" dev "$tap"
-	for b in "${backends[@]}"; do nsx ip addr add "$b/32" dev "$tap"; done
+	local host_dev=$tap
+	if [ -n "$impair" ]; then
+		impair_up "$impair_bin" "$impair" || { down; exit 1; }
+		host_dev=$imp_b
+	fi
+	nsx ip addr add "$host_ip/24" dev "$host_dev"
+	for b in "${backends[@]}"; do nsx ip addr add "$b/32" dev "$host_dev"; done
 	nsx ip link set "$tap" up
 
 	for i in $(seq 1 100); do
@@ -135,6 +161,43 @@ up() {
 	log "up: sluice pid $(cat "$state/sluice.pid"), log $state/sluice.log"
 }
 
+# The impaired link: a veth pair next to the TAP and sl-impair relaying between sl0 and sl0i.
+impair_up() {
+	local bin=$1 opts=() dev
+	read -ra opts <<<"$2"
+	nsx ip link add "$imp_a" type veth peer name "$imp_b"
+	for dev in "$tap" "$imp_a" "$imp_b"; do
+		# No IPv6 chatter through the relay, and no kernel answers on the relayed ends:
+		# without ARP and addresses, sl0 and sl0i ignore what passes (not addressed to them).
+		nsx sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+		# Frames must be whole and checksummed when the relay reads them: no TSO/GSO
+		# super-frames and no checksum left to an offload that the relay would not do.
+		nsx ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+	done
+	if nsx ethtool -k "$imp_b" | grep -Eq '^(tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload): on' ||
+		nsx ethtool -k "$imp_a" | grep -Eq '^generic-receive-offload: on'; then
+		log "cannot turn the offloads off on $imp_b/$imp_a; the relay would see super-frames"
+		return 1
+	fi
+	nsx ip link set "$tap" arp off
+	nsx ip link set "$imp_a" arp off
+	nsx ip link set "$imp_a" up
+	nsx ip link set "$imp_b" up
+	log "starting sl-impair --a $tap --b $imp_a ${opts[*]}"
+	# A simple command, not the nsx function: $! is then the relay itself (ip netns exec
+	# execs it), not a subshell that a signal would kill while the relay lives on.
+	ip netns exec "$ns" "$bin" --a "$tap" --b "$imp_a" "${opts[@]}" \
+		</dev/null >"$state/impair.log" 2>&1 &
+	echo $! >"$state/impair.pid"
+	for _ in $(seq 1 50); do
+		grep -q "sl-impair: ready" "$state/impair.log" && return 0
+		kill -0 "$(cat "$state/impair.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "sl-impair did not start:"; cat "$state/impair.log" >&2
+	return 1
+}
+
 status() {
 	if ! ip netns list | grep -qw "^$ns"; then echo "testbed $ns: down"; return 1; fi
 	echo "testbed $ns: up"
@@ -153,5 +216,5 @@ case "$cmd" in
 up) up "$@" ;;
 down) down ;;
 status) status ;;
-*) echo "usage: $0 up [--config FILE] [--workers N] [--no-backends] [--huge] | down | status" >&2; exit 2 ;;
+*) echo "usage: $0 up [--config FILE] [--workers N] [--no-backends] [--huge] [--impair OPTIONS] | down | status" >&2; exit 2 ;;
 esac

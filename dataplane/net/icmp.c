@@ -9,9 +9,47 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/net/tcp/tcp_worker.h"
 #include "dataplane/worker.h"
 #include "cksum.h"
 #include "netif.h"
+
+#define SL_ICMP_DEST_UNREACH 3
+
+/*
+ * Destination unreachable: hand the quoted IPv4 header and the first eight
+ * bytes of the transport header to the protocol that sent the datagram.
+ */
+static void
+icmp_unreachable(struct sl_netif *ifp, struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	const struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, off);
+	const struct rte_ipv4_hdr *quoted;
+	uint32_t qoff = off + sizeof(*ic);
+	uint16_t qhlen;
+
+	if (len < sizeof(*ic) + sizeof(*quoted) + 8 ||
+	    rte_pktmbuf_data_len(m) < qoff + sizeof(*quoted)) {
+		sl_netif_drop(ifp, m, SL_NET_DROP_ICMP_TRUNCATED);
+		return;
+	}
+	quoted = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, qoff);
+	qhlen = rte_ipv4_hdr_len(quoted);
+	if ((quoted->version_ihl >> 4) != 4 || qhlen < sizeof(*quoted) ||
+	    len < sizeof(*ic) + qhlen + 8u || rte_pktmbuf_data_len(m) < qoff + qhlen + 8u ||
+	    quoted->src_addr != ifp->ip) {
+		sl_netif_drop(ifp, m, SL_NET_DROP_ICMP_TRUNCATED);
+		return;
+	}
+	if (quoted->next_proto_id == IPPROTO_TCP)
+		/* Bytes 6-7 of the ICMP header carry the next-hop MTU for code 4 (RFC 1191). */
+		sl_tcp_icmp_unreachable(ifp, quoted,
+					rte_pktmbuf_mtod_offset(m, const uint8_t *, qoff + qhlen),
+					ic->icmp_code, rte_be_to_cpu_16(ic->icmp_seq_nb));
+	else
+		ifp->stats.drops[SL_NET_DROP_ICMP_TYPE]++;
+	rte_pktmbuf_free(m);
+}
 
 void
 sl_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m)
@@ -33,6 +71,10 @@ sl_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m)
 	uint16_t cks;
 	if (sl_cksum_mbuf(m, off, len, &cks) != 0 || cks != 0xffff) {
 		sl_netif_drop(ifp, m, SL_NET_DROP_ICMP_CHECKSUM);
+		return;
+	}
+	if (ic->icmp_type == SL_ICMP_DEST_UNREACH) {
+		icmp_unreachable(ifp, m, off, len);
 		return;
 	}
 	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0) {

@@ -55,10 +55,18 @@ struct sl_config_tcp {
 	bool cubic;               /* `congestion: cubic` (default newreno) */
 };
 
+/* forward: each connection to `port` is spliced to a new one towards to_ip:to_port. */
+struct sl_config_forward {
+	uint16_t port;    /* 0 = off */
+	uint32_t to_ip;   /* network byte order */
+	uint16_t to_port; /* host order */
+};
+
 struct sl_config_test_services {
 	uint16_t echo;    /* 0 = off */
 	uint16_t discard; /* 0 = off */
 	uint16_t chargen; /* 0 = off */
+	struct sl_config_forward forward;
 };
 
 struct sl_config_dataplane {

@@ -201,6 +201,17 @@ dataplane(const struct sl_config_dataplane *dp)
 	bad |= set(ts, "echo", json_integer(dp->test_services.echo));
 	bad |= set(ts, "discard", json_integer(dp->test_services.discard));
 	bad |= set(ts, "chargen", json_integer(dp->test_services.chargen));
+	if (dp->test_services.forward.port != 0) {
+		const struct sl_config_forward *fw = &dp->test_services.forward;
+		json_t *f = json_object();
+		char to[32];
+		const uint8_t *a = (const uint8_t *)&fw->to_ip;
+
+		snprintf(to, sizeof(to), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], fw->to_port);
+		bad |= set(f, "port", json_integer(fw->port));
+		bad |= set(f, "to", json_string(to));
+		bad |= set(ts, "forward", f);
+	}
 	bad |= set(o, "test_services", ts);
 	return done(o, bad);
 }

@@ -59,7 +59,7 @@ struct section {
 #define EXPECT_STRING "a string"
 
 static const struct section top_section, dataplane_section, port_section, tcp_section,
-    test_services_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
+    test_services_section, forward_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
     queue_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
     auth_section, admin_api_section, service_section, location_section, route_section,
     backend_section;
@@ -352,6 +352,38 @@ p_ipv4(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_n
 	if (ip == 0)
 		return sl__config_fail(c, val, "0.0.0.0 is not a usable address for '%s'", f->key);
 	*(uint32_t *)member(obj, f) = ip;
+	return 0;
+}
+
+/* "198.18.0.11:5001" into a struct sl_config_forward's to_ip and to_port. */
+static int
+p_forward_to(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	     void *obj)
+{
+	struct sl_config_forward *fw = obj;
+	const char *s, *colon;
+	char addr[16];
+	unsigned long port;
+	char *end;
+	int rc;
+
+	if ((rc = get_scalar(c, val, f->key, "an address and port like 198.18.0.11:5001", &s)) < 0)
+		return rc;
+	colon = strrchr(s, ':');
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(addr))
+		return sl__config_fail(c, val, "bad '%s' value '%.40s'; expected an IPv4 address and "
+					       "a port like 198.18.0.11:5001", f->key, s);
+	memcpy(addr, s, colon - s);
+	addr[colon - s] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (sl__config_parse_ipv4(addr, &fw->to_ip) < 0 || fw->to_ip == 0)
+		return sl__config_fail(c, val, "bad IPv4 address '%.16s' in '%s'; expected four "
+					       "numbers 0..255 like 198.18.0.11", addr, f->key);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port == 0 || port > 65535)
+		return sl__config_fail(c, val, "bad port '%.10s' in '%s'; expected 1..65535",
+				       colon + 1, f->key);
+	fw->to_port = (uint16_t)port;
 	return 0;
 }
 
@@ -1242,6 +1274,12 @@ static const struct field test_services_fields[] = {
 	{"echo", UINT(struct sl_config_test_services, echo, 0, 65535)},
 	{"discard", UINT(struct sl_config_test_services, discard, 0, 65535)},
 	{"chargen", UINT(struct sl_config_test_services, chargen, 0, 65535)},
+	{"forward", SECTION(struct sl_config_test_services, forward, forward_section)},
+};
+
+static const struct field forward_fields[] = {
+	{"port", UINT(struct sl_config_forward, port, 1, 65535), .flags = F_REQUIRED},
+	{"to", .parse = p_forward_to, .flags = F_REQUIRED},
 };
 
 static const struct field port_fields[] = {
@@ -1425,6 +1463,7 @@ SECTION_DEF(top_section, "the top level", top_fields, NULL, NULL);
 SECTION_DEF(dataplane_section, "dataplane", dataplane_fields, NULL, NULL);
 SECTION_DEF(port_section, "port", port_fields, NULL, port_finish);
 SECTION_DEF(tcp_section, "tcp", tcp_fields, NULL, NULL);
+SECTION_DEF(forward_section, "forward", forward_fields, NULL, NULL);
 SECTION_DEF(test_services_section, "test_services", test_services_fields, NULL, NULL);
 SECTION_DEF(hc_section, "health_check", hc_fields, enable, hc_finish);
 SECTION_DEF(thresholds_section, "thresholds", thresholds_fields, NULL, NULL);

@@ -3,7 +3,9 @@
 #
 # Topology: namespace sl-it-tcp-<pid> with sluice on a TAP (sl0), kernel side
 # 198.18.0.1/24, sluice 198.18.0.2 running the echo (7), discard (9) and
-# chargen (19) test services; the Linux kernel in the namespace is the peer.
+# chargen (19) test services, and forward (5001) which opens a connection to a
+# kernel echo server on 198.18.0.1:6001 for each one it accepts (active open);
+# the Linux kernel in the namespace is the peer on both sides.
 # Runs with one worker, then two. Checks: 20 MB each way with sha256,
 # 1,000 concurrent connections, 20,000 short connections with the
 # connection table back to zero, a SYN flood (hping3) while a normal client
@@ -46,13 +48,29 @@ run_suite() { # workers
 	tb_check "chargen: 20 MB out, pattern verified" nsx "${peer[@]}" source 198.18.0.2 19 20000000
 	tb_check "1,000 concurrent connections" nsx "${peer[@]}" concurrent 198.18.0.2 7 1000
 	tb_check "20,000 short connections" nsx "${peer[@]}" churn 198.18.0.2 7 20000 8
+
+	# Active opens: sluice's forward service (5001) opens a connection to a kernel
+	# listener (198.18.0.1:6001, an echo server) for each connection it accepts.
+	nsx timeout 120 "${peer[@]}" serve 198.18.0.1 6001 90 >/dev/null &
+	local server=$!
+	tb_on_exit "kill $server 2>/dev/null || true"
+	tb_wait_for "nsx ss -ltn | grep -q 198.18.0.1:6001" 5
+	tb_check "active open: 20 MB each way through sluice to a kernel listener" \
+		nsx "${peer[@]}" echo 198.18.0.2 5001 20000000
+	tb_check "active open: 300 concurrent spliced connections" \
+		nsx "${peer[@]}" concurrent 198.18.0.2 5001 300
+	tb_check "active open: 2,000 short spliced connections" \
+		nsx "${peer[@]}" churn 198.18.0.2 5001 2000 8
+	kill "$server" 2>/dev/null
 	# The table drains: peers closed first, so nothing lingers beyond TIME-WAIT (1 s here).
 	tb_wait_for "[ \"\$(stats | tcp_stat conns)\" = 0 ]" 10
 	s=$(stats)
 	tb_check "connection table back to zero (conns=$(tcp_stat conns <<<"$s"))" \
 		test "$(tcp_stat conns <<<"$s")" -eq 0
 	tb_check "passive opens counted ($(tcp_stat passive_opens <<<"$s"))" \
-		test "$(tcp_stat passive_opens <<<"$s")" -ge 21003
+		test "$(tcp_stat passive_opens <<<"$s")" -ge 23304
+	tb_check "active opens counted ($(tcp_stat active_opens <<<"$s"))" \
+		test "$(tcp_stat active_opens <<<"$s")" -ge 2301
 
 	# SYN flood from a second kernel address; the kernel's RSTs to our SYN-ACKs are
 	# dropped so that half-open connections stay and the backlog (64) fills.

@@ -82,6 +82,9 @@ void sl_tcp_abort(struct sl_tcp_conn *c);
 void sl_tcp_want_writable(struct sl_tcp_conn *c);
 /* The peer has closed its direction (its FIN arrived). */
 bool sl_tcp_peer_done(const struct sl_tcp_conn *c);
+/* The worker that owns the connection, and the index of its port in that worker. */
+struct sl_worker *sl_tcp_worker_of(const struct sl_tcp_conn *c);
+unsigned int sl_tcp_port_index(const struct sl_tcp_conn *c);
 /* The worker's mbuf pool, for building data to send. */
 struct rte_mempool *sl_tcp_pool(const struct sl_tcp_conn *c);
 

@@ -96,6 +96,15 @@ sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp, const struct s
 	return c;
 }
 
+/* The handshake completed: ESTABLISHED, or FIN-WAIT-1 if the user shut down meanwhile. */
+void
+sl_tcp_established(struct sl_tcp_conn *c)
+{
+	sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
+	if (c->flags & SL_TF_FIN_QUEUED)
+		sl_tcp_set_state(c, SL_TCP_FIN_WAIT_1);
+}
+
 void
 sl_tcp_set_state(struct sl_tcp_conn *c, enum sl_tcp_state s)
 {
@@ -142,6 +151,9 @@ sl_tcp_conn_fail(struct sl_tcp_conn *c, int err)
 		return;
 	if (c->state == SL_TCP_SYN_SENT)
 		c->tw->stats.connect_failures++;
+	/* A passive connection still in SYN-RECEIVED was never shown to the user. */
+	if (c->state == SL_TCP_SYN_RECEIVED && (c->flags & SL_TF_PASSIVE))
+		c->flags |= SL_TF_USER_GONE;
 	/* Destroy first: whatever the user does in the callback finds a closed connection. */
 	sl_tcp_conn_destroy(c);
 	if (!(c->flags & SL_TF_USER_GONE) && ops != NULL && ops->error != NULL) {
@@ -318,9 +330,10 @@ sl_tcp_shutdown(struct sl_tcp_conn *c)
 		return;
 	switch (c->state) {
 	case SL_TCP_SYN_SENT:
-		sl_tcp_conn_destroy(c);
-		return;
 	case SL_TCP_SYN_RECEIVED:
+		/* The FIN follows the handshake and the queued data (see sl_tcp_established). */
+		c->flags |= SL_TF_FIN_QUEUED;
+		return;
 	case SL_TCP_ESTABLISHED:
 		c->flags |= SL_TF_FIN_QUEUED;
 		if (c->state == SL_TCP_ESTABLISHED)
@@ -345,6 +358,10 @@ sl_tcp_close(struct sl_tcp_conn *c)
 	/* Data we will never read: the peer must learn it was lost (RFC 2525 2.17). */
 	if (c->rcv_held > 0 || c->ooo != NULL) {
 		sl_tcp_abort(c);
+		return;
+	}
+	if (c->state == SL_TCP_SYN_SENT) {
+		sl_tcp_conn_destroy(c); /* RFC 9293 3.10.4: nothing sent yet, delete the TCB */
 		return;
 	}
 	sl_tcp_shutdown(c);
@@ -390,6 +407,18 @@ sl_tcp_peer_done(const struct sl_tcp_conn *c)
 	default:
 		return false;
 	}
+}
+
+struct sl_worker *
+sl_tcp_worker_of(const struct sl_tcp_conn *c)
+{
+	return c->ifp->w;
+}
+
+unsigned int
+sl_tcp_port_index(const struct sl_tcp_conn *c)
+{
+	return c->ifp->index;
 }
 
 struct rte_mempool *

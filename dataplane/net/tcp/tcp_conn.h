@@ -16,6 +16,7 @@
 
 #include "dataplane/net/netif.h"
 #include "lib/config/config.h"
+#include "tcp_worker.h"
 #include "lib/stats/tcp_stats.h"
 #include "lib/timer/timer_wheel.h"
 #include "tcp.h"
@@ -152,8 +153,6 @@ struct sl_tcp_conn {
 	struct sl_tcp_conn *next_dead;
 } __rte_cache_aligned;
 
-#define SL_TCP_LISTENERS_MAX 16
-
 struct sl_tcp_worker {
 	struct sl_worker *w;
 	struct rte_hash *table;      /* struct sl_tcp_key -> struct sl_tcp_conn * */
@@ -180,7 +179,6 @@ struct sl_tcp_worker {
 #define SL_TCP_RETRIES 12          /* data retransmissions before ETIMEDOUT */
 #define SL_TCP_OOO_MAX_SEGS 256    /* per connection */
 #define SL_TCP_FIN_WAIT_2_MS 60000
-#define SL_TCP_SYN_RECEIVED_MS 30000
 #define SL_TCP_KEEPALIVE_INTVL_MS 10000
 #define SL_TCP_KEEPALIVE_PROBES 6
 #define SL_TCP_PERSIST_MIN_MS 200
@@ -193,6 +191,7 @@ struct sl_tcp_conn *sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif 
 				      const struct sl_tcp_key *key, int *err);
 struct sl_tcp_conn *sl_tcp_conn_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key);
 void sl_tcp_set_state(struct sl_tcp_conn *c, enum sl_tcp_state s);
+void sl_tcp_established(struct sl_tcp_conn *c);
 /* Leave the table, stop timers, free queued data; memory goes back at sl_tcp_reap. */
 void sl_tcp_conn_destroy(struct sl_tcp_conn *c);
 /* Tell the user (if still there) and destroy. */

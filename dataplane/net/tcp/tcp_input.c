@@ -211,6 +211,8 @@ tcp_syn_cookie_ack(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct
 		bool sack;
 
 		sl_syncookie_ts_decode(s->o.tsecr, &ws, &sack);
+		/* Up to 63 ms stale (tcp_syncookie.h): no RTT sample from this echo. */
+		s->o.tsecr = 0;
 		c->flags |= SL_TF_TS_OK;
 		c->ts_recent = s->o.tsval;
 		if (sack)
@@ -224,6 +226,7 @@ tcp_syn_cookie_ack(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct
 	if (!(c->flags & SL_TF_WS_OK) && c->rcvbuf > 65535)
 		c->rcvbuf = 65535;
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
+	c->last_ack_sent = c->rcv_nxt; /* what the cookie SYN-ACK acknowledged */
 	tcp_set_mss(c);
 	sl_tcp_cc_init(c);
 	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
@@ -341,7 +344,7 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	sl_tcp_cc_init(c);
-	sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
+	sl_tcp_established(c);
 	c->last_rx_ms = sl_tcp_now_ms(tw);
 	sl_tcp_arm_keepalive(c);
 	c->flags |= SL_TF_ACK_NOW;
@@ -372,15 +375,20 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		c->backoff = 0;
 		sl_timer_cancel(&c->rtx_timer);
 		c->rtx_mode = SL_TCP_RTX_NONE;
-		sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
-		tw->stats.passive_opens++;
+		sl_tcp_established(c);
+		if (c->flags & SL_TF_PASSIVE)
+			tw->stats.passive_opens++;
 		c->snd_wnd = s->win << c->snd_wscale;
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = ack;
 		c->last_rx_ms = sl_tcp_now_ms(tw);
 		sl_tcp_arm_keepalive(c);
-		if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
+		if (!(c->flags & SL_TF_PASSIVE)) {
+			/* A simultaneous open: the user opened it, it is not a new connection. */
+			if (c->ops->connected != NULL)
+				c->ops->connected(c);
+		} else if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
 			sl_tcp_abort(c);
 			return false;
 		}
@@ -649,7 +657,15 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 		return;
 	}
 	c->last_rx_ms = sl_tcp_now_ms(tw);
-	c->probes = 0;
+	if (c->probes != 0) {
+		/*
+		 * A probe was answered: the next one is due keepalive_ms from now,
+		 * not SL_TCP_KEEPALIVE_INTVL_MS after the probe (later, when
+		 * keepalive_ms is the shorter).
+		 */
+		c->probes = 0;
+		sl_tcp_arm_keepalive(c);
+	}
 
 	/* PAWS (RFC 7323 5.3): an older timestamp than the last one is a wrapped duplicate. */
 	if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && !(s->flags & SL_TH_RST) &&
@@ -681,6 +697,27 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 		return;
 	}
 
+	/*
+	 * The peer's SYN again in SYN-RECEIVED. Its only sequence number is below
+	 * rcv_nxt, so the acceptability test below would answer it with a bare
+	 * ACK. A SYN means our SYN-ACK was lost: send it again. A SYN-ACK is the
+	 * other half of a simultaneous open (RFC 9293 figure 8): its SYN is old
+	 * news, its ACK completes the handshake.
+	 */
+	if ((s->flags & SL_TH_SYN) && c->state == SL_TCP_SYN_RECEIVED && s->seq == c->irs) {
+		if (!(s->flags & SL_TH_ACK)) {
+			/* Echo this SYN's TSval: the peer times the handshake from it. */
+			if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok)
+				c->ts_recent = s->o.tsval;
+			seg_free(s);
+			sl_tcp_send_syn(c, true);
+			tcp_set_mss(c);
+			return;
+		}
+		s->flags &= ~SL_TH_SYN;
+		s->seq++;
+	}
+
 	/* Acceptability (RFC 9293 3.10.7.4, first check). */
 	uint32_t slen = seg_seqlen(s);
 	bool ok;
@@ -696,6 +733,14 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 		c->flags |= SL_TF_ACK_NOW;
 		goto drop;
 	}
+	/*
+	 * RFC 7323 4.3: echo the timestamp of the segment that our next ACK
+	 * acknowledges first. Without this, every ACK echoed the SYN's TSval,
+	 * which misleads the peer's RTT estimate and makes PAWS compare with a
+	 * timestamp as old as the connection. (PAWS above ensured TSval >= it.)
+	 */
+	if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && sl_seq_leq(s->seq, c->last_ack_sent))
+		c->ts_recent = s->o.tsval;
 
 	/* Cut what we already have from the front, what does not fit from the back. */
 	if (sl_seq_lt(s->seq, c->rcv_nxt)) {
@@ -735,14 +780,6 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 
 	/* A SYN in a synchronized state (RFC 5961 4.2). */
 	if (s->flags & SL_TH_SYN) {
-		if (c->state == SL_TCP_SYN_RECEIVED && (c->flags & SL_TF_PASSIVE) &&
-		    s->seq + 1 == c->rcv_nxt) {
-			/* Our SYN-ACK was lost: this is the peer's SYN again. */
-			seg_free(s);
-			sl_tcp_send_syn(c, true);
-			tcp_set_mss(c);
-			return;
-		}
 		tcp_challenge_ack(c);
 		goto drop;
 	}
@@ -772,6 +809,7 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 		} else if (sl_seq_gt(fin_seq, c->rcv_nxt)) {
 			c->fin_ooo = 1;
 			c->fin_seq = fin_seq;
+			c->flags |= SL_TF_ACK_NOW; /* out of order: say where the hole is */
 		}
 	}
 	sl_tcp_output(c);
@@ -877,4 +915,54 @@ sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m)
 truncated:
 	tw->stats.drops[SL_TCP_DROP_TRUNCATED]++;
 	rte_pktmbuf_free(m);
+}
+
+void
+sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted, const uint8_t *l4,
+			uint8_t code, uint16_t mtu)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	struct sl_tcp_key key;
+	struct sl_tcp_conn *c;
+	uint32_t seq;
+
+	key.laddr = quoted->src_addr;
+	key.raddr = quoted->dst_addr;
+	memcpy(&key.lport, l4, 2);
+	memcpy(&key.rport, l4 + 2, 2);
+	seq = sl_tcpopt_get32(l4 + 4);
+	c = sl_tcp_conn_lookup(tw, &key);
+	if (c == NULL || c->state == SL_TCP_TIME_WAIT)
+		return;
+	/* Only about something in flight: a blind attacker cannot guess the window. */
+	if (!sl_seq_between(seq, c->snd_una, c->snd_max))
+		return;
+	switch (code) {
+	case 4: { /* fragmentation needed and DF set */
+		uint32_t pmtu = mtu >= 576 ? mtu : 576; /* old routers send 0; RFC 1191 floor */
+		uint32_t mss = pmtu - 40 - ((c->flags & SL_TF_TS_OK) ? 12 : 0);
+
+		if (mss >= c->mss)
+			return;
+		c->mss = (uint16_t)mss;
+		tw->stats.pmtu_updates++;
+		/* The segment was dropped: send again now, smaller, without waiting for the RTO. */
+		if (c->state != SL_TCP_SYN_SENT && c->state != SL_TCP_SYN_RECEIVED) {
+			c->snd_nxt = c->snd_una;
+			sl_tcp_output(c);
+		}
+		return;
+	}
+	case 2: /* protocol unreachable */
+	case 3: /* port unreachable */
+		tw->stats.icmp_unreachable++;
+		sl_tcp_conn_fail(c, -ECONNREFUSED);
+		return;
+	default:
+		if (c->state == SL_TCP_SYN_SENT) {
+			tw->stats.icmp_unreachable++;
+			sl_tcp_conn_fail(c, -EHOSTUNREACH);
+		}
+		return;
+	}
 }

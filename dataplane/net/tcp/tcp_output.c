@@ -135,7 +135,8 @@ tcp_emit(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint3
 	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16(win);
 	th->tcp_urp = 0;
-	memcpy(th + 1, opts, optlen);
+	if (optlen > 0)
+		memcpy(th + 1, opts, optlen); /* RSTs pass opts == NULL: memcpy(NULL) is undefined */
 	if (ifp->tx_tcp_cksum) {
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->l3_len = sizeof(*ip);
@@ -226,6 +227,13 @@ sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack)
 	bool active = !with_ack;
 
 	c->mss = (uint16_t)RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
+	/*
+	 * A SYN-ACK retransmitted by the RTO timer comes after negotiation: keep
+	 * room for the timestamps every data segment will carry, or segments
+	 * grow 12 bytes past the MTU.
+	 */
+	if (c->flags & SL_TF_TS_OK)
+		c->mss -= 12;
 	opts[n++] = SL_TCPOPT_MSS;
 	opts[n++] = SL_TCPOLEN_MSS;
 	opts[n++] = (uint8_t)((c->ifp->mtu - 40) >> 8);
@@ -253,6 +261,7 @@ sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack)
 	c->snd_nxt = c->iss + 1;
 	if (sl_seq_gt(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;
+	c->last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3: the handshake's ACK takes TS.Recent */
 	return tcp_emit(c->ifp, &c->key, c->iss, c->rcv_nxt, SL_TH_SYN | (with_ack ? SL_TH_ACK : 0),
 			tcp_announce_window(c, true), opts, n, NULL, 0);
 }

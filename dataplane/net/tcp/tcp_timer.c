@@ -137,6 +137,7 @@ tcp_rtx_fire(struct sl_timer *t)
 		 */
 		c->rtx_mode = SL_TCP_RTX_NONE;
 		sl_tcp_send_probe(c);
+		tw->stats.zero_window_probes++; /* the metric stayed at 0 without this */
 		if (c->backoff < 16)
 			c->backoff++;
 		sl_tcp_arm_persist(c);
@@ -179,6 +180,12 @@ tcp_rtx_fire(struct sl_timer *t)
 	c->flags &= ~SL_TF_RTT_TIMING; /* Karn: no sample from a retransmitted segment */
 	c->snd_nxt = c->snd_una;
 	sl_tcp_output(c);
+	/*
+	 * The peer shrank its window to zero under data in flight: output sends
+	 * nothing, so the head goes anyway, as a probe the peer must answer.
+	 */
+	if (!(c->flags & SL_TF_DEAD) && c->snd_nxt == c->snd_una)
+		sl_tcp_retransmit_una(c);
 	if (c->rtx_mode != SL_TCP_RTX_RTO && !(c->flags & SL_TF_DEAD))
 		sl_tcp_arm_rto(c);
 }

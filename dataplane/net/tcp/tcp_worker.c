@@ -106,6 +106,17 @@ sl_tcp_worker_free(struct sl_tcp_worker *tw)
 	rte_free(tw);
 }
 
+unsigned int
+sl_tcp_listener_ports(const struct sl_tcp_worker *tw, uint16_t *ports, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX && n < max; i++)
+		if (tw->listeners[i].port != 0)
+			ports[n++] = rte_be_to_cpu_16(tw->listeners[i].port);
+	return n;
+}
+
 const struct sl_tcp_stats *
 sl_tcp_worker_stats(const struct sl_tcp_worker *tw)
 {

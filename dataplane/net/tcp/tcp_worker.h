@@ -14,6 +14,12 @@ struct sl_tcp_worker;
 struct sl_netif;
 struct rte_mbuf;
 
+#define SL_TCP_LISTENERS_MAX 16
+
+/* The ports (host order) this worker listens on; returns how many. */
+unsigned int sl_tcp_listener_ports(const struct sl_tcp_worker *tw, uint16_t *ports,
+				   unsigned int max);
+
 /* Once, on the main lcore, before any worker starts (registers the mbuf field). */
 int sl_tcp_global_init(void);
 
@@ -31,6 +37,18 @@ void sl_tcp_reap(struct sl_tcp_worker *tw);
 void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
 
 /*
+ * ICMP destination unreachable about a TCP segment we sent: `quoted` is the
+ * IPv4 header we sent, `l4` its first 8 TCP bytes, mtu the next-hop MTU
+ * (code 4). Fragmentation-needed lowers the MSS (RFC 1191); port and
+ * protocol unreachable are hard errors, the others abort only a connection
+ * that is still opening (RFC 1122 4.2.3.9). Checked against the send window
+ * first (RFC 5927).
+ */
+struct rte_ipv4_hdr;
+void sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
+			     const uint8_t *l4, uint8_t code, uint16_t mtu);
+
+/*
  * The worker that owns a connection this side opened, from its local port:
  * the one owner function both directions use. Passive connections belong to
  * the worker the SYN arrived on.
@@ -38,7 +56,10 @@ void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
 static inline unsigned int
 sl_tcp_port_owner(uint16_t lport_host, unsigned int n_workers)
 {
-	return lport_host % n_workers;
+	/* The low bits only, so that a NIC can steer with one masked rule per value. */
+	unsigned int mask = n_workers <= 1 ? 0 : (1u << (32 - __builtin_clz(n_workers - 1))) - 1;
+
+	return (lport_host & mask) % n_workers;
 }
 
 #endif

@@ -990,6 +990,27 @@ test_json_redacts_the_jwt_secret(void)
 #define ONE_BACKEND "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
 
 static void
+test_forward_test_service_reads_address_and_port(void)
+{
+	struct sl_config *cfg = LOAD("dataplane:\n"
+				     "  test_services:\n"
+				     "    forward: { port: 5001, to: 198.18.0.1:6001 }\n");
+
+	if (cfg == NULL)
+		return;
+	CU_ASSERT_EQUAL(cfg->dataplane.test_services.forward.port, 5001);
+	CU_ASSERT_EQUAL(cfg->dataplane.test_services.forward.to_ip, ip("198.18.0.1"));
+	CU_ASSERT_EQUAL(cfg->dataplane.test_services.forward.to_port, 6001);
+	sl_config_free(cfg);
+	ERROR_AT("dataplane:\n  test_services:\n    forward: { port: 5001, to: 198.18.0.1 }\n", 3,
+		 32, "expected an IPv4 address and a port");
+	ERROR_AT("dataplane:\n  test_services:\n    forward: { port: 5001, to: 198.18.0.1:0 }\n",
+		 3, 32, "bad port '0'");
+	ERROR_AT("dataplane:\n  test_services:\n    forward: { to: 198.18.0.1:7 }\n", 3, 14,
+		 "port");
+}
+
+static void
 test_unknown_key_names_line_and_column(void)
 {
 	ERROR_AT("services:\n"
@@ -1382,6 +1403,7 @@ main(int argc, char **argv)
 	    T(test_backend_urls_are_split_into_parts),
 	    T(test_json_uses_duration_strings_dotted_addresses_and_cidr),
 	    T(test_json_redacts_the_jwt_secret),
+	    T(test_forward_test_service_reads_address_and_port),
 	    T(test_unknown_key_names_line_and_column),
 	    T(test_wrong_type_says_what_was_expected),
 	    T(test_bad_url_says_what_was_wrong),

@@ -1,0 +1,3468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The userspace TCP stack driven in-process, one segment at a time: each
+ * test plays the peer. It builds frames (valid IPv4 and TCP checksums, the
+ * options it wants), feeds them to a worker's netif as if the NIC had
+ * received them, and parses what the stack hands to the device (a capture
+ * function stands in for rte_eth_tx_burst). A recording set of callbacks
+ * stands in for the proxy and can be told to close, abort or send from
+ * inside a callback.
+ *
+ * EAL runs once, without PCI and without hugepages. Time is a virtual clock
+ * advanced one millisecond at a time, the way the worker loop runs:
+ * sl_tcp_poll (timers), flush TX, sl_tcp_reap. Every test gets a fresh TCP
+ * worker; after each one every mbuf must be back in the pool, and no
+ * callback may have been made on a handle the user had released.
+ *
+ * Peer 198.18.0.1, us 198.18.0.2; the listener is on port 80.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "dataplane/net/netif.h"
+#include "dataplane/net/tcp/tcp.h"
+#include "dataplane/net/tcp/tcp_conn.h"
+#include "dataplane/net/tcp/tcp_worker.h"
+#include "dataplane/worker.h"
+
+#define POOL_SIZE 8191
+#define CAP_MAX 2048
+#define REC_MAX 300
+#define FRAME_MAX 2048
+#define MIN_FRAME 60
+#define ETH_LEN 14u
+#define T0_MS 1000000ull      /* virtual clock at the start of every test */
+#define TS_OFFSET 0x12345000u /* our TSval clock starts here (tw->ts_offset) */
+#define LPORT 80
+#define MSS_TS 1448 /* 1500 - 40 - 12 */
+
+#define IP4(a, b, c, d)                                                                            \
+	RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define OUR_IP IP4(198, 18, 0, 2)
+#define PEER_IP IP4(198, 18, 0, 1)
+
+#define TH_FIN SL_TH_FIN
+#define TH_SYN SL_TH_SYN
+#define TH_RST SL_TH_RST
+#define TH_PSH SL_TH_PSH
+#define TH_ACK SL_TH_ACK
+
+static const struct rte_ether_addr our_mac = {{0x02, 0, 0, 0, 0, 0x02}};
+static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x01}};
+
+static struct rte_mempool *pool;
+static unsigned int pool_avail_at_start;
+static struct sl_worker worker;
+static struct sl_netif ifp;
+static struct sl_tcp_worker *tw;
+static struct sl_config_tcp cfg;
+static uint64_t now_us;
+
+/* ---- the device: what the stack sent, in order, with the time it left ---- */
+
+static struct rte_mbuf *cap[CAP_MAX];
+static uint64_t cap_t[CAP_MAX];
+static unsigned int n_cap, cap_head, cap_overflow;
+
+static uint16_t
+tx_capture(struct sl_netif *i, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)i;
+	for (uint16_t k = 0; k < n; k++) {
+		if (n_cap == CAP_MAX) {
+			cap_overflow++;
+			rte_pktmbuf_free(pkts[k]);
+			continue;
+		}
+		cap_t[n_cap] = now_us;
+		cap[n_cap++] = pkts[k];
+	}
+	return n;
+}
+
+static unsigned int
+pending(void)
+{
+	return n_cap - cap_head;
+}
+
+static void
+drain(void)
+{
+	while (cap_head < n_cap)
+		rte_pktmbuf_free(cap[cap_head++]);
+	n_cap = cap_head = 0;
+}
+
+/* ---- the worker loop, with a virtual clock ---- */
+
+static void
+flush_and_reap(void)
+{
+	sl_netif_flush(&ifp);
+	sl_tcp_reap(tw);
+}
+
+/* Only when no timer is armed: the wheel starts over at `us`. */
+static void
+set_clock(uint64_t us)
+{
+	now_us = us;
+	worker.now_ms = us / 1000;
+	tw->now_us = us;
+	sl_timer_wheel_init(&tw->wheel, us / 1000);
+}
+
+static void
+advance_ms(uint64_t ms)
+{
+	while (ms-- > 0) {
+		now_us += 1000;
+		worker.now_ms = now_us / 1000;
+		sl_tcp_poll(tw, now_us);
+		flush_and_reap();
+	}
+}
+
+/* Advance until the stack sends something; returns the ms waited, or 0 if nothing came. */
+static uint64_t
+wait_frame(uint64_t max_ms)
+{
+	for (uint64_t i = 1; i <= max_ms; i++) {
+		advance_ms(1);
+		if (pending() > 0)
+			return i;
+	}
+	return 0;
+}
+
+static uint32_t
+now_ms32(void)
+{
+	return (uint32_t)(now_us / 1000) + TS_OFFSET;
+}
+
+/* ---- checksums and byte order ---- */
+
+static uint32_t
+sum_add(uint32_t s, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	return s;
+}
+
+static uint16_t
+sum_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* TCP pseudo-header of the IPv4 header at ip, for a TCP message of l4len bytes. */
+static uint32_t
+pseudo_sum(const uint8_t *ip, uint16_t l4len)
+{
+	return sum_add(0, ip + 12, 8) + IPPROTO_TCP + l4len;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The two byte streams: what the peer sends us, what we send the peer. */
+static uint8_t
+pat_in(uint32_t off)
+{
+	return (uint8_t)(off * 31u + 7u + (off >> 8));
+}
+
+static uint8_t
+pat_out(uint32_t off)
+{
+	return (uint8_t)(off * 17u + 3u + (off >> 9));
+}
+
+/* ---- frames from the peer ---- */
+
+struct seg_spec {
+	uint16_t sport, dport; /* host order */
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t win;
+	const uint8_t *opt;
+	unsigned int optlen; /* a multiple of 4 */
+	const uint8_t *data;
+	uint32_t len;
+	uint8_t doff;	/* data offset to write instead of the right one (0: the right one) */
+	bool bad_cksum; /* spoil the TCP checksum */
+};
+
+static struct rte_mbuf *
+mbuf_from(const uint8_t *f, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memcpy(p, f, len);
+	return m;
+}
+
+/* An Ethernet frame from the peer to us holding the segment; padded to 60 bytes like a NIC's. */
+static struct rte_mbuf *
+tcp_frame(const struct seg_spec *s)
+{
+	uint8_t f[FRAME_MAX];
+	unsigned int hlen = 20 + s->optlen, l4 = hlen + s->len, tot = 20 + l4;
+	unsigned int flen = ETH_LEN + tot;
+	uint32_t src = PEER_IP, dst = OUR_IP;
+	uint8_t *ip = f + ETH_LEN, *th = ip + 20;
+
+	CU_ASSERT_FATAL(s->optlen % 4 == 0 && s->optlen <= 40 && flen <= sizeof(f));
+	memset(f, 0, flen < MIN_FRAME ? MIN_FRAME : flen);
+	memcpy(f, &our_mac, 6);
+	memcpy(f + 6, &peer_mac, 6);
+	put16(f + 12, RTE_ETHER_TYPE_IPV4);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot);
+	put16(ip + 4, 0x4321);
+	put16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	put16(ip + 10, (uint16_t)~sum_fold(sum_add(0, ip, 20)));
+	put16(th, s->sport);
+	put16(th + 2, s->dport);
+	put32(th + 4, s->seq);
+	put32(th + 8, s->ack);
+	th[12] = (uint8_t)((s->doff ? s->doff : hlen / 4) << 4);
+	th[13] = s->flags;
+	put16(th + 14, s->win);
+	if (s->optlen > 0)
+		memcpy(th + 20, s->opt, s->optlen);
+	if (s->len > 0)
+		memcpy(th + hlen, s->data, s->len);
+	uint16_t ck = (uint16_t)~sum_fold(sum_add(pseudo_sum(ip, (uint16_t)l4), th, l4));
+	put16(th + 16, s->bad_cksum ? (uint16_t)(ck ^ 0x5555) : ck);
+	return mbuf_from(f, flen < MIN_FRAME ? MIN_FRAME : flen);
+}
+
+/* Receive one frame, then do what the worker loop does after a burst. */
+static void
+feed(struct rte_mbuf *m)
+{
+	sl_eth_input(&ifp, m);
+	flush_and_reap();
+}
+
+static void
+feed_spec(const struct seg_spec *s)
+{
+	feed(tcp_frame(s));
+}
+
+/* ---- frames from us ---- */
+
+struct oseg {
+	uint64_t t_us;
+	bool tcp;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	unsigned int optlen;
+	bool mss_ok, ws_ok, sackp, ts_ok;
+	uint16_t mss;
+	uint8_t ws;
+	uint32_t tsval, tsecr;
+	unsigned int nsack;
+	uint32_t sack[4][2];
+	uint32_t len;
+	uint8_t data[FRAME_MAX];
+};
+
+static void
+parse_options(const uint8_t *p, unsigned int len, struct oseg *o)
+{
+	for (unsigned int i = 0; i < len;) {
+		uint8_t kind = p[i];
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		CU_ASSERT_FATAL(i + 1 < len && p[i + 1] >= 2 && i + p[i + 1] <= len);
+		switch (kind) {
+		case 2:
+			CU_ASSERT(p[i + 1] == 4);
+			o->mss_ok = true;
+			o->mss = get16(p + i + 2);
+			break;
+		case 3:
+			CU_ASSERT(p[i + 1] == 3);
+			o->ws_ok = true;
+			o->ws = p[i + 2];
+			break;
+		case 4:
+			CU_ASSERT(p[i + 1] == 2);
+			o->sackp = true;
+			break;
+		case 5:
+			CU_ASSERT((p[i + 1] - 2) % 8 == 0);
+			o->nsack = (p[i + 1] - 2) / 8;
+			CU_ASSERT_FATAL(o->nsack <= 4);
+			for (unsigned int k = 0; k < o->nsack; k++) {
+				o->sack[k][0] = get32(p + i + 2 + 8 * k);
+				o->sack[k][1] = get32(p + i + 6 + 8 * k);
+			}
+			break;
+		case 8:
+			CU_ASSERT(p[i + 1] == 10);
+			o->ts_ok = true;
+			o->tsval = get32(p + i + 2);
+			o->tsecr = get32(p + i + 6);
+			break;
+		default:
+			CU_FAIL("unknown option sent");
+		}
+		i += p[i + 1];
+	}
+}
+
+/* Checks every frame needs (addresses, checksums, size) so that no test has to. */
+static void
+parse_frame(const struct rte_mbuf *m, struct oseg *o)
+{
+	uint8_t f[FRAME_MAX];
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const uint8_t *ip = f + ETH_LEN, *th;
+	uint32_t src = OUR_IP, dst = PEER_IP;
+	unsigned int tot, doff;
+
+	memset(o, 0, offsetof(struct oseg, data));
+	/* Never more than the MTU on the wire. */
+	CU_ASSERT(len <= ETH_LEN + ifp.mtu);
+	CU_ASSERT_FATAL(len <= sizeof(f));
+	const void *d = rte_pktmbuf_read(m, 0, len, f);
+	CU_ASSERT_FATAL(d != NULL);
+	if (d != f)
+		memcpy(f, d, len);
+	CU_ASSERT_FATAL(len >= ETH_LEN + 20);
+	if (get16(f + 12) != RTE_ETHER_TYPE_IPV4 || ip[9] != IPPROTO_TCP)
+		return;
+	o->tcp = true;
+	CU_ASSERT(memcmp(f, &peer_mac, 6) == 0);
+	CU_ASSERT(memcmp(f + 6, &our_mac, 6) == 0);
+	CU_ASSERT_EQUAL(ip[0], 0x45);
+	tot = get16(ip + 2);
+	CU_ASSERT_FATAL(tot == len - ETH_LEN && tot >= 40);
+	CU_ASSERT(memcmp(ip + 12, &src, 4) == 0);
+	CU_ASSERT(memcmp(ip + 16, &dst, 4) == 0);
+	CU_ASSERT_EQUAL(sum_fold(sum_add(0, ip, 20)), 0xffff);
+	th = ip + 20;
+	CU_ASSERT_EQUAL(sum_fold(sum_add(pseudo_sum(ip, (uint16_t)(tot - 20)), th, tot - 20)),
+			0xffff);
+	o->sport = get16(th);
+	o->dport = get16(th + 2);
+	o->seq = get32(th + 4);
+	o->ack = get32(th + 8);
+	doff = (th[12] >> 4) * 4u;
+	CU_ASSERT_FATAL(doff >= 20 && doff <= tot - 20);
+	o->flags = th[13];
+	o->win = get16(th + 14);
+	o->optlen = doff - 20;
+	parse_options(th + 20, doff - 20, o);
+	o->len = tot - 20 - doff;
+	memcpy(o->data, th + doff, o->len);
+}
+
+static bool
+pop_frame(struct oseg *o)
+{
+	struct rte_mbuf *m;
+
+	sl_netif_flush(&ifp); /* what an API call outside a poll iteration left in the TX buffer */
+	if (cap_head == n_cap) {
+		n_cap = cap_head = 0;
+		return false;
+	}
+	m = cap[cap_head];
+	o->t_us = cap_t[cap_head];
+	cap_head++;
+	parse_frame(m, o);
+	o->t_us = cap_t[cap_head - 1];
+	rte_pktmbuf_free(m);
+	if (cap_head == n_cap)
+		n_cap = cap_head = 0;
+	return true;
+}
+
+#define EXPECT_NOTHING() CU_ASSERT_EQUAL(pending(), 0)
+
+/* ---- the user: callbacks that record, and act when told to ---- */
+
+enum act {
+	ACT_NONE = 0,
+	ACT_CLOSE,	   /* sl_tcp_close */
+	ACT_ABORT,	   /* sl_tcp_abort */
+	ACT_REJECT,	   /* accepted returns -1 */
+	ACT_CONSUME_CLOSE, /* sl_tcp_consumed on everything, then sl_tcp_close */
+	ACT_SEND,	   /* sl_tcp_send send_len more bytes of the stream */
+};
+
+struct rec {
+	struct sl_tcp_conn *c;
+	bool live; /* the handle is valid for the user */
+	unsigned int accepted, connected, readable, writable, peer_closed, closed, errors;
+	int err;
+	uint32_t bytes;	    /* payload delivered */
+	uint32_t held;	    /* delivered, not yet passed to sl_tcp_consumed */
+	uint32_t bad_bytes; /* delivered bytes that are not the peer's stream at their offset */
+	bool len_mismatch;  /* `len` differed from the chain's pkt_len */
+	void *first_buf;    /* buf_addr of the first mbuf ever delivered */
+	bool consume;	    /* call sl_tcp_consumed at once */
+	enum act on_accept, on_readable, on_peer_closed, on_error, on_writable;
+	uint32_t send_off, send_len; /* ACT_SEND: stream offset and length of the next send */
+	int send_rc;
+};
+
+static struct rec recs[REC_MAX];
+static unsigned int n_recs;
+static struct rec rec_template;	    /* what a new rec is told to do */
+static unsigned int dead_callbacks; /* callbacks on a handle the user had released */
+
+static struct rec *
+rec_new(void)
+{
+	struct rec *r;
+
+	CU_ASSERT_FATAL(n_recs < REC_MAX);
+	r = &recs[n_recs++];
+	*r = rec_template;
+	return r;
+}
+
+static struct rec *
+rec_of(struct sl_tcp_conn *c)
+{
+	struct rec *r = sl_tcp_user(c);
+
+	if (r == NULL || !r->live || r->c != c)
+		dead_callbacks++;
+	return r;
+}
+
+/* A chain of len bytes of our stream from offset off, in mbufs of `piece` bytes. */
+static struct rte_mbuf *
+make_data(uint32_t off, uint32_t len, uint32_t piece)
+{
+	struct rte_mbuf *head = NULL;
+
+	while (len > 0) {
+		uint32_t n = RTE_MIN(len, piece);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint8_t *p;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (uint32_t i = 0; i < n; i++)
+			p[i] = pat_out(off + i);
+		if (head == NULL)
+			head = m;
+		else
+			CU_ASSERT_FATAL(rte_pktmbuf_chain(head, m) == 0);
+		off += n;
+		len -= n;
+	}
+	return head;
+}
+
+/* sl_tcp_send of our stream [off, off + len); frees the chain if the stack refuses it. */
+static int
+send_data(struct sl_tcp_conn *c, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *m = make_data(off, len, 2000);
+	int rc = sl_tcp_send(c, m);
+
+	if (rc != 0)
+		rte_pktmbuf_free(m);
+	flush_and_reap();
+	return rc;
+}
+
+static void
+do_act(struct rec *r, struct sl_tcp_conn *c, enum act a)
+{
+	switch (a) {
+	case ACT_CLOSE:
+		r->live = false;
+		sl_tcp_close(c);
+		break;
+	case ACT_ABORT:
+		r->live = false;
+		sl_tcp_abort(c);
+		break;
+	case ACT_CONSUME_CLOSE:
+		sl_tcp_consumed(c, r->held);
+		r->held = 0;
+		r->live = false;
+		sl_tcp_close(c);
+		break;
+	case ACT_SEND: {
+		struct rte_mbuf *m = make_data(r->send_off, r->send_len, 2000);
+
+		r->send_rc = sl_tcp_send(c, m);
+		if (r->send_rc == 0)
+			r->send_off += r->send_len;
+		else
+			rte_pktmbuf_free(m);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static int
+on_accepted(struct sl_tcp_conn *c)
+{
+	struct rec *r = sl_tcp_user(c);
+
+	if (r == NULL) { /* the listener's arg: a new passive connection */
+		r = rec_new();
+		r->c = c;
+		r->live = true;
+		sl_tcp_set_user(c, r);
+	} else {
+		rec_of(c);
+	}
+	r->accepted++;
+	if (r->on_accept == ACT_REJECT) {
+		r->live = false;
+		return -1;
+	}
+	do_act(r, c, r->on_accept);
+	return 0;
+}
+
+static void
+on_connected(struct sl_tcp_conn *c)
+{
+	rec_of(c)->connected++;
+}
+
+static void
+on_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct rec *r = rec_of(c);
+	uint32_t off = 0;
+
+	r->readable++;
+	if (r->first_buf == NULL)
+		r->first_buf = data->buf_addr;
+	if (rte_pktmbuf_pkt_len(data) != len)
+		r->len_mismatch = true;
+	for (struct rte_mbuf *s = data; s != NULL; s = s->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
+
+		for (uint32_t i = 0; i < s->data_len; i++, off++)
+			if (p[i] != pat_in(r->bytes + off))
+				r->bad_bytes++;
+	}
+	if (off != len)
+		r->len_mismatch = true;
+	rte_pktmbuf_free(data);
+	r->bytes += len;
+	if (r->consume)
+		sl_tcp_consumed(c, len);
+	else
+		r->held += len;
+	do_act(r, c, r->on_readable);
+}
+
+static void
+on_writable(struct sl_tcp_conn *c)
+{
+	struct rec *r = rec_of(c);
+
+	r->writable++;
+	do_act(r, c, r->on_writable);
+}
+
+static void
+on_peer_closed(struct sl_tcp_conn *c)
+{
+	struct rec *r = rec_of(c);
+
+	r->peer_closed++;
+	do_act(r, c, r->on_peer_closed);
+}
+
+static void
+on_closed(struct sl_tcp_conn *c)
+{
+	struct rec *r = rec_of(c);
+
+	r->closed++;
+	r->live = false;
+}
+
+static void
+on_error(struct sl_tcp_conn *c, int err)
+{
+	struct rec *r = rec_of(c);
+
+	r->errors++;
+	r->err = err;
+	/* The handle is still valid while the callback runs. */
+	if (r->on_error == ACT_ABORT)
+		sl_tcp_abort(c);
+	else if (r->on_error == ACT_CLOSE)
+		sl_tcp_close(c);
+	r->live = false;
+}
+
+static const struct sl_tcp_ops rec_ops = {
+    .accepted = on_accepted,
+    .connected = on_connected,
+    .readable = on_readable,
+    .writable = on_writable,
+    .peer_closed = on_peer_closed,
+    .closed = on_closed,
+    .error = on_error,
+};
+
+/* ---- the peer ---- */
+
+#define PO_MSS 0x01
+#define PO_WS 0x02
+#define PO_SACK 0x04
+#define PO_TS 0x08
+#define PO_ALL (PO_MSS | PO_WS | PO_SACK | PO_TS)
+
+struct peer {
+	uint16_t port;	    /* the peer's port, host order */
+	uint16_t lport;	    /* ours, host order */
+	uint8_t opts;	    /* PO_*: what the peer offers in its SYN */
+	uint8_t ws;	    /* the peer's window scale */
+	uint16_t mss;	    /* the peer's MSS option */
+	uint32_t iss;	    /* the peer's ISN */
+	uint32_t our_iss;   /* ours, from the SYN-ACK (or SYN) */
+	uint32_t snd_nxt;   /* the peer's next sequence number */
+	uint32_t rcv_nxt;   /* what the peer acknowledges */
+	uint16_t win;	    /* window field the peer sends */
+	bool ts;	    /* timestamps negotiated */
+	uint32_t ts_base;   /* the peer's TSval is ts_base + virtual ms */
+	uint32_t ts_recent; /* our last TSval, which the peer echoes */
+	struct rec *r;
+	struct sl_tcp_conn *c;
+};
+
+/* The peer's stream offset `off` as a sequence number, and ours. */
+#define IN(p, off) ((uint32_t)((p)->iss + 1u + (uint32_t)(off)))
+#define OUT(p, off) ((uint32_t)((p)->our_iss + 1u + (uint32_t)(off)))
+
+static void
+peer_init(struct peer *p, uint16_t port, uint8_t opts)
+{
+	memset(p, 0, sizeof(*p));
+	p->port = port;
+	p->lport = LPORT;
+	p->opts = opts;
+	p->ws = 7;
+	p->mss = 1460;
+	p->iss = 0x10000000u + (uint32_t)port * 0x10000u;
+	p->snd_nxt = p->iss;
+	p->win = 65535;
+	p->ts_base = 0x01000000u;
+}
+
+static uint32_t
+peer_tsval(const struct peer *p)
+{
+	return p->ts_base + (uint32_t)(now_us / 1000);
+}
+
+static unsigned int
+syn_options(const struct peer *p, uint8_t *o, uint32_t tsecr)
+{
+	unsigned int n = 0;
+
+	if (p->opts & PO_MSS) {
+		o[n++] = 2;
+		o[n++] = 4;
+		put16(o + n, p->mss);
+		n += 2;
+	}
+	if (p->opts & PO_SACK) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4;
+		o[n++] = 2;
+	}
+	if (p->opts & PO_TS) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		put32(o + n, peer_tsval(p));
+		put32(o + n + 4, tsecr);
+		n += 8;
+	}
+	if (p->opts & PO_WS) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = p->ws;
+	}
+	return n;
+}
+
+/* A segment from the peer with its usual options (timestamps if negotiated) and SACK blocks. */
+static void
+peer_send(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *data,
+	  uint32_t len, const uint32_t (*sack)[2], unsigned int nsack)
+{
+	uint8_t opt[40];
+	unsigned int n = 0;
+	struct seg_spec s = {
+	    .sport = p->port,
+	    .dport = p->lport,
+	    .flags = flags,
+	    .seq = seq,
+	    .ack = (flags & TH_ACK) ? ack : 0,
+	    .win = p->win,
+	    .opt = opt,
+	    .data = data,
+	    .len = len,
+	};
+
+	if (p->ts) {
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 8;
+		opt[n++] = 10;
+		put32(opt + n, peer_tsval(p));
+		put32(opt + n + 4, p->ts_recent);
+		n += 8;
+	}
+	if (nsack > 0) {
+		opt[n++] = 1;
+		opt[n++] = 1;
+		opt[n++] = 5;
+		opt[n++] = (uint8_t)(2 + 8 * nsack);
+		for (unsigned int i = 0; i < nsack; i++) {
+			put32(opt + n, sack[i][0]);
+			put32(opt + n + 4, sack[i][1]);
+			n += 8;
+		}
+	}
+	s.optlen = n;
+	feed_spec(&s);
+}
+
+static void
+peer_syn(struct peer *p)
+{
+	uint8_t opt[40];
+	struct seg_spec s = {
+	    .sport = p->port,
+	    .dport = p->lport,
+	    .flags = TH_SYN,
+	    .seq = p->iss,
+	    .win = p->win,
+	    .opt = opt,
+	};
+
+	s.optlen = syn_options(p, opt, 0);
+	p->snd_nxt = p->iss + 1;
+	feed_spec(&s);
+}
+
+/* The peer's SYN-ACK to our SYN (active open) or to our SYN-ACK's SYN (simultaneous open). */
+static void
+peer_syn_ack(struct peer *p, uint32_t ack)
+{
+	uint8_t opt[40];
+	struct seg_spec s = {
+	    .sport = p->port,
+	    .dport = p->lport,
+	    .flags = TH_SYN | TH_ACK,
+	    .seq = p->iss,
+	    .ack = ack,
+	    .win = p->win,
+	    .opt = opt,
+	};
+
+	s.optlen = syn_options(p, opt, p->ts_recent);
+	p->snd_nxt = p->iss + 1;
+	feed_spec(&s);
+}
+
+static void
+peer_ack(struct peer *p)
+{
+	peer_send(p, TH_ACK, p->snd_nxt, p->rcv_nxt, NULL, 0, NULL, 0);
+}
+
+/* The peer acknowledges our stream up to offset off. */
+static void
+peer_ack_out(struct peer *p, uint32_t off)
+{
+	p->rcv_nxt = OUT(p, off);
+	peer_ack(p);
+}
+
+/* Bytes [off, off + len) of the peer's stream, with extra flags (FIN, PSH). */
+static void
+peer_data_flags(struct peer *p, uint32_t off, uint32_t len, uint8_t flags)
+{
+	uint8_t d[FRAME_MAX];
+	uint32_t end;
+
+	CU_ASSERT_FATAL(len <= 1500);
+	for (uint32_t i = 0; i < len; i++)
+		d[i] = pat_in(off + i);
+	peer_send(p, TH_ACK | flags, IN(p, off), p->rcv_nxt, d, len, NULL, 0);
+	end = IN(p, off + len) + ((flags & TH_FIN) ? 1 : 0);
+	if (sl_seq_gt(end, p->snd_nxt))
+		p->snd_nxt = end;
+}
+
+static void
+peer_data(struct peer *p, uint32_t off, uint32_t len)
+{
+	peer_data_flags(p, off, len, 0);
+}
+
+/* The peer's FIN after `off` bytes of its stream. */
+static void
+peer_fin(struct peer *p, uint32_t off)
+{
+	peer_send(p, TH_ACK | TH_FIN, IN(p, off), p->rcv_nxt, NULL, 0, NULL, 0);
+	if (sl_seq_gt(IN(p, off) + 1, p->snd_nxt))
+		p->snd_nxt = IN(p, off) + 1;
+}
+
+static void
+peer_rst(struct peer *p, uint32_t seq)
+{
+	peer_send(p, TH_RST, seq, 0, NULL, 0, NULL, 0);
+}
+
+/* The next frame we sent: a segment of p's connection. Learns our TSval for the echo. */
+static void
+expect_seg(struct peer *p, struct oseg *o)
+{
+	CU_ASSERT_FATAL(pop_frame(o));
+	CU_ASSERT_FATAL(o->tcp);
+	CU_ASSERT_EQUAL(o->dport, p->port);
+	if (p->lport != 0)
+		CU_ASSERT_EQUAL(o->sport, p->lport);
+	if (o->ts_ok)
+		p->ts_recent = o->tsval;
+}
+
+/* Flags, sequence and acknowledgment numbers of the next segment. */
+#define EXPECT_SEG(p, o, fl, sq, ak)                                                               \
+	do {                                                                                       \
+		expect_seg((p), (o));                                                              \
+		CU_ASSERT_EQUAL((o)->flags, (fl));                                                 \
+		CU_ASSERT_EQUAL((o)->seq, (uint32_t)(sq));                                         \
+		CU_ASSERT_EQUAL((o)->ack, (uint32_t)(ak));                                         \
+	} while (0)
+
+/* The payload of o is our stream at its sequence number. */
+static void
+check_out_payload(const struct peer *p, const struct oseg *o)
+{
+	uint32_t off = o->seq - OUT(p, 0), bad = 0;
+
+	for (uint32_t i = 0; i < o->len; i++)
+		if (o->data[i] != pat_out(off + i))
+			bad++;
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* A data segment of ours: [OUT(off), +len), ACK set, payload checked. */
+#define EXPECT_DATA(p, o, off, n)                                                                  \
+	do {                                                                                       \
+		expect_seg((p), (o));                                                              \
+		CU_ASSERT_EQUAL((o)->seq, OUT((p), (off)));                                        \
+		CU_ASSERT_EQUAL((o)->len, (uint32_t)(n));                                          \
+		CU_ASSERT((o)->flags &TH_ACK);                                                     \
+		check_out_payload((p), (o));                                                       \
+	} while (0)
+
+static void
+peer_got_syn_ack(struct peer *p, const struct oseg *o)
+{
+	p->our_iss = o->seq;
+	p->rcv_nxt = o->seq + 1;
+	p->ts = (p->opts & PO_TS) && o->ts_ok;
+}
+
+static struct sl_tcp_conn *
+find_conn(const struct peer *p)
+{
+	struct sl_tcp_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.raddr = PEER_IP;
+	k.laddr = OUR_IP;
+	k.rport = rte_cpu_to_be_16(p->port);
+	k.lport = rte_cpu_to_be_16(p->lport);
+	return sl_tcp_conn_lookup(tw, &k);
+}
+
+/* SYN, SYN-ACK, ACK with the peer's options; returns the accepted connection's record. */
+static struct rec *
+passive_open(struct peer *p)
+{
+	unsigned int before = n_recs;
+	struct oseg o;
+
+	peer_syn(p);
+	expect_seg(p, &o);
+	CU_ASSERT_FATAL(o.flags == (TH_SYN | TH_ACK) && o.ack == p->iss + 1);
+	peer_got_syn_ack(p, &o);
+	peer_ack(p);
+	CU_ASSERT_FATAL(n_recs == before + 1);
+	p->r = &recs[before];
+	p->c = p->r->c;
+	CU_ASSERT_EQUAL(p->r->accepted, 1);
+	return p->r;
+}
+
+/* sl_tcp_connect to the peer; the peer answers with a SYN-ACK; returns the record. */
+static struct rec *
+active_open(struct peer *p)
+{
+	struct rec *r = rec_new();
+	struct oseg o;
+	int err = 1;
+
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(p->port), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	CU_ASSERT_EQUAL(err, 0);
+	r->live = true;
+	p->lport = 0;
+	expect_seg(p, &o);
+	CU_ASSERT_FATAL(o.flags == TH_SYN);
+	p->lport = o.sport;
+	p->our_iss = o.seq;
+	p->rcv_nxt = o.seq + 1;
+	peer_syn_ack(p, o.seq + 1);
+	p->ts = (p->opts & PO_TS) && o.ts_ok;
+	EXPECT_SEG(p, &o, TH_ACK, OUT(p, 0), IN(p, 0));
+	CU_ASSERT_EQUAL(r->connected, 1);
+	p->r = r;
+	p->c = r->c;
+	return r;
+}
+
+/* Every connection is gone: table empty, gauges at zero, the connection pool full. */
+static void
+expect_all_closed(void)
+{
+	sl_tcp_reap(tw);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+	CU_ASSERT_EQUAL(tw->stats.conns_established, 0);
+	CU_ASSERT_EQUAL(rte_hash_count(tw->table), 0);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(tw->conn_pool), cfg.max_connections);
+}
+
+static struct sl_tcp_listener *
+listener(void)
+{
+	return sl_tcp_listener_find(tw, rte_cpu_to_be_16(LPORT));
+}
+
+/* ---- set-up ---- */
+
+static void
+learn_peer(void)
+{
+	uint8_t f[MIN_FRAME];
+	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(f + ETH_LEN);
+
+	/* An ARP request from the peer for our address: we learn its MAC (and answer). */
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, &peer_mac, 6);
+	put16(f + 12, RTE_ETHER_TYPE_ARP);
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+	ah->arp_data.arp_sha = peer_mac;
+	ah->arp_data.arp_sip = PEER_IP;
+	ah->arp_data.arp_tip = OUR_IP;
+	feed(mbuf_from(f, sizeof(f)));
+	CU_ASSERT_PTR_NOT_NULL(sl_arp_lookup(&ifp, PEER_IP));
+	drain(); /* our ARP reply */
+}
+
+static void
+start_worker(void)
+{
+	char err[256] = "";
+
+	tw = sl_tcp_worker_create(&worker, &cfg, SOCKET_ID_ANY, err, sizeof(err));
+	if (tw == NULL)
+		fprintf(stderr, "sl_tcp_worker_create: %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tw);
+	worker.tcp = tw;
+	tw->ts_offset = TS_OFFSET;
+	set_clock(T0_MS * 1000);
+	CU_ASSERT_FATAL(sl_tcp_listen(&worker, LPORT, &rec_ops, NULL) == 0);
+}
+
+static void
+stop_worker(void)
+{
+	drain();
+	sl_tcp_worker_free(tw);
+	tw = NULL;
+	worker.tcp = NULL;
+}
+
+/* Start over with another configuration (call before any connection exists). */
+static void
+restart_worker(void)
+{
+	stop_worker();
+	start_worker();
+}
+
+static void
+setup(void)
+{
+	memset(&worker, 0, sizeof(worker));
+	memset(&ifp, 0, sizeof(ifp));
+	memset(recs, 0, sizeof(recs));
+	memset(&rec_template, 0, sizeof(rec_template));
+	rec_template.consume = true;
+	n_recs = 0;
+	dead_callbacks = 0;
+	cap_overflow = 0;
+	n_cap = cap_head = 0;
+	worker.n_workers = 1;
+	worker.pool = pool;
+	worker.n_netif = 1;
+	worker.netif[0] = &ifp;
+	ifp.w = &worker;
+	ifp.mtu = 1500;
+	ifp.mac = our_mac;
+	ifp.ip = OUR_IP;
+	ifp.mask = IP4(255, 255, 255, 0);
+	ifp.tx_burst = tx_capture;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_connections = 256;
+	cfg.syn_backlog = 8;
+	cfg.time_wait_ms = 2000;
+	cfg.rcvbuf = 65536;
+	cfg.sndbuf = 65536;
+	cfg.keepalive_ms = 0;
+	cfg.rto_min_ms = 200;
+	cfg.delayed_ack_ms = 40;
+	pool_avail_at_start = rte_mempool_avail_count(pool);
+	start_worker();
+	worker.now_ms = T0_MS;
+	learn_peer();
+}
+
+static void
+teardown(void)
+{
+	stop_worker();
+	sl_arp_flush_pending(&ifp);
+	sl_netif_flush(&ifp);
+	drain();
+	CU_ASSERT_EQUAL(cap_overflow, 0);
+	/* Nothing may call back on a handle the user released. */
+	CU_ASSERT_EQUAL(dead_callbacks, 0);
+	for (unsigned int i = 0; i < n_recs; i++) {
+		CU_ASSERT_EQUAL(recs[i].bad_bytes, 0);
+		CU_ASSERT_FALSE(recs[i].len_mismatch);
+	}
+	/* No test may leak or double-free an mbuf. */
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), pool_avail_at_start);
+}
+
+/* ---- handshakes ---- */
+
+static void
+test_passive_open_answers_syn_with_the_options_offered(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct sl_tcp_conn *c;
+
+	peer_init(&p, 40001, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(o.ack, p.iss + 1);
+	CU_ASSERT_EQUAL(o.len, 0);
+	CU_ASSERT(o.mss_ok && o.mss == 1460); /* mtu - 40 */
+	CU_ASSERT(o.ws_ok && o.ws == 1);      /* 65536 needs one shift */
+	CU_ASSERT(o.sackp);
+	CU_ASSERT(o.ts_ok);
+	CU_ASSERT_EQUAL(o.tsecr, peer_tsval(&p));
+	CU_ASSERT_EQUAL(o.tsval, now_ms32());
+	CU_ASSERT_EQUAL(o.win, 65535); /* never scaled in a SYN */
+	c = find_conn(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->state, SL_TCP_SYN_RECEIVED);
+	CU_ASSERT_EQUAL(listener()->syn_queued, 1);
+	CU_ASSERT_EQUAL(n_recs, 0); /* not shown to the user before the handshake completes */
+
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].accepted, 1);
+	CU_ASSERT_PTR_EQUAL(recs[0].c, c);
+	CU_ASSERT_EQUAL(c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(c->flags & (SL_TF_TS_OK | SL_TF_SACK_OK | SL_TF_WS_OK),
+			SL_TF_TS_OK | SL_TF_SACK_OK | SL_TF_WS_OK);
+	CU_ASSERT_EQUAL(c->snd_wscale, 7);
+	CU_ASSERT_EQUAL(c->rcv_wscale, 1);
+	CU_ASSERT_EQUAL(c->mss, MSS_TS);
+	CU_ASSERT_EQUAL(c->snd_wnd, 65535u << 7);
+	CU_ASSERT_EQUAL(listener()->syn_queued, 0);
+	CU_ASSERT_EQUAL(tw->stats.passive_opens, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns_established, 1);
+	EXPECT_NOTHING();
+}
+
+static void
+test_passive_open_without_options_answers_with_mss_only(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40002, 0);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT(o.mss_ok && o.mss == 1460);
+	CU_ASSERT_FALSE(o.ws_ok);
+	CU_ASSERT_FALSE(o.sackp);
+	CU_ASSERT_FALSE(o.ts_ok);
+	CU_ASSERT_EQUAL(o.optlen, 4);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	p.c = recs[0].c;
+	CU_ASSERT_EQUAL(p.c->flags & (SL_TF_TS_OK | SL_TF_SACK_OK | SL_TF_WS_OK), 0);
+	CU_ASSERT_EQUAL(p.c->mss, 536);	     /* RFC 9293: no MSS option means 536 */
+	CU_ASSERT_EQUAL(p.c->rcvbuf, 65535); /* no window scaling: at most 64 KiB - 1 */
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 65535);
+}
+
+static void
+test_syn_ack_announces_mss_of_mtu_minus_40(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	ifp.mtu = 1400;
+	peer_init(&p, 40003, PO_MSS);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT(o.mss_ok && o.mss == 1360);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].c->mss, 1360); /* the peer's 1460 does not fit our MTU */
+}
+
+static void
+test_syn_ack_is_retransmitted_with_exponential_backoff_then_given_up(void)
+{
+	static const uint64_t gaps[] = {1000, 2000, 4000, 8000, 16000};
+	struct peer p;
+	struct oseg o;
+	uint32_t iss;
+
+	peer_init(&p, 40004, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	iss = o.seq;
+	for (unsigned int i = 0; i < RTE_DIM(gaps); i++) {
+		CU_ASSERT_EQUAL(wait_frame(gaps[i] + 10), gaps[i]);
+		EXPECT_SEG(&p, &o, TH_SYN | TH_ACK, iss, p.iss + 1);
+		EXPECT_NOTHING();
+	}
+	CU_ASSERT_EQUAL(tw->stats.retransmits, RTE_DIM(gaps));
+	/* SL_TCP_SYN_RETRIES retransmissions, then one more backed-off RTO and it is dropped. */
+	advance_ms(32000 - 1);
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	advance_ms(1);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(n_recs, 0); /* never accepted, so never told about */
+	CU_ASSERT_EQUAL(tw->stats.conn_timeouts, 1);
+	CU_ASSERT_EQUAL(listener()->syn_queued, 0);
+	expect_all_closed();
+}
+
+static void
+test_syn_ack_retransmission_keeps_room_for_timestamps_in_mss(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40005, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o); /* lost */
+	CU_ASSERT_EQUAL(wait_frame(1010), 1000);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	p.c = recs[0].c;
+	CU_ASSERT_EQUAL(p.c->mss, MSS_TS);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 3000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS); /* parse_frame also checks the frame fits the MTU */
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, 3000 - 2 * MSS_TS);
+}
+
+static void
+test_duplicate_syn_in_syn_received_is_answered_with_syn_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	uint32_t iss;
+
+	peer_init(&p, 40006, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	iss = o.seq;
+	advance_ms(300);
+	peer_syn(&p); /* our SYN-ACK was lost and the peer retransmits */
+	EXPECT_SEG(&p, &o, TH_SYN | TH_ACK, iss, p.iss + 1);
+	CU_ASSERT(o.mss_ok && o.ts_ok && o.sackp && o.ws_ok);
+	CU_ASSERT_EQUAL(o.tsecr, peer_tsval(&p));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.conns, 1);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(recs[0].c->mss, MSS_TS);
+}
+
+static void
+test_active_open_offers_every_option_and_completes(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err = 1;
+
+	peer_init(&p, 8080, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8080), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	CU_ASSERT_EQUAL(err, 0);
+	p.lport = 0;
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN);
+	CU_ASSERT(o.sport >= SL_TCP_EPHEMERAL_LO);
+	CU_ASSERT(o.mss_ok && o.mss == 1460);
+	CU_ASSERT(o.ws_ok && o.ws == 1);
+	CU_ASSERT(o.sackp);
+	CU_ASSERT(o.ts_ok && o.tsval == now_ms32() && o.tsecr == 0);
+	CU_ASSERT_EQUAL(o.win, 65535);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_SENT);
+	CU_ASSERT_EQUAL(tw->stats.active_opens, 1);
+	p.lport = o.sport;
+	p.our_iss = o.seq;
+	p.rcv_nxt = o.seq + 1;
+	advance_ms(5);
+	peer_syn_ack(&p, o.seq + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT(o.ts_ok && o.tsecr == peer_tsval(&p));
+	CU_ASSERT_FALSE(o.mss_ok || o.ws_ok || o.sackp);
+	CU_ASSERT_EQUAL(o.win, 65536 >> 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->connected, 1);
+	CU_ASSERT_EQUAL(r->accepted, 0);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(r->c->snd_wscale, 7);
+	CU_ASSERT_EQUAL(r->c->mss, MSS_TS);
+	CU_ASSERT_EQUAL(r->c->snd_wnd, 65535); /* unscaled in a SYN-ACK */
+	CU_ASSERT_EQUAL(r->c->srtt_us, 5000);  /* from the timestamp echo */
+}
+
+static void
+test_active_open_refused_by_rst_reports_econnrefused(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err;
+
+	peer_init(&p, 8081, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8081), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	/* A RST whose ACK is not for our SYN is ignored (RFC 9293 3.10.7.3). */
+	peer_send(&p, TH_RST | TH_ACK, 0, o.seq + 5, NULL, 0, NULL, 0);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	peer_send(&p, TH_RST, 0, 0, NULL, 0, NULL, 0);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_SENT);
+	peer_send(&p, TH_RST | TH_ACK, 0, o.seq + 1, NULL, 0, NULL, 0);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ECONNREFUSED);
+	CU_ASSERT_EQUAL(tw->stats.connect_failures, 1);
+	EXPECT_NOTHING();
+	expect_all_closed();
+}
+
+static void
+test_active_open_syn_ack_with_bad_ack_gets_rst(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err;
+
+	peer_init(&p, 8082, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8082), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	p.our_iss = o.seq;
+	peer_syn_ack(&p, o.seq + 1000);
+	EXPECT_SEG(&p, &o, TH_RST, p.our_iss + 1000, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_SENT);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], 1);
+	CU_ASSERT_EQUAL(r->errors + r->connected, 0);
+	/* The right SYN-ACK still completes the handshake. */
+	p.rcv_nxt = p.our_iss + 1;
+	peer_syn_ack(&p, p.our_iss + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(r->connected, 1);
+}
+
+static void
+test_active_open_syn_is_retransmitted_then_times_out(void)
+{
+	static const uint64_t gaps[] = {1000, 2000, 4000, 8000, 16000};
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err;
+
+	peer_init(&p, 8083, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8083), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	for (unsigned int i = 0; i < RTE_DIM(gaps); i++) {
+		CU_ASSERT_EQUAL(wait_frame(gaps[i] + 10), gaps[i]);
+		expect_seg(&p, &o);
+		CU_ASSERT_EQUAL(o.flags, TH_SYN);
+	}
+	CU_ASSERT_EQUAL(wait_frame(32000), 0);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(tw->stats.connect_failures, 1);
+	expect_all_closed();
+}
+
+static void
+test_simultaneous_open_reports_connected(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err;
+
+	peer_init(&p, 8084, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8084), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	p.our_iss = o.seq;
+	p.ts_recent = o.tsval;
+	/* The peer's SYN crosses ours (RFC 9293 figure 8). */
+	peer_syn(&p);
+	EXPECT_SEG(&p, &o, TH_SYN | TH_ACK, p.our_iss, p.iss + 1);
+	CU_ASSERT(o.mss_ok && o.ws_ok && o.sackp && o.ts_ok);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_RECEIVED);
+	p.ts = true;
+	p.rcv_nxt = p.our_iss + 1;
+	peer_syn_ack(&p, p.our_iss + 1);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(r->connected, 1);
+	CU_ASSERT_EQUAL(r->accepted, 0);
+	CU_ASSERT_EQUAL(n_recs, 1);
+	CU_ASSERT_EQUAL(tw->stats.passive_opens, 0);
+	drain();
+	/* The peer's ACK of our SYN-ACK changes nothing. */
+	peer_ack(&p);
+	CU_ASSERT_EQUAL(r->connected, 1);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_ESTABLISHED);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->bytes, 100);
+}
+
+/* ---- receiving ---- */
+
+static void
+test_in_order_data_is_handed_over_without_copy(void)
+{
+	struct peer p;
+	struct rec *r;
+	struct rte_mbuf *m;
+	uint8_t d[1000], opt[12];
+	void *buf;
+
+	peer_init(&p, 40010, PO_ALL);
+	r = passive_open(&p);
+	for (unsigned int i = 0; i < sizeof(d); i++)
+		d[i] = pat_in(i);
+	opt[0] = opt[1] = 1;
+	opt[2] = 8;
+	opt[3] = 10;
+	put32(opt + 4, peer_tsval(&p));
+	put32(opt + 8, p.ts_recent);
+	struct seg_spec s = {.sport = p.port,
+			     .dport = LPORT,
+			     .flags = TH_ACK | TH_PSH,
+			     .seq = IN(&p, 0),
+			     .ack = p.rcv_nxt,
+			     .win = p.win,
+			     .opt = opt,
+			     .optlen = 12,
+			     .data = d,
+			     .len = sizeof(d)};
+	m = tcp_frame(&s);
+	buf = m->buf_addr;
+	feed(m);
+	CU_ASSERT_EQUAL(r->readable, 1);
+	CU_ASSERT_EQUAL(r->bytes, 1000);
+	CU_ASSERT_PTR_EQUAL(r->first_buf, buf); /* the very buffer the NIC filled */
+	CU_ASSERT_EQUAL(tw->stats.bytes_in, 1000);
+}
+
+static void
+test_single_segment_ack_is_delayed_by_delayed_ack_ms(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40011, PO_ALL);
+	passive_open(&p);
+	peer_data(&p, 0, 1000);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(wait_frame(100), 40);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 1000));
+	CU_ASSERT_EQUAL(o.len, 0);
+	EXPECT_NOTHING();
+}
+
+static void
+test_second_full_segment_is_acked_at_once(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40012, PO_ALL);
+	passive_open(&p);
+	peer_data(&p, 0, MSS_TS);
+	EXPECT_NOTHING();
+	advance_ms(10);
+	EXPECT_NOTHING();
+	peer_data(&p, MSS_TS, MSS_TS);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 2 * MSS_TS));
+	EXPECT_NOTHING();
+	/* And the delayed-ACK timer is gone with it. */
+	CU_ASSERT_EQUAL(wait_frame(100), 0);
+}
+
+/* Without window scaling (64 KiB - 1 buffer) and without reading: fill `total` of the window. */
+static void
+fill_window(struct peer *p, uint32_t total)
+{
+	struct oseg o;
+	uint32_t off = 0, last_ack = 0, last_win = 0;
+
+	while (off < total) {
+		uint32_t n = RTE_MIN((uint32_t)MSS_TS, total - off);
+
+		peer_data(p, off, n);
+		off += n;
+		if (off == total)
+			advance_ms(cfg.delayed_ack_ms);
+		/* The right edge of the window never moves while nothing is consumed. */
+		while (pending() > 0) {
+			expect_seg(p, &o);
+			CU_ASSERT_EQUAL(o.flags, TH_ACK);
+			CU_ASSERT_EQUAL(o.ack, IN(p, off));
+			CU_ASSERT_EQUAL(o.ack + o.win, IN(p, 65535));
+			last_ack = o.ack;
+			last_win = o.win;
+		}
+	}
+	CU_ASSERT_EQUAL(last_ack, IN(p, total));
+	CU_ASSERT_EQUAL(last_win, 65535 - total);
+}
+
+static void
+test_receive_window_shrinks_until_consumed_then_reopens_with_update(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.consume = false;
+	peer_init(&p, 40013, PO_MSS | PO_SACK | PO_TS);
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->rcvbuf, 65535);
+	fill_window(&p, 65535);
+	CU_ASSERT_EQUAL(r->bytes, 65535);
+	CU_ASSERT_EQUAL(r->held, 65535);
+	/* Consuming a little does not announce a silly window. */
+	sl_tcp_consumed(p.c, 100);
+	flush_and_reap();
+	EXPECT_NOTHING();
+	/* A segment's worth does: a window update, at once. */
+	sl_tcp_consumed(p.c, 65435);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 65535));
+	CU_ASSERT_EQUAL(o.win, 65535);
+	EXPECT_NOTHING();
+	/* And the peer may send again. */
+	peer_data(&p, 65535, 1000);
+	CU_ASSERT_EQUAL(r->bytes, 66535);
+}
+
+static void
+test_segment_into_zero_window_is_dropped_and_acked(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.consume = false;
+	peer_init(&p, 40014, PO_MSS | PO_SACK | PO_TS);
+	r = passive_open(&p);
+	fill_window(&p, 65535);
+	peer_data(&p, 65535, 100);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 65535));
+	CU_ASSERT_EQUAL(o.win, 0);
+	CU_ASSERT_EQUAL(r->bytes, 65535);
+	EXPECT_NOTHING();
+}
+
+static void
+test_data_beyond_the_window_is_trimmed_to_fit(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.consume = false;
+	peer_init(&p, 40015, PO_MSS | PO_SACK | PO_TS);
+	r = passive_open(&p);
+	fill_window(&p, 65535 - 100);
+	peer_data(&p, 65535 - 100, 1000); /* 100 bytes fit */
+	CU_ASSERT_EQUAL(r->bytes, 65535);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 65535));
+	CU_ASSERT_EQUAL(o.win, 0);
+	EXPECT_NOTHING();
+}
+
+static void
+test_window_scale_shifts_both_directions(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	cfg.rcvbuf = 262144;
+	restart_worker();
+	rec_template.consume = false;
+	peer_init(&p, 40016, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT(o.ws_ok && o.ws == 3); /* 262144 >> 3 fits in 16 bits */
+	CU_ASSERT_EQUAL(o.win, 65535);
+	peer_got_syn_ack(&p, &o);
+	p.win = 40; /* the peer's window: 40 << 7 = 5120 bytes */
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	r = &recs[0];
+	p.c = r->c;
+	CU_ASSERT_EQUAL(p.c->snd_wscale, 7);
+	CU_ASSERT_EQUAL(p.c->rcv_wscale, 3);
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 40u << 7);
+	/* Our window, scaled down on the wire. */
+	peer_data(&p, 0, 1000);
+	CU_ASSERT_EQUAL(wait_frame(100), 40);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 1000));
+	CU_ASSERT_EQUAL(o.win, (262144 - 1000) >> 3);
+	/* The peer's window, scaled up: three full segments fit in 5120 bytes. */
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 10000), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+	p.win = 80;
+	peer_ack_out(&p, 3 * MSS_TS); /* 10240 more bytes of window: the rest fits */
+	for (unsigned int i = 3; i < 6; i++)
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 6 * MSS_TS, 10000 - 6 * MSS_TS);
+	CU_ASSERT(o.flags & TH_PSH);
+	EXPECT_NOTHING();
+}
+
+/* The clock that makes our ISN for the peer's 4-tuple `target`. */
+static void
+set_clock_for_iss(const struct peer *p, uint32_t target)
+{
+	uint32_t f = sl_tcp_isn(&tw->secret, OUR_IP, rte_cpu_to_be_16(p->lport), PEER_IP,
+				rte_cpu_to_be_16(p->port), 0);
+
+	set_clock(((uint64_t)(uint32_t)(target - f) << 2) + (1ull << 34));
+}
+
+static void
+test_sequence_numbers_wrap_in_both_directions(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40017, PO_ALL);
+	p.iss = 0xffffff80u;		    /* the peer's data crosses 2^32 */
+	set_clock_for_iss(&p, 0xfffffc00u); /* and so does ours */
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(p.our_iss, 0xfffffc00u);
+	for (uint32_t off = 0; off < 600; off += 100)
+		peer_data(&p, off, 100);
+	CU_ASSERT_EQUAL(r->bytes, 600);
+	CU_ASSERT_EQUAL(p.c->rcv_nxt, 0xffffff81u + 600);
+	advance_ms(40);
+	while (pending() > 0)
+		expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.ack, IN(&p, 600));
+	CU_ASSERT(o.ack < 0x1000); /* wrapped */
+
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 4000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	CU_ASSERT(o.seq < 0x1000); /* crossed 2^32 */
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, 4000 - 2 * MSS_TS);
+	peer_ack_out(&p, 2000);
+	CU_ASSERT_EQUAL(p.c->snd_una, OUT(&p, 2000));
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 2000);
+	peer_ack_out(&p, 4000);
+	CU_ASSERT_EQUAL(p.c->snd_una, p.c->snd_max);
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 0);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0); /* no retransmission */
+}
+
+static void
+test_out_of_order_segments_wait_for_the_hole(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40018, PO_ALL);
+	r = passive_open(&p);
+	peer_data(&p, 100, 100);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0)); /* at once: a duplicate ACK */
+	CU_ASSERT_EQUAL(o.nsack, 1);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 100) && o.sack[0][1] == IN(&p, 200));
+	peer_data(&p, 200, 100);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(o.nsack, 1);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 100) && o.sack[0][1] == IN(&p, 300));
+	CU_ASSERT_EQUAL(r->bytes, 0);
+	CU_ASSERT_EQUAL(tw->stats.ooo_segments, 2);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->readable, 1); /* one chain */
+	CU_ASSERT_EQUAL(r->bytes, 300);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 300)); /* at once: the hole is filled */
+	CU_ASSERT_EQUAL(o.nsack, 0);
+	CU_ASSERT_EQUAL(p.c->ooo_count, 0);
+	EXPECT_NOTHING();
+}
+
+static void
+test_dup_acks_carry_sack_blocks_most_recent_first(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40019, PO_ALL);
+	passive_open(&p);
+	peer_data(&p, 200, 100);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL_FATAL(o.nsack, 1);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 200) && o.sack[0][1] == IN(&p, 300));
+	peer_data(&p, 400, 100);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL_FATAL(o.nsack, 2);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 400) && o.sack[0][1] == IN(&p, 500));
+	CU_ASSERT(o.sack[1][0] == IN(&p, 200) && o.sack[1][1] == IN(&p, 300));
+	peer_data(&p, 600, 100);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL_FATAL(o.nsack, 3);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 600) && o.sack[0][1] == IN(&p, 700));
+	/* Filling between two blocks merges them, and the merged block comes first. */
+	peer_data(&p, 300, 100);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.ack, IN(&p, 0));
+	CU_ASSERT_EQUAL_FATAL(o.nsack, 2);
+	CU_ASSERT(o.sack[0][0] == IN(&p, 200) && o.sack[0][1] == IN(&p, 500));
+	CU_ASSERT(o.sack[1][0] == IN(&p, 600) && o.sack[1][1] == IN(&p, 700));
+	EXPECT_NOTHING();
+}
+
+static void
+test_duplicate_and_overlapping_segments_are_trimmed(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40020, PO_ALL);
+	r = passive_open(&p);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->bytes, 100);
+	/* An exact duplicate: nothing delivered, an immediate ACK. */
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->readable, 1);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 100));
+	/* Half old, half new: only the new half. */
+	peer_data(&p, 50, 100);
+	CU_ASSERT_EQUAL(r->bytes, 150);
+	drain();
+	/* Overlaps in the reassembly queue too. */
+	peer_data(&p, 300, 100);
+	peer_data(&p, 250, 100);
+	peer_data(&p, 320, 30);
+	peer_data(&p, 380, 100);
+	CU_ASSERT_EQUAL(r->bytes, 150);
+	CU_ASSERT_EQUAL(p.c->ooo_bytes, 230); /* [250, 480) */
+	drain();
+	peer_data(&p, 100, 160);
+	CU_ASSERT_EQUAL(r->bytes, 480);
+	CU_ASSERT_EQUAL(p.c->ooo_count, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 480));
+	/* teardown checks every delivered byte against the peer's stream */
+}
+
+/* ---- sending ---- */
+
+static void
+test_send_cuts_segments_at_mss_and_pushes_the_last(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40030, PO_ALL);
+	passive_open(&p);
+	/* One chain of mbufs whose boundaries fall anywhere in the segments. */
+	struct rte_mbuf *m = make_data(0, 5000, 1700);
+
+	CU_ASSERT_EQUAL(sl_tcp_send(p.c, m), 0);
+	flush_and_reap();
+	for (unsigned int i = 0; i < 3; i++) {
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+		CU_ASSERT_EQUAL(o.flags, TH_ACK);
+		CU_ASSERT_EQUAL(o.ack, IN(&p, 0));
+		CU_ASSERT(o.ts_ok);
+	}
+	EXPECT_DATA(&p, &o, 3 * MSS_TS, 5000 - 3 * MSS_TS);
+	CU_ASSERT_EQUAL(o.flags, TH_ACK | TH_PSH);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.bytes_out, 5000);
+	/* Acknowledged data leaves the send queue, and no timer is left to fire. */
+	peer_ack_out(&p, 5000);
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 0);
+	CU_ASSERT_PTR_NULL(p.c->sq_head);
+	CU_ASSERT_EQUAL(wait_frame(2000), 0);
+}
+
+static void
+test_initial_window_is_ten_segments_and_grows_in_slow_start(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40031, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->cwnd, 10 * MSS_TS);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 60000), 0);
+	for (unsigned int i = 0; i < 10; i++) {
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+		CU_ASSERT_EQUAL(o.flags, TH_ACK); /* not the last of the data: no PSH */
+	}
+	EXPECT_NOTHING();
+	/* Two segments acknowledged: cwnd grows by 2 MSS (RFC 3465, L = 2), four go out. */
+	peer_ack_out(&p, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, 12 * MSS_TS);
+	for (unsigned int i = 10; i < 14; i++)
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+}
+
+static void
+test_send_stops_at_the_peer_window(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40032, PO_MSS | PO_SACK | PO_TS); /* no window scaling */
+	p.win = 4000;
+	passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 4000);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 10000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	EXPECT_NOTHING(); /* 1104 bytes of window left: not worth a short segment */
+	peer_ack_out(&p, 2 * MSS_TS);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 3 * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+	CU_ASSERT(sl_seq_leq(p.c->snd_max, OUT(&p, 2 * MSS_TS) + 4000));
+}
+
+static void
+test_zero_window_is_probed_with_backoff_until_it_opens(void)
+{
+	static const uint64_t gaps[] = {200, 400, 800, 1600, 3200};
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40033, PO_ALL);
+	p.win = 0;
+	passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 0);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 200);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_NOTHING();
+	for (unsigned int i = 0; i < RTE_DIM(gaps); i++) {
+		CU_ASSERT_EQUAL(wait_frame(gaps[i] + 10), gaps[i]);
+		/* An ACK for a byte we sent long ago: no new data is committed. */
+		EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0) - 1, IN(&p, 0));
+		CU_ASSERT_EQUAL(o.len, 0);
+		EXPECT_NOTHING();
+		peer_ack(&p); /* the peer answers: still zero */
+		EXPECT_NOTHING();
+	}
+	CU_ASSERT_EQUAL(tw->stats.zero_window_probes, RTE_DIM(gaps));
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p)); /* a peer that answers is never given up */
+	/* The window opens: the data goes at once. */
+	p.win = 1000;
+	peer_ack(&p);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	CU_ASSERT(o.flags & TH_PSH);
+	EXPECT_NOTHING();
+	peer_ack_out(&p, 1000);
+	CU_ASSERT_EQUAL(wait_frame(10000), 0); /* no probe, no retransmission */
+}
+
+static void
+test_full_send_buffer_refuses_then_calls_writable(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40034, PO_ALL);
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(sl_tcp_send_space(p.c), 65536);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 65536), 0);
+	CU_ASSERT_EQUAL(sl_tcp_send_space(p.c), 0);
+	CU_ASSERT_EQUAL(send_data(p.c, 65536, 100), -EAGAIN);
+	CU_ASSERT_EQUAL(r->writable, 0);
+	for (unsigned int i = 0; i < 10; i++)
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+	/* Space frees up when data is acknowledged: writable, and the user sends from it. */
+	r->on_writable = ACT_SEND;
+	r->send_off = 65536;
+	r->send_len = 100;
+	peer_ack_out(&p, MSS_TS);
+	CU_ASSERT_EQUAL(r->writable, 1);
+	CU_ASSERT_EQUAL(r->send_rc, 0);
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 65536 - MSS_TS + 100);
+	drain();
+	/* Only once per refusal. */
+	peer_ack_out(&p, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(r->writable, 1);
+}
+
+/* ---- loss recovery ---- */
+
+static void
+test_rto_retransmits_with_backoff_then_times_out(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+	uint64_t rto = 200;
+
+	peer_init(&p, 40040, PO_ALL);
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 200); /* a tiny RTT: rto_min */
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	for (unsigned int i = 0; i < SL_TCP_RETRIES; i++) {
+		CU_ASSERT_EQUAL(wait_frame(rto + 10), rto);
+		EXPECT_DATA(&p, &o, 0, 1000);
+		EXPECT_NOTHING();
+		rto = RTE_MIN(rto * 2, (uint64_t)SL_TCP_RTO_MAX_MS);
+	}
+	CU_ASSERT_EQUAL(tw->stats.retransmits, SL_TCP_RETRIES);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(wait_frame(rto), 0);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(tw->stats.conn_timeouts, 1);
+	expect_all_closed();
+}
+
+static void
+test_karn_retransmitted_segment_gives_no_rtt_sample(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40041, PO_MSS | PO_WS | PO_SACK); /* no timestamps */
+	passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->srtt_us, 0);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 1000);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	CU_ASSERT_EQUAL(wait_frame(1010), 1000);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	advance_ms(50);
+	peer_ack_out(&p, 1000); /* for the original or the retransmission? Nobody knows. */
+	CU_ASSERT_EQUAL(p.c->srtt_us, 0);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 1000);
+	CU_ASSERT_EQUAL(p.c->backoff, 0);
+	/* A segment sent once is timed. */
+	CU_ASSERT_EQUAL(send_data(p.c, 1000, 1000), 0);
+	EXPECT_DATA(&p, &o, 1000, 1000);
+	advance_ms(100);
+	peer_ack_out(&p, 2000);
+	CU_ASSERT_EQUAL(p.c->srtt_us, 100000);
+}
+
+static void
+test_rtt_samples_set_rto_per_rfc6298(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40042, PO_MSS | PO_WS | PO_SACK);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	advance_ms(100);
+	peer_ack_out(&p, 1000);
+	/* First sample R: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR. */
+	CU_ASSERT_EQUAL(p.c->srtt_us, 100000);
+	CU_ASSERT_EQUAL(p.c->rttvar_us, 50000);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 300);
+	CU_ASSERT_EQUAL(send_data(p.c, 1000, 1000), 0);
+	EXPECT_DATA(&p, &o, 1000, 1000);
+	advance_ms(200);
+	peer_ack_out(&p, 2000);
+	/* RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT = 7/8 SRTT + 1/8 R. */
+	CU_ASSERT_EQUAL(p.c->rttvar_us, 62500);
+	CU_ASSERT_EQUAL(p.c->srtt_us, 112500);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 362);
+	/* And the timer uses it. */
+	CU_ASSERT_EQUAL(send_data(p.c, 2000, 1000), 0);
+	EXPECT_DATA(&p, &o, 2000, 1000);
+	CU_ASSERT_EQUAL(wait_frame(400), 362);
+	EXPECT_DATA(&p, &o, 2000, 1000);
+}
+
+/* Ten full segments in flight, [0, 10 MSS). */
+static void
+ten_segments_in_flight(struct peer *p)
+{
+	struct oseg o;
+
+	CU_ASSERT_EQUAL(send_data(p->c, 0, 10 * MSS_TS), 0);
+	for (unsigned int i = 0; i < 10; i++)
+		EXPECT_DATA(p, &o, i * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+}
+
+static void
+test_fast_retransmit_on_third_duplicate_ack_not_second(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40043, PO_MSS | PO_WS | PO_TS); /* NewReno: no SACK */
+	passive_open(&p);
+	ten_segments_in_flight(&p);
+	peer_ack_out(&p, 0); /* segment 0 was lost; 1 and 2 arrived */
+	peer_ack_out(&p, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.dup_acks_in, 2);
+	CU_ASSERT_EQUAL(tw->stats.fast_retransmits, 0);
+	peer_ack_out(&p, 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.fast_retransmits, 1);
+	CU_ASSERT(p.c->flags & SL_TF_RECOVERY);
+	/* ssthresh = FlightSize / 2, cwnd = ssthresh + 3 MSS (RFC 6582). */
+	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, 8 * MSS_TS);
+}
+
+static void
+test_newreno_partial_ack_retransmits_next_hole_and_full_ack_ends_recovery(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40044, PO_MSS | PO_WS | PO_TS);
+	passive_open(&p);
+	ten_segments_in_flight(&p); /* 0 and 3 are lost */
+	for (unsigned int i = 0; i < 3; i++)
+		peer_ack_out(&p, 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	/* The retransmission fills the first hole: a partial ACK up to the second. */
+	peer_ack_out(&p, 3 * MSS_TS);
+	EXPECT_DATA(&p, &o, 3 * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+	CU_ASSERT(p.c->flags & SL_TF_RECOVERY);
+	/* Deflate by what was acknowledged, add back one MSS (RFC 6582 3.2 step 5). */
+	CU_ASSERT_EQUAL(p.c->cwnd, 8 * MSS_TS - 3 * MSS_TS + MSS_TS);
+	peer_ack_out(&p, 10 * MSS_TS);
+	CU_ASSERT_FALSE(p.c->flags & SL_TF_RECOVERY);
+	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
+	/* min(ssthresh, max(FlightSize, MSS) + MSS) with nothing left in flight. */
+	CU_ASSERT_EQUAL(p.c->cwnd, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(tw->stats.retransmits, 2);
+	EXPECT_NOTHING();
+}
+
+/* The peer's duplicate ACK for segment 0 with SACK blocks in MSS units [a, b). */
+static void
+sack_dup(struct peer *p, const unsigned int (*seg)[2], unsigned int n)
+{
+	uint32_t blocks[4][2];
+
+	for (unsigned int i = 0; i < n; i++) {
+		blocks[i][0] = OUT(p, seg[i][0] * MSS_TS);
+		blocks[i][1] = OUT(p, seg[i][1] * MSS_TS);
+	}
+	peer_send(p, TH_ACK, p->snd_nxt, OUT(p, 0), NULL, 0, (const uint32_t(*)[2])blocks, n);
+}
+
+static void
+test_sack_recovery_retransmits_only_lost_holes(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40045, PO_ALL);
+	passive_open(&p);
+	p.rcv_nxt = OUT(&p, 0);
+	ten_segments_in_flight(&p); /* 0 and 2 are lost */
+	sack_dup(&p, (const unsigned int[][2]){{1, 2}}, 1);
+	sack_dup(&p, (const unsigned int[][2]){{3, 4}, {1, 2}}, 2);
+	EXPECT_NOTHING();
+	/* Three segments SACKed above segment 0: it is lost (RFC 6675 IsLost). */
+	sack_dup(&p, (const unsigned int[][2]){{3, 5}, {1, 2}}, 2);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_NOTHING();
+	CU_ASSERT(p.c->flags & SL_TF_RECOVERY);
+	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, 5 * MSS_TS);
+	sack_dup(&p, (const unsigned int[][2]){{3, 6}, {1, 2}}, 2);
+	EXPECT_NOTHING(); /* the pipe is still full */
+	sack_dup(&p, (const unsigned int[][2]){{3, 7}, {1, 2}}, 2);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, MSS_TS); /* the second hole, once the pipe has room */
+	EXPECT_NOTHING();
+	sack_dup(&p, (const unsigned int[][2]){{3, 8}, {1, 2}}, 2);
+	sack_dup(&p, (const unsigned int[][2]){{3, 9}, {1, 2}}, 2);
+	sack_dup(&p, (const unsigned int[][2]){{3, 10}, {1, 2}}, 2);
+	EXPECT_NOTHING(); /* nothing else is missing */
+	CU_ASSERT_EQUAL(tw->stats.retransmits, 2);
+	peer_ack_out(&p, 10 * MSS_TS);
+	CU_ASSERT_FALSE(p.c->flags & SL_TF_RECOVERY);
+	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0);
+}
+
+static void
+test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40046, PO_ALL);
+	passive_open(&p);
+	ten_segments_in_flight(&p);
+	CU_ASSERT_EQUAL(wait_frame(210), 200);
+	EXPECT_DATA(&p, &o, 0, MSS_TS); /* one segment: cwnd = 1 MSS */
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, MSS_TS);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 1);
+	/* Slow start again from the first ACK, resending what followed (go-back-N). */
+	peer_ack_out(&p, MSS_TS);
+	CU_ASSERT_EQUAL(p.c->cwnd, 2 * MSS_TS);
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+}
+
+/* ---- closing ---- */
+
+/* Our close, the peer's ACK and FIN: ends in TIME-WAIT (p's connection, nothing sent before). */
+static void
+close_to_time_wait(struct peer *p)
+{
+	struct oseg o;
+
+	p->r->live = false;
+	sl_tcp_close(p->c);
+	flush_and_reap();
+	EXPECT_SEG(p, &o, TH_ACK | TH_FIN, OUT(p, 0), IN(p, 0));
+	CU_ASSERT_EQUAL(p->c->state, SL_TCP_FIN_WAIT_1);
+	peer_ack_out(p, 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p->c->state, SL_TCP_FIN_WAIT_2);
+	peer_fin(p, 0);
+	EXPECT_SEG(p, &o, TH_ACK, OUT(p, 1), IN(p, 0) + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p->c->state, SL_TCP_TIME_WAIT);
+}
+
+static void
+test_active_close_passes_fin_wait_and_time_wait(void)
+{
+	struct peer p;
+
+	peer_init(&p, 40050, PO_ALL);
+	passive_open(&p);
+	close_to_time_wait(&p);
+	CU_ASSERT_EQUAL(tw->stats.time_wait, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns_established, 0);
+	advance_ms(cfg.time_wait_ms - 1);
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	CU_ASSERT_EQUAL(tw->stats.conns, 1);
+	advance_ms(1);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.r->closed + p.r->errors, 0); /* the user let go at close */
+	expect_all_closed();
+}
+
+static void
+test_passive_close_passes_close_wait_and_last_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40051, PO_ALL);
+	r = passive_open(&p);
+	peer_fin(&p, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0) + 1); /* at once, not delayed */
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSE_WAIT);
+	CU_ASSERT(sl_tcp_peer_done(p.c));
+	/* We may still send in CLOSE-WAIT. */
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 100), 0);
+	EXPECT_DATA(&p, &o, 0, 100);
+	r->live = false;
+	sl_tcp_close(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 100), IN(&p, 0) + 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_LAST_ACK);
+	peer_ack_out(&p, 101);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->closed + r->errors, 0);
+	expect_all_closed();
+}
+
+static void
+test_simultaneous_close_passes_closing(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40052, PO_ALL);
+	passive_open(&p);
+	p.r->live = false;
+	sl_tcp_close(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 0));
+	peer_fin(&p, 0); /* crosses ours: does not acknowledge it */
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSING);
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	EXPECT_NOTHING();
+	advance_ms(cfg.time_wait_ms);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	expect_all_closed();
+}
+
+static void
+test_half_close_still_receives_until_the_peer_closes(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40053, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_shutdown(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 10), -EPIPE);
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_FIN_WAIT_2);
+	peer_data(&p, 0, 500);
+	CU_ASSERT_EQUAL(r->bytes, 500);
+	peer_fin(&p, 500);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 501));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	CU_ASSERT_EQUAL(r->closed, 1); /* both directions done while the user held the handle */
+	CU_ASSERT_FALSE(r->live);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
+static void
+test_close_with_unread_data_sends_rst(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	rec_template.consume = false;
+	peer_init(&p, 40054, PO_ALL);
+	passive_open(&p);
+	peer_data(&p, 0, 100);
+	p.r->live = false;
+	sl_tcp_close(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 100));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.resets_sent, 1);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0); /* not even the delayed ACK */
+	expect_all_closed();
+}
+
+static void
+test_time_wait_reacks_a_retransmitted_fin_and_restarts(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40055, PO_ALL);
+	passive_open(&p);
+	close_to_time_wait(&p);
+	advance_ms(1000);
+	peer_fin(&p, 0); /* our ACK of its FIN was lost */
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
+	EXPECT_NOTHING();
+	advance_ms(cfg.time_wait_ms - 1);
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	advance_ms(1);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	expect_all_closed();
+}
+
+static void
+test_time_wait_ignores_rst(void)
+{
+	struct peer p;
+
+	peer_init(&p, 40056, PO_ALL);
+	passive_open(&p);
+	close_to_time_wait(&p);
+	peer_rst(&p, IN(&p, 0) + 1); /* RFC 1337: no TIME-WAIT assassination */
+	EXPECT_NOTHING();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(find_conn(&p));
+	CU_ASSERT_EQUAL(find_conn(&p)->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_EQUAL(tw->stats.resets_received, 0);
+	advance_ms(cfg.time_wait_ms);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	expect_all_closed();
+}
+
+static void
+test_fin_out_of_order_is_processed_when_the_hole_fills(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40057, PO_ALL);
+	r = passive_open(&p);
+	peer_data_flags(&p, 100, 100, TH_FIN);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(r->peer_closed, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->bytes, 200);
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSE_WAIT);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 201));
+	EXPECT_NOTHING();
+}
+
+static void
+test_bare_fin_out_of_order_is_processed_when_the_hole_fills(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40058, PO_ALL);
+	r = passive_open(&p);
+	peer_fin(&p, 100);
+	drain(); /* whether a lone FIN beyond rcv_nxt gets a duplicate ACK is not the point */
+	CU_ASSERT_EQUAL(r->peer_closed, 0);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSE_WAIT);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 101));
+}
+
+static void
+test_fin_wait_2_is_given_up_after_its_limit_once_closed(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40059, PO_ALL);
+	passive_open(&p);
+	p.r->live = false;
+	sl_tcp_close(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 0));
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_FIN_WAIT_2);
+	advance_ms(SL_TCP_FIN_WAIT_2_MS - 1);
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	advance_ms(1);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	EXPECT_NOTHING();
+	expect_all_closed();
+}
+
+static void
+test_fin_is_retransmitted_on_rto(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40060, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 500), 0);
+	EXPECT_DATA(&p, &o, 0, 500);
+	p.r->live = false;
+	sl_tcp_close(p.c);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 500), IN(&p, 0));
+	peer_ack_out(&p, 500); /* the data arrived, the FIN did not */
+	CU_ASSERT_EQUAL(wait_frame(210), 200);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 500), IN(&p, 0));
+	CU_ASSERT_EQUAL(o.len, 0);
+	peer_ack_out(&p, 501);
+	CU_ASSERT_EQUAL(find_conn(&p)->state, SL_TCP_FIN_WAIT_2);
+	peer_fin(&p, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 501), IN(&p, 0) + 1);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
+/* ---- robustness (RFC 5961, RFC 7323, malformed segments) ---- */
+
+static void
+test_rst_with_exact_sequence_resets_the_connection(void)
+{
+	struct peer p;
+	struct rec *r;
+
+	peer_init(&p, 40070, PO_ALL);
+	r = passive_open(&p);
+	peer_rst(&p, IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ECONNRESET);
+	CU_ASSERT_EQUAL(tw->stats.resets_received, 1);
+	expect_all_closed();
+}
+
+static void
+test_rst_in_window_but_not_exact_gets_challenge_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40071, PO_ALL);
+	r = passive_open(&p);
+	peer_rst(&p, IN(&p, 10));
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 1);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	/* The real peer answers the challenge with an exact RST. */
+	peer_rst(&p, IN(&p, 0));
+	CU_ASSERT_EQUAL(r->err, -ECONNRESET);
+	expect_all_closed();
+}
+
+static void
+test_rst_out_of_window_is_ignored(void)
+{
+	struct peer p;
+	struct rec *r;
+
+	peer_init(&p, 40072, PO_ALL);
+	r = passive_open(&p);
+	peer_rst(&p, IN(&p, 0) + 0x40000000u);
+	peer_rst(&p, IN(&p, 0) - 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_OUT_OF_WINDOW], 2);
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 0);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+}
+
+static void
+test_syn_in_established_gets_challenge_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40073, PO_ALL);
+	r = passive_open(&p);
+	peer_send(&p, TH_SYN, IN(&p, 5), 0, NULL, 0, NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(r->errors + r->bytes, 0);
+	/* An old SYN (the one that opened the connection) is answered with an ACK too. */
+	peer_send(&p, TH_SYN, p.iss, 0, NULL, 0, NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	peer_data(&p, 0, 10);
+	CU_ASSERT_EQUAL(r->bytes, 10);
+}
+
+static void
+test_ack_for_unsent_data_is_dropped_and_acked(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+	uint8_t d[100];
+
+	peer_init(&p, 40074, PO_ALL);
+	r = passive_open(&p);
+	for (unsigned int i = 0; i < sizeof(d); i++)
+		d[i] = pat_in(i);
+	peer_send(&p, TH_ACK, IN(&p, 0), OUT(&p, 1000), d, sizeof(d), NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->bytes, 0);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], 1);
+	CU_ASSERT_EQUAL(p.c->snd_una, OUT(&p, 0));
+}
+
+static void
+test_ack_too_old_gets_challenge_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+	uint8_t d[100];
+
+	peer_init(&p, 40075, PO_MSS | PO_SACK | PO_TS); /* window 65535, unscaled */
+	r = passive_open(&p);
+	for (unsigned int i = 0; i < sizeof(d); i++)
+		d[i] = pat_in(i);
+	peer_send(&p, TH_ACK, IN(&p, 0), OUT(&p, 0) - 100000, d, sizeof(d), NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 1);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], 1);
+	CU_ASSERT_EQUAL(r->bytes, 0);
+	/* Old but within a window of SND.UNA is only a duplicate: accepted. */
+	peer_send(&p, TH_ACK, IN(&p, 0), OUT(&p, 0) - 1000, d, sizeof(d), NULL, 0);
+	CU_ASSERT_EQUAL(r->bytes, 100);
+}
+
+static void
+test_ack_echoes_the_latest_timestamp_of_the_peer(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40076, PO_ALL);
+	passive_open(&p);
+	advance_ms(500);
+	peer_data(&p, 0, 100);
+	uint32_t sent = peer_tsval(&p);
+
+	advance_ms(40);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 100));
+	CU_ASSERT(o.ts_ok);
+	CU_ASSERT_EQUAL(o.tsecr, sent); /* not the SYN's, 540 ms older */
+	CU_ASSERT_EQUAL(o.tsval, now_ms32());
+}
+
+static void
+test_paws_drops_a_segment_with_an_old_timestamp(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40077, PO_ALL);
+	r = passive_open(&p);
+	advance_ms(500);
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(r->bytes, 100);
+	advance_ms(40);
+	drain();
+	/* A wrapped duplicate: new sequence numbers, a timestamp older than the last. */
+	p.ts_base -= 300;
+	peer_data(&p, 100, 100);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 100));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->bytes, 100);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_PAWS], 1);
+	/* The same bytes with a current timestamp are taken. */
+	p.ts_base += 300;
+	peer_data(&p, 100, 100);
+	CU_ASSERT_EQUAL(r->bytes, 200);
+}
+
+static void
+test_segment_to_a_closed_port_gets_rst(void)
+{
+	struct peer p;
+	struct oseg o;
+	uint8_t d[10] = {0};
+
+	peer_init(&p, 40078, 0);
+	p.lport = 81;
+	/* Without ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counted. */
+	peer_syn(&p);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, 0, p.iss + 1);
+	CU_ASSERT_EQUAL(o.len, 0);
+	peer_send(&p, TH_FIN, p.iss + 1, 0, d, sizeof(d), NULL, 0);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, 0, p.iss + 1 + sizeof(d) + 1);
+	/* With ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	peer_send(&p, TH_ACK, p.iss + 1, 0x55667788u, d, sizeof(d), NULL, 0);
+	EXPECT_SEG(&p, &o, TH_RST, 0x55667788u, 0);
+	/* Never a RST for a RST. */
+	peer_rst(&p, p.iss + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_NO_LISTENER], 4);
+	CU_ASSERT_EQUAL(tw->stats.resets_sent, 3);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+}
+
+static void
+test_bad_checksum_is_dropped(void)
+{
+	struct peer p;
+	struct seg_spec s = {.sport = 40079,
+			     .dport = LPORT,
+			     .flags = TH_SYN,
+			     .seq = 1,
+			     .win = 65535,
+			     .bad_cksum = true};
+
+	peer_init(&p, 40079, 0);
+	feed_spec(&s);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_CHECKSUM], 1);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+	CU_ASSERT_EQUAL(tw->stats.segments_in, 0);
+}
+
+static void
+test_bad_data_offset_is_dropped_as_truncated(void)
+{
+	struct seg_spec s = {
+	    .sport = 40080, .dport = LPORT, .flags = TH_SYN, .seq = 1, .win = 65535};
+	uint8_t opt[4] = {2, 4, 5, 0xb4};
+
+	s.doff = 4; /* below the header */
+	feed_spec(&s);
+	s.doff = 15; /* 60 bytes of header in a 20-byte segment */
+	feed_spec(&s);
+	s.doff = 0; /* an option running past the header */
+	opt[0] = 8;
+	opt[1] = 10;
+	s.opt = opt;
+	s.optlen = 4;
+	feed_spec(&s);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_TRUNCATED], 3);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+}
+
+static void
+test_impossible_flag_combinations_are_dropped(void)
+{
+	struct seg_spec s = {.sport = 40081, .dport = LPORT, .seq = 1, .win = 65535};
+
+	s.flags = TH_SYN | TH_FIN;
+	feed_spec(&s);
+	s.flags = TH_SYN | TH_RST;
+	feed_spec(&s);
+	s.flags = 0;
+	feed_spec(&s);
+	s.flags = TH_PSH;
+	feed_spec(&s);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_FLAGS], 4);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+}
+
+/* ---- SYN cookies ---- */
+
+/* syn_backlog half-open connections on the listener. */
+static void
+fill_syn_backlog(void)
+{
+	struct peer q;
+	struct oseg o;
+
+	for (unsigned int i = 0; i < cfg.syn_backlog; i++) {
+		peer_init(&q, (uint16_t)(41000 + i), PO_ALL);
+		peer_syn(&q);
+		expect_seg(&q, &o);
+		CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	}
+	CU_ASSERT_EQUAL(listener()->syn_queued, cfg.syn_backlog);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_sent, 0);
+}
+
+static void
+test_syn_cookie_when_backlog_full_completes_with_options(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	fill_syn_backlog();
+	peer_init(&p, 40090, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(o.ack, p.iss + 1);
+	CU_ASSERT(o.mss_ok && o.mss == 1460);
+	CU_ASSERT(o.sackp);
+	CU_ASSERT(o.ts_ok && o.tsecr == peer_tsval(&p));
+	CU_ASSERT(sl_seq_leq(o.tsval, now_ms32())); /* never ahead of our clock */
+	CU_ASSERT(o.ws_ok && o.ws == 1);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_sent, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns, cfg.syn_backlog); /* no state kept */
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	advance_ms(3);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].accepted, 1);
+	p.c = recs[0].c;
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	/* Window scale and SACK came back in the timestamp echo. */
+	CU_ASSERT(p.c->flags & SL_TF_WS_OK);
+	CU_ASSERT(p.c->flags & SL_TF_SACK_OK);
+	CU_ASSERT(p.c->flags & SL_TF_TS_OK);
+	CU_ASSERT_EQUAL(p.c->snd_wscale, 7);
+	CU_ASSERT_EQUAL(p.c->rcv_wscale, 1);
+	CU_ASSERT_EQUAL(p.c->mss, MSS_TS);
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 65535u << 7);
+	/* The echo of a cookie TSval is stale: no RTT sample from it. */
+	CU_ASSERT_EQUAL(p.c->srtt_us, 0);
+	/* And it carries data both ways. */
+	peer_data(&p, 0, 100);
+	CU_ASSERT_EQUAL(recs[0].bytes, 100);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 3000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	CU_ASSERT_EQUAL(o.ack, IN(&p, 100));
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, 3000 - 2 * MSS_TS);
+}
+
+static void
+test_syn_cookie_without_timestamps_has_no_scaling_or_sack(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	fill_syn_backlog();
+	peer_init(&p, 40091, PO_MSS | PO_WS | PO_SACK);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT(o.mss_ok);
+	CU_ASSERT_FALSE(o.ws_ok || o.sackp || o.ts_ok);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_sent, 1);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	p.c = recs[0].c;
+	CU_ASSERT_EQUAL(p.c->flags & (SL_TF_TS_OK | SL_TF_SACK_OK | SL_TF_WS_OK), 0);
+	CU_ASSERT_EQUAL(p.c->mss, 1460);
+	CU_ASSERT_EQUAL(p.c->snd_wnd, 65535);
+}
+
+static void
+test_forged_cookie_ack_gets_rst_and_counts_bad_cookie(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	fill_syn_backlog();
+	peer_init(&p, 40092, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	p.rcv_nxt = o.seq + 2; /* not our cookie + 1 */
+	peer_ack(&p);
+	EXPECT_SEG(&p, &o, TH_RST, p.rcv_nxt, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_COOKIE], 1);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_failed, 1);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok, 0);
+	CU_ASSERT_EQUAL(n_recs, 0);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	/* A cookie for another 4-tuple does not open this one either. */
+	struct peer q;
+
+	peer_init(&q, 40093, PO_ALL);
+	q.rcv_nxt = p.rcv_nxt - 1;
+	q.ts = true;
+	q.ts_recent = p.ts_recent;
+	q.snd_nxt = p.snd_nxt;
+	peer_ack(&q);
+	EXPECT_SEG(&q, &o, TH_RST, q.rcv_nxt, 0);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_COOKIE], 2);
+	CU_ASSERT_EQUAL(n_recs, 0);
+}
+
+/* ---- limits ---- */
+
+static void
+test_connection_limit_is_counted_and_survived(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+	int err = 0;
+
+	for (unsigned int i = 0; i < cfg.max_connections; i++) {
+		peer_init(&p, (uint16_t)(42000 + i), 0);
+		passive_open(&p);
+	}
+	CU_ASSERT_EQUAL(tw->stats.conns, cfg.max_connections);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(tw->conn_pool), 0);
+	peer_init(&p, 43000, 0);
+	peer_syn(&p);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_CONN_LIMIT], 1);
+	r = rec_new();
+	CU_ASSERT_PTR_NULL(
+	    sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(80), &rec_ops, r, &err));
+	CU_ASSERT_EQUAL(err, -EMFILE);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_CONN_LIMIT], 2);
+	EXPECT_NOTHING();
+	/* Everything still works, and closing everything returns every slot. */
+	peer_init(&p, 42000, 0);
+	p.r = &recs[0];
+	p.c = recs[0].c;
+	p.iss = 0x10000000u + 42000u * 0x10000u;
+	p.our_iss = p.c->iss;
+	p.rcv_nxt = OUT(&p, 0);
+	peer_data(&p, 0, 10);
+	CU_ASSERT_EQUAL(recs[0].bytes, 10);
+	for (unsigned int i = 0; i < cfg.max_connections; i++) {
+		recs[i].live = false;
+		sl_tcp_abort(recs[i].c);
+		flush_and_reap();
+		CU_ASSERT_FATAL(pop_frame(&o));
+		CU_ASSERT(o.flags & TH_RST);
+	}
+	expect_all_closed();
+}
+
+/* ---- keepalive ---- */
+
+static void
+test_keepalive_probes_an_idle_connection_then_gives_up(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	cfg.keepalive_ms = 5000;
+	peer_init(&p, 40100, PO_ALL);
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(wait_frame(6000), 5000);
+	for (unsigned int i = 0; i < SL_TCP_KEEPALIVE_PROBES; i++) {
+		if (i > 0)
+			CU_ASSERT_EQUAL(wait_frame(SL_TCP_KEEPALIVE_INTVL_MS + 10),
+					SL_TCP_KEEPALIVE_INTVL_MS);
+		EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0) - 1, IN(&p, 0));
+		CU_ASSERT_EQUAL(o.len, 0);
+		EXPECT_NOTHING();
+	}
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(wait_frame(SL_TCP_KEEPALIVE_INTVL_MS), 0);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(tw->stats.keepalive_timeouts, 1);
+	expect_all_closed();
+}
+
+static void
+test_answered_keepalive_probe_keeps_the_connection(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	cfg.keepalive_ms = 5000;
+	peer_init(&p, 40101, PO_ALL);
+	r = passive_open(&p);
+	for (unsigned int i = 0; i < 20; i++) {
+		/* Idle for keepalive_ms since the peer was last heard: one probe. */
+		CU_ASSERT_EQUAL(wait_frame(SL_TCP_KEEPALIVE_INTVL_MS + 10), 5000);
+		EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0) - 1, IN(&p, 0));
+		peer_ack(&p);
+		EXPECT_NOTHING();
+	}
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	/* Traffic postpones the probe. */
+	advance_ms(3000);
+	peer_data(&p, 0, 10);
+	CU_ASSERT_EQUAL(wait_frame(SL_TCP_KEEPALIVE_INTVL_MS), 40); /* the delayed ACK */
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(wait_frame(SL_TCP_KEEPALIVE_INTVL_MS), 5000 - 40);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0) - 1, IN(&p, 10));
+}
+
+/* ---- the user closing or aborting from inside its callbacks ---- */
+
+static void
+test_abort_in_readable_resets_and_forgets_the_connection(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.on_readable = ACT_ABORT;
+	peer_init(&p, 40110, PO_ALL);
+	r = passive_open(&p);
+	peer_data_flags(&p, 0, 100,
+			TH_FIN); /* the FIN must not be processed on a dead connection */
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 100));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->readable, 1);
+	CU_ASSERT_EQUAL(r->peer_closed + r->errors + r->closed, 0);
+	expect_all_closed();
+	/* What the peer sends next finds no connection. */
+	peer_data(&p, 100, 100);
+	expect_seg(&p, &o);
+	CU_ASSERT(o.flags & TH_RST);
+	CU_ASSERT_EQUAL(r->readable, 1);
+}
+
+static void
+test_close_in_readable_with_unconsumed_data_resets(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.consume = false;
+	rec_template.on_readable = ACT_CLOSE;
+	peer_init(&p, 40111, PO_ALL);
+	r = passive_open(&p);
+	peer_data(&p, 0, 100);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 100));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->readable, 1);
+	expect_all_closed();
+}
+
+static void
+test_close_in_readable_after_consuming_sends_fin_then_handles_the_peers(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.consume = false;
+	rec_template.on_readable = ACT_CONSUME_CLOSE;
+	peer_init(&p, 40112, PO_ALL);
+	r = passive_open(&p);
+	peer_data_flags(&p, 0, 100, TH_FIN);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 100));
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 101));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->peer_closed, 0); /* the user is gone */
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSING);
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
+static void
+test_abort_in_peer_closed_is_safe(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.on_peer_closed = ACT_ABORT;
+	peer_init(&p, 40113, PO_ALL);
+	r = passive_open(&p);
+	peer_data_flags(&p, 0, 100, TH_FIN);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 101));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->bytes, 100);
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	expect_all_closed();
+}
+
+static void
+test_close_in_peer_closed_sends_fin(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	rec_template.on_peer_closed = ACT_CLOSE;
+	peer_init(&p, 40114, PO_ALL);
+	r = passive_open(&p);
+	peer_fin(&p, 0);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 0) + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_LAST_ACK);
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	CU_ASSERT_EQUAL(r->closed + r->errors, 0);
+	expect_all_closed();
+}
+
+static void
+test_accepted_returning_error_resets_the_connection(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	rec_template.on_accept = ACT_REJECT;
+	peer_init(&p, 40115, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].accepted, 1);
+	expect_all_closed();
+}
+
+static void
+test_accepted_with_data_and_fin_returning_error_is_safe(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	rec_template.on_accept = ACT_REJECT;
+	peer_init(&p, 40116, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	peer_data_flags(&p, 0, 100, TH_FIN); /* the handshake's ACK carries data and a FIN */
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].readable + recs[0].peer_closed, 0);
+	expect_all_closed();
+}
+
+static void
+test_close_in_accepted_sends_fin(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	rec_template.on_accept = ACT_CLOSE;
+	peer_init(&p, 40117, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	peer_ack(&p);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	p.c = find_conn(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.c);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_FIN_WAIT_1);
+	p.rcv_nxt = OUT(&p, 1);
+	peer_fin(&p, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
+static void
+test_abort_in_accepted_is_safe(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	rec_template.on_accept = ACT_ABORT;
+	peer_init(&p, 40118, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	peer_data(&p, 0, 100);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 0), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].readable, 0);
+	expect_all_closed();
+}
+
+static void
+test_abort_or_close_in_error_is_harmless(void)
+{
+	struct peer p, q;
+	struct rec *r;
+
+	rec_template.on_error = ACT_ABORT;
+	peer_init(&p, 40119, PO_ALL);
+	r = passive_open(&p);
+	peer_rst(&p, IN(&p, 0));
+	EXPECT_NOTHING(); /* a dead connection sends no RST */
+	CU_ASSERT_EQUAL(r->errors, 1);
+	rec_template.on_error = ACT_CLOSE;
+	peer_init(&q, 40120, PO_ALL);
+	r = passive_open(&q);
+	peer_rst(&q, IN(&q, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->errors, 1);
+	expect_all_closed();
+}
+
+static void
+test_abort_in_writable_is_safe(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40121, PO_ALL);
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 65536), 0);
+	CU_ASSERT_EQUAL(send_data(p.c, 65536, 10), -EAGAIN);
+	drain();
+	r->on_writable = ACT_ABORT;
+	peer_ack_out(&p, MSS_TS);
+	CU_ASSERT_EQUAL(r->writable, 1);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 10 * MSS_TS), IN(&p, 0));
+	EXPECT_NOTHING();
+	expect_all_closed();
+}
+
+/* ---- more ---- */
+
+static void
+test_active_connection_exchanges_data_and_closes_after_the_peer(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 8090, PO_ALL);
+	r = active_open(&p);
+	CU_ASSERT_EQUAL(send_data(r->c, 0, 2000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_DATA(&p, &o, MSS_TS, 2000 - MSS_TS);
+	CU_ASSERT(o.flags & TH_PSH);
+	p.rcv_nxt = OUT(&p, 2000);
+	peer_data(&p, 0, 700);
+	CU_ASSERT_EQUAL(r->bytes, 700);
+	CU_ASSERT_EQUAL(r->c->snd_una, OUT(&p, 2000));
+	peer_fin(&p, 700);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 2000), IN(&p, 701));
+	CU_ASSERT_EQUAL(r->peer_closed, 1);
+	r->live = false;
+	sl_tcp_close(r->c);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 2000), IN(&p, 701));
+	peer_ack_out(&p, 2001);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->closed + r->errors, 0);
+	CU_ASSERT_EQUAL(tw->stats.active_opens, 1);
+	CU_ASSERT_EQUAL(tw->stats.passive_opens, 0);
+	expect_all_closed();
+}
+
+static void
+test_rst_in_syn_received_drops_the_connection_silently(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40130, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	peer_got_syn_ack(&p, &o);
+	peer_rst(&p, IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_EQUAL(n_recs, 0);
+	CU_ASSERT_EQUAL(listener()->syn_queued, 0);
+	CU_ASSERT_EQUAL(wait_frame(5000), 0); /* no SYN-ACK retransmission either */
+	expect_all_closed();
+}
+
+static void
+test_segment_in_a_chain_of_mbufs_is_delivered(void)
+{
+	struct peer p;
+	struct rec *r;
+	uint8_t d[1200];
+	struct rte_mbuf *m, *tail;
+	uint32_t split =
+	    ETH_LEN + 20 + 32 + 333; /* headers + timestamps + an odd part of the data */
+
+	peer_init(&p, 40131, PO_ALL);
+	r = passive_open(&p);
+	for (unsigned int i = 0; i < sizeof(d); i++)
+		d[i] = pat_in(i);
+	uint8_t opt[12] = {1, 1, 8, 10};
+
+	put32(opt + 4, peer_tsval(&p));
+	put32(opt + 8, p.ts_recent);
+	struct seg_spec s = {.sport = p.port,
+			     .dport = LPORT,
+			     .flags = TH_ACK,
+			     .seq = IN(&p, 0),
+			     .ack = p.rcv_nxt,
+			     .win = p.win,
+			     .opt = opt,
+			     .optlen = 12,
+			     .data = d,
+			     .len = sizeof(d)};
+	/* Move the end of the frame to a second mbuf, as a NIC with small buffers would. */
+	m = tcp_frame(&s);
+	tail = mbuf_from(rte_pktmbuf_mtod_offset(m, uint8_t *, split), m->data_len - split);
+	rte_pktmbuf_trim(m, m->data_len - split);
+	CU_ASSERT_FATAL(rte_pktmbuf_chain(m, tail) == 0);
+	feed(m);
+	CU_ASSERT_EQUAL(r->bytes, sizeof(d));
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_CHECKSUM], 0);
+}
+
+/* ---- runner ---- */
+
+struct test_def {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+#define T(fn)                                                                                      \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
+
+static const struct test_def handshake_tests[] = {
+    T(test_passive_open_answers_syn_with_the_options_offered),
+    T(test_passive_open_without_options_answers_with_mss_only),
+    T(test_syn_ack_announces_mss_of_mtu_minus_40),
+    T(test_syn_ack_is_retransmitted_with_exponential_backoff_then_given_up),
+    T(test_syn_ack_retransmission_keeps_room_for_timestamps_in_mss),
+    T(test_duplicate_syn_in_syn_received_is_answered_with_syn_ack),
+    T(test_active_open_offers_every_option_and_completes),
+    T(test_active_open_refused_by_rst_reports_econnrefused),
+    T(test_active_open_syn_ack_with_bad_ack_gets_rst),
+    T(test_active_open_syn_is_retransmitted_then_times_out),
+    T(test_simultaneous_open_reports_connected),
+};
+
+static const struct test_def receive_tests[] = {
+    T(test_in_order_data_is_handed_over_without_copy),
+    T(test_single_segment_ack_is_delayed_by_delayed_ack_ms),
+    T(test_second_full_segment_is_acked_at_once),
+    T(test_receive_window_shrinks_until_consumed_then_reopens_with_update),
+    T(test_segment_into_zero_window_is_dropped_and_acked),
+    T(test_data_beyond_the_window_is_trimmed_to_fit),
+    T(test_window_scale_shifts_both_directions),
+    T(test_sequence_numbers_wrap_in_both_directions),
+    T(test_out_of_order_segments_wait_for_the_hole),
+    T(test_dup_acks_carry_sack_blocks_most_recent_first),
+    T(test_duplicate_and_overlapping_segments_are_trimmed),
+};
+
+static const struct test_def send_tests[] = {
+    T(test_send_cuts_segments_at_mss_and_pushes_the_last),
+    T(test_initial_window_is_ten_segments_and_grows_in_slow_start),
+    T(test_send_stops_at_the_peer_window),
+    T(test_zero_window_is_probed_with_backoff_until_it_opens),
+    T(test_full_send_buffer_refuses_then_calls_writable),
+};
+
+static const struct test_def recovery_tests[] = {
+    T(test_rto_retransmits_with_backoff_then_times_out),
+    T(test_karn_retransmitted_segment_gives_no_rtt_sample),
+    T(test_rtt_samples_set_rto_per_rfc6298),
+    T(test_fast_retransmit_on_third_duplicate_ack_not_second),
+    T(test_newreno_partial_ack_retransmits_next_hole_and_full_ack_ends_recovery),
+    T(test_sack_recovery_retransmits_only_lost_holes),
+    T(test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment),
+};
+
+static const struct test_def close_tests[] = {
+    T(test_active_close_passes_fin_wait_and_time_wait),
+    T(test_passive_close_passes_close_wait_and_last_ack),
+    T(test_simultaneous_close_passes_closing),
+    T(test_half_close_still_receives_until_the_peer_closes),
+    T(test_close_with_unread_data_sends_rst),
+    T(test_time_wait_reacks_a_retransmitted_fin_and_restarts),
+    T(test_time_wait_ignores_rst),
+    T(test_fin_out_of_order_is_processed_when_the_hole_fills),
+    T(test_bare_fin_out_of_order_is_processed_when_the_hole_fills),
+    T(test_fin_wait_2_is_given_up_after_its_limit_once_closed),
+    T(test_fin_is_retransmitted_on_rto),
+};
+
+static const struct test_def robustness_tests[] = {
+    T(test_rst_with_exact_sequence_resets_the_connection),
+    T(test_rst_in_window_but_not_exact_gets_challenge_ack),
+    T(test_rst_out_of_window_is_ignored),
+    T(test_syn_in_established_gets_challenge_ack),
+    T(test_ack_for_unsent_data_is_dropped_and_acked),
+    T(test_ack_too_old_gets_challenge_ack),
+    T(test_ack_echoes_the_latest_timestamp_of_the_peer),
+    T(test_paws_drops_a_segment_with_an_old_timestamp),
+    T(test_segment_to_a_closed_port_gets_rst),
+    T(test_bad_checksum_is_dropped),
+    T(test_bad_data_offset_is_dropped_as_truncated),
+    T(test_impossible_flag_combinations_are_dropped),
+};
+
+static const struct test_def syncookie_tests[] = {
+    T(test_syn_cookie_when_backlog_full_completes_with_options),
+    T(test_syn_cookie_without_timestamps_has_no_scaling_or_sack),
+    T(test_forged_cookie_ack_gets_rst_and_counts_bad_cookie),
+};
+
+static const struct test_def limit_tests[] = {
+    T(test_connection_limit_is_counted_and_survived),
+    T(test_keepalive_probes_an_idle_connection_then_gives_up),
+    T(test_answered_keepalive_probe_keeps_the_connection),
+};
+
+static const struct test_def callback_tests[] = {
+    T(test_abort_in_readable_resets_and_forgets_the_connection),
+    T(test_close_in_readable_with_unconsumed_data_resets),
+    T(test_close_in_readable_after_consuming_sends_fin_then_handles_the_peers),
+    T(test_abort_in_peer_closed_is_safe),
+    T(test_close_in_peer_closed_sends_fin),
+    T(test_accepted_returning_error_resets_the_connection),
+    T(test_accepted_with_data_and_fin_returning_error_is_safe),
+    T(test_close_in_accepted_sends_fin),
+    T(test_abort_in_accepted_is_safe),
+    T(test_abort_or_close_in_error_is_harmless),
+    T(test_abort_in_writable_is_safe),
+};
+
+static const struct test_def more_tests[] = {
+    T(test_active_connection_exchanges_data_and_closes_after_the_peer),
+    T(test_rst_in_syn_received_drops_the_connection_silently),
+    T(test_segment_in_a_chain_of_mbufs_is_delivered),
+};
+
+static int
+add_suite(const char *name, const struct test_def *tests, unsigned int n)
+{
+	CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, NULL, NULL, setup, teardown);
+
+	if (s == NULL)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
+	return 0;
+}
+
+/* EAL leaves its runtime files behind; the prefix is ours alone, so remove them. */
+static void
+remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	char prefix[64], runtime_dir[PATH_MAX];
+	char *eal_argv[] = {"test_tcp", "--no-pci",	 "--no-huge", "-m",
+			    "256",	"--file-prefix", prefix,      "--log-level=lib.*:error",
+			    NULL};
+	unsigned int failures;
+
+	snprintf(prefix, sizeof(prefix), "sl-tcptest-%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
+		fprintf(stderr, "test_tcp: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	if (sl_tcp_global_init() != 0) {
+		fprintf(stderr, "test_tcp: sl_tcp_global_init failed\n");
+		return 1;
+	}
+	/* No per-lcore cache, so the available count is exact. */
+	pool = rte_pktmbuf_pool_create("sl_tcptest", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "test_tcp: mbuf pool: %s\n", rte_strerror(rte_errno));
+		rte_eal_cleanup();
+		remove_runtime_dir(runtime_dir);
+		return 1;
+	}
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (add_suite("handshake", handshake_tests, RTE_DIM(handshake_tests)) != 0 ||
+	    add_suite("receive", receive_tests, RTE_DIM(receive_tests)) != 0 ||
+	    add_suite("send", send_tests, RTE_DIM(send_tests)) != 0 ||
+	    add_suite("recovery", recovery_tests, RTE_DIM(recovery_tests)) != 0 ||
+	    add_suite("close", close_tests, RTE_DIM(close_tests)) != 0 ||
+	    add_suite("robustness", robustness_tests, RTE_DIM(robustness_tests)) != 0 ||
+	    add_suite("syncookie", syncookie_tests, RTE_DIM(syncookie_tests)) != 0 ||
+	    add_suite("limits", limit_tests, RTE_DIM(limit_tests)) != 0 ||
+	    add_suite("callbacks", callback_tests, RTE_DIM(callback_tests)) != 0 ||
+	    add_suite("more", more_tests, RTE_DIM(more_tests)) != 0) {
+		fprintf(stderr, "test_tcp: %s\n", CU_get_error_msg());
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
+	return failures == 0 ? 0 : 1;
+}
