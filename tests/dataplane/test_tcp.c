@@ -3299,8 +3299,135 @@ static const struct test_def receive_tests[] = {
     T(test_duplicate_and_overlapping_segments_are_trimmed),
 };
 
+/* ---- ICMP errors about our segments ---- */
+
+/* ICMP destination unreachable from a router, quoting a TCP segment we sent to p. */
+static void
+feed_icmp_unreach(const struct peer *p, uint8_t code, uint16_t mtu, uint32_t quoted_seq)
+{
+	uint8_t f[128];
+	uint8_t *ip = f + ETH_LEN, *ic = ip + 20, *q = ic + 8, *qt = q + 20;
+	uint32_t router = IP4(198, 18, 0, 254), ours = OUR_IP, peer = PEER_IP;
+	unsigned int tot = 20 + 8 + 20 + 8;
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, &our_mac, 6);
+	memcpy(f + 6, &peer_mac, 6);
+	put16(f + 12, RTE_ETHER_TYPE_IPV4);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot);
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	memcpy(ip + 12, &router, 4);
+	memcpy(ip + 16, &ours, 4);
+	put16(ip + 10, (uint16_t)~sum_fold(sum_add(0, ip, 20)));
+	ic[0] = 3;
+	ic[1] = code;
+	put16(ic + 6, mtu);
+	q[0] = 0x45; /* the datagram we sent, as the router quotes it */
+	put16(q + 2, 1500);
+	q[8] = 64;
+	q[9] = IPPROTO_TCP;
+	memcpy(q + 12, &ours, 4);
+	memcpy(q + 16, &peer, 4);
+	put16(qt, p->lport);
+	put16(qt + 2, p->port);
+	put32(qt + 4, quoted_seq);
+	put16(ic + 2, (uint16_t)~sum_fold(sum_add(0, ic, 8 + 20 + 8)));
+	feed(mbuf_from(f, ETH_LEN + tot < MIN_FRAME ? MIN_FRAME : ETH_LEN + tot));
+}
+
+static void
+test_icmp_frag_needed_lowers_mss_and_resends_smaller(void)
+{
+	struct peer p;
+	struct oseg o;
+	const uint32_t mss = 1000 - 40 - 12; /* the path MTU less headers and timestamps */
+
+	peer_init(&p, 40090, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 3000), 0);
+	EXPECT_DATA(&p, &o, 0, MSS_TS);
+	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 2 * MSS_TS, 3000 - 2 * MSS_TS);
+	feed_icmp_unreach(&p, 4, 1000, OUT(&p, 0));
+	CU_ASSERT_EQUAL(tw->stats.pmtu_updates, 1);
+	CU_ASSERT_EQUAL(p.c->mss, mss);
+	/* Sent again at once, in segments that fit the path. */
+	EXPECT_DATA(&p, &o, 0, mss);
+	EXPECT_DATA(&p, &o, mss, mss);
+	EXPECT_DATA(&p, &o, 2 * mss, mss);
+	EXPECT_DATA(&p, &o, 3 * mss, 3000 - 3 * mss);
+	/* A larger MTU later never raises the MSS again. */
+	feed_icmp_unreach(&p, 4, 1400, OUT(&p, 0));
+	CU_ASSERT_EQUAL(p.c->mss, mss);
+	peer_ack_out(&p, 3000);
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 0);
+}
+
+static void
+test_icmp_quoting_a_sequence_outside_the_window_is_ignored(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40091, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	/* RFC 5927: a blind attacker does not know what is in flight. */
+	feed_icmp_unreach(&p, 4, 576, OUT(&p, 0) + 100000);
+	feed_icmp_unreach(&p, 3, 0, OUT(&p, 0) - 100000);
+	CU_ASSERT_EQUAL(p.c->mss, MSS_TS);
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+	CU_ASSERT_EQUAL(tw->stats.pmtu_updates, 0);
+	EXPECT_NOTHING();
+}
+
+static void
+test_icmp_port_unreachable_aborts_an_active_open(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	int err;
+
+	peer_init(&p, 40092, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(p.port), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	feed_icmp_unreach(&p, 3, 0, o.seq);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ECONNREFUSED);
+	CU_ASSERT_EQUAL(tw->stats.icmp_unreachable, 1);
+	expect_all_closed();
+}
+
+static void
+test_icmp_host_unreachable_leaves_an_established_connection(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40093, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	feed_icmp_unreach(&p, 1, 0, OUT(&p, 0)); /* a soft error (RFC 1122 4.2.3.9) */
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	peer_ack_out(&p, 1000);
+}
+
 static const struct test_def send_tests[] = {
     T(test_send_cuts_segments_at_mss_and_pushes_the_last),
+    T(test_icmp_frag_needed_lowers_mss_and_resends_smaller),
+    T(test_icmp_quoting_a_sequence_outside_the_window_is_ignored),
+    T(test_icmp_port_unreachable_aborts_an_active_open),
+    T(test_icmp_host_unreachable_leaves_an_established_connection),
     T(test_initial_window_is_ten_segments_and_grows_in_slow_start),
     T(test_send_stops_at_the_peer_window),
     T(test_zero_window_is_probed_with_backoff_until_it_opens),

@@ -34,6 +34,18 @@ sl_tcp_state_name(enum sl_tcp_state s)
 	return (unsigned int)s < SL_TCP_NSTATES ? state_names[s] : "?";
 }
 
+void
+sl_tcp_set_mss(struct sl_tcp_conn *c)
+{
+	uint32_t mss = RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
+
+	if (c->mss_cap != 0 && mss > c->mss_cap)
+		mss = c->mss_cap; /* the path MTU learnt from ICMP */
+	if (c->flags & SL_TF_TS_OK)
+		mss -= 12;
+	c->mss = (uint16_t)RTE_MAX(mss, 64u);
+}
+
 uint8_t
 sl_tcp_choose_wscale(uint32_t rcvbuf)
 {

@@ -102,6 +102,7 @@ struct sl_tcp_conn {
 	uint16_t flags;      /* SL_TF_* */
 	uint16_t mss;        /* most payload per segment we send (options excluded) */
 	uint16_t peer_mss;   /* what the peer announced (536 if nothing) */
+	uint16_t mss_cap;    /* path MTU - 40 after ICMP fragmentation-needed, 0 = none */
 	uint8_t backoff;     /* consecutive RTO expirations */
 	uint8_t dupacks;
 	uint8_t probes;      /* keepalive or zero-window probes without answer */
@@ -187,6 +188,8 @@ struct sl_tcp_worker {
 
 /* tcp_conn.c */
 uint8_t sl_tcp_choose_wscale(uint32_t rcvbuf);
+/* MSS for our data segments: what the peer takes, the port and the path carry, minus options. */
+void sl_tcp_set_mss(struct sl_tcp_conn *c);
 struct sl_tcp_conn *sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp,
 				      const struct sl_tcp_key *key, int *err);
 struct sl_tcp_conn *sl_tcp_conn_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key);

@@ -50,17 +50,6 @@ seg_seqlen(const struct tcp_seg *s)
 	return s->len + ((s->flags & SL_TH_SYN) ? 1 : 0) + ((s->flags & SL_TH_FIN) ? 1 : 0);
 }
 
-/* MSS for our data segments: what the peer takes and the port carries, minus options. */
-static void
-tcp_set_mss(struct sl_tcp_conn *c)
-{
-	uint32_t mss = RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
-
-	if (c->flags & SL_TF_TS_OK)
-		mss -= 12;
-	c->mss = (uint16_t)RTE_MAX(mss, 64u);
-}
-
 /* Reply to a segment that belongs to no connection (RFC 9293 3.10.7.1). */
 static void
 tcp_reset_stray(struct sl_netif *ifp, const struct sl_tcp_key *key, const struct tcp_seg *s)
@@ -227,7 +216,7 @@ tcp_syn_cookie_ack(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct
 		c->rcvbuf = 65535;
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
 	c->last_ack_sent = c->rcv_nxt; /* what the cookie SYN-ACK acknowledged */
-	tcp_set_mss(c);
+	sl_tcp_set_mss(c);
 	sl_tcp_cc_init(c);
 	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
 	/* The ACK completes the handshake in the usual place. */
@@ -264,10 +253,9 @@ tcp_listen_syn(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
-	tcp_set_mss(c);
+	sl_tcp_set_mss(c);
 	sl_tcp_cc_init(c);
 	sl_tcp_send_syn(c, true);
-	tcp_set_mss(c); /* send_syn set it without the timestamp's 12 bytes */
 	sl_tcp_arm_rto(c);
 }
 
@@ -323,14 +311,13 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	tcp_negotiate(c, s, true);
-	tcp_set_mss(c);
+	sl_tcp_set_mss(c);
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
 	if (!ack_ok) {
 		/* Simultaneous open: answer with SYN-ACK for our ISS. */
 		sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
 		c->snd_wnd = s->win;
 		sl_tcp_send_syn(c, true);
-		tcp_set_mss(c);
 		return;
 	}
 	c->snd_una = s->ack;
@@ -711,7 +698,6 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 				c->ts_recent = s->o.tsval;
 			seg_free(s);
 			sl_tcp_send_syn(c, true);
-			tcp_set_mss(c);
 			return;
 		}
 		s->flags &= ~SL_TH_SYN;
@@ -944,7 +930,8 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 
 		if (mss >= c->mss)
 			return;
-		c->mss = (uint16_t)mss;
+		c->mss_cap = (uint16_t)(pmtu - 40);
+		sl_tcp_set_mss(c);
 		tw->stats.pmtu_updates++;
 		/* The segment was dropped: send again now, smaller, without waiting for the RTO. */
 		if (c->state != SL_TCP_SYN_SENT && c->state != SL_TCP_SYN_RECEIVED) {

@@ -226,14 +226,11 @@ sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack)
 	unsigned int n = 0;
 	bool active = !with_ack;
 
-	c->mss = (uint16_t)RTE_MIN((uint32_t)c->peer_mss, (uint32_t)c->ifp->mtu - 40u);
 	/*
-	 * A SYN-ACK retransmitted by the RTO timer comes after negotiation: keep
-	 * room for the timestamps every data segment will carry, or segments
-	 * grow 12 bytes past the MTU.
+	 * A SYN-ACK retransmitted by the RTO timer comes after negotiation: the
+	 * MSS keeps room for the timestamps every data segment will carry.
 	 */
-	if (c->flags & SL_TF_TS_OK)
-		c->mss -= 12;
+	sl_tcp_set_mss(c);
 	opts[n++] = SL_TCPOPT_MSS;
 	opts[n++] = SL_TCPOLEN_MSS;
 	opts[n++] = (uint8_t)((c->ifp->mtu - 40) >> 8);
