@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -2095,6 +2096,52 @@ test_fast_retransmit_on_third_duplicate_ack_not_second(void)
 	CU_ASSERT_EQUAL(p.c->cwnd, 8 * MSS_TS);
 }
 
+/*
+ * CUBIC (RFC 9438) after a loss at W_max = 100 segments, with a 100 ms RTT so
+ * that the cubic curve, not the Reno-friendly estimate, drives the window:
+ * cwnd drops to beta W_max, climbs back concavely to W_max at t = K, then
+ * probes beyond it.
+ */
+static void
+test_cubic_regrows_to_wmax_at_k_then_probes_beyond(void)
+{
+	struct peer p;
+	const uint32_t mss = MSS_TS;
+	const double k_s = cbrt(100 * (1 - 0.7) / 0.4); /* 4.217 s */
+	uint32_t at_half_k = 0, at_k = 0, at_2k = 0;
+
+	cfg.cubic = true;
+	restart_worker();
+	peer_init(&p, 40060, PO_ALL);
+	passive_open(&p);
+	p.c->srtt_us = 100000;
+	p.c->cwnd = 100 * mss;
+	p.c->ssthresh = 50 * mss;
+	sl_tcp_cc_enter_recovery(p.c);
+	CU_ASSERT_EQUAL(p.c->ssthresh, 70 * mss);
+	CU_ASSERT_EQUAL(p.c->cwnd, 70 * mss); /* SACK: no NewReno inflation */
+	p.c->flags &= ~SL_TF_RECOVERY;
+	/* One window of ACKs per RTT, for 2 K. */
+	uint64_t start = now_us;
+	for (unsigned int rtt = 0; rtt * 0.1 <= 2 * k_s + 0.2; rtt++) {
+		set_clock(start + rtt * 100000ull);
+		for (uint32_t acked = 0; acked < p.c->cwnd; acked += mss)
+			sl_tcp_cc_ack(p.c, mss);
+		double t = rtt * 0.1;
+		if (at_half_k == 0 && t >= k_s / 2)
+			at_half_k = p.c->cwnd / mss;
+		if (at_k == 0 && t >= k_s)
+			at_k = p.c->cwnd / mss;
+		if (at_2k == 0 && t >= 2 * k_s)
+			at_2k = p.c->cwnd / mss;
+	}
+	/* Concave: most of the way back by K/2; at W_max near K; beyond it later. */
+	CU_ASSERT(at_half_k >= 94 && at_half_k <= 98); /* C (K/2)^3 below W_max: 96.25 */
+	CU_ASSERT(at_k >= 97 && at_k <= 103);
+	CU_ASSERT(at_2k > 110);
+	cfg.cubic = false;
+}
+
 static void
 test_newreno_partial_ack_retransmits_next_hole_and_full_ack_ends_recovery(void)
 {
@@ -3439,6 +3486,7 @@ static const struct test_def recovery_tests[] = {
     T(test_karn_retransmitted_segment_gives_no_rtt_sample),
     T(test_rtt_samples_set_rto_per_rfc6298),
     T(test_fast_retransmit_on_third_duplicate_ack_not_second),
+    T(test_cubic_regrows_to_wmax_at_k_then_probes_beyond),
     T(test_newreno_partial_ack_retransmits_next_hole_and_full_ack_ends_recovery),
     T(test_sack_recovery_retransmits_only_lost_holes),
     T(test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment),

@@ -86,7 +86,8 @@ cubic_ack(struct sl_tcp_conn *c, uint32_t acked)
 	double target = CUBIC_C * (t - k) * (t - k) * (t - k) + c->cubic_wmax / mss;
 	/* The Reno-friendly estimate keeps CUBIC at least as fast as Reno (4.3). */
 	c->bytes_acked += acked;
-	double w_est = c->cubic_origin / mss * CUBIC_BETA +
+	/* W_est starts at the window of the epoch's start, already reduced by beta. */
+	double w_est = c->cubic_origin / mss +
 		       3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA) * (c->bytes_acked / (double)c->cwnd);
 	if (w_est > target)
 		target = w_est;

@@ -6,15 +6,6 @@
 /* First byte of every message hashed with the TCP secret, so that ISNs and cookies never meet. */
 #define TCP_ISN_DOMAIN 0x01
 
-static inline void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 void
 sl_tcp_secret_init(struct sl_tcp_secret *s, const uint8_t seed[SL_SIPHASH_KEY_LEN])
 {
@@ -28,9 +19,9 @@ sl_tcp_isn(const struct sl_tcp_secret *s, uint32_t laddr, uint16_t lport, uint32
 	uint8_t msg[16] = {TCP_ISN_DOMAIN};
 	uint32_t f;
 
-	put_le32(msg + 4, laddr);
-	put_le32(msg + 8, raddr);
-	put_le32(msg + 12, (uint32_t)lport << 16 | rport);
+	sl_put_le32(msg + 4, laddr);
+	sl_put_le32(msg + 8, raddr);
+	sl_put_le32(msg + 12, (uint32_t)lport << 16 | rport);
 	f = (uint32_t)sl_siphash24(s->key, msg, sizeof(msg));
 	return (uint32_t)(now_us >> 2) + f;
 }

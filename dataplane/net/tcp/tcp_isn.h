@@ -24,6 +24,16 @@
  * connections live only costs the monotonicity of their successors' ISNs, but
  * invalidates every SYN cookie in flight.
  */
+/* Little-endian store for building hash input the same way on every host. */
+static inline void
+sl_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 struct sl_tcp_secret {
 	uint8_t key[SL_SIPHASH_KEY_LEN];
 };

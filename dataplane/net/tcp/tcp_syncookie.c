@@ -16,15 +16,6 @@
 
 const uint16_t sl_syncookie_mss_table[SL_SYNCOOKIE_MSS_COUNT] = {536, 1300, 1440, 1460};
 
-static inline void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 /* The 29 MAC bits of a cookie, in place (bits 31..3), the other bits zero. */
 static uint32_t
 cookie_mac(const struct sl_tcp_secret *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -32,12 +23,12 @@ cookie_mac(const struct sl_tcp_secret *s, uint32_t laddr, uint16_t lport, uint32
 {
 	uint8_t msg[28] = {TCP_SYNCOOKIE_DOMAIN, (uint8_t)mss_idx};
 
-	put_le32(msg + 4, laddr);
-	put_le32(msg + 8, raddr);
-	put_le32(msg + 12, (uint32_t)lport << 16 | rport);
-	put_le32(msg + 16, peer_isn);
-	put_le32(msg + 20, (uint32_t)counter);
-	put_le32(msg + 24, (uint32_t)(counter >> 32));
+	sl_put_le32(msg + 4, laddr);
+	sl_put_le32(msg + 8, raddr);
+	sl_put_le32(msg + 12, (uint32_t)lport << 16 | rport);
+	sl_put_le32(msg + 16, peer_isn);
+	sl_put_le32(msg + 20, (uint32_t)counter);
+	sl_put_le32(msg + 24, (uint32_t)(counter >> 32));
 	return (uint32_t)(sl_siphash24(s->key, msg, sizeof(msg)) >> 32) & COOKIE_MAC_MASK;
 }
 
