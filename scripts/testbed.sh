@@ -152,8 +152,10 @@ up() {
 	if [ "$start_backends" = 1 ]; then
 		local n=1
 		for b in "${backends[@]}"; do
-			nsx "$build/apps/sluice-backend/sluice-backend" --listen "$b:$backend_port" \
-				--name "backend$n" </dev/null >"$state/backend-$n.log" 2>&1 &
+			# Not through nsx: a function in the background would record its subshell's PID.
+			ip netns exec "$ns" "$build/apps/sluice-backend/sluice-backend" \
+				--listen "$b:$backend_port" --name "backend$n" \
+				</dev/null >"$state/backend-$n.log" 2>&1 &
 			echo $! >"$state/backend-$n.pid"
 			n=$((n + 1))
 		done

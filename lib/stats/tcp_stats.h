@@ -21,6 +21,7 @@
 	X(bytes_out)           /* payload sent, retransmissions included */                       \
 	X(retransmits)         /* segments sent again */                                            \
 	X(fast_retransmits)    /* recoveries entered on duplicate ACKs or SACK */                   \
+	X(lost_retransmits)    /* retransmissions found lost by later SACKs, sent again */          \
 	X(timeouts)            /* RTO expirations */                                                \
 	X(conn_timeouts)       /* connections given up after too many retransmissions */           \
 	X(keepalive_timeouts)                                                                      \

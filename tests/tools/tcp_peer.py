@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-TIMEOUT = 60
+TIMEOUT = 300
 
 
 def _chargen_period():

@@ -25,37 +25,43 @@ sl_tcp_cc_init(struct sl_tcp_conn *c)
 }
 
 /*
- * Bytes in the network. In SACK recovery this is RFC 6675's pipe: what was
- * sent and is neither SACKed nor presumed lost (holes below the highest
- * SACK that have not been retransmitted yet), plus retransmissions.
+ * Bytes in the network: what was sent below snd_nxt and is not SACKed. In
+ * SACK recovery this is RFC 6675's pipe: the holes below the highest SACK
+ * that have not been retransmitted yet are presumed lost and left out too.
  */
 uint32_t
 sl_tcp_flight(const struct sl_tcp_conn *c)
 {
-	uint32_t out = c->snd_nxt - c->snd_una;
+	uint32_t out = c->snd_nxt - c->snd_una, gone = 0;
 
-	if ((c->flags & (SL_TF_RECOVERY | SL_TF_SACK_OK)) != (SL_TF_RECOVERY | SL_TF_SACK_OK) ||
-	    c->sb.n == 0)
+	if (!(c->flags & SL_TF_SACK_OK) || c->sb.n == 0)
 		return out;
-	uint32_t sacked = sl_sack_bytes(&c->sb);
-	uint32_t highest = sl_sack_highest(&c->sb);
-	uint32_t from = sl_seq_max(c->rtx_high, c->snd_una);
-	uint32_t lost = 0;
+	/* SACKed bytes below snd_nxt. */
+	for (uint32_t i = 0; i < c->sb.n; i++) {
+		uint32_t s = sl_seq_max(c->sb.r[i].start, c->snd_una);
+		uint32_t e = sl_seq_min(c->sb.r[i].end, c->snd_nxt);
 
-	if (sl_seq_lt(from, highest)) {
-		/* Un-SACKed bytes in [from, highest): the holes not retransmitted yet. */
-		uint32_t span = highest - from, sacked_above = 0;
-
-		for (uint32_t i = 0; i < c->sb.n; i++) {
-			uint32_t s = c->sb.r[i].start, e = c->sb.r[i].end;
-
-			if (sl_seq_leq(e, from))
-				continue;
-			sacked_above += e - sl_seq_max(s, from);
-		}
-		lost = span > sacked_above ? span - sacked_above : 0;
+		if (sl_seq_lt(s, e))
+			gone += e - s;
 	}
-	uint32_t gone = sacked + lost;
+	if (c->flags & SL_TF_RECOVERY) {
+		/* Un-SACKed bytes in [from, highest SACK), not retransmitted since. */
+		uint32_t from = sl_seq_max(c->rtx_high, c->snd_una);
+		uint32_t to = sl_seq_min(sl_sack_highest(&c->sb), c->snd_nxt);
+
+		if (sl_seq_lt(from, to)) {
+			uint32_t sacked = 0;
+
+			for (uint32_t i = 0; i < c->sb.n; i++) {
+				uint32_t s = sl_seq_max(c->sb.r[i].start, from);
+				uint32_t e = sl_seq_min(c->sb.r[i].end, to);
+
+				if (sl_seq_lt(s, e))
+					sacked += e - s;
+			}
+			gone += (to - from) - sacked;
+		}
+	}
 	return out > gone ? out - gone : 0;
 }
 

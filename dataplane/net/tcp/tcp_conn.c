@@ -41,8 +41,13 @@ sl_tcp_set_mss(struct sl_tcp_conn *c)
 
 	if (c->mss_cap != 0 && mss > c->mss_cap)
 		mss = c->mss_cap; /* the path MTU learnt from ICMP */
+	/*
+	 * Not below zero: a peer announcing an MSS under 12 with timestamps made
+	 * this wrap, and the MSS became 65529 (fuzz_tcp found 1717-byte frames,
+	 * corpus/tcp/regress_tiny_peer_mss). The 64-byte floor still applies.
+	 */
 	if (c->flags & SL_TF_TS_OK)
-		mss -= 12;
+		mss = mss > 12 ? mss - 12 : 0;
 	c->mss = (uint16_t)RTE_MAX(mss, 64u);
 }
 

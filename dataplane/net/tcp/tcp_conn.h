@@ -66,6 +66,7 @@ const char *sl_tcp_state_name(enum sl_tcp_state s);
 #define SL_TF_DEAD 0x0800        /* out of the table, freed at the end of the iteration */
 #define SL_TF_RTT_TIMING 0x1000  /* rtt_seq/rtt_start time a segment (no timestamps) */
 #define SL_TF_IN_LISTEN_Q 0x2000 /* counted in its listener's SYN backlog */
+#define SL_TF_SWS_OVERRIDE 0x4000 /* the persist timer: send what a short window takes */
 
 /* Which timer the retransmission timer is standing in for. */
 enum sl_tcp_rtx_mode {
@@ -128,6 +129,7 @@ struct sl_tcp_conn {
 	/* Congestion control (RFC 5681, 6582; CUBIC from RFC 9438 when enabled). */
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
 	uint32_t rtx_high;     /* SACK recovery: retransmitted up to here */
+	uint32_t rtx_epoch_nxt; /* snd_nxt when the latest hole was retransmitted */
 	uint32_t cubic_wmax, cubic_k_ms, cubic_origin;
 	uint64_t cubic_epoch_ms;
 

@@ -340,6 +340,23 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 		c->ops->connected(c);
 }
 
+/*
+ * Duplicate ACKs that start a fast retransmit: three, or fewer when fewer
+ * than four segments are outstanding and nothing new can be sent to make
+ * more dup ACKs (early retransmit, RFC 5827).
+ */
+static unsigned int
+tcp_dupthresh(const struct sl_tcp_conn *c)
+{
+	uint32_t out = c->snd_max - c->snd_una;
+	uint32_t segs = (out + c->mss - 1) / c->mss;
+
+	/* One segment out makes no duplicate ACK at all: that is the RTO's (or a probe's) job. */
+	if (segs >= 4 || segs < 2 || sl_seq_lt(c->snd_max, c->snd_una + c->sq_bytes))
+		return 3;
+	return segs - 1;
+}
+
 /* ---- the ACK field (RFC 9293 3.10.7.4, fifth check) ---- */
 
 /* Returns false when the segment must be dropped. */
@@ -348,6 +365,8 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 {
 	struct sl_tcp_worker *tw = c->tw;
 	uint32_t ack = s->ack;
+
+	bool handshake = c->state == SL_TCP_SYN_RECEIVED; /* this ACK is for our SYN, not a dup */
 
 	if (c->state == SL_TCP_SYN_RECEIVED) {
 		if (!sl_seq_lt(c->snd_una, ack) || sl_seq_gt(ack, c->snd_max)) {
@@ -372,8 +391,13 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		c->last_rx_ms = sl_tcp_now_ms(tw);
 		sl_tcp_arm_keepalive(c);
 		if (!(c->flags & SL_TF_PASSIVE)) {
-			/* A simultaneous open: the user opened it, it is not a new connection. */
-			if (c->ops->connected != NULL)
+			/*
+			 * A simultaneous open: the user opened it, it is not a new
+			 * connection; unless the user closed it meanwhile, when the
+			 * callback reached a released handle (fuzz_tcp,
+			 * corpus/tcp/regress_connected_after_close).
+			 */
+			if (!(c->flags & SL_TF_USER_GONE) && c->ops->connected != NULL)
 				c->ops->connected(c);
 		} else if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
 			sl_tcp_abort(c);
@@ -410,6 +434,17 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		}
 		if (n > 0)
 			sl_sack_update(&c->sb, sl_seq_max(c->snd_una, ack), blocks, n, NULL);
+		/*
+		 * Data sent after our latest retransmission is SACKed while that
+		 * retransmission's hole is still open: it was lost too. Walk the
+		 * holes again rather than wait for the RTO.
+		 */
+		if ((c->flags & SL_TF_RECOVERY) && sl_seq_gt(c->rtx_high, sl_seq_max(c->snd_una, ack)) &&
+		    sl_seq_gt(sl_sack_highest(&c->sb), c->rtx_epoch_nxt)) {
+			tw->stats.lost_retransmits++;
+			c->rtx_high = sl_seq_max(c->snd_una, ack);
+			c->rtx_epoch_nxt = c->snd_nxt;
+		}
 	}
 
 	if (sl_seq_gt(ack, c->snd_una)) {
@@ -483,18 +518,20 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 			if (c->flags & SL_TF_DEAD)
 				return false;
 		}
-	} else if (ack == c->snd_una && s->len == 0 && !(s->flags & (SL_TH_SYN | SL_TH_FIN)) &&
+	} else if (!handshake && ack == c->snd_una && s->len == 0 &&
+		   !(s->flags & (SL_TH_SYN | SL_TH_FIN)) &&
 		   (s->win << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max) {
 		/* A duplicate ACK (RFC 5681 2). */
 		tw->stats.dup_acks_in++;
 		if (c->dupacks < UINT8_MAX)
 			c->dupacks++;
 		if (!(c->flags & SL_TF_RECOVERY)) {
-			if (c->dupacks >= 3 ||
+			if (c->dupacks >= tcp_dupthresh(c) ||
 			    ((c->flags & SL_TF_SACK_OK) && sl_sack_is_lost(&c->sb, c->snd_una, c->mss))) {
 				sl_tcp_cc_enter_recovery(c);
 				sl_tcp_retransmit_una(c);
 				c->rtx_high = c->snd_una + c->mss;
+				c->rtx_epoch_nxt = c->snd_nxt;
 				sl_tcp_arm_rto(c);
 			}
 		} else if (!(c->flags & SL_TF_SACK_OK)) {

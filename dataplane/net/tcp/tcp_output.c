@@ -200,6 +200,26 @@ tcp_data_options(struct sl_tcp_conn *c, uint8_t *p)
 	return n;
 }
 
+/*
+ * The payload that fits a data segment now. c->mss leaves room for the
+ * timestamps only: the SACK blocks tcp_data_options adds while our
+ * reassembly queue holds data take up to 36 bytes more, which must come out
+ * of the payload, or a full segment exceeds the MTU (as Linux's
+ * tcp_current_mss does). fuzz_tcp found 1526-byte frames: a full segment
+ * with one SACK block (corpus/tcp/regress_sack_over_mtu).
+ */
+static uint32_t
+tcp_seg_mss(const struct sl_tcp_conn *c)
+{
+	uint32_t blocks[SL_TCP_SACK_BLOCKS_MAX][2];
+	unsigned int k;
+
+	if (!(c->flags & SL_TF_SACK_OK) || c->ooo == NULL)
+		return c->mss;
+	k = sl_tcp_ooo_sack_blocks(c, blocks, (c->flags & SL_TF_TS_OK) ? 3 : 4);
+	return c->mss - (4u + 8u * k);
+}
+
 /* Send [seq, seq + len) with flags; the ACK field and window come from the connection. */
 static int
 tcp_send_segment(struct sl_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
@@ -294,13 +314,35 @@ void
 sl_tcp_retransmit_una(struct sl_tcp_conn *c)
 {
 	uint32_t end = tcp_data_end(c);
-	uint32_t len = sl_seq_lt(c->snd_una, end) ? RTE_MIN(end - c->snd_una, (uint32_t)c->mss) : 0;
+	uint32_t len = sl_seq_lt(c->snd_una, end) ? RTE_MIN(end - c->snd_una, tcp_seg_mss(c)) : 0;
 	bool fin = (c->flags & SL_TF_FIN_SENT) && c->snd_una + len == end;
 
 	if (len == 0 && !fin)
 		return;
 	if (tcp_send_segment(c, c->snd_una, len, fin ? SL_TH_FIN : 0) == 0)
 		c->tw->stats.retransmits++;
+}
+
+/*
+ * Going back over data sent before (after a timeout): step over what the
+ * peer has SACKed already. Returns how much may be sent from the new snd_nxt
+ * before the next SACKed range (UINT32_MAX: no limit).
+ */
+static uint32_t
+tcp_skip_sacked(struct sl_tcp_conn *c)
+{
+	uint32_t hs, hl;
+
+	if (!(c->flags & SL_TF_SACK_OK) || c->sb.n == 0 || !sl_seq_lt(c->snd_nxt, c->snd_max))
+		return UINT32_MAX;
+	if (sl_sack_next_hole(&c->sb, c->snd_una, c->snd_max, c->snd_nxt, &hs, &hl)) {
+		c->snd_nxt = hs;
+		return hl;
+	}
+	/* No hole below the highest SACK: resume above it. */
+	if (sl_seq_lt(c->snd_nxt, sl_sack_highest(&c->sb)))
+		c->snd_nxt = sl_sack_highest(&c->sb);
+	return UINT32_MAX;
 }
 
 /*
@@ -317,12 +359,13 @@ tcp_sack_retransmit(struct sl_tcp_conn *c)
 			return;
 		if (!sl_sack_is_lost(&c->sb, hs, c->mss))
 			return;
-		hl = RTE_MIN(hl, (uint32_t)c->mss);
+		hl = RTE_MIN(hl, tcp_seg_mss(c));
 		if (sl_seq_gt(hs + hl, tcp_data_end(c)))
 			hl = tcp_data_end(c) - hs;
 		if (hl == 0 || tcp_send_segment(c, hs, hl, 0) != 0)
 			return;
 		c->rtx_high = hs + hl;
+		c->rtx_epoch_nxt = c->snd_nxt;
 		c->tw->stats.retransmits++;
 	}
 }
@@ -351,18 +394,23 @@ sl_tcp_output(struct sl_tcp_conn *c)
 	if ((c->flags & (SL_TF_RECOVERY | SL_TF_SACK_OK)) == (SL_TF_RECOVERY | SL_TF_SACK_OK))
 		tcp_sack_retransmit(c);
 
-	uint32_t end = tcp_data_end(c), left = 0;
+	uint32_t end = tcp_data_end(c), left = 0, mss = tcp_seg_mss(c);
 	for (;;) {
 		bool fin_pending = (c->flags & SL_TF_FIN_QUEUED) && sl_seq_leq(c->snd_nxt, end);
 		uint32_t edge = c->snd_una + c->snd_wnd;
 		uint32_t rwnd_room = sl_seq_lt(c->snd_nxt, edge) ? edge - c->snd_nxt : 0;
 		uint32_t pipe = sl_tcp_flight(c);
-		uint32_t room = RTE_MIN(rwnd_room, c->cwnd > pipe ? c->cwnd - pipe : 0u);
+		/* Limited transmit (RFC 3042): a new segment for each of the first two dup ACKs. */
+		uint32_t cwnd = c->cwnd + ((c->flags & SL_TF_RECOVERY) || c->dupacks > 2
+						   ? 0u
+						   : (uint32_t)c->dupacks * c->mss);
+		uint32_t room = RTE_MIN(rwnd_room, cwnd > pipe ? cwnd - pipe : 0u);
+		uint32_t hole = tcp_skip_sacked(c);
 		uint32_t len;
 		bool fin;
 
 		left = sl_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-		len = RTE_MIN(RTE_MIN(left, (uint32_t)c->mss), room);
+		len = RTE_MIN(RTE_MIN(RTE_MIN(left, mss), room), hole);
 		fin = fin_pending && len == left;
 		if (len == 0 && !fin)
 			break;
@@ -371,7 +419,8 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		 * a short segment goes only when it carries everything queued or
 		 * when the window is at least half the largest one offered.
 		 */
-		if (len < c->mss && len < left && room < c->max_snd_wnd / 2)
+		if (len < mss && len < left && room < c->max_snd_wnd / 2 &&
+		    !(c->flags & SL_TF_SWS_OVERRIDE))
 			break;
 		if (sl_seq_lt(c->snd_nxt, c->snd_max))
 			c->tw->stats.retransmits++;
@@ -396,8 +445,16 @@ sl_tcp_output(struct sl_tcp_conn *c)
 	}
 	if (c->flags & SL_TF_ACK_NOW)
 		sl_tcp_send_ack(c);
-	/* Data waits behind a zero window and nothing is in flight: probe it (RFC 9293 3.8.6.1). */
-	if (left > 0 && c->snd_wnd == 0 && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
+	/*
+	 * Data waits and nothing is in flight, so no ACK will come to move it: a
+	 * zero window (probe it, RFC 9293 3.8.6.1), a short one that sender SWS
+	 * avoidance leaves alone, or no mbuf. The persist timer probes, or sends
+	 * what a short window takes (the override timeout of RFC 1122 4.2.3.4).
+	 * Only a zero window armed it before: after a short window whose update
+	 * was lost, the connection waited forever (fuzz_tcp found it,
+	 * corpus/tcp/regress_sws_stall).
+	 */
+	if (left > 0 && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
 		sl_tcp_arm_persist(c);
 }
 

@@ -75,6 +75,17 @@ sl_tcp_ooo_insert(struct sl_tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 			rte_pktmbuf_free(q);
 			continue;
 		}
+		/*
+		 * q starts where we do now (the front cut above stopped at its
+		 * start) and goes further: nothing new. Trimming to zero bytes
+		 * queued an empty segment, hence empty SACK blocks (fuzz_tcp,
+		 * corpus/tcp/regress_ooo_empty_segment).
+		 */
+		if (sl_tcp_ooo(q)->seq == seq) {
+			rte_pktmbuf_free(m);
+			c->ooo_last_seq = seq;
+			return 0;
+		}
 		sl_mbuf_chain_trim(m, sl_tcp_ooo(q)->seq - seq);
 		end = seq + m->pkt_len;
 		break;

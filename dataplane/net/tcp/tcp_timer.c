@@ -134,8 +134,30 @@ tcp_rtx_fire(struct sl_timer *t)
 		/*
 		 * A window probe. Nothing is in flight, so the RTO backoff counts the
 		 * probes; it never gives up while the peer answers.
+		 *
+		 * But it does when the peer stops answering: c->probes counts the
+		 * probes since the peer was last heard (tcp_input clears it), and as
+		 * many as the retransmissions allowed mean a dead peer (RFC 1122
+		 * 4.2.2.17 only requires patience while probes are acknowledged).
+		 * Before, a peer that announced a zero window and fell silent held
+		 * the connection forever, even one its user had closed: fuzz_tcp
+		 * found it (corpus/tcp/regress_silent_zero_window).
 		 */
+		if (c->probes >= SL_TCP_RETRIES) {
+			tw->stats.conn_timeouts++;
+			sl_tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		c->probes++;
 		c->rtx_mode = SL_TCP_RTX_NONE;
+		if (c->snd_wnd > 0) {
+			/* A short window, not a closed one: send what it takes (sl_tcp_output). */
+			c->flags |= SL_TF_SWS_OVERRIDE;
+			sl_tcp_output(c);
+			c->flags &= ~SL_TF_SWS_OVERRIDE;
+			if (c->rtx_mode != SL_TCP_RTX_NONE)
+				return; /* sent, the RTO runs; or output armed this timer again */
+		}
 		sl_tcp_send_probe(c);
 		tw->stats.zero_window_probes++; /* the metric stayed at 0 without this */
 		if (c->backoff < 16)
@@ -175,8 +197,11 @@ tcp_rtx_fire(struct sl_timer *t)
 	}
 	c->backoff++;
 	sl_tcp_cc_timeout(c);
-	/* RFC 2018 8: after a timeout the scoreboard may be stale; start over. */
-	sl_sack_reset(&c->sb);
+	/*
+	 * The scoreboard stays (RFC 6675 5.1): going back to snd_una, output
+	 * skips what the peer holds already. A peer that reneges on its SACKs
+	 * costs one more timeout, after which the ACKs move past them anyway.
+	 */
 	c->flags &= ~SL_TF_RTT_TIMING; /* Karn: no sample from a retransmitted segment */
 	c->snd_nxt = c->snd_una;
 	sl_tcp_output(c);
