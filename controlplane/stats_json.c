@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <rte_mempool.h>
 
 #include "ring_client.h"
 #include "stats_json.h"
@@ -108,6 +109,11 @@ sl_cp_stats_json(const struct sl_plane_view *v)
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "workers", workers);
 	json_object_set_new(root, "tcp", tcp_json(v));
+	json_t *mbufs = json_object();
+	json_object_set_new(mbufs, "size", json_integer(v->pool->size));
+	json_object_set_new(mbufs, "in_use", json_integer(rte_mempool_in_use_count(v->pool)));
+	json_object_set_new(root, "mbufs", mbufs);
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)v->tsc_hz));
 	json_object_set_new(root, "arp", arp_json(v));
 	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);

@@ -171,6 +171,7 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	dp->view.n_workers = dp->n_workers;
 	dp->view.n_ports = dp->n_ports;
 	dp->view.tsc_hz = rte_get_tsc_hz();
+	dp->view.pool = dp->pool;
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (id == dp->n_workers)

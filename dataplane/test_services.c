@@ -134,8 +134,23 @@ chargen_fill(struct sl_tcp_conn *c)
 			return; /* pool exhausted: the next ACK tries again */
 		n = rte_pktmbuf_tailroom(m);
 		p = rte_pktmbuf_append(m, n);
-		for (uint16_t i = 0; i < n; i++)
-			p[i] = sl_chargen_byte(pos + i);
+		/* Walk the lines instead of dividing for every byte (sl_chargen_byte). */
+		uint64_t line = pos / 74;
+		unsigned int col = (unsigned int)(pos % 74);
+		unsigned int v = (unsigned int)((line + col) % 95);
+		for (uint16_t i = 0; i < n; i++) {
+			if (col < 72) {
+				p[i] = (char)(' ' + v);
+				v = v == 94 ? 0 : v + 1;
+			} else {
+				p[i] = col == 72 ? '\r' : '\n';
+			}
+			if (++col == 74) {
+				col = 0;
+				line++;
+				v = (unsigned int)(line % 95);
+			}
+		}
 		if (sl_tcp_send(c, m) != 0) {
 			rte_pktmbuf_free(m);
 			return;

@@ -69,6 +69,8 @@ down() {
 		ip netns delete "$ns"
 	fi
 	rm -rf "$state"
+	# EAL's runtime directory for this instance (--file-prefix sl-$ns).
+	rm -rf "/var/run/dpdk/sl-$ns"
 }
 
 up() {
@@ -136,6 +138,8 @@ up() {
 		impair_up "$impair_bin" "$impair" || { down; exit 1; }
 		host_dev=$imp_b
 	fi
+	# sluice speaks IPv4 only: no IPv6 chatter (MLD, ND) on the TAP's kernel side.
+	nsx sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
 	nsx ip addr add "$host_ip/24" dev "$host_dev"
 	for b in "${backends[@]}"; do nsx ip addr add "$b/32" dev "$host_dev"; done
 	nsx ip link set "$tap" up

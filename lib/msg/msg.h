@@ -19,7 +19,8 @@
 #define SL_MAX_PORTS 8
 #define SL_PORT_NAME_MAX 64
 
-struct rte_ring; /* DPDK type, used only by pointer here */
+struct rte_ring; /* DPDK types, used only by pointer here */
+struct rte_mempool;
 
 enum sl_msg_type {
 	SL_MSG_ARP_DUMP = 1, /* worker copies its ARP tables into msg->u.arp[] */
@@ -59,6 +60,7 @@ struct sl_plane_view {
 	const struct sl_tcp_stats *tcp_stats[SL_MAX_WORKERS];
 	const uint64_t *busy_cycles[SL_MAX_WORKERS]; /* TSC cycles in iterations that did work */
 	uint64_t tsc_hz;
+	const struct rte_mempool *pool; /* the mbuf pool, for its occupancy */
 	struct rte_ring *cmd[SL_MAX_WORKERS];
 	struct rte_ring *evt[SL_MAX_WORKERS];
 };

@@ -81,8 +81,14 @@ run_suite() { # workers
 		nsx "${craft[@]}" sl0 "$mac" 198.18.0.1 198.18.0.2 "$kind" 3
 		s=$(stats) || break
 		after=$(drop_count "$kind" <<<"$s")
-		tb_check "3 frames of kind $kind counted as drops ($before -> $after)" \
-			test $((after - before)) -eq 3
+		# eth_not_us also counts any multicast the kernel side sends meanwhile.
+		if [ "$kind" = eth_not_us ]; then
+			tb_check "3 frames of kind $kind counted as drops ($before -> $after)" \
+				test $((after - before)) -ge 3
+		else
+			tb_check "3 frames of kind $kind counted as drops ($before -> $after)" \
+				test $((after - before)) -eq 3
+		fi
 	done
 	tb_check "sluice still answers ping after malformed input" \
 		nsx ping -c 2 -i 0.2 -W 2 198.18.0.2
