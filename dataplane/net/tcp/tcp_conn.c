@@ -150,7 +150,7 @@ sl_tcp_conn_destroy(struct sl_tcp_conn *c)
 	rte_hash_del_key(tw->table, &c->key);
 	sl_tcp_timers_stop(c);
 	rte_pktmbuf_free(c->sq_head);
-	c->sq_head = c->sq_tail = NULL;
+	c->sq_head = c->sq_tail = c->sq_cur = NULL;
 	c->sq_bytes = 0;
 	sl_tcp_ooo_purge(c);
 	c->flags |= SL_TF_DEAD;

@@ -136,6 +136,8 @@ struct sl_tcp_conn {
 	/* Send queue: user data from snd_una on; sq_off bytes of the head are acked. */
 	struct rte_mbuf *sq_head, *sq_tail;
 	uint32_t sq_bytes, sq_off;
+	struct rte_mbuf *sq_cur; /* segment where the last send stopped (NULL: unknown) */
+	uint32_t sq_cur_seq;     /* sequence number of sq_cur's first byte */
 
 	/* Reassembly queue: out-of-order segments sorted by sequence (seq in m->hash.usr). */
 	struct rte_mbuf *ooo;

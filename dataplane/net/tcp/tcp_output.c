@@ -57,11 +57,21 @@ static int
 tcp_attach_data(struct sl_tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq, uint32_t len)
 {
 	struct rte_mempool *pool = c->ifp->w->pool;
-	struct rte_mbuf *s = c->sq_head, *last = hdr;
-	uint32_t off = seq - c->snd_una + c->sq_off;
+	struct rte_mbuf *s, *last = hdr;
+	uint32_t off, s_seq;
 
+	/* New data continues where the last segment stopped: start at the cursor. */
+	if (c->sq_cur != NULL && sl_seq_leq(c->sq_cur_seq, seq)) {
+		s = c->sq_cur;
+		off = seq - c->sq_cur_seq;
+	} else {
+		s = c->sq_head;
+		off = seq - c->snd_una + c->sq_off;
+	}
+	s_seq = seq - off;
 	while (s != NULL && off >= s->data_len) {
 		off -= s->data_len;
+		s_seq += s->data_len;
 		s = s->next;
 	}
 	while (len > 0 && s != NULL) {
@@ -82,9 +92,14 @@ tcp_attach_data(struct sl_tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq, uint3
 			hdr->pkt_len += n;
 			len -= n;
 		}
+		if (off + n < s->data_len)
+			break; /* done inside this segment: the next send starts here */
 		off = 0;
+		s_seq += s->data_len;
 		s = s->next;
 	}
+	c->sq_cur = s;
+	c->sq_cur_seq = s_seq;
 	return len == 0 ? 0 : -EINVAL;
 }
 
@@ -339,9 +354,14 @@ tcp_skip_sacked(struct sl_tcp_conn *c)
 		c->snd_nxt = hs;
 		return hl;
 	}
-	/* No hole below the highest SACK: resume above it. */
+	/*
+	 * No hole below the highest SACK: resume above it, but not past our
+	 * data: a block covering the FIN's sequence number (SACK is for data,
+	 * the peer is wrong) moved snd_nxt beyond it, and the FIN went out
+	 * again one further (fuzz_tcp, corpus/tcp/regress_sacked_fin).
+	 */
 	if (sl_seq_lt(c->snd_nxt, sl_sack_highest(&c->sb)))
-		c->snd_nxt = sl_sack_highest(&c->sb);
+		c->snd_nxt = sl_seq_min(sl_sack_highest(&c->sb), tcp_data_end(c));
 	return UINT32_MAX;
 }
 
@@ -471,6 +491,8 @@ sl_tcp_sq_drop_acked(struct sl_tcp_conn *c, uint32_t acked)
 			acked = s->data_len;
 		acked -= s->data_len;
 		c->sq_head = s->next;
+		if (s == c->sq_cur)
+			c->sq_cur = NULL;
 		s->next = NULL;
 		s->nb_segs = 1;
 		rte_pktmbuf_free_seg(s);

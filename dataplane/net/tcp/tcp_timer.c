@@ -96,7 +96,7 @@ sl_tcp_enter_time_wait(struct sl_tcp_conn *c)
 	c->rtx_mode = SL_TCP_RTX_NONE;
 	/* Nothing more will be sent or delivered: let the data go now. */
 	rte_pktmbuf_free(c->sq_head);
-	c->sq_head = c->sq_tail = NULL;
+	c->sq_head = c->sq_tail = c->sq_cur = NULL;
 	c->sq_bytes = 0;
 	sl_tcp_ooo_purge(c);
 	sl_timer_arm(&c->tw->wheel, &c->keep_timer, sl_tcp_now_ms(c->tw) + c->tw->cfg->time_wait_ms);
