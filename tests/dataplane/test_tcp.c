@@ -37,6 +37,7 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <rte_mempool.h>
 
 #include "dataplane/net/netif.h"
@@ -3469,12 +3470,65 @@ test_icmp_host_unreachable_leaves_an_established_connection(void)
 	peer_ack_out(&p, 1000);
 }
 
+/* ---- several workers: a packet for a connection another worker owns ---- */
+
+/*
+ * With two workers, the source port of a connection this side opened names
+ * its owner (sl_tcp_port_owner). A segment for such a port that lands on the
+ * wrong worker goes over the per-pair ring untouched, and the owner processes
+ * it; listener ports stay with whoever receives them.
+ */
+static void
+test_foreign_segment_is_handed_to_its_owner_over_the_ring(void)
+{
+	struct rte_ring *ring = rte_ring_create("sl_test_handoff", 64, SOCKET_ID_ANY,
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct seg_spec spec = {.sport = 40200, .flags = TH_ACK, .seq = 1, .ack = 1, .win = 1000};
+	struct oseg o;
+	void *m = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+	worker.n_workers = 2;
+	worker.to_peer[1] = ring;
+	spec.dport = 50001; /* odd: worker 1's */
+	CU_ASSERT_EQUAL(sl_tcp_port_owner(50001, 2), 1);
+	uint64_t seg_in = tw->stats.segments_in;
+	feed_spec(&spec);
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 1);
+	CU_ASSERT_EQUAL(tw->stats.segments_in, seg_in); /* not processed here */
+	EXPECT_NOTHING();
+	/* The owner (worker 1) takes it from the ring: no connection, so a RST. */
+	CU_ASSERT_EQUAL(rte_ring_sc_dequeue(ring, &m), 0);
+	worker.id = 1;
+	sl_eth_input_from_peer(&ifp, m);
+	flush_and_reap();
+	CU_ASSERT_FATAL(pop_frame(&o));
+	CU_ASSERT_EQUAL(o.flags, TH_RST);
+	CU_ASSERT_EQUAL(o.seq, 1u);
+	CU_ASSERT_EQUAL(tw->stats.segments_in, seg_in + 1);
+	EXPECT_NOTHING();
+	/* An odd listener port stays on the worker that received the segment. */
+	worker.id = 0;
+	CU_ASSERT_EQUAL(sl_tcp_listen(&worker, 50003, &rec_ops, NULL), 0);
+	spec.dport = 50003;
+	spec.flags = TH_SYN;
+	spec.ack = 0;
+	feed_spec(&spec);
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 0);
+	CU_ASSERT_FATAL(pop_frame(&o));
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	worker.n_workers = 1;
+	worker.to_peer[1] = NULL;
+	rte_ring_free(ring);
+}
+
 static const struct test_def send_tests[] = {
     T(test_send_cuts_segments_at_mss_and_pushes_the_last),
     T(test_icmp_frag_needed_lowers_mss_and_resends_smaller),
     T(test_icmp_quoting_a_sequence_outside_the_window_is_ignored),
     T(test_icmp_port_unreachable_aborts_an_active_open),
     T(test_icmp_host_unreachable_leaves_an_established_connection),
+    T(test_foreign_segment_is_handed_to_its_owner_over_the_ring),
     T(test_initial_window_is_ten_segments_and_grows_in_slow_start),
     T(test_send_stops_at_the_peer_window),
     T(test_zero_window_is_probed_with_backoff_until_it_opens),
