@@ -16,6 +16,8 @@
 #   tb_need_root, tb_need_cmd CMD...
 #   tb_netns_add NAME         create a network namespace, deleted on exit
 #   tb_stop_pid PID [GRACE_S] SIGTERM the process we started, SIGKILL after GRACE_S (5)
+#   tb_sluice_stats STATE_DIR  SIGUSR1 the sluice of a testbed (STATE_DIR/sluice.pid) and print
+#                             the JSON of the stats line it writes to STATE_DIR/sluice.log
 #
 # No colours, no global side effects beyond the traps it installs and TB_* variables.
 
@@ -138,4 +140,12 @@ tb_stop_pid() {
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
+}
+
+tb_sluice_stats() {
+	local state=$1 before
+	before=$(grep -c '^stats: ' "$state/sluice.log")
+	kill -USR1 "$(cat "$state/sluice.pid")"
+	tb_wait_for "[ \$(grep -c '^stats: ' '$state/sluice.log') -gt $before ]" 5 || return 1
+	grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2-
 }

@@ -25,13 +25,7 @@ sluice_pid() { cat "$state/sluice.pid"; }
 sluice_mac() { sed -n 's/.*mac \([0-9A-Fa-f:]\{17\}\).*/\1/p' "$state/sluice.log" | head -1 | tr 'A-F' 'a-f'; }
 
 # Ask sluice for its counters; prints the JSON of the newest stats line.
-stats() {
-	local before
-	before=$(grep -c '^stats: ' "$state/sluice.log")
-	kill -USR1 "$(sluice_pid)"
-	tb_wait_for "[ \$(grep -c '^stats: ' '$state/sluice.log') -gt $before ]" 5 || return 1
-	grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2-
-}
+stats() { tb_sluice_stats "$state"; }
 # jq-free JSON reads: drop count for a reason on port 0, a plain counter, ARP rows.
 drop_count() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ports"][0]["drops"][sys.argv[1]])' "$1"; }
 counter() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ports"][0][sys.argv[1]])' "$1"; }

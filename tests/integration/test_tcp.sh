@@ -26,13 +26,7 @@ nsx() { ip netns exec "$SL_NS" "$@"; }
 tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
 ulimit -n 8192
 
-stats() {
-	local before
-	before=$(grep -c '^stats: ' "$state/sluice.log")
-	kill -USR1 "$(cat "$state/sluice.pid")"
-	tb_wait_for "[ \$(grep -c '^stats: ' '$state/sluice.log') -gt $before ]" 5 || return 1
-	grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2-
-}
+stats() { tb_sluice_stats "$state"; }
 tcp_stat() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["tcp"][sys.argv[1]])' "$1"; }
 
 run_suite() { # workers

@@ -51,13 +51,7 @@ ulimit -n 8192
 [ -x "$SL_BUILD/tests/tools/sl-impair" ] || [ -n "${SL_IMPAIR:-}" ] ||
 	tb_die "no $SL_BUILD/tests/tools/sl-impair: add subdir('tools') to tests/meson.build"
 
-stats() {
-	local before
-	before=$(grep -c '^stats: ' "$state/sluice.log")
-	kill -USR1 "$(cat "$state/sluice.pid")"
-	tb_wait_for "[ \$(grep -c '^stats: ' '$state/sluice.log') -gt $before ]" 5 || return 1
-	grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2-
-}
+stats() { tb_sluice_stats "$state"; }
 tcp_stat() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["tcp"][sys.argv[1]])' "$1"; }
 
 # A check that runs tcp_peer.py and prints its figures (its one line of output) and the wall time.
