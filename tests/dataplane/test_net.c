@@ -9,7 +9,6 @@
  * and rte_malloc. Time is a virtual clock: the test sets worker.now_ms.
  * After every test all mbufs must be back in the pool.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -35,6 +34,7 @@
 
 #include "dataplane/net/netif.h"
 #include "dataplane/worker.h"
+#include "eal_fixture.h"
 
 #define POOL_SIZE 4095
 #define CAP_MAX 1024
@@ -1654,14 +1654,9 @@ test_netif_flush_with_refusing_device_counts_every_frame_as_tx_full(void)
 
 /* ---- runner ---- */
 
-struct test_def {
-	const char *name;
-	CU_TestFunc fn;
-};
-
 #define T(fn) {#fn, fn}
 
-static const struct test_def eth_tests[] = {
+static const struct sl_test_def eth_tests[] = {
 	T(test_eth_runt_is_dropped),
 	T(test_eth_unicast_to_other_mac_is_dropped),
 	T(test_eth_multicast_is_dropped),
@@ -1670,7 +1665,7 @@ static const struct test_def eth_tests[] = {
 	T(test_eth_frame_from_peer_worker_is_not_counted_as_received),
 };
 
-static const struct test_def arp_tests[] = {
+static const struct sl_test_def arp_tests[] = {
 	T(test_arp_request_for_us_gets_reply),
 	T(test_arp_request_for_other_ip_is_dropped_as_not_us),
 	T(test_arp_malformed_frames_are_counted_as_malformed),
@@ -1689,7 +1684,7 @@ static const struct test_def arp_tests[] = {
 	T(test_arp_learned_frame_is_copied_to_peer_workers),
 };
 
-static const struct test_def ipv4_tests[] = {
+static const struct sl_test_def ipv4_tests[] = {
 	T(test_ipv4_truncated_header_is_dropped),
 	T(test_ipv4_version_6_is_dropped),
 	T(test_ipv4_ihl_below_5_is_dropped),
@@ -1707,7 +1702,7 @@ static const struct test_def ipv4_tests[] = {
 	T(test_ipv4_rx_cksum_good_flag_skips_verification),
 };
 
-static const struct test_def icmp_tests[] = {
+static const struct sl_test_def icmp_tests[] = {
 	T(test_icmp_echo_request_gets_echo_reply),
 	T(test_icmp_echo_reply_requests_ip_checksum_offload),
 	T(test_icmp_echo_with_ip_options_gets_reply_without_options),
@@ -1721,88 +1716,25 @@ static const struct test_def icmp_tests[] = {
 	T(test_icmp_echo_reply_in_external_buffer_returns_it_to_its_owner),
 };
 
-static const struct test_def tx_tests[] = {
+static const struct sl_test_def tx_tests[] = {
 	T(test_netif_xmit_flushes_automatically_at_tx_burst),
 	T(test_netif_flush_counts_tx_full_and_frees_what_the_device_refused),
 	T(test_netif_flush_with_refusing_device_counts_every_frame_as_tx_full),
 };
 
-static int
-add_suite(const char *name, const struct test_def *tests, unsigned int n)
-{
-	CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, NULL, NULL, setup, teardown);
-
-	if (s == NULL)
-		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-			return -1;
-	return 0;
-}
-
-/* EAL leaves its runtime files behind; the prefix is ours alone, so remove them. */
-static void
-remove_runtime_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		return;
-	while ((d = readdir(dp)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
-	char prefix[64], runtime_dir[PATH_MAX];
-	char *eal_argv[] = {"test_net",	     "--no-pci",    "--no-huge",
-			    "-m",	     "128",	    "--file-prefix",
-			    prefix,	     "--log-level=lib.*:error", NULL};
-	unsigned int failures;
+	static const struct sl_test_suite suites[] = {
+	    {"eth", eth_tests, RTE_DIM(eth_tests)},
+	    {"arp", arp_tests, RTE_DIM(arp_tests)},
+	    {"ipv4", ipv4_tests, RTE_DIM(ipv4_tests)},
+	    {"icmp", icmp_tests, RTE_DIM(icmp_tests)},
+	    {"tx", tx_tests, RTE_DIM(tx_tests)},
+	};
 
-	snprintf(prefix, sizeof(prefix), "sl-dptest-%d", (int)getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "test_net: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = sl_test_eal_start("test_net", "128", POOL_SIZE);
+	if (pool == NULL)
 		return 1;
-	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	/* No per-lcore cache, so the available count is exact. */
-	pool = rte_pktmbuf_pool_create("sl_dptest", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "test_net: mbuf pool: %s\n", rte_strerror(rte_errno));
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return 1;
-	}
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	if (add_suite("eth", eth_tests, RTE_DIM(eth_tests)) != 0 ||
-	    add_suite("arp", arp_tests, RTE_DIM(arp_tests)) != 0 ||
-	    add_suite("ipv4", ipv4_tests, RTE_DIM(ipv4_tests)) != 0 ||
-	    add_suite("icmp", icmp_tests, RTE_DIM(icmp_tests)) != 0 ||
-	    add_suite("tx", tx_tests, RTE_DIM(tx_tests)) != 0) {
-		fprintf(stderr, "test_net: %s\n", CU_get_error_msg());
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
-	return failures == 0 ? 0 : 1;
+	return sl_test_run("test_net", suites, RTE_DIM(suites), setup, teardown, pool);
 }

@@ -16,7 +16,6 @@
  *
  * Peer 198.18.0.1, us 198.18.0.2; the listener is on port 80.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <limits.h>
@@ -45,6 +44,7 @@
 #include "dataplane/net/tcp/tcp_conn.h"
 #include "dataplane/net/tcp/tcp_worker.h"
 #include "dataplane/worker.h"
+#include "eal_fixture.h"
 
 #define POOL_SIZE 8191
 #define CAP_MAX 2048
@@ -3309,17 +3309,12 @@ test_segment_in_a_chain_of_mbufs_is_delivered(void)
 
 /* ---- runner ---- */
 
-struct test_def {
-	const char *name;
-	CU_TestFunc fn;
-};
-
 #define T(fn)                                                                                      \
 	{                                                                                          \
 #fn, fn                                                                            \
 	}
 
-static const struct test_def handshake_tests[] = {
+static const struct sl_test_def handshake_tests[] = {
     T(test_passive_open_answers_syn_with_the_options_offered),
     T(test_passive_open_without_options_answers_with_mss_only),
     T(test_syn_ack_announces_mss_of_mtu_minus_40),
@@ -3333,7 +3328,7 @@ static const struct test_def handshake_tests[] = {
     T(test_simultaneous_open_reports_connected),
 };
 
-static const struct test_def receive_tests[] = {
+static const struct sl_test_def receive_tests[] = {
     T(test_in_order_data_is_handed_over_without_copy),
     T(test_single_segment_ack_is_delayed_by_delayed_ack_ms),
     T(test_second_full_segment_is_acked_at_once),
@@ -3522,7 +3517,7 @@ test_foreign_segment_is_handed_to_its_owner_over_the_ring(void)
 	rte_ring_free(ring);
 }
 
-static const struct test_def send_tests[] = {
+static const struct sl_test_def send_tests[] = {
     T(test_send_cuts_segments_at_mss_and_pushes_the_last),
     T(test_icmp_frag_needed_lowers_mss_and_resends_smaller),
     T(test_icmp_quoting_a_sequence_outside_the_window_is_ignored),
@@ -3535,7 +3530,7 @@ static const struct test_def send_tests[] = {
     T(test_full_send_buffer_refuses_then_calls_writable),
 };
 
-static const struct test_def recovery_tests[] = {
+static const struct sl_test_def recovery_tests[] = {
     T(test_rto_retransmits_with_backoff_then_times_out),
     T(test_karn_retransmitted_segment_gives_no_rtt_sample),
     T(test_rtt_samples_set_rto_per_rfc6298),
@@ -3546,7 +3541,7 @@ static const struct test_def recovery_tests[] = {
     T(test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment),
 };
 
-static const struct test_def close_tests[] = {
+static const struct sl_test_def close_tests[] = {
     T(test_active_close_passes_fin_wait_and_time_wait),
     T(test_passive_close_passes_close_wait_and_last_ack),
     T(test_simultaneous_close_passes_closing),
@@ -3560,7 +3555,7 @@ static const struct test_def close_tests[] = {
     T(test_fin_is_retransmitted_on_rto),
 };
 
-static const struct test_def robustness_tests[] = {
+static const struct sl_test_def robustness_tests[] = {
     T(test_rst_with_exact_sequence_resets_the_connection),
     T(test_rst_in_window_but_not_exact_gets_challenge_ack),
     T(test_rst_out_of_window_is_ignored),
@@ -3575,19 +3570,19 @@ static const struct test_def robustness_tests[] = {
     T(test_impossible_flag_combinations_are_dropped),
 };
 
-static const struct test_def syncookie_tests[] = {
+static const struct sl_test_def syncookie_tests[] = {
     T(test_syn_cookie_when_backlog_full_completes_with_options),
     T(test_syn_cookie_without_timestamps_has_no_scaling_or_sack),
     T(test_forged_cookie_ack_gets_rst_and_counts_bad_cookie),
 };
 
-static const struct test_def limit_tests[] = {
+static const struct sl_test_def limit_tests[] = {
     T(test_connection_limit_is_counted_and_survived),
     T(test_keepalive_probes_an_idle_connection_then_gives_up),
     T(test_answered_keepalive_probe_keeps_the_connection),
 };
 
-static const struct test_def callback_tests[] = {
+static const struct sl_test_def callback_tests[] = {
     T(test_abort_in_readable_resets_and_forgets_the_connection),
     T(test_close_in_readable_with_unconsumed_data_resets),
     T(test_close_in_readable_after_consuming_sends_fin_then_handles_the_peers),
@@ -3601,97 +3596,35 @@ static const struct test_def callback_tests[] = {
     T(test_abort_in_writable_is_safe),
 };
 
-static const struct test_def more_tests[] = {
+static const struct sl_test_def more_tests[] = {
     T(test_active_connection_exchanges_data_and_closes_after_the_peer),
     T(test_rst_in_syn_received_drops_the_connection_silently),
     T(test_segment_in_a_chain_of_mbufs_is_delivered),
 };
 
-static int
-add_suite(const char *name, const struct test_def *tests, unsigned int n)
-{
-	CU_pSuite s = CU_add_suite_with_setup_and_teardown(name, NULL, NULL, setup, teardown);
-
-	if (s == NULL)
-		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-			return -1;
-	return 0;
-}
-
-/* EAL leaves its runtime files behind; the prefix is ours alone, so remove them. */
-static void
-remove_runtime_dir(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		return;
-	while ((d = readdir(dp)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
-	char prefix[64], runtime_dir[PATH_MAX];
-	char *eal_argv[] = {"test_tcp", "--no-pci",	 "--no-huge", "-m",
-			    "256",	"--file-prefix", prefix,      "--log-level=lib.*:error",
-			    NULL};
-	unsigned int failures;
+	static const struct sl_test_suite suites[] = {
+	    {"handshake", handshake_tests, RTE_DIM(handshake_tests)},
+	    {"receive", receive_tests, RTE_DIM(receive_tests)},
+	    {"send", send_tests, RTE_DIM(send_tests)},
+	    {"recovery", recovery_tests, RTE_DIM(recovery_tests)},
+	    {"close", close_tests, RTE_DIM(close_tests)},
+	    {"robustness", robustness_tests, RTE_DIM(robustness_tests)},
+	    {"syncookie", syncookie_tests, RTE_DIM(syncookie_tests)},
+	    {"limits", limit_tests, RTE_DIM(limit_tests)},
+	    {"callbacks", callback_tests, RTE_DIM(callback_tests)},
+	    {"more", more_tests, RTE_DIM(more_tests)},
+	};
 
-	snprintf(prefix, sizeof(prefix), "sl-tcptest-%d", (int)getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "test_tcp: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = sl_test_eal_start("test_tcp", "256", POOL_SIZE);
+	if (pool == NULL)
 		return 1;
-	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	if (sl_tcp_global_init() != 0) {
 		fprintf(stderr, "test_tcp: sl_tcp_global_init failed\n");
+		sl_test_eal_stop(pool);
 		return 1;
 	}
-	/* No per-lcore cache, so the available count is exact. */
-	pool = rte_pktmbuf_pool_create("sl_tcptest", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "test_tcp: mbuf pool: %s\n", rte_strerror(rte_errno));
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return 1;
-	}
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	if (add_suite("handshake", handshake_tests, RTE_DIM(handshake_tests)) != 0 ||
-	    add_suite("receive", receive_tests, RTE_DIM(receive_tests)) != 0 ||
-	    add_suite("send", send_tests, RTE_DIM(send_tests)) != 0 ||
-	    add_suite("recovery", recovery_tests, RTE_DIM(recovery_tests)) != 0 ||
-	    add_suite("close", close_tests, RTE_DIM(close_tests)) != 0 ||
-	    add_suite("robustness", robustness_tests, RTE_DIM(robustness_tests)) != 0 ||
-	    add_suite("syncookie", syncookie_tests, RTE_DIM(syncookie_tests)) != 0 ||
-	    add_suite("limits", limit_tests, RTE_DIM(limit_tests)) != 0 ||
-	    add_suite("callbacks", callback_tests, RTE_DIM(callback_tests)) != 0 ||
-	    add_suite("more", more_tests, RTE_DIM(more_tests)) != 0) {
-		fprintf(stderr, "test_tcp: %s\n", CU_get_error_msg());
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
-	return failures == 0 ? 0 : 1;
+	return sl_test_run("test_tcp", suites, RTE_DIM(suites), setup, teardown, pool);
 }
