@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_BALANCE_PRIVATE_H
+#define SL_BALANCE_PRIVATE_H
+
+/* Helpers shared by the policy files; not part of the API. */
+
+#include "balance.h"
+
+#define sl__bal_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+static inline bool
+sl__bal_tried(const struct sl_bal_req *req, unsigned int i)
+{
+	for (unsigned int k = 0; k < req->n_tried && k < SL_BAL_MAX_TRIED; k++)
+		if (req->tried[k] == i)
+			return true;
+	return false;
+}
+
+/*
+ * The eligibility rule. Flags first: they are one read-mostly line, and a down backend
+ * should not cost the per-worker counter reads.
+ */
+static inline bool
+sl__bal_eligible(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
+{
+	const struct sl_bal_live *live = b->live;
+	uint32_t max = live->max_connections[i];
+
+	if (sl_bal_live_flags(live, i))
+		return false;
+	if (max && sl_bal_live_inflight(live, i) >= max)
+		return false;
+	return !req->n_tried || !sl__bal_tried(req, i);
+}
+
+/* wyrand (Wang Yi): 64-bit state, passes BigCrush/PractRand, one multiply per draw. */
+static inline uint64_t
+sl__bal_rand(struct sl_balancer *b)
+{
+	b->rng += 0xa0761d6478bd642fULL;
+	__uint128_t t = (__uint128_t)b->rng * (b->rng ^ 0xe7037ed1a0b428dbULL);
+	return (uint64_t)(t >> 64) ^ (uint64_t)t;
+}
+
+/* Uniform in [0, n) without a division (Lemire's multiply-shift; bias < n / 2^32). */
+static inline unsigned int
+sl__bal_rand_below(struct sl_balancer *b, unsigned int n)
+{
+	return (unsigned int)(((sl__bal_rand(b) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* A 64-bit finaliser (MurmurHash3 fmix64): spreads client addresses over the Maglev table. */
+static inline uint64_t
+sl__bal_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* First eligible backend at or after `start`, wrapping; -1 when there is none. */
+static inline int
+sl__bal_scan_from(const struct sl_balancer *b, unsigned int start, const struct sl_bal_req *req)
+{
+	unsigned int i = start;
+
+	for (unsigned int k = 0; k < b->n; k++) {
+		if (sl__bal_eligible(b, i, req))
+			return (int)i;
+		if (++i == b->n)
+			i = 0;
+	}
+	return -1;
+}
+
+#endif

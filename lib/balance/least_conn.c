@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * least_connections, weighted: the eligible backend with the fewest requests in flight per
+ * unit of weight, (inflight + 1) / weight as in HAProxy's fwlc, so that when every backend is
+ * idle the heavier one still goes first.
+ *
+ * In-flight counts are global: each is the sum of one counter per worker (struct
+ * sl_bal_live), rows written only by their own worker, so there is no shared counter to
+ * bounce between cores; a pick reads them, and a worker's own increments are visible to
+ * itself at once.
+ *
+ * Up to SL_BAL_LC_SCAN_MAX backends the pick scans them all, starting one further each
+ * time, and the first strictly best wins: ties rotate instead of always going to backend 0.
+ * Above that a full scan would read too many remote lines per request, and the pick takes
+ * the better of two random eligible backends (power of two choices, Mitzenmacher 2001),
+ * which keeps the maximum load within O(log log n) of the mean.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "balance_private.h"
+
+#define SL_BAL_LC_SCAN_MAX 64
+
+struct sl_bal_lc {
+	struct sl_balancer base;
+	unsigned int start; /* rotating start of the scan: fair tie-breaking */
+};
+
+static struct sl_balancer *
+lc_create(const struct sl_bal_backend_desc *backends, unsigned int n, int *err)
+{
+	struct sl_bal_lc *lc = calloc(1, sizeof(*lc));
+
+	if (!lc) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return &lc->base;
+}
+
+static void
+lc_destroy(struct sl_balancer *b)
+{
+	free(sl__bal_container_of(b, struct sl_bal_lc, base));
+}
+
+/* In-flight count of i if it is eligible, else -1; one read of the counters. */
+static inline int64_t
+lc_load(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
+{
+	const struct sl_bal_live *live = b->live;
+	uint32_t max = live->max_connections[i];
+	uint32_t inflight;
+
+	if (sl_bal_live_flags(live, i) || (req->n_tried && sl__bal_tried(req, i)))
+		return -1;
+	inflight = sl_bal_live_inflight(live, i);
+	if (max && inflight >= max)
+		return -1;
+	return inflight;
+}
+
+/* (la + 1) / wa < (lb + 1) / wb, exactly, in 128 bits. */
+static inline bool
+lc_better(const struct sl_balancer *b, unsigned int i, int64_t li, unsigned int j, int64_t lj)
+{
+	return (__uint128_t)(uint64_t)(li + 1) * b->weights[j] <
+	       (__uint128_t)(uint64_t)(lj + 1) * b->weights[i];
+}
+
+static int
+lc_pick_scan(struct sl_balancer *b, const struct sl_bal_req *req)
+{
+	struct sl_bal_lc *lc = sl__bal_container_of(b, struct sl_bal_lc, base);
+	unsigned int i = lc->start;
+	int best = -1;
+	int64_t best_load = 0;
+
+	if (++lc->start >= b->n)
+		lc->start = 0;
+	for (unsigned int k = 0; k < b->n; k++) {
+		int64_t l = lc_load(b, i, req);
+
+		if (l >= 0 && (best < 0 || lc_better(b, i, l, (unsigned int)best, best_load))) {
+			best = (int)i;
+			best_load = l;
+		}
+		if (++i == b->n)
+			i = 0;
+	}
+	return best;
+}
+
+/* A random eligible backend other than `not`: a few draws, then a scan from a random start. */
+static int
+lc_draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *load)
+{
+	unsigned int start;
+
+	for (int t = 0; t < 4; t++) {
+		unsigned int i = sl__bal_rand_below(b, b->n);
+
+		if ((int)i != not && (*load = lc_load(b, i, req)) >= 0)
+			return (int)i;
+	}
+	start = sl__bal_rand_below(b, b->n);
+	for (unsigned int k = 0, i = start; k < b->n; k++) {
+		if ((int)i != not && (*load = lc_load(b, i, req)) >= 0)
+			return (int)i;
+		if (++i == b->n)
+			i = 0;
+	}
+	return -1;
+}
+
+static int
+lc_pick_p2c(struct sl_balancer *b, const struct sl_bal_req *req)
+{
+	int64_t la, lb;
+	int a = lc_draw(b, req, -1, &la);
+	int c;
+
+	if (a < 0)
+		return -1;
+	c = lc_draw(b, req, a, &lb);
+	if (c < 0)
+		return a;
+	return lc_better(b, (unsigned int)c, lb, (unsigned int)a, la) ? c : a;
+}
+
+static int
+lc_pick(struct sl_balancer *b, const struct sl_bal_req *req)
+{
+	return b->n <= SL_BAL_LC_SCAN_MAX ? lc_pick_scan(b, req) : lc_pick_p2c(b, req);
+}
+
+const struct sl_balancer_ops sl_bal_least_conn_ops = {
+	.name = "least_connections",
+	.create = lc_create,
+	.destroy = lc_destroy,
+	.pick = lc_pick,
+};

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * consistent_hashing: Maglev (Eisenbud et al., NSDI 2016) on the client's IPv4 address.
+ *
+ * Build: every backend has a pseudo-random permutation of the M table slots, given by an
+ * offset and a skip derived from its name (SipHash under two fixed keys). Backends take turns
+ * claiming their next free preferred slot until the table is full, so each owns M/N slots
+ * (within one), and the table depends only on the set of names and weights: the backend list
+ * is sorted by name first, so reordering the configuration moves nobody. Weights follow
+ * Envoy's variant: a backend of weight w takes a turn in w/max(w) of the rounds.
+ *
+ * Table size: the smallest prime >= max(65537, 100 * N). Maglev's guarantees need M prime
+ * (every skip in [1, M-1] then visits every slot) and M >> N; at M >= 100 N the per-backend
+ * share is within 1% and a removal moves little more than the ideal 1/N. 65537 slots of 16
+ * bits are 128 KB per balancer, which holds N up to 655 at that ratio.
+ *
+ * Pick: slot = hash(client_ip) mapped onto [0, M). An ineligible owner (down, draining,
+ * circuit open, full, or already tried by this request) is skipped by probing the following
+ * slots; the table is never rebuilt for a health change, and only the clients of the missing
+ * backend move, to owners spread as the table is. After SL_BAL_MAGLEV_PROBES misses (most
+ * backends out) the pick falls back to rendezvous hashing over the eligible backends: still
+ * a function of the client, at O(N).
+ *
+ * The client hash is unkeyed (a fixed mixer) on purpose: every worker, and every restart,
+ * must send a client to the same backend. A client cannot choose its address freely, so it
+ * cannot aim much load at one backend with it.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "balance_private.h"
+#include "lib/hash/siphash.h"
+
+#define SL_BAL_MAGLEV_MIN_SIZE 65537u
+#define SL_BAL_MAGLEV_PROBES 64
+#define SL_BAL_MAGLEV_EMPTY 0xffffu
+
+struct sl_bal_maglev {
+	struct sl_balancer base;
+	uint32_t m;
+	uint16_t *table;      /* m backend indices */
+	uint64_t *name_hash;  /* n, for the rendezvous fallback */
+};
+
+static const uint8_t k_offset[SL_SIPHASH_KEY_LEN] = "sluice-maglev-o";
+static const uint8_t k_skip[SL_SIPHASH_KEY_LEN] = "sluice-maglev-s";
+
+static bool
+is_prime(uint32_t x)
+{
+	if (x < 2)
+		return false;
+	for (uint32_t d = 2; (uint64_t)d * d <= x; d++)
+		if (x % d == 0)
+			return false;
+	return true;
+}
+
+uint32_t
+sl_bal_maglev_size(unsigned int n)
+{
+	uint32_t m = (uint32_t)n * 100u;
+
+	if (m < SL_BAL_MAGLEV_MIN_SIZE)
+		m = SL_BAL_MAGLEV_MIN_SIZE;
+	while (!is_prime(m))
+		m++;
+	return m;
+}
+
+static const struct sl_bal_backend_desc *sort_desc;
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	unsigned int i = *(const unsigned int *)a, j = *(const unsigned int *)b;
+	int c = strcmp(sort_desc[i].name, sort_desc[j].name);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+static struct sl_balancer *
+maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
+{
+	struct sl_bal_maglev *mg = calloc(1, sizeof(*mg));
+	unsigned int *order = NULL;
+	uint32_t *offset = NULL, *skip = NULL, *pos = NULL;
+	uint64_t *target = NULL;
+	uint64_t max_w = 0;
+	uint32_t m, filled = 0;
+
+	*err = -ENOMEM;
+	if (!mg)
+		return NULL;
+	if (n >= SL_BAL_MAGLEV_EMPTY) {
+		*err = -EINVAL;
+		goto fail;
+	}
+	m = mg->m = sl_bal_maglev_size(n);
+	mg->table = malloc(m * sizeof(uint16_t));
+	mg->name_hash = calloc(n, sizeof(uint64_t));
+	order = calloc(n, sizeof(*order));
+	offset = calloc(n, sizeof(*offset));
+	skip = calloc(n, sizeof(*skip));
+	pos = calloc(n, sizeof(*pos));
+	target = calloc(n, sizeof(*target));
+	if (!mg->table || !mg->name_hash || !order || !offset || !skip || !pos || !target)
+		goto fail;
+	memset(mg->table, 0xff, m * sizeof(uint16_t));
+
+	for (unsigned int i = 0; i < n; i++) {
+		size_t len = strlen(d[i].name);
+
+		order[i] = i;
+		mg->name_hash[i] = sl_siphash24(k_offset, d[i].name, len);
+		offset[i] = (uint32_t)(mg->name_hash[i] % m);
+		skip[i] = (uint32_t)(sl_siphash24(k_skip, d[i].name, len) % (m - 1)) + 1;
+		pos[i] = offset[i];
+		if (d[i].weight > max_w)
+			max_w = d[i].weight;
+	}
+	/* Not reentrant, but building happens on the control thread, one table at a time. */
+	sort_desc = d;
+	qsort(order, n, sizeof(*order), cmp_name);
+	sort_desc = NULL;
+
+	for (uint64_t round = 1; filled < m; round++) {
+		for (unsigned int k = 0; k < n && filled < m; k++) {
+			unsigned int i = order[k];
+
+			if (round * d[i].weight < target[i])
+				continue;
+			target[i] += max_w;
+			while (mg->table[pos[i]] != SL_BAL_MAGLEV_EMPTY) {
+				pos[i] += skip[i];
+				if (pos[i] >= m)
+					pos[i] -= m;
+			}
+			mg->table[pos[i]] = (uint16_t)i;
+			filled++;
+		}
+	}
+	free(order);
+	free(offset);
+	free(skip);
+	free(pos);
+	free(target);
+	return &mg->base;
+fail:
+	free(order);
+	free(offset);
+	free(skip);
+	free(pos);
+	free(target);
+	free(mg->table);
+	free(mg->name_hash);
+	free(mg);
+	return NULL;
+}
+
+static void
+maglev_destroy(struct sl_balancer *b)
+{
+	struct sl_bal_maglev *mg = sl__bal_container_of(b, struct sl_bal_maglev, base);
+
+	free(mg->table);
+	free(mg->name_hash);
+	free(mg);
+}
+
+static inline uint64_t
+client_hash(uint32_t client_ip)
+{
+	return sl__bal_mix64((uint64_t)client_ip ^ 0x5f1c3e0a2b7d9481ULL);
+}
+
+static int
+maglev_pick(struct sl_balancer *b, const struct sl_bal_req *req)
+{
+	struct sl_bal_maglev *mg = sl__bal_container_of(b, struct sl_bal_maglev, base);
+	uint64_t h = client_hash(req->client_ip);
+	uint32_t slot = (uint32_t)(((h >> 32) * mg->m) >> 32);
+	uint64_t best_score = 0;
+	int best = -1;
+
+	for (int k = 0; k < SL_BAL_MAGLEV_PROBES; k++) {
+		unsigned int i = mg->table[slot];
+
+		if (sl__bal_eligible(b, i, req))
+			return (int)i;
+		if (++slot == mg->m)
+			slot = 0;
+	}
+	/* Rendezvous: the eligible backend with the highest hash of (client, backend). */
+	for (unsigned int i = 0; i < b->n; i++) {
+		uint64_t s;
+
+		if (!sl__bal_eligible(b, i, req))
+			continue;
+		s = sl__bal_mix64(h ^ mg->name_hash[i]);
+		if (best < 0 || s > best_score) {
+			best = (int)i;
+			best_score = s;
+		}
+	}
+	return best;
+}
+
+int
+sl_bal_maglev_table(const struct sl_balancer *b, const uint16_t **table, uint32_t *size)
+{
+	const struct sl_bal_maglev *mg;
+
+	if (!b || b->ops != &sl_bal_maglev_ops)
+		return -EINVAL;
+	mg = sl__bal_container_of(b, const struct sl_bal_maglev, base);
+	*table = mg->table;
+	*size = mg->m;
+	return 0;
+}
+
+const struct sl_balancer_ops sl_bal_maglev_ops = {
+	.name = "consistent_hashing",
+	.create = maglev_create,
+	.destroy = maglev_destroy,
+	.pick = maglev_pick,
+};
