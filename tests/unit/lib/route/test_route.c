@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "lib/route/route.h"
+
+/*
+ * One configuration exercises every rule: services on port 80 told apart by Host (exact,
+ * two nested wildcards, the default), another port, and locations with rewrite and redirect.
+ * Each service's name says which rule picked it; each location's path is unique enough to
+ * identify it.
+ */
+
+#define BE "        backends: [{url: 'http://198.18.0.11:8080'}]\n"
+
+static const char yaml[] =
+	"services:\n"
+	"  - name: exact\n"
+	"    host: api.example.com\n"
+	"    locations:\n"
+	"      - path: /\n" BE "      - path: /api\n" BE "      - path: /api/v2/\n" BE
+	"      - path: /old/\n"
+	"        redirect: /new/\n" BE "      - path: /away\n"
+	"        redirect: 'https://elsewhere.example.net/x'\n" BE "      - path: /rw/\n"
+	"        rewrite: /backend/\n" BE "      - path: /strip/\n"
+	"        rewrite: /\n" BE "  - name: wild\n"
+	"    host: '*.example.com'\n"
+	"    locations:\n"
+	"      - path: /\n" BE "  - name: wild-deep\n"
+	"    host: '*.eu.example.com'\n"
+	"    locations:\n"
+	"      - path: /\n" BE "  - name: default80\n"
+	"    locations:\n"
+	"      - path: /only/\n" BE "  - name: other-port\n"
+	"    host: api.example.com\n"
+	"    port: 8080\n"
+	"    locations:\n"
+	"      - path: /\n" BE;
+
+static struct sl_config *cfg;
+static struct sl_route_table *table;
+
+static int
+setup(void)
+{
+	struct sl_config_error err;
+	char msg[256];
+
+	if (sl_config_load_buffer("route.yaml", yaml, sizeof(yaml) - 1, &cfg, &err) < 0) {
+		sl_config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		return 1;
+	}
+	return sl_route_build(cfg, &table, msg, sizeof(msg)) == 0 ? 0 : 1;
+}
+
+static int
+teardown(void)
+{
+	sl_route_free(table);
+	sl_config_free(cfg);
+	return 0;
+}
+
+static struct sl_route_match m;
+
+static void
+route(uint16_t port, const char *host, const char *target)
+{
+	sl_route_match(table, port, host, host ? strlen(host) : 0, target, strlen(target), 0, &m);
+}
+
+static const char *
+svc(void)
+{
+	return m.loc ? m.loc->service->name : "(none)";
+}
+
+static const char *
+loc(void)
+{
+	return m.loc ? m.loc->location->path : "(none)";
+}
+
+static void
+test_exact_host_beats_wildcard_and_default(void)
+{
+	route(80, "api.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_PROXY);
+	CU_ASSERT_EQUAL(m.status, 0);
+}
+
+static void
+test_wildcard_matches_subdomains_longest_first(void)
+{
+	route(80, "www.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild");
+	route(80, "a.b.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild");
+	route(80, "x.eu.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild-deep");
+	route(80, "y.x.eu.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild-deep");
+	/* "*.eu.example.com" does not match eu.example.com itself; "*.example.com" does. */
+	route(80, "eu.example.com", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild");
+}
+
+static void
+test_wildcard_does_not_match_the_bare_domain(void)
+{
+	route(80, "example.com", "/only/x");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+	route(80, "notexample.com", "/only/x");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+	route(80, ".example.com", "/only/x");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+}
+
+static void
+test_unknown_or_missing_host_goes_to_default(void)
+{
+	route(80, "other.org", "/only/a");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+	route(80, NULL, "/only/a");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+	route(80, "", "/only/a");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+}
+
+static void
+test_host_case_port_and_trailing_dot_ignored(void)
+{
+	route(80, "API.Example.COM", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	route(80, "api.example.com:80", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	route(80, "Api.Example.Com.:8080", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	CU_ASSERT_EQUAL(m.host_len, strlen("api.example.com"));
+	route(80, "WWW.EXAMPLE.COM:80", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "wild");
+	route(80, " api.example.com ", "/");
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	/* Not a port: the colon stays and the name matches nothing but the default. */
+	route(80, "api.example.com:x", "/only/");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+}
+
+static void
+test_ports_are_separate(void)
+{
+	route(8080, "api.example.com", "/api");
+	CU_ASSERT_STRING_EQUAL(svc(), "other-port");
+	/* Port 8080 has no wildcard and no default. */
+	route(8080, "www.example.com", "/");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(m.status, 404);
+	CU_ASSERT_PTR_NULL(m.loc);
+	route(9999, "api.example.com", "/");
+	CU_ASSERT_EQUAL(m.status, 404);
+}
+
+static void
+test_longest_prefix_wins(void)
+{
+	route(80, "api.example.com", "/api/v2/users");
+	CU_ASSERT_STRING_EQUAL(loc(), "/api/v2/");
+	route(80, "api.example.com", "/api/v1/users");
+	CU_ASSERT_STRING_EQUAL(loc(), "/api");
+	/* A byte prefix, as nginx: /api also takes /apix. */
+	route(80, "api.example.com", "/apix");
+	CU_ASSERT_STRING_EQUAL(loc(), "/api");
+	route(80, "api.example.com", "/api/v2");
+	CU_ASSERT_STRING_EQUAL(loc(), "/api");
+	route(80, "api.example.com", "/elsewhere");
+	CU_ASSERT_STRING_EQUAL(loc(), "/");
+	/* The query string is not part of the path. */
+	route(80, "api.example.com", "/api?/api/v2/");
+	CU_ASSERT_STRING_EQUAL(loc(), "/api");
+	CU_ASSERT_EQUAL(m.path_len, 4);
+	CU_ASSERT_EQUAL(m.query_len, strlen("?/api/v2/"));
+}
+
+static void
+test_no_location_is_404(void)
+{
+	route(80, "other.org", "/elsewhere");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_NOT_FOUND);
+	CU_ASSERT_EQUAL(m.status, 404);
+	route(80, "other.org", "/only");
+	CU_ASSERT_EQUAL(m.status, 404);
+	route(80, "api.example.com", "*");
+	CU_ASSERT_EQUAL(m.status, 404);
+}
+
+static void
+test_location_ids_are_flat_in_file_order(void)
+{
+	route(80, "www.example.com", "/");
+	CU_ASSERT_EQUAL(m.loc->id, 7);
+	CU_ASSERT_EQUAL(m.loc->service_index, 1);
+	CU_ASSERT_EQUAL(m.loc->location_index, 0);
+	CU_ASSERT_EQUAL(sl_route_n_locations(table), 11);
+}
+
+static int
+upstream(const char *target, char *buf, size_t cap)
+{
+	route(80, "api.example.com", target);
+	CU_ASSERT_EQUAL_FATAL(m.action, SL_ROUTE_PROXY);
+	int n = sl_route_upstream_target(&m, buf, cap);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+static void
+test_rewrite_replaces_prefix_and_keeps_query(void)
+{
+	char buf[256];
+
+	CU_ASSERT(upstream("/rw/a/b?x=1&y=/rw/", buf, sizeof(buf)) > 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/backend/a/b?x=1&y=/rw/");
+	CU_ASSERT(upstream("/rw/", buf, sizeof(buf)) > 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/backend/");
+	CU_ASSERT(upstream("/strip/file.txt?q", buf, sizeof(buf)) > 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/file.txt?q");
+	/* Without a rewrite the target goes as it came (a fragment is dropped). */
+	CU_ASSERT(upstream("/api/v2/x?k=v#frag", buf, sizeof(buf)) > 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/api/v2/x?k=v");
+	/* Too small a buffer is an error, not a truncation. */
+	CU_ASSERT_EQUAL(upstream("/rw/a/b?x=1", buf, 15), -ENOSPC);
+	CU_ASSERT_EQUAL(upstream("/rw/a/b?x=1", buf, 16), 16);
+}
+
+static void
+test_absolute_form_target_routes_by_its_host(void)
+{
+	char buf[256];
+
+	sl_route_match(table, 80, "other.org", 9, "http://API.example.com:80/rw/z?q=1",
+		       strlen("http://API.example.com:80/rw/z?q=1"), 0, &m);
+	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	CU_ASSERT_STRING_EQUAL(loc(), "/rw/");
+	CU_ASSERT_EQUAL(sl_route_upstream_target(&m, buf, sizeof(buf)), 14);
+	buf[14] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "/backend/z?q=1");
+	sl_route_match(table, 80, NULL, 0, "http://www.example.com", 22, 0, &m);
+	CU_ASSERT_STRING_EQUAL(svc(), "wild");
+	CU_ASSERT_EQUAL(m.path_len, 1);
+}
+
+static void
+test_redirect_to_path_and_url(void)
+{
+	char buf[256];
+	int n;
+
+	route(80, "api.example.com", "/old/page?x=1");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
+	CU_ASSERT_EQUAL(m.status, 301);
+	n = sl_route_location_header(&m, buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 0);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "/new/");
+	route(80, "api.example.com", "/away");
+	n = sl_route_location_header(&m, buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 0);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "https://elsewhere.example.net/x");
+	/* A proxy match has no Location, a redirect has no upstream target. */
+	CU_ASSERT_EQUAL(sl_route_upstream_target(&m, buf, sizeof(buf)), -EINVAL);
+	route(80, "api.example.com", "/");
+	CU_ASSERT_EQUAL(sl_route_location_header(&m, buf, sizeof(buf)), -EINVAL);
+}
+
+/* http_redirect: validated and refused at start; the matcher still knows what it would do. */
+static void
+test_http_redirect_refused_by_check_and_matched_over_plain_http(void)
+{
+	static const char y[] = "services:\n"
+				"  - name: secure\n"
+				"    host: shop.example.com\n"
+				"    locations:\n"
+				"      - path: /\n"
+				"        http_redirect: true\n" BE;
+	struct sl_config *c = NULL;
+	struct sl_config_error err;
+	struct sl_route_table *t = NULL;
+	char msg[512], buf[256];
+	int n;
+
+	CU_ASSERT_FATAL(sl_config_load_buffer("h.yaml", y, sizeof(y) - 1, &c, &err) == 0);
+	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "http_redirect needs TLS"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "service 'secure'"));
+	printf("\n    %s ", msg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "line 5"));
+	CU_ASSERT_FATAL(sl_route_build(c, &t, msg, sizeof(msg)) == 0);
+	sl_route_match(t, 80, "Shop.Example.com:80", 19, "/cart?id=7", 10, 0, &m);
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
+	CU_ASSERT_EQUAL(m.status, 308);
+	n = sl_route_location_header(&m, buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 0);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "https://Shop.Example.com/cart?id=7");
+	sl_route_match(t, 443, "shop.example.com", 16, "/cart", 5, SL_ROUTE_F_TLS, &m);
+	CU_ASSERT_EQUAL(m.status, 404); /* no service on 443 */
+	sl_route_free(t);
+	sl_config_free(c);
+}
+
+static void
+test_check_accepts_the_test_config_and_refuses_redirect_loops(void)
+{
+	static const char y[] = "services:\n"
+				"  - name: loop\n"
+				"    locations:\n"
+				"      - path: /\n" BE "      - path: /a/\n"
+				"        redirect: /b/x\n" BE "      - path: /b/\n"
+				"        redirect: /a/\n" BE;
+	struct sl_config *c = NULL;
+	struct sl_config_error err;
+	char msg[512];
+
+	CU_ASSERT_EQUAL(sl_route_check(cfg, msg, sizeof(msg)), 0);
+	CU_ASSERT_FATAL(sl_config_load_buffer("l.yaml", y, sizeof(y) - 1, &c, &err) == 0);
+	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), -ELOOP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "redirected forever"));
+	sl_config_free(c);
+}
+
+/* A Host that could split a header never reaches a Location. */
+static void
+test_https_location_refuses_a_bad_host(void)
+{
+	struct sl_route_location rl = {0};
+	struct sl_config_location l = {0};
+	struct sl_route_match x = {0};
+	char buf[128];
+
+	l.http_redirect = true;
+	rl.location = &l;
+	x.loc = &rl;
+	x.action = SL_ROUTE_REDIRECT;
+	x.https = true;
+	x.host = "a\r\nSet-Cookie: x";
+	x.host_len = strlen(x.host);
+	x.path = "/";
+	x.path_len = 1;
+	x.query = "";
+	CU_ASSERT_EQUAL(sl_route_location_header(&x, buf, sizeof(buf)), -EINVAL);
+}
+
+static void
+test_build_refuses_an_empty_table_gracefully(void)
+{
+	struct sl_config empty = {0};
+	struct sl_route_table *t = NULL;
+	char msg[128];
+
+	CU_ASSERT_EQUAL(sl_route_build(&empty, &t, msg, sizeof(msg)), 0);
+	sl_route_match(t, 80, "x", 1, "/", 1, 0, &m);
+	CU_ASSERT_EQUAL(m.status, 404);
+	sl_route_free(t);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("route", setup, teardown);
+	CU_add_test(s, "exact_host_beats_wildcard_and_default",
+		    test_exact_host_beats_wildcard_and_default);
+	CU_add_test(s, "wildcard_matches_subdomains_longest_first",
+		    test_wildcard_matches_subdomains_longest_first);
+	CU_add_test(s, "wildcard_does_not_match_the_bare_domain",
+		    test_wildcard_does_not_match_the_bare_domain);
+	CU_add_test(s, "unknown_or_missing_host_goes_to_default",
+		    test_unknown_or_missing_host_goes_to_default);
+	CU_add_test(s, "host_case_port_and_trailing_dot_ignored",
+		    test_host_case_port_and_trailing_dot_ignored);
+	CU_add_test(s, "ports_are_separate", test_ports_are_separate);
+	CU_add_test(s, "longest_prefix_wins", test_longest_prefix_wins);
+	CU_add_test(s, "no_location_is_404", test_no_location_is_404);
+	CU_add_test(s, "location_ids_are_flat_in_file_order",
+		    test_location_ids_are_flat_in_file_order);
+	CU_add_test(s, "rewrite_replaces_prefix_and_keeps_query",
+		    test_rewrite_replaces_prefix_and_keeps_query);
+	CU_add_test(s, "absolute_form_target_routes_by_its_host",
+		    test_absolute_form_target_routes_by_its_host);
+	CU_add_test(s, "redirect_to_path_and_url", test_redirect_to_path_and_url);
+	CU_add_test(s, "http_redirect_refused_by_check_and_matched_over_plain_http",
+		    test_http_redirect_refused_by_check_and_matched_over_plain_http);
+	CU_add_test(s, "check_accepts_the_test_config_and_refuses_redirect_loops",
+		    test_check_accepts_the_test_config_and_refuses_redirect_loops);
+	CU_add_test(s, "https_location_refuses_a_bad_host", test_https_location_refuses_a_bad_host);
+	CU_add_test(s, "build_refuses_an_empty_table_gracefully",
+		    test_build_refuses_an_empty_table_gracefully);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned int failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
