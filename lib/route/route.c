@@ -382,13 +382,13 @@ sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host,
 	}
 	if (!m->loc)
 		return;
-	if (m->loc->redirect_len) {
-		m->action = SL_ROUTE_REDIRECT;
-		m->status = SL_ROUTE_REDIRECT_STATUS;
-	} else if (m->loc->location->http_redirect && !(flags & SL_ROUTE_F_TLS)) {
+	if (m->loc->location->http_redirect && !(flags & SL_ROUTE_F_TLS)) {
 		m->action = SL_ROUTE_REDIRECT;
 		m->status = SL_ROUTE_HTTPS_REDIRECT_STATUS;
 		m->https = true;
+	} else if (m->loc->redirect_len && m->path_len == m->loc->prefix_len) {
+		m->action = SL_ROUTE_REDIRECT;
+		m->status = SL_ROUTE_REDIRECT_STATUS;
 	} else {
 		m->action = SL_ROUTE_PROXY;
 		m->status = 0;
@@ -502,9 +502,17 @@ sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len)
 					 svc->name, loc->path, loc->line);
 				return -ENOTSUP;
 			}
-			/* Follow path redirects within the service; coming back is a loop. */
-			for (unsigned int hops = 0; at && at->redirect[0] == '/'; hops++) {
-				at = longest(svc, at->redirect);
+			/*
+			 * Follow path redirects within the service: a hop continues when the
+			 * target is exactly the path of a location that redirects too.
+			 */
+			for (unsigned int hops = 0; at->redirect[0] == '/'; hops++) {
+				const struct sl_config_location *next = longest(svc, at->redirect);
+
+				if (!next || !next->redirect[0] ||
+				    strlen(next->path) != strcspn(at->redirect, "?#"))
+					break;
+				at = next;
 				if (at == loc || hops > svc->n_locations) {
 					snprintf(msg, msg_len,
 						 "service '%s', location '%s' (line %u): redirect "

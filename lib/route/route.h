@@ -32,11 +32,16 @@
  * locations are scanned longest first with memcmp, O(locations of the service). Nothing is
  * copied.
  *
- * Actions, in order: a location with `redirect` answers every request it matches with a
- * redirect to that target (SL_ROUTE_REDIRECT_STATUS); `http_redirect` sends plain-HTTP
- * clients to https:// (SL_ROUTE_HTTPS_REDIRECT_STATUS), but sluice has no TLS yet, so
- * sl_route_check() refuses such a configuration at start; otherwise the request is proxied,
- * with `rewrite` replacing the matched prefix.
+ * Actions, in order:
+ *   1. `http_redirect: true` sends a plain-HTTP client to https://host/target
+ *      (SL_ROUTE_HTTPS_REDIRECT_STATUS). sluice has no TLS yet, so sl_route_check() refuses
+ *      such a configuration at start; the matcher already knows what it will do.
+ *   2. `redirect: X` answers a request whose path is exactly the location's path (the query
+ *      does not count) with Location: X as written (SL_ROUTE_REDIRECT_STATUS); every other
+ *      request under the location is proxied. This is Terraster's rule (its location "/"
+ *      with redirect "/app/" sends "/" to "/app/" and proxies the rest), generalised from
+ *      "/" to any location path; it is why a location with a redirect still has backends.
+ *   3. Otherwise the request is proxied, with `rewrite` replacing the matched prefix.
  */
 
 #include <stdbool.h>
@@ -132,8 +137,8 @@ int sl_route_location_header(const struct sl_route_match *m, char *buf, size_t c
  * the message and refuses to start (a reload is refused). Returns 0, or -ENOTSUP /
  * -ELOOP with one sentence in msg:
  *   - a location with http_redirect: true (needs TLS, which sluice does not terminate yet);
- *   - a location whose `redirect` is a path that routes back to the same location (every
- *     request to it would be redirected forever).
+ *   - a location whose `redirect` is a path that leads back to it, directly or through other
+ *     locations' redirects (clients would be redirected forever).
  */
 int sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len);
 

@@ -256,24 +256,29 @@ test_absolute_form_target_routes_by_its_host(void)
 }
 
 static void
-test_redirect_to_path_and_url(void)
+test_redirect_on_the_exact_location_path_and_proxy_below_it(void)
 {
 	char buf[256];
 	int n;
 
-	route(80, "api.example.com", "/old/page?x=1");
+	route(80, "api.example.com", "/old/?x=1");
 	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
 	CU_ASSERT_EQUAL(m.status, 301);
+	CU_ASSERT_FALSE(m.https);
 	n = sl_route_location_header(&m, buf, sizeof(buf));
 	CU_ASSERT_FATAL(n > 0);
 	buf[n] = '\0';
 	CU_ASSERT_STRING_EQUAL(buf, "/new/");
+	route(80, "api.example.com", "/old/page");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_PROXY);
+	CU_ASSERT_STRING_EQUAL(loc(), "/old/");
 	route(80, "api.example.com", "/away");
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
 	n = sl_route_location_header(&m, buf, sizeof(buf));
 	CU_ASSERT_FATAL(n > 0);
 	buf[n] = '\0';
 	CU_ASSERT_STRING_EQUAL(buf, "https://elsewhere.example.net/x");
-	/* A proxy match has no Location, a redirect has no upstream target. */
+	/* A redirect has no upstream target, a proxy match has no Location. */
 	CU_ASSERT_EQUAL(sl_route_upstream_target(&m, buf, sizeof(buf)), -EINVAL);
 	route(80, "api.example.com", "/");
 	CU_ASSERT_EQUAL(sl_route_location_header(&m, buf, sizeof(buf)), -EINVAL);
@@ -315,24 +320,59 @@ test_http_redirect_refused_by_check_and_matched_over_plain_http(void)
 	sl_config_free(c);
 }
 
+static int
+check_yaml(const char *y, char *msg, size_t len)
+{
+	struct sl_config *c = NULL;
+	struct sl_config_error err;
+	int rc;
+
+	CU_ASSERT_FATAL(sl_config_load_buffer("c.yaml", y, strlen(y), &c, &err) == 0);
+	rc = sl_route_check(c, msg, len);
+	sl_config_free(c);
+	return rc;
+}
+
 static void
 test_check_accepts_the_test_config_and_refuses_redirect_loops(void)
 {
-	static const char y[] = "services:\n"
-				"  - name: loop\n"
-				"    locations:\n"
-				"      - path: /\n" BE "      - path: /a/\n"
-				"        redirect: /b/x\n" BE "      - path: /b/\n"
-				"        redirect: /a/\n" BE;
-	struct sl_config *c = NULL;
-	struct sl_config_error err;
 	char msg[512];
 
 	CU_ASSERT_EQUAL(sl_route_check(cfg, msg, sizeof(msg)), 0);
-	CU_ASSERT_FATAL(sl_config_load_buffer("l.yaml", y, sizeof(y) - 1, &c, &err) == 0);
-	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), -ELOOP);
+	/* /a/ -> /b/ -> /a/ */
+	CU_ASSERT_EQUAL(check_yaml("services:\n"
+				   "  - name: loop\n"
+				   "    locations:\n"
+				   "      - path: /\n" BE "      - path: /a/\n"
+				   "        redirect: /b/?from=a\n" BE "      - path: /b/\n"
+				   "        redirect: /a/\n" BE,
+				   msg, sizeof(msg)),
+			-ELOOP);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "redirected forever"));
-	sl_config_free(c);
+	/* "/" -> "/" */
+	CU_ASSERT_EQUAL(check_yaml("services:\n"
+				   "  - name: self\n"
+				   "    locations:\n"
+				   "      - path: /\n"
+				   "        redirect: /\n" BE,
+				   msg, sizeof(msg)),
+			-ELOOP);
+	/* "/" -> "/app/", a proxied location: fine (Terraster's example). */
+	CU_ASSERT_EQUAL(check_yaml("services:\n"
+				   "  - name: app\n"
+				   "    locations:\n"
+				   "      - path: /\n"
+				   "        redirect: /app/\n" BE "      - path: /app/\n" BE,
+				   msg, sizeof(msg)),
+			0);
+	/* "/a/" -> "/a/x": below the location, which proxies it: fine. */
+	CU_ASSERT_EQUAL(check_yaml("services:\n"
+				   "  - name: down\n"
+				   "    locations:\n"
+				   "      - path: /a/\n"
+				   "        redirect: /a/x\n" BE,
+				   msg, sizeof(msg)),
+			0);
 }
 
 /* A Host that could split a header never reaches a Location. */
@@ -397,7 +437,8 @@ main(void)
 		    test_rewrite_replaces_prefix_and_keeps_query);
 	CU_add_test(s, "absolute_form_target_routes_by_its_host",
 		    test_absolute_form_target_routes_by_its_host);
-	CU_add_test(s, "redirect_to_path_and_url", test_redirect_to_path_and_url);
+	CU_add_test(s, "redirect_on_the_exact_location_path_and_proxy_below_it",
+		    test_redirect_on_the_exact_location_path_and_proxy_below_it);
 	CU_add_test(s, "http_redirect_refused_by_check_and_matched_over_plain_http",
 		    test_http_redirect_refused_by_check_and_matched_over_plain_http);
 	CU_add_test(s, "check_accepts_the_test_config_and_refuses_redirect_loops",
