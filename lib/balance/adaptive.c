@@ -46,6 +46,13 @@ adaptive_create(const struct sl_bal_backend_desc *backends, unsigned int n, int 
 	return &a->base;
 }
 
+/* A clone starts with fresh state of the same size: nothing here is worth sharing. */
+static struct sl_balancer *
+adaptive_clone(const struct sl_balancer *proto, int *err)
+{
+	return adaptive_create(NULL, proto->n, err);
+}
+
 static void
 adaptive_destroy(struct sl_balancer *b)
 {
@@ -149,6 +156,7 @@ adaptive_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 const struct sl_balancer_ops sl_bal_adaptive_ops = {
 	.name = "adaptive",
 	.create = adaptive_create,
+	.clone = adaptive_clone,
 	.destroy = adaptive_destroy,
 	.pick = adaptive_pick,
 	.observe = adaptive_observe,

@@ -68,24 +68,12 @@ sl_bal_policy_ops(enum sl_config_lb_policy policy)
 	return NULL;
 }
 
-int
-sl_bal_create(enum sl_config_lb_policy policy, const struct sl_bal_backend_desc *backends,
-	      unsigned int n, struct sl_bal_live *live, unsigned int worker, uint64_t seed,
-	      struct sl_balancer **out)
+/* Fill the common part of a freshly made policy instance; destroys it on failure. */
+static int
+finish(struct sl_balancer *b, const struct sl_balancer_ops *ops, const uint32_t *weights,
+       unsigned int n, struct sl_bal_live *live, unsigned int worker, uint64_t seed,
+       const struct sl_bal_backend_desc *d)
 {
-	const struct sl_balancer_ops *ops = sl_bal_policy_ops(policy);
-	struct sl_balancer *b;
-	int err = -ENOMEM;
-
-	if (!ops || !backends || !live || !out || n == 0 || n != live->n_backends ||
-	    worker >= live->n_workers)
-		return -EINVAL;
-	for (unsigned int i = 0; i < n; i++)
-		if (backends[i].weight == 0 || !backends[i].name)
-			return -EINVAL;
-	b = ops->create(backends, n, &err);
-	if (!b)
-		return err;
 	b->ops = ops;
 	b->live = live;
 	b->n = n;
@@ -98,7 +86,49 @@ sl_bal_create(enum sl_config_lb_policy policy, const struct sl_bal_backend_desc 
 		return -ENOMEM;
 	}
 	for (unsigned int i = 0; i < n; i++)
-		b->weights[i] = backends[i].weight;
+		b->weights[i] = weights ? weights[i] : d[i].weight;
+	return 0;
+}
+
+int
+sl_bal_create(enum sl_config_lb_policy policy, const struct sl_bal_backend_desc *backends,
+	      unsigned int n, struct sl_bal_live *live, unsigned int worker, uint64_t seed,
+	      struct sl_balancer **out)
+{
+	const struct sl_balancer_ops *ops = sl_bal_policy_ops(policy);
+	struct sl_balancer *b;
+	int err = -ENOMEM, rc;
+
+	if (!ops || !backends || !live || !out || n == 0 || n != live->n_backends ||
+	    worker >= live->n_workers)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		if (backends[i].weight == 0 || !backends[i].name)
+			return -EINVAL;
+	b = ops->create(backends, n, &err);
+	if (!b)
+		return err;
+	if ((rc = finish(b, ops, NULL, n, live, worker, seed, backends)) < 0)
+		return rc;
+	*out = b;
+	return 0;
+}
+
+int
+sl_bal_clone(const struct sl_balancer *proto, unsigned int worker, uint64_t seed,
+	     struct sl_balancer **out)
+{
+	struct sl_balancer *b;
+	int err = -ENOMEM, rc;
+
+	if (!proto || !out || worker >= proto->live->n_workers)
+		return -EINVAL;
+	b = proto->ops->clone(proto, &err);
+	if (!b)
+		return err;
+	if ((rc = finish(b, proto->ops, proto->weights, proto->n, proto->live, worker, seed,
+			 NULL)) < 0)
+		return rc;
 	*out = b;
 	return 0;
 }

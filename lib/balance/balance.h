@@ -14,7 +14,8 @@
  *                        the inline helpers below.
  *   struct sl_balancer   One policy instance for one location and one worker: the policy's
  *                        state (round-robin cursor, smooth-WRR currents, Maglev table, EWMA
- *                        latencies, PRNG). Built at snapshot time, used by its worker only.
+ *                        latencies, PRNG). Built at snapshot time (sl_bal_create for the
+ *                        first worker, sl_bal_clone for the others), used by its worker only.
  *
  * A backend is eligible for a pick when its flags are 0 (up, not draining, circuit closed),
  * its in-flight count summed over all workers is below max_connections (0 = unlimited), and
@@ -151,6 +152,11 @@ struct sl_balancer_ops {
 	/* Build from n descriptors (weights >= 1). NULL with *err = -errno on failure. */
 	struct sl_balancer *(*create)(const struct sl_bal_backend_desc *backends, unsigned int n,
 				      int *err);
+	/*
+	 * Another instance for another worker: the same backends and weights, its own mutable
+	 * state; immutable tables (Maglev's) are shared, not copied.
+	 */
+	struct sl_balancer *(*clone)(const struct sl_balancer *proto, int *err);
 	void (*destroy)(struct sl_balancer *b);
 	/* An eligible backend's index, or -1 when none is eligible. */
 	int (*pick)(struct sl_balancer *b, const struct sl_bal_req *req);
@@ -190,6 +196,16 @@ int sl_bal_create(enum sl_config_lb_policy policy, const struct sl_bal_backend_d
 /* Same, from a configured location: names are the backend URLs, weights as configured. */
 int sl_bal_create_location(const struct sl_config_location *loc, struct sl_bal_live *live,
 			   unsigned int worker, uint64_t seed, struct sl_balancer **out);
+
+/*
+ * The balancer of the same location for another worker, built from `proto` without the
+ * descriptors: same policy, backends and weights, fresh state and its own PRNG seed, and
+ * Maglev's table shared rather than rebuilt (one 128 KB table per location, not per worker).
+ * Create, clone and destroy run on one thread (the control thread); the clones may then be
+ * used on their workers concurrently. Returns 0 or -EINVAL / -ENOMEM.
+ */
+int sl_bal_clone(const struct sl_balancer *proto, unsigned int worker, uint64_t seed,
+		 struct sl_balancer **out);
 
 void sl_bal_destroy(struct sl_balancer *b);
 

@@ -40,6 +40,13 @@ lc_create(const struct sl_bal_backend_desc *backends, unsigned int n, int *err)
 	return &lc->base;
 }
 
+/* A clone starts with fresh state of the same size: nothing here is worth sharing. */
+static struct sl_balancer *
+lc_clone(const struct sl_balancer *proto, int *err)
+{
+	return lc_create(NULL, proto->n, err);
+}
+
 static void
 lc_destroy(struct sl_balancer *b)
 {
@@ -62,32 +69,47 @@ lc_load(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *re
 	return inflight;
 }
 
-/* (la + 1) / wa < (lb + 1) / wb, exactly, in 128 bits. */
+/*
+ * (li + 1) / wi < (lj + 1) / wj, exactly: loads are below 2^32 and weights too, so each
+ * product fits in 64 bits.
+ */
 static inline bool
 lc_better(const struct sl_balancer *b, unsigned int i, int64_t li, unsigned int j, int64_t lj)
 {
-	return (__uint128_t)(uint64_t)(li + 1) * b->weights[j] <
-	       (__uint128_t)(uint64_t)(lj + 1) * b->weights[i];
+	return ((uint64_t)li + 1) * b->weights[j] < ((uint64_t)lj + 1) * b->weights[i];
 }
 
+/*
+ * Sum the rows first, worker by worker: each row is read front to back (the prefetcher's
+ * favourite pattern, and vectorisable) instead of hopping between rows per backend.
+ */
 static int
 lc_pick_scan(struct sl_balancer *b, const struct sl_bal_req *req)
 {
 	struct sl_bal_lc *lc = sl__bal_container_of(b, struct sl_bal_lc, base);
-	unsigned int i = lc->start;
+	const struct sl_bal_live *live = b->live;
+	uint32_t load[SL_BAL_LC_SCAN_MAX];
+	unsigned int i = lc->start, n = b->n;
 	int best = -1;
-	int64_t best_load = 0;
 
-	if (++lc->start >= b->n)
+	if (++lc->start >= n)
 		lc->start = 0;
-	for (unsigned int k = 0; k < b->n; k++) {
-		int64_t l = lc_load(b, i, req);
+	for (unsigned int k = 0; k < n; k++)
+		load[k] = atomic_load_explicit(&live->inflight[k], memory_order_relaxed);
+	for (unsigned int w = 1; w < live->n_workers; w++) {
+		const _Atomic uint32_t *row = &live->inflight[(size_t)w * live->stride];
 
-		if (l >= 0 && (best < 0 || lc_better(b, i, l, (unsigned int)best, best_load))) {
+		for (unsigned int k = 0; k < n; k++)
+			load[k] += atomic_load_explicit(&row[k], memory_order_relaxed);
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		uint32_t max = live->max_connections[i];
+
+		if (!sl_bal_live_flags(live, i) && (!max || load[i] < max) &&
+		    (!req->n_tried || !sl__bal_tried(req, i)) &&
+		    (best < 0 || lc_better(b, i, load[i], (unsigned int)best, load[best])))
 			best = (int)i;
-			best_load = l;
-		}
-		if (++i == b->n)
+		if (++i == n)
 			i = 0;
 	}
 	return best;
@@ -139,6 +161,7 @@ lc_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 const struct sl_balancer_ops sl_bal_least_conn_ops = {
 	.name = "least_connections",
 	.create = lc_create,
+	.clone = lc_clone,
 	.destroy = lc_destroy,
 	.pick = lc_pick,
 };

@@ -12,7 +12,8 @@
  * Table size: the smallest prime >= max(65537, 100 * N). Maglev's guarantees need M prime
  * (every skip in [1, M-1] then visits every slot) and M >> N; at M >= 100 N the per-backend
  * share is within 1% and a removal moves little more than the ideal 1/N. 65537 slots of 16
- * bits are 128 KB per balancer, which holds N up to 655 at that ratio.
+ * bits are 128 KB per location, which holds N up to 655 at that ratio; the workers' balancers
+ * of a location share one table (sl_bal_clone).
  *
  * Pick: slot = hash(client_ip) mapped onto [0, M). An ineligible owner (down, draining,
  * circuit open, full, or already tried by this request) is skipped by probing the following
@@ -37,12 +38,51 @@
 #define SL_BAL_MAGLEV_PROBES 64
 #define SL_BAL_MAGLEV_EMPTY 0xffffu
 
+/*
+ * The table is immutable once built, so the balancers of one location on every worker share
+ * it (sl_bal_clone); `refs` counts them. Clones and destroys happen on the control thread.
+ */
+struct sl_bal_maglev_shared {
+	unsigned int refs;
+	uint32_t m;
+	uint16_t *table;     /* m backend indices */
+	uint64_t *name_hash; /* n, for the rendezvous fallback */
+};
+
 struct sl_bal_maglev {
 	struct sl_balancer base;
-	uint32_t m;
-	uint16_t *table;      /* m backend indices */
-	uint64_t *name_hash;  /* n, for the rendezvous fallback */
+	uint32_t m;	      /* copies of shared->m and ->table: one less pointer per pick */
+	const uint16_t *table;
+	const uint64_t *name_hash;
+	struct sl_bal_maglev_shared *shared;
 };
+
+static void
+shared_put(struct sl_bal_maglev_shared *sh)
+{
+	if (sh && --sh->refs == 0) {
+		free(sh->table);
+		free(sh->name_hash);
+		free(sh);
+	}
+}
+
+static struct sl_bal_maglev *
+attach(struct sl_bal_maglev_shared *sh, int *err)
+{
+	struct sl_bal_maglev *mg = calloc(1, sizeof(*mg));
+
+	if (!mg) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sh->refs++;
+	mg->shared = sh;
+	mg->m = sh->m;
+	mg->table = sh->table;
+	mg->name_hash = sh->name_hash;
+	return mg;
+}
 
 static const uint8_t k_offset[SL_SIPHASH_KEY_LEN] = "sluice-maglev-o";
 static const uint8_t k_skip[SL_SIPHASH_KEY_LEN] = "sluice-maglev-s";
@@ -84,40 +124,40 @@ cmp_name(const void *a, const void *b)
 static struct sl_balancer *
 maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 {
-	struct sl_bal_maglev *mg = calloc(1, sizeof(*mg));
+	struct sl_bal_maglev_shared *sh = calloc(1, sizeof(*sh));
+	struct sl_bal_maglev *mg = NULL;
 	unsigned int *order = NULL;
-	uint32_t *offset = NULL, *skip = NULL, *pos = NULL;
+	uint32_t *skip = NULL, *pos = NULL;
 	uint64_t *target = NULL;
 	uint64_t max_w = 0;
 	uint32_t m, filled = 0;
 
 	*err = -ENOMEM;
-	if (!mg)
+	if (!sh)
 		return NULL;
 	if (n >= SL_BAL_MAGLEV_EMPTY) {
 		*err = -EINVAL;
-		goto fail;
+		goto out;
 	}
-	m = mg->m = sl_bal_maglev_size(n);
-	mg->table = malloc(m * sizeof(uint16_t));
-	mg->name_hash = calloc(n, sizeof(uint64_t));
+	sh->refs = 0;
+	m = sh->m = sl_bal_maglev_size(n);
+	sh->table = malloc(m * sizeof(uint16_t));
+	sh->name_hash = calloc(n, sizeof(uint64_t));
 	order = calloc(n, sizeof(*order));
-	offset = calloc(n, sizeof(*offset));
 	skip = calloc(n, sizeof(*skip));
 	pos = calloc(n, sizeof(*pos));
 	target = calloc(n, sizeof(*target));
-	if (!mg->table || !mg->name_hash || !order || !offset || !skip || !pos || !target)
-		goto fail;
-	memset(mg->table, 0xff, m * sizeof(uint16_t));
+	if (!sh->table || !sh->name_hash || !order || !skip || !pos || !target)
+		goto out;
+	memset(sh->table, 0xff, m * sizeof(uint16_t));
 
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = strlen(d[i].name);
 
 		order[i] = i;
-		mg->name_hash[i] = sl_siphash24(k_offset, d[i].name, len);
-		offset[i] = (uint32_t)(mg->name_hash[i] % m);
+		sh->name_hash[i] = sl_siphash24(k_offset, d[i].name, len);
+		pos[i] = (uint32_t)(sh->name_hash[i] % m); /* the permutation's offset */
 		skip[i] = (uint32_t)(sl_siphash24(k_skip, d[i].name, len) % (m - 1)) + 1;
-		pos[i] = offset[i];
 		if (d[i].weight > max_w)
 			max_w = d[i].weight;
 	}
@@ -133,31 +173,36 @@ maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 			if (round * d[i].weight < target[i])
 				continue;
 			target[i] += max_w;
-			while (mg->table[pos[i]] != SL_BAL_MAGLEV_EMPTY) {
+			while (sh->table[pos[i]] != SL_BAL_MAGLEV_EMPTY) {
 				pos[i] += skip[i];
 				if (pos[i] >= m)
 					pos[i] -= m;
 			}
-			mg->table[pos[i]] = (uint16_t)i;
+			sh->table[pos[i]] = (uint16_t)i;
 			filled++;
 		}
 	}
+	mg = attach(sh, err);
+out:
 	free(order);
-	free(offset);
 	free(skip);
 	free(pos);
 	free(target);
+	if (!mg) {
+		sh->refs = 1;
+		shared_put(sh);
+		return NULL;
+	}
 	return &mg->base;
-fail:
-	free(order);
-	free(offset);
-	free(skip);
-	free(pos);
-	free(target);
-	free(mg->table);
-	free(mg->name_hash);
-	free(mg);
-	return NULL;
+}
+
+static struct sl_balancer *
+maglev_clone(const struct sl_balancer *proto, int *err)
+{
+	const struct sl_bal_maglev *p = sl__bal_container_of(proto, const struct sl_bal_maglev, base);
+	struct sl_bal_maglev *mg = attach(p->shared, err);
+
+	return mg ? &mg->base : NULL;
 }
 
 static void
@@ -165,8 +210,7 @@ maglev_destroy(struct sl_balancer *b)
 {
 	struct sl_bal_maglev *mg = sl__bal_container_of(b, struct sl_bal_maglev, base);
 
-	free(mg->table);
-	free(mg->name_hash);
+	shared_put(mg->shared);
 	free(mg);
 }
 
@@ -224,6 +268,7 @@ sl_bal_maglev_table(const struct sl_balancer *b, const uint16_t **table, uint32_
 const struct sl_balancer_ops sl_bal_maglev_ops = {
 	.name = "consistent_hashing",
 	.create = maglev_create,
+	.clone = maglev_clone,
 	.destroy = maglev_destroy,
 	.pick = maglev_pick,
 };

@@ -26,6 +26,13 @@ rr_create(const struct sl_bal_backend_desc *backends, unsigned int n, int *err)
 	return &rr->base;
 }
 
+/* A clone starts with fresh state of the same size: nothing here is worth sharing. */
+static struct sl_balancer *
+rr_clone(const struct sl_balancer *proto, int *err)
+{
+	return rr_create(NULL, proto->n, err);
+}
+
 static void
 rr_destroy(struct sl_balancer *b)
 {
@@ -50,6 +57,7 @@ rr_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 const struct sl_balancer_ops sl_bal_rr_ops = {
 	.name = "round_robin",
 	.create = rr_create,
+	.clone = rr_clone,
 	.destroy = rr_destroy,
 	.pick = rr_pick,
 };

@@ -34,6 +34,13 @@ wrr_create(const struct sl_bal_backend_desc *backends, unsigned int n, int *err)
 	return &w->base;
 }
 
+/* A clone starts with fresh state of the same size: nothing here is worth sharing. */
+static struct sl_balancer *
+wrr_clone(const struct sl_balancer *proto, int *err)
+{
+	return wrr_create(NULL, proto->n, err);
+}
+
 static void
 wrr_destroy(struct sl_balancer *b)
 {
@@ -67,6 +74,7 @@ wrr_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 const struct sl_balancer_ops sl_bal_wrr_ops = {
 	.name = "weighted_round_robin",
 	.create = wrr_create,
+	.clone = wrr_clone,
 	.destroy = wrr_destroy,
 	.pick = wrr_pick,
 };

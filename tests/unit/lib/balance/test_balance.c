@@ -519,27 +519,71 @@ test_maglev_down_backend_moves_only_its_clients(void)
 	rm(b, live);
 }
 
-/* Every worker (each its own balancer, its own seed) sends a client to the same backend. */
+/*
+ * Every worker (each its own balancer, its own seed) sends a client to the same backend:
+ * a balancer built separately and a clone that shares the first one's table agree.
+ */
 static void
 test_maglev_same_client_same_backend_on_every_worker(void)
 {
 	struct sl_bal_live *live;
-	struct sl_balancer *b0 = NULL, *b1 = NULL;
+	struct sl_balancer *b0 = NULL, *b1 = NULL, *b2 = NULL;
 	struct sl_bal_req req = {0};
+	const uint16_t *t0, *t1, *t2;
+	uint32_t m;
 
 	fill_descs(5, NULL);
-	CU_ASSERT_FATAL(sl_bal_live_create(5, 2, NULL, &live) == 0);
+	CU_ASSERT_FATAL(sl_bal_live_create(5, 3, NULL, &live) == 0);
 	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, descs, 5, live, 0, 1, &b0) ==
 			0);
 	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, descs, 5, live, 1, 99, &b1) ==
 			0);
+	CU_ASSERT_FATAL(sl_bal_clone(b0, 2, 7, &b2) == 0);
+	sl_bal_maglev_table(b0, &t0, &m);
+	sl_bal_maglev_table(b1, &t1, &m);
+	sl_bal_maglev_table(b2, &t2, &m);
+	CU_ASSERT(t0 != t1);
+	CU_ASSERT(t0 == t2);
+	CU_ASSERT_EQUAL(b2->worker, 2);
+	/* The clone keeps the shared table alive after the original is gone. */
+	sl_bal_destroy(b0);
 	for (unsigned int k = 0; k < 10000; k++) {
 		req.client_ip = client(k);
-		CU_ASSERT_EQUAL(sl_bal_pick(b0, &req), sl_bal_pick(b1, &req));
+		CU_ASSERT_EQUAL(sl_bal_pick(b1, &req), sl_bal_pick(b2, &req));
 	}
-	sl_bal_destroy(b0);
 	sl_bal_destroy(b1);
+	sl_bal_destroy(b2);
 	sl_bal_live_free(live);
+}
+
+/* A clone of every policy is the same policy over the same weights, with fresh state. */
+static void
+test_clone_keeps_policy_and_weights(void)
+{
+	static const uint32_t w[] = {8, 2};
+
+	for (unsigned int p = 0; p < N_POLICIES; p++) {
+		struct sl_bal_live *live;
+		struct sl_balancer *b = mk(all_policies[p], 2, w, NULL, 2, &live), *c = NULL;
+
+		for (int k = 0; k < 3; k++)
+			sl_bal_pick(b, &no_req);
+		CU_ASSERT_FATAL(sl_bal_clone(b, 1, 5, &c) == 0);
+		CU_ASSERT_PTR_EQUAL(c->ops, b->ops);
+		CU_ASSERT_EQUAL(c->n, 2);
+		CU_ASSERT_EQUAL(c->weights[0], 8);
+		CU_ASSERT_EQUAL(c->weights[1], 2);
+		CU_ASSERT_PTR_EQUAL(c->live, live);
+		CU_ASSERT_EQUAL(sl_bal_clone(b, 2, 5, &c), -EINVAL); /* no worker 2 */
+		if (all_policies[p] == SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN) {
+			static const int period[] = {0, 0, 1, 0, 0};
+
+			for (int k = 0; k < 10; k++)
+				CU_ASSERT_EQUAL(sl_bal_pick(c, &no_req), period[k % 5]);
+		}
+		sl_bal_destroy(c);
+		rm(b, live);
+	}
 }
 
 /* With all but one backend out, probing gives up and the fallback still finds the one. */
@@ -760,6 +804,7 @@ main(void)
 		    test_maglev_down_backend_moves_only_its_clients);
 	CU_add_test(s, "maglev_same_client_same_backend_on_every_worker",
 		    test_maglev_same_client_same_backend_on_every_worker);
+	CU_add_test(s, "clone_keeps_policy_and_weights", test_clone_keeps_policy_and_weights);
 	CU_add_test(s, "maglev_falls_back_when_most_are_out",
 		    test_maglev_falls_back_when_most_are_out);
 	CU_add_test(s, "adaptive_sends_less_to_a_slow_backend",
