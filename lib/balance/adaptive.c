@@ -28,8 +28,8 @@
 
 struct sl_bal_adaptive {
 	struct sl_balancer base;
-	uint64_t *ewma;	  /* n; 0 = no sample yet */
-	uint64_t mean;	  /* EWMA over every sample; 0 = none yet */
+	uint64_t *ewma; /* n; 0 = no sample yet */
+	uint64_t mean;	/* EWMA over every sample; 0 = none yet */
 	uint32_t picks;
 };
 
@@ -109,12 +109,12 @@ draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *load
 	for (int t = 0; t < 4; t++) {
 		unsigned int i = sl__bal_rand_below(b, b->n);
 
-		if ((int)i != not && (*load = load_of(b, i, req)) >= 0)
+		if ((int)i != not &&(*load = load_of(b, i, req)) >= 0)
 			return (int)i;
 	}
 	start = sl__bal_rand_below(b, b->n);
 	for (unsigned int k = 0, i = start; k < b->n; k++) {
-		if ((int)i != not && (*load = load_of(b, i, req)) >= 0)
+		if ((int)i != not &&(*load = load_of(b, i, req)) >= 0)
 			return (int)i;
 		if (++i == b->n)
 			i = 0;
@@ -154,10 +154,10 @@ adaptive_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 }
 
 const struct sl_balancer_ops sl_bal_adaptive_ops = {
-	.name = "adaptive",
-	.create = adaptive_create,
-	.clone = adaptive_clone,
-	.destroy = adaptive_destroy,
-	.pick = adaptive_pick,
-	.observe = adaptive_observe,
+    .name = "adaptive",
+    .create = adaptive_create,
+    .clone = adaptive_clone,
+    .destroy = adaptive_destroy,
+    .pick = adaptive_pick,
+    .observe = adaptive_observe,
 };

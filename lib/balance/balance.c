@@ -8,8 +8,8 @@
 #include "balance_private.h"
 
 int
-sl_bal_live_create(unsigned int n_backends, unsigned int n_workers,
-		   const uint32_t *max_connections, struct sl_bal_live **out)
+sl_bal_live_create(unsigned int n_backends, unsigned int n_workers, const uint32_t *max_connections,
+		   struct sl_bal_live **out)
 {
 	struct sl_bal_live *live;
 	size_t rows;
@@ -87,6 +87,8 @@ finish(struct sl_balancer *b, const struct sl_balancer_ops *ops, const uint32_t 
 	}
 	for (unsigned int i = 0; i < n; i++)
 		b->weights[i] = weights ? weights[i] : d[i].weight;
+	if (ops->start)
+		ops->start(b);
 	return 0;
 }
 

@@ -60,10 +60,10 @@
 struct sl_bal_live {
 	unsigned int n_backends;
 	unsigned int n_workers;
-	unsigned int stride;	     /* counters per row; a multiple of 16 (64 bytes) */
-	uint32_t *max_connections;   /* n_backends; 0 = unlimited */
-	_Atomic uint32_t *flags;     /* n_backends; SL_BAL_F_* */
-	_Atomic uint32_t *inflight;  /* n_workers * stride */
+	unsigned int stride;	    /* counters per row; a multiple of 16 (64 bytes) */
+	uint32_t *max_connections;  /* n_backends; 0 = unlimited */
+	_Atomic uint32_t *flags;    /* n_backends; SL_BAL_F_* */
+	_Atomic uint32_t *inflight; /* n_workers * stride */
 };
 
 /*
@@ -157,6 +157,11 @@ struct sl_balancer_ops {
 	 * state; immutable tables (Maglev's) are shared, not copied.
 	 */
 	struct sl_balancer *(*clone)(const struct sl_balancer *proto, int *err);
+	/*
+	 * Optional, called once the common part is filled (worker, weights, live): spread the
+	 * workers' starting points so that W workers do not all begin with backend 0.
+	 */
+	void (*start)(struct sl_balancer *b);
 	void (*destroy)(struct sl_balancer *b);
 	/* An eligible backend's index, or -1 when none is eligible. */
 	int (*pick)(struct sl_balancer *b, const struct sl_bal_req *req);

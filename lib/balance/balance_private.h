@@ -6,8 +6,8 @@
 
 #include "balance.h"
 
-#define sl__bal_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define sl__bal_container_of(ptr, type, member)                                                    \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline bool
 sl__bal_tried(const struct sl_bal_req *req, unsigned int i)

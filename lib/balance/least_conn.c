@@ -53,6 +53,15 @@ lc_destroy(struct sl_balancer *b)
 	free(sl__bal_container_of(b, struct sl_bal_lc, base));
 }
 
+/* Worker w of W starts its tie-breaking rotation at w * n / W. */
+static void
+lc_start(struct sl_balancer *b)
+{
+	struct sl_bal_lc *lc = sl__bal_container_of(b, struct sl_bal_lc, base);
+
+	lc->start = (unsigned int)((uint64_t)b->worker * b->n / b->live->n_workers);
+}
+
 /* In-flight count of i if it is eligible, else -1; one read of the counters. */
 static inline int64_t
 lc_load(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
@@ -124,12 +133,12 @@ lc_draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *l
 	for (int t = 0; t < 4; t++) {
 		unsigned int i = sl__bal_rand_below(b, b->n);
 
-		if ((int)i != not && (*load = lc_load(b, i, req)) >= 0)
+		if ((int)i != not &&(*load = lc_load(b, i, req)) >= 0)
 			return (int)i;
 	}
 	start = sl__bal_rand_below(b, b->n);
 	for (unsigned int k = 0, i = start; k < b->n; k++) {
-		if ((int)i != not && (*load = lc_load(b, i, req)) >= 0)
+		if ((int)i != not &&(*load = lc_load(b, i, req)) >= 0)
 			return (int)i;
 		if (++i == b->n)
 			i = 0;
@@ -159,9 +168,10 @@ lc_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 }
 
 const struct sl_balancer_ops sl_bal_least_conn_ops = {
-	.name = "least_connections",
-	.create = lc_create,
-	.clone = lc_clone,
-	.destroy = lc_destroy,
-	.pick = lc_pick,
+    .name = "least_connections",
+    .create = lc_create,
+    .clone = lc_clone,
+    .start = lc_start,
+    .destroy = lc_destroy,
+    .pick = lc_pick,
 };

@@ -51,7 +51,7 @@ struct sl_bal_maglev_shared {
 
 struct sl_bal_maglev {
 	struct sl_balancer base;
-	uint32_t m;	      /* copies of shared->m and ->table: one less pointer per pick */
+	uint32_t m; /* copies of shared->m and ->table: one less pointer per pick */
 	const uint16_t *table;
 	const uint64_t *name_hash;
 	struct sl_bal_maglev_shared *shared;
@@ -199,7 +199,8 @@ out:
 static struct sl_balancer *
 maglev_clone(const struct sl_balancer *proto, int *err)
 {
-	const struct sl_bal_maglev *p = sl__bal_container_of(proto, const struct sl_bal_maglev, base);
+	const struct sl_bal_maglev *p =
+	    sl__bal_container_of(proto, const struct sl_bal_maglev, base);
 	struct sl_bal_maglev *mg = attach(p->shared, err);
 
 	return mg ? &mg->base : NULL;
@@ -266,9 +267,9 @@ sl_bal_maglev_table(const struct sl_balancer *b, const uint16_t **table, uint32_
 }
 
 const struct sl_balancer_ops sl_bal_maglev_ops = {
-	.name = "consistent_hashing",
-	.create = maglev_create,
-	.clone = maglev_clone,
-	.destroy = maglev_destroy,
-	.pick = maglev_pick,
+    .name = "consistent_hashing",
+    .create = maglev_create,
+    .clone = maglev_clone,
+    .destroy = maglev_destroy,
+    .pick = maglev_pick,
 };

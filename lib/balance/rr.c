@@ -39,6 +39,15 @@ rr_destroy(struct sl_balancer *b)
 	free(sl__bal_container_of(b, struct sl_bal_rr, base));
 }
 
+/* Worker w of W starts at backend w * n / W: the workers' rotations are spread out. */
+static void
+rr_start(struct sl_balancer *b)
+{
+	struct sl_bal_rr *rr = sl__bal_container_of(b, struct sl_bal_rr, base);
+
+	rr->next = (unsigned int)((uint64_t)b->worker * b->n / b->live->n_workers);
+}
+
 /*
  * The cursor moves past the backend picked, not merely by one: when B of A,B,C is down, A
  * and C alternate instead of C taking B's turns too.
@@ -55,9 +64,10 @@ rr_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 }
 
 const struct sl_balancer_ops sl_bal_rr_ops = {
-	.name = "round_robin",
-	.create = rr_create,
-	.clone = rr_clone,
-	.destroy = rr_destroy,
-	.pick = rr_pick,
+    .name = "round_robin",
+    .create = rr_create,
+    .clone = rr_clone,
+    .start = rr_start,
+    .destroy = rr_destroy,
+    .pick = rr_pick,
 };

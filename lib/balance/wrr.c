@@ -50,6 +50,27 @@ wrr_destroy(struct sl_balancer *b)
 	free(w);
 }
 
+static int wrr_pick(struct sl_balancer *b, const struct sl_bal_req *req);
+
+/*
+ * Worker w of W starts w/W of the way into the period (sum of weights, capped at 4096 picks
+ * to bound the build), so that the workers' heavy turns do not coincide.
+ */
+static void
+wrr_start(struct sl_balancer *b)
+{
+	static const struct sl_bal_req none;
+	uint64_t total = 0, steps;
+
+	for (unsigned int i = 0; i < b->n; i++)
+		total += b->weights[i];
+	if (total > 4096)
+		total = 4096;
+	steps = b->worker * total / b->live->n_workers;
+	for (uint64_t k = 0; k < steps; k++)
+		wrr_pick(b, &none);
+}
+
 /* Ties go to the lowest index, as in nginx; the sequence is then fully deterministic. */
 static int
 wrr_pick(struct sl_balancer *b, const struct sl_bal_req *req)
@@ -72,9 +93,10 @@ wrr_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 }
 
 const struct sl_balancer_ops sl_bal_wrr_ops = {
-	.name = "weighted_round_robin",
-	.create = wrr_create,
-	.clone = wrr_clone,
-	.destroy = wrr_destroy,
-	.pick = wrr_pick,
+    .name = "weighted_round_robin",
+    .create = wrr_create,
+    .clone = wrr_clone,
+    .start = wrr_start,
+    .destroy = wrr_destroy,
+    .pick = wrr_pick,
 };

@@ -108,7 +108,7 @@ insert(struct sl_route_table *t, const struct sl_config *cfg, unsigned int svc, 
        size_t err_len)
 {
 	const struct sl_config_service *s = &cfg->services[svc];
-	enum host_kind kind = s->host[0] == '\0'	     ? HOST_DEFAULT
+	enum host_kind kind = s->host[0] == '\0'	   ? HOST_DEFAULT
 			      : !strncmp(s->host, "*.", 2) ? HOST_WILDCARD
 							   : HOST_EXACT;
 	const char *name = kind == HOST_WILDCARD ? s->host + 1 : s->host;
@@ -128,13 +128,13 @@ insert(struct sl_route_table *t, const struct sl_config *cfg, unsigned int svc, 
 	for (slot = h & t->mask; t->hosts[slot].used; slot = (slot + 1) & t->mask)
 		;
 	t->hosts[slot] = (struct host_entry){
-		.hash = h,
-		.name = name,
-		.len = (uint32_t)len,
-		.port = s->port,
-		.kind = (uint8_t)kind,
-		.used = 1,
-		.service = svc,
+	    .hash = h,
+	    .name = name,
+	    .len = (uint32_t)len,
+	    .port = s->port,
+	    .kind = (uint8_t)kind,
+	    .used = 1,
+	    .service = svc,
 	};
 	return 0;
 }
@@ -152,8 +152,7 @@ cmp_prefix_len(const void *a, const void *b)
 }
 
 int
-sl_route_build(const struct sl_config *cfg, struct sl_route_table **out, char *err,
-	       size_t err_len)
+sl_route_build(const struct sl_config *cfg, struct sl_route_table **out, char *err, size_t err_len)
 {
 	struct sl_route_table *t;
 	unsigned int n_locs = 0, id = 0;
@@ -192,14 +191,14 @@ sl_route_build(const struct sl_config *cfg, struct sl_route_table **out, char *e
 			struct sl_route_location *rl = &t->locs[id];
 
 			*rl = (struct sl_route_location){
-				.service = svc,
-				.location = loc,
-				.id = id,
-				.service_index = s,
-				.location_index = l,
-				.prefix_len = (uint32_t)strlen(loc->path),
-				.rewrite_len = (uint32_t)strlen(loc->rewrite),
-				.redirect_len = (uint32_t)strlen(loc->redirect),
+			    .service = svc,
+			    .location = loc,
+			    .id = id,
+			    .service_index = s,
+			    .location_index = l,
+			    .prefix_len = (uint32_t)strlen(loc->path),
+			    .rewrite_len = (uint32_t)strlen(loc->rewrite),
+			    .redirect_len = (uint32_t)strlen(loc->redirect),
 			};
 			rs->by_len[l] = rl;
 		}
@@ -354,9 +353,8 @@ find_service(const struct sl_route_table *t, uint16_t port, const char *h, size_
 }
 
 void
-sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host,
-	       size_t host_len, const char *target, size_t target_len, unsigned int flags,
-	       struct sl_route_match *m)
+sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host, size_t host_len,
+	       const char *target, size_t target_len, unsigned int flags, struct sl_route_match *m)
 {
 	const struct host_entry *e;
 	const struct route_service *rs;

@@ -67,11 +67,11 @@ enum sl_route_action {
 struct sl_route_location {
 	const struct sl_config_service *service;
 	const struct sl_config_location *location;
-	unsigned int id;	    /* 0..n-1 over the whole configuration, in file order */
-	unsigned int service_index; /* into cfg->services */
+	unsigned int id;	     /* 0..n-1 over the whole configuration, in file order */
+	unsigned int service_index;  /* into cfg->services */
 	unsigned int location_index; /* into service->locations */
 	uint32_t prefix_len;
-	uint32_t rewrite_len; /* 0 = no rewrite */
+	uint32_t rewrite_len;  /* 0 = no rewrite */
 	uint32_t redirect_len; /* 0 = no redirect */
 };
 

@@ -42,8 +42,7 @@ bench_policy(enum sl_config_lb_policy p, unsigned int n, unsigned int workers, l
 		snprintf(names[i], sizeof(names[i]), "http://198.18.1.%u:8080", i + 1);
 		d[i] = (struct sl_bal_backend_desc){names[i], 1 + i % 3};
 	}
-	if (sl_bal_live_create(n, workers, NULL, &live) ||
-	    sl_bal_create(p, d, n, live, 0, 1, &b)) {
+	if (sl_bal_live_create(n, workers, NULL, &live) || sl_bal_create(p, d, n, live, 0, 1, &b)) {
 		fprintf(stderr, "create failed\n");
 		exit(1);
 	}
@@ -75,21 +74,20 @@ bench_policy(enum sl_config_lb_policy p, unsigned int n, unsigned int workers, l
 }
 
 #define BE "        backends: [{url: 'http://198.18.0.11:8080'}]\n"
-static const char yaml[] = "services:\n"
-			   "  - name: api\n"
-			   "    host: api.example.com\n"
-			   "    locations:\n"
-			   "      - path: /\n" BE "      - path: /api/\n" BE
-			   "      - path: /api/v2/\n" BE "      - path: /static/\n" BE
-			   "      - path: /cart/\n" BE "      - path: /upload/\n" BE
-			   "      - path: /rw/\n"
-			   "        rewrite: /backend/\n" BE "  - name: shop\n"
-			   "    host: '*.shop.example.com'\n"
-			   "    locations:\n"
-			   "      - path: /\n" BE "      - path: /cart/\n" BE
-			   "  - name: default\n"
-			   "    locations:\n"
-			   "      - path: /\n" BE "      - path: /heavy/\n" BE;
+static const char yaml[] =
+    "services:\n"
+    "  - name: api\n"
+    "    host: api.example.com\n"
+    "    locations:\n"
+    "      - path: /\n" BE "      - path: /api/\n" BE "      - path: /api/v2/\n" BE
+    "      - path: /static/\n" BE "      - path: /cart/\n" BE "      - path: /upload/\n" BE
+    "      - path: /rw/\n"
+    "        rewrite: /backend/\n" BE "  - name: shop\n"
+    "    host: '*.shop.example.com'\n"
+    "    locations:\n"
+    "      - path: /\n" BE "      - path: /cart/\n" BE "  - name: default\n"
+    "    locations:\n"
+    "      - path: /\n" BE "      - path: /heavy/\n" BE;
 
 int
 main(int argc, char **argv)
@@ -98,11 +96,11 @@ main(int argc, char **argv)
 		enum sl_config_lb_policy p;
 		const char *name;
 	} pol[] = {
-		{SL_CONFIG_LB_ROUND_ROBIN, "round_robin"},
-		{SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN, "weighted_round_robin"},
-		{SL_CONFIG_LB_LEAST_CONNECTIONS, "least_connections"},
-		{SL_CONFIG_LB_CONSISTENT_HASHING, "consistent_hashing"},
-		{SL_CONFIG_LB_ADAPTIVE, "adaptive"},
+	    {SL_CONFIG_LB_ROUND_ROBIN, "round_robin"},
+	    {SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN, "weighted_round_robin"},
+	    {SL_CONFIG_LB_LEAST_CONNECTIONS, "least_connections"},
+	    {SL_CONFIG_LB_CONSISTENT_HASHING, "consistent_hashing"},
+	    {SL_CONFIG_LB_ADAPTIVE, "adaptive"},
 	};
 	static const unsigned int ns[] = {3, 16, 100};
 	long iters = argc > 1 ? atol(argv[1]) : 2000000;
@@ -125,12 +123,12 @@ main(int argc, char **argv)
 	static const struct {
 		const char *host, *target;
 	} reqs[] = {
-		{"api.example.com", "/api/v2/users/42?expand=1"},
-		{"API.Example.com:80", "/static/css/site.css"},
-		{"eu.shop.example.com", "/cart/items"},
-		{"www.other.org", "/heavy/x"},
-		{"api.example.com", "/rw/a/b?q=1"},
-		{NULL, "/"},
+	    {"api.example.com", "/api/v2/users/42?expand=1"},
+	    {"API.Example.com:80", "/static/css/site.css"},
+	    {"eu.shop.example.com", "/cart/items"},
+	    {"www.other.org", "/heavy/x"},
+	    {"api.example.com", "/rw/a/b?q=1"},
+	    {NULL, "/"},
 	};
 	const unsigned int nr = sizeof(reqs) / sizeof(reqs[0]);
 	size_t hl[8], tl[8];

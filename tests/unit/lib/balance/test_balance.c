@@ -51,9 +51,9 @@ rm(struct sl_balancer *b, struct sl_bal_live *live)
 }
 
 static const enum sl_config_lb_policy all_policies[] = {
-	SL_CONFIG_LB_ROUND_ROBIN,	 SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN,
-	SL_CONFIG_LB_LEAST_CONNECTIONS, SL_CONFIG_LB_CONSISTENT_HASHING,
-	SL_CONFIG_LB_ADAPTIVE,
+    SL_CONFIG_LB_ROUND_ROBIN,	    SL_CONFIG_LB_WEIGHTED_ROUND_ROBIN,
+    SL_CONFIG_LB_LEAST_CONNECTIONS, SL_CONFIG_LB_CONSISTENT_HASHING,
+    SL_CONFIG_LB_ADAPTIVE,
 };
 #define N_POLICIES (sizeof(all_policies) / sizeof(all_policies[0]))
 
@@ -143,6 +143,29 @@ test_rr_skips_a_down_backend_and_alternates_the_rest(void)
 	for (int k = 0; k < 10; k++)
 		CU_ASSERT_EQUAL(sl_bal_pick(b, &no_req), k % 2 ? 2 : 0);
 	rm(b, live);
+}
+
+/* Workers start their rotations at different backends, not all at backend 0. */
+static void
+test_rr_and_least_conn_workers_start_apart(void)
+{
+	static const enum sl_config_lb_policy ps[] = {SL_CONFIG_LB_ROUND_ROBIN,
+						      SL_CONFIG_LB_LEAST_CONNECTIONS};
+
+	for (unsigned int p = 0; p < 2; p++) {
+		struct sl_bal_live *live;
+		struct sl_balancer *b = mk(ps[p], 3, NULL, NULL, 3, &live), *c[2];
+
+		CU_ASSERT_FATAL(sl_bal_clone(b, 1, 1, &c[0]) == 0);
+		CU_ASSERT_FATAL(sl_bal_clone(b, 2, 2, &c[1]) == 0);
+		CU_ASSERT_EQUAL(sl_bal_pick(b, &no_req), 0);
+		CU_ASSERT_EQUAL(sl_bal_pick(c[0], &no_req), 1);
+		CU_ASSERT_EQUAL(sl_bal_pick(c[1], &no_req), 2);
+		CU_ASSERT_EQUAL(sl_bal_pick(c[1], &no_req), 0);
+		sl_bal_destroy(c[0]);
+		sl_bal_destroy(c[1]);
+		rm(b, live);
+	}
 }
 
 /* ------------------------------------------------------------------ smooth WRR */
@@ -365,15 +388,14 @@ mk_maglev(const char *const *nm, unsigned int n, const uint32_t *w, struct sl_ba
 	for (unsigned int i = 0; i < n; i++)
 		d[i] = (struct sl_bal_backend_desc){nm[i], w ? w[i] : 1};
 	CU_ASSERT_FATAL(sl_bal_live_create(n, 1, NULL, live) == 0);
-	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, d, n, *live, 0, 1, &b) ==
-			0);
+	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, d, n, *live, 0, 1, &b) == 0);
 	return b;
 }
 
 static const char *const mg_names[] = {
-	"http://10.0.0.1:80", "http://10.0.0.2:80", "http://10.0.0.3:80", "http://10.0.0.4:80",
-	"http://10.0.0.5:80", "http://10.0.0.6:80", "http://10.0.0.7:80", "http://10.0.0.8:80",
-	"http://10.0.0.9:80", "http://10.0.0.10:80",
+    "http://10.0.0.1:80", "http://10.0.0.2:80",	 "http://10.0.0.3:80", "http://10.0.0.4:80",
+    "http://10.0.0.5:80", "http://10.0.0.6:80",	 "http://10.0.0.7:80", "http://10.0.0.8:80",
+    "http://10.0.0.9:80", "http://10.0.0.10:80",
 };
 
 #define CLIENTS 200000u
@@ -470,8 +492,8 @@ test_maglev_removal_moves_about_one_nth_and_readd_restores(void)
 		rm(b, live);
 		for (k = 0; k < CLIENTS; k++)
 			moved += before[k] != after[k];
-		printf("\n    N=%u: %.4f of clients moved (1/N = %.4f) ", n, (double)moved / CLIENTS,
-		       1.0 / n);
+		printf("\n    N=%u: %.4f of clients moved (1/N = %.4f) ", n,
+		       (double)moved / CLIENTS, 1.0 / n);
 		CU_ASSERT((double)moved / CLIENTS <= 1.0 / n + 0.02);
 		CU_ASSERT((double)moved / CLIENTS >= 1.0 / n - 0.02);
 
@@ -536,8 +558,8 @@ test_maglev_same_client_same_backend_on_every_worker(void)
 	CU_ASSERT_FATAL(sl_bal_live_create(5, 3, NULL, &live) == 0);
 	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, descs, 5, live, 0, 1, &b0) ==
 			0);
-	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, descs, 5, live, 1, 99, &b1) ==
-			0);
+	CU_ASSERT_FATAL(
+	    sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, descs, 5, live, 1, 99, &b1) == 0);
 	CU_ASSERT_FATAL(sl_bal_clone(b0, 2, 7, &b2) == 0);
 	sl_bal_maglev_table(b0, &t0, &m);
 	sl_bal_maglev_table(b1, &t1, &m);
@@ -783,6 +805,8 @@ main(void)
 	CU_add_test(s, "rr_rotates_in_order", test_rr_rotates_in_order);
 	CU_add_test(s, "rr_skips_a_down_backend_and_alternates_the_rest",
 		    test_rr_skips_a_down_backend_and_alternates_the_rest);
+	CU_add_test(s, "rr_and_least_conn_workers_start_apart",
+		    test_rr_and_least_conn_workers_start_apart);
 	CU_add_test(s, "wrr_8_2_shares_within_one_percent", test_wrr_8_2_shares_within_one_percent);
 	CU_add_test(s, "wrr_8_2_interleaves", test_wrr_8_2_interleaves);
 	CU_add_test(s, "wrr_8_1_1_sequence", test_wrr_8_1_1_sequence);

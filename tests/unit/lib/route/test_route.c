@@ -16,29 +16,51 @@
 
 #define BE "        backends: [{url: 'http://198.18.0.11:8080'}]\n"
 
+/* clang-format off */
 static const char yaml[] =
 	"services:\n"
 	"  - name: exact\n"
 	"    host: api.example.com\n"
 	"    locations:\n"
-	"      - path: /\n" BE "      - path: /api\n" BE "      - path: /api/v2/\n" BE
+	"      - path: /\n"
+	BE
+	"      - path: /api\n"
+	BE
+	"      - path: /api/v2/\n"
+	BE
 	"      - path: /old/\n"
-	"        redirect: /new/\n" BE "      - path: /away\n"
-	"        redirect: 'https://elsewhere.example.net/x'\n" BE "      - path: /rw/\n"
-	"        rewrite: /backend/\n" BE "      - path: /strip/\n"
-	"        rewrite: /\n" BE "  - name: wild\n"
+	"        redirect: /new/\n"
+	BE
+	"      - path: /away\n"
+	"        redirect: 'https://elsewhere.example.net/x'\n"
+	BE
+	"      - path: /rw/\n"
+	"        rewrite: /backend/\n"
+	BE
+	"      - path: /strip/\n"
+	"        rewrite: /\n"
+	BE
+	"  - name: wild\n"
 	"    host: '*.example.com'\n"
 	"    locations:\n"
-	"      - path: /\n" BE "  - name: wild-deep\n"
+	"      - path: /\n"
+	BE
+	"  - name: wild-deep\n"
 	"    host: '*.eu.example.com'\n"
 	"    locations:\n"
-	"      - path: /\n" BE "  - name: default80\n"
+	"      - path: /\n"
+	BE
+	"  - name: default80\n"
 	"    locations:\n"
-	"      - path: /only/\n" BE "  - name: other-port\n"
+	"      - path: /only/\n"
+	BE
+	"  - name: other-port\n"
 	"    host: api.example.com\n"
 	"    port: 8080\n"
 	"    locations:\n"
-	"      - path: /\n" BE;
+	"      - path: /\n"
+	BE;
+/* clang-format on */
 
 static struct sl_config *cfg;
 static struct sl_route_table *table;
