@@ -121,6 +121,34 @@ cmp_name(const void *a, const void *b)
 	return c ? c : (i > j) - (i < j);
 }
 
+/* Min-heap of sorted positions keyed by (round, position); only the root ever changes. */
+static inline bool
+turn_before(const uint64_t *round, unsigned int a, unsigned int b)
+{
+	return round[a] < round[b] || (round[a] == round[b] && a < b);
+}
+
+static void
+sift_down(unsigned int *heap, unsigned int n, const uint64_t *round)
+{
+	unsigned int at = 0;
+
+	for (;;) {
+		unsigned int l = 2 * at + 1, r = l + 1, min = at, t;
+
+		if (l < n && turn_before(round, heap[l], heap[min]))
+			min = l;
+		if (r < n && turn_before(round, heap[r], heap[min]))
+			min = r;
+		if (min == at)
+			return;
+		t = heap[at];
+		heap[at] = heap[min];
+		heap[min] = t;
+		at = min;
+	}
+}
+
 static struct sl_balancer *
 maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 {
@@ -128,7 +156,8 @@ maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 	struct sl_bal_maglev *mg = NULL;
 	unsigned int *order = NULL;
 	uint32_t *skip = NULL, *pos = NULL;
-	uint64_t *target = NULL;
+	uint64_t *target = NULL, *round = NULL;
+	unsigned int *heap = NULL;
 	uint64_t max_w = 0;
 	uint32_t m, filled = 0;
 
@@ -147,7 +176,9 @@ maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 	skip = calloc(n, sizeof(*skip));
 	pos = calloc(n, sizeof(*pos));
 	target = calloc(n, sizeof(*target));
-	if (!sh->table || !sh->name_hash || !order || !skip || !pos || !target)
+	round = calloc(n, sizeof(*round));
+	heap = calloc(n, sizeof(*heap));
+	if (!sh->table || !sh->name_hash || !order || !skip || !pos || !target || !round || !heap)
 		goto out;
 	memset(sh->table, 0xff, m * sizeof(uint16_t));
 
@@ -166,21 +197,31 @@ maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 	qsort(order, n, sizeof(*order), cmp_name);
 	sort_desc = NULL;
 
-	for (uint64_t round = 1; filled < m; round++) {
-		for (unsigned int k = 0; k < n && filled < m; k++) {
-			unsigned int i = order[k];
+	/*
+	 * Turns in order of (round, position by name), as Envoy's loop over rounds takes them,
+	 * but from a heap: a loop over every backend in every round costs O(M N) when one
+	 * weight dwarfs the others; this is O(M log N) whatever the weights.
+	 */
+	for (unsigned int k = 0; k < n; k++) {
+		heap[k] = k;
+		round[k] = 1;
+	}
+	while (filled < m) {
+		unsigned int k = heap[0], i = order[k];
+		uint64_t next;
 
-			if (round * d[i].weight < target[i])
-				continue;
-			target[i] += max_w;
-			while (sh->table[pos[i]] != SL_BAL_MAGLEV_EMPTY) {
-				pos[i] += skip[i];
-				if (pos[i] >= m)
-					pos[i] -= m;
-			}
-			sh->table[pos[i]] = (uint16_t)i;
-			filled++;
+		while (sh->table[pos[i]] != SL_BAL_MAGLEV_EMPTY) {
+			pos[i] += skip[i];
+			if (pos[i] >= m)
+				pos[i] -= m;
 		}
+		sh->table[pos[i]] = (uint16_t)i;
+		filled++;
+		/* The next round r > this one with r * w >= (turns taken) * max_w. */
+		target[k] += max_w;
+		next = (target[k] + d[i].weight - 1) / d[i].weight;
+		round[k] = next > round[k] ? next : round[k] + 1;
+		sift_down(heap, n, round);
 	}
 	mg = attach(sh, err);
 out:
@@ -188,6 +229,8 @@ out:
 	free(skip);
 	free(pos);
 	free(target);
+	free(round);
+	free(heap);
 	if (!mg) {
 		sh->refs = 1;
 		shared_put(sh);

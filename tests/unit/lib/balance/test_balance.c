@@ -464,6 +464,40 @@ test_maglev_weights_shape_the_table(void)
 }
 
 /*
+ * One heavy backend among 2000 of weight 1: every light one gets its first turn (one slot)
+ * and the heavy one the rest. Turns come from a heap, so this builds in O(M log N); a loop
+ * over all backends in every round would take 2000 x 200k steps.
+ */
+static void
+test_maglev_extreme_weights(void)
+{
+	enum { N = 2000 };
+	static struct sl_bal_backend_desc d[N];
+	static char nm[N][24];
+	static unsigned int cnt[N];
+	struct sl_bal_live *live;
+	struct sl_balancer *b = NULL;
+	const uint16_t *table;
+	uint32_t m;
+
+	for (unsigned int i = 0; i < N; i++) {
+		snprintf(nm[i], sizeof(nm[i]), "http://h%u", i);
+		d[i] = (struct sl_bal_backend_desc){nm[i], i == 0 ? UINT32_MAX : 1};
+	}
+	CU_ASSERT_FATAL(sl_bal_live_create(N, 1, NULL, &live) == 0);
+	CU_ASSERT_FATAL(sl_bal_create(SL_CONFIG_LB_CONSISTENT_HASHING, d, N, live, 0, 1, &b) == 0);
+	CU_ASSERT_FATAL(sl_bal_maglev_table(b, &table, &m) == 0);
+	CU_ASSERT_EQUAL(m, sl_bal_maglev_size(N));
+	CU_ASSERT(m >= 100 * N);
+	for (uint32_t s = 0; s < m; s++)
+		cnt[table[s]]++;
+	CU_ASSERT_EQUAL(cnt[0], m - (N - 1));
+	for (unsigned int i = 1; i < N; i++)
+		CU_ASSERT_EQUAL(cnt[i], 1);
+	rm(b, live);
+}
+
+/*
  * One of N leaves the configuration (a rebuild without it): at most 1/N + 2% of the clients
  * move. It comes back (a rebuild with it, listed in another order): every client is where it
  * was.
@@ -822,6 +856,7 @@ main(void)
 		    test_least_conn_many_backends_uses_two_choices);
 	CU_add_test(s, "maglev_table_is_balanced", test_maglev_table_is_balanced);
 	CU_add_test(s, "maglev_weights_shape_the_table", test_maglev_weights_shape_the_table);
+	CU_add_test(s, "maglev_extreme_weights", test_maglev_extreme_weights);
 	CU_add_test(s, "maglev_removal_moves_about_one_nth_and_readd_restores",
 		    test_maglev_removal_moves_about_one_nth_and_readd_restores);
 	CU_add_test(s, "maglev_down_backend_moves_only_its_clients",
