@@ -36,6 +36,7 @@ struct sl_route_table {
 	unsigned int n_services;
 	struct host_entry *hosts; /* open addressing, linear probing */
 	uint64_t mask;		  /* size - 1, a power of two */
+	unsigned int n_kind[3];	  /* entries per host_kind: skip the probes that cannot hit */
 };
 
 #define HOST_MAX 255
@@ -127,6 +128,7 @@ insert(struct sl_route_table *t, const struct sl_config *cfg, unsigned int svc, 
 	}
 	for (slot = h & t->mask; t->hosts[slot].used; slot = (slot + 1) & t->mask)
 		;
+	t->n_kind[kind]++;
 	t->hosts[slot] = (struct host_entry){
 	    .hash = h,
 	    .name = name,
@@ -327,18 +329,21 @@ find_service(const struct sl_route_table *t, uint16_t port, const char *h, size_
 	unsigned int n_suffix = 0;
 	const struct host_entry *e;
 
-	if (len && len <= HOST_MAX) {
+	if (len && len <= HOST_MAX && (t->n_kind[HOST_EXACT] || t->n_kind[HOST_WILDCARD])) {
 		uint64_t acc = FNV_OFFSET;
+		bool wild = t->n_kind[HOST_WILDCARD] != 0;
 
 		for (size_t i = len; i-- > 0;) {
 			acc = fnv_step(acc, (unsigned char)h[i]);
 			/* ".example.com" with at least one byte before it: a wildcard candidate. */
-			if (h[i] == '.' && i > 0 && n_suffix < sizeof(suffix) / sizeof(suffix[0])) {
+			if (wild && h[i] == '.' && i > 0 &&
+			    n_suffix < sizeof(suffix) / sizeof(suffix[0])) {
 				suffix[n_suffix] = acc;
 				suffix_at[n_suffix++] = i;
 			}
 		}
-		if ((e = lookup(t, finish(acc, port, HOST_EXACT), port, HOST_EXACT, h, len)))
+		if (t->n_kind[HOST_EXACT] &&
+		    (e = lookup(t, finish(acc, port, HOST_EXACT), port, HOST_EXACT, h, len)))
 			return e;
 		/* The last suffix recorded is the leftmost dot: the longest wildcard first. */
 		while (n_suffix--) {
@@ -349,6 +354,8 @@ find_service(const struct sl_route_table *t, uint16_t port, const char *h, size_
 				return e;
 		}
 	}
+	if (!t->n_kind[HOST_DEFAULT])
+		return NULL;
 	return lookup(t, finish(FNV_OFFSET, port, HOST_DEFAULT), port, HOST_DEFAULT, "", 0);
 }
 

@@ -168,6 +168,10 @@ test_host_case_port_and_trailing_dot_ignored(void)
 	CU_ASSERT_STRING_EQUAL(svc(), "wild");
 	route(80, " api.example.com ", "/");
 	CU_ASSERT_STRING_EQUAL(svc(), "exact");
+	/* An IPv6 literal keeps its brackets and colons; only the port goes. */
+	route(80, "[2001:db8::1]:8080", "/only/");
+	CU_ASSERT_STRING_EQUAL(svc(), "default80");
+	CU_ASSERT_EQUAL(m.host_len, strlen("[2001:db8::1]"));
 	/* Not a port: the colon stays and the name matches nothing but the default. */
 	route(80, "api.example.com:x", "/only/");
 	CU_ASSERT_STRING_EQUAL(svc(), "default80");
