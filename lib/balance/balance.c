@@ -25,13 +25,16 @@ sl_bal_live_create(unsigned int n_backends, unsigned int n_workers, const uint32
 	/* Rows padded to whole cache lines so that no two workers write the same line. */
 	live->stride = (n_backends + 15) & ~15u;
 	rows = (size_t)n_workers * live->stride * sizeof(uint32_t);
-	live->max_connections = calloc(n_backends, sizeof(uint32_t));
-	live->flags = calloc(n_backends, sizeof(*live->flags));
+	/* Each array on lines of its own: nothing else on the heap shares them. */
+	live->max_connections = aligned_alloc(64, live->stride * sizeof(uint32_t));
+	live->flags = aligned_alloc(64, live->stride * sizeof(uint32_t));
 	live->inflight = aligned_alloc(64, rows);
 	if (!live->max_connections || !live->flags || !live->inflight) {
 		sl_bal_live_free(live);
 		return -ENOMEM;
 	}
+	memset(live->max_connections, 0, live->stride * sizeof(uint32_t));
+	memset((void *)live->flags, 0, live->stride * sizeof(uint32_t));
 	memset((void *)live->inflight, 0, rows);
 	if (max_connections)
 		memcpy(live->max_connections, max_connections, n_backends * sizeof(uint32_t));

@@ -92,9 +92,10 @@ sl_bal_live_flags(const struct sl_bal_live *live, unsigned int i)
 }
 
 /*
- * A request to backend i starts / ends on `worker`. Only that worker may call these for its
- * row: the counter is updated with a plain load and store (no locked instruction), which is
- * correct because nobody else writes it. Release never takes a counter below 0.
+ * A request to backend i starts / ends on `worker` (the same worker for both: a request is
+ * run to completion where it was accepted). Only that worker may call these for its row: the
+ * counter is updated with a plain load and store (no locked instruction), which is correct because
+ * nobody else writes it. Release never takes a counter below 0.
  */
 static inline void
 sl_bal_live_acquire(struct sl_bal_live *live, unsigned int worker, unsigned int i)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -436,6 +437,58 @@ test_build_refuses_an_empty_table_gracefully(void)
 	sl_route_free(t);
 }
 
+/*
+ * Arbitrary bytes as Host and target, each in a heap block of exactly its size (so that a
+ * sanitizer build catches a read past the end): the match always lands inside its inputs
+ * and answers one of the statuses it may answer.
+ */
+static void
+test_match_stays_inside_arbitrary_input(void)
+{
+	static const char alphabet[] = "/?#:.*[]@aA-zZ09 \t%";
+	uint64_t x = 88172645463325252ULL;
+	char out[1024];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t hl, tl;
+		char *h, *tg;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		hl = x % 24;
+		tl = (x >> 8) % 40;
+		h = malloc(hl ? hl : 1);
+		tg = malloc(tl ? tl : 1);
+		CU_ASSERT_FATAL(h && tg);
+		for (size_t i = 0; i < hl; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			h[i] = x & 1 ? (char)(x >> 8) : alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+		}
+		for (size_t i = 0; i < tl; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			tg[i] =
+			    x & 1 ? (char)(x >> 8) : alphabet[(x >> 8) % (sizeof(alphabet) - 1)];
+		}
+		/* Half of them start like real targets and hosts. */
+		if (round & 1 && tl)
+			tg[0] = '/';
+		if (round & 2 && hl > 4)
+			memcpy(h, "api.", 4);
+		sl_route_match(table, round & 4 ? 80 : 8080, h, hl, tg, tl, 0, &m);
+		CU_ASSERT(m.status == 0 || m.status == 301 || m.status == 404);
+		CU_ASSERT((m.host >= h && m.host + m.host_len <= h + hl) ||
+			  (m.host >= tg && m.host + m.host_len <= tg + tl) || m.host_len == 0);
+		CU_ASSERT((m.path >= tg && m.path + m.path_len <= tg + tl) ||
+			  (m.path_len == 1 && m.path[0] == '/') || m.path_len == 0);
+		CU_ASSERT(m.query_len == 0 || (m.query >= tg && m.query + m.query_len <= tg + tl));
+		if (m.action == SL_ROUTE_PROXY)
+			CU_ASSERT(sl_route_upstream_target(&m, out, sizeof(out)) >= 0);
+		if (m.action == SL_ROUTE_REDIRECT)
+			CU_ASSERT(sl_route_location_header(&m, out, sizeof(out)) > 0);
+		free(h);
+		free(tg);
+	}
+}
+
 int
 main(void)
 {
@@ -470,6 +523,8 @@ main(void)
 	CU_add_test(s, "check_accepts_the_test_config_and_refuses_redirect_loops",
 		    test_check_accepts_the_test_config_and_refuses_redirect_loops);
 	CU_add_test(s, "https_location_refuses_a_bad_host", test_https_location_refuses_a_bad_host);
+	CU_add_test(s, "match_stays_inside_arbitrary_input",
+		    test_match_stays_inside_arbitrary_input);
 	CU_add_test(s, "build_refuses_an_empty_table_gracefully",
 		    test_build_refuses_an_empty_table_gracefully);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
