@@ -110,13 +110,12 @@ sl_bal_maglev_size(unsigned int n)
 	return m;
 }
 
-static const struct sl_bal_backend_desc *sort_desc;
-
 static int
-cmp_name(const void *a, const void *b)
+cmp_name(const void *a, const void *b, void *arg)
 {
+	const struct sl_bal_backend_desc *d = arg;
 	unsigned int i = *(const unsigned int *)a, j = *(const unsigned int *)b;
-	int c = strcmp(sort_desc[i].name, sort_desc[j].name);
+	int c = strcmp(d[i].name, d[j].name);
 
 	return c ? c : (i > j) - (i < j);
 }
@@ -192,10 +191,7 @@ maglev_create(const struct sl_bal_backend_desc *d, unsigned int n, int *err)
 		if (d[i].weight > max_w)
 			max_w = d[i].weight;
 	}
-	/* Not reentrant, but building happens on the control thread, one table at a time. */
-	sort_desc = d;
-	qsort(order, n, sizeof(*order), cmp_name);
-	sort_desc = NULL;
+	qsort_r(order, n, sizeof(*order), cmp_name, (void *)d);
 
 	/*
 	 * Turns in order of (round, position by name), as Envoy's loop over rounds takes them,
