@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,56 @@ test_least_conn_many_backends_uses_two_choices(void)
 	/* Both draws must land on loaded ones: about 1 in 4. */
 	CU_ASSERT(hit_loaded > 150 && hit_loaded < 350);
 	rm(b, live);
+}
+
+/*
+ * Two workers hammer their own rows while a third thread sums them: no update is lost (each
+ * row returns to 0) and a sum never exceeds what is really in flight, with no locked
+ * instruction on the workers' side.
+ */
+struct hammer {
+	struct sl_bal_live *live;
+	unsigned int worker;
+};
+
+static void *
+hammer_row(void *arg)
+{
+	struct hammer *h = arg;
+
+	for (int k = 0; k < 200000; k++) {
+		for (unsigned int i = 0; i < 3; i++)
+			sl_bal_live_acquire(h->live, h->worker, i);
+		for (unsigned int i = 0; i < 3; i++)
+			sl_bal_live_release(h->live, h->worker, i);
+	}
+	return NULL;
+}
+
+static void
+test_inflight_rows_are_private_to_their_worker(void)
+{
+	struct sl_bal_live *live;
+	struct hammer h[2];
+	pthread_t t[2];
+	unsigned int worst = 0;
+
+	CU_ASSERT_FATAL(sl_bal_live_create(3, 2, NULL, &live) == 0);
+	for (unsigned int w = 0; w < 2; w++) {
+		h[w] = (struct hammer){live, w};
+		CU_ASSERT_FATAL(pthread_create(&t[w], NULL, hammer_row, &h[w]) == 0);
+	}
+	for (int k = 0; k < 200000; k++) {
+		unsigned int v = sl_bal_live_inflight(live, (unsigned int)k % 3);
+		if (v > worst)
+			worst = v;
+	}
+	for (unsigned int w = 0; w < 2; w++)
+		pthread_join(t[w], NULL);
+	CU_ASSERT(worst <= 2);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(sl_bal_live_inflight(live, i), 0);
+	sl_bal_live_free(live);
 }
 
 /* ------------------------------------------------------------------ Maglev */
@@ -854,6 +905,8 @@ main(void)
 		    test_least_conn_sends_less_to_a_slow_backend_than_rr);
 	CU_add_test(s, "least_conn_many_backends_uses_two_choices",
 		    test_least_conn_many_backends_uses_two_choices);
+	CU_add_test(s, "inflight_rows_are_private_to_their_worker",
+		    test_inflight_rows_are_private_to_their_worker);
 	CU_add_test(s, "maglev_table_is_balanced", test_maglev_table_is_balanced);
 	CU_add_test(s, "maglev_weights_shape_the_table", test_maglev_weights_shape_the_table);
 	CU_add_test(s, "maglev_extreme_weights", test_maglev_extreme_weights);
