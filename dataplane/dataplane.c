@@ -150,7 +150,7 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 
 	rc = sl_tcp_global_init();
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot register the TCP mbuf field: %s", rte_strerror(-rc));
+		snprintf(err, errlen, "cannot initialise TCP (secret, mbuf field): %s", rte_strerror(-rc));
 		return rc;
 	}
 	dp->pool = rte_pktmbuf_pool_create("sl_mbufs", dc->mbufs, MBUF_CACHE, 0,

@@ -3602,6 +3602,87 @@ static const struct sl_test_def more_tests[] = {
     T(test_segment_in_a_chain_of_mbufs_is_delivered),
 };
 
+/* ---- review findings (issue 6): shared secret, ICMP, rate limits, cookies, TIME-WAIT ---- */
+
+/*
+ * A second TCP worker beside the test's own, for what workers must share. It
+ * is created as worker 1 (its table and pool need their own names) and then
+ * lives on the same sl_worker and netif; use_worker() makes it the one that
+ * frames reach and the clock drives.
+ */
+static struct sl_tcp_worker *
+other_worker_create(void)
+{
+	char err[256] = "";
+	struct sl_tcp_worker *t;
+
+	worker.id = 1;
+	t = sl_tcp_worker_create(&worker, &cfg, SOCKET_ID_ANY, err, sizeof(err));
+	worker.id = 0;
+	if (t == NULL)
+		fprintf(stderr, "sl_tcp_worker_create: %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	t->ts_offset = TS_OFFSET;
+	t->now_us = now_us;
+	sl_timer_wheel_init(&t->wheel, now_us / 1000);
+	return t;
+}
+
+static void
+use_worker(struct sl_tcp_worker *t)
+{
+	tw = t;
+	worker.tcp = t;
+	t->now_us = now_us;
+}
+
+static void
+test_workers_share_one_secret_and_check_each_others_cookies(void)
+{
+	struct sl_tcp_worker *a = tw, *b = other_worker_create();
+	struct peer p;
+	struct oseg o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sl_tcp_global_secret());
+	CU_ASSERT(memcmp(&a->secret, &b->secret, sizeof(a->secret)) == 0);
+	CU_ASSERT(memcmp(&a->secret, sl_tcp_global_secret(), sizeof(a->secret)) == 0);
+	/* Not the all-zero key of a secret that was never drawn. */
+	static const struct sl_tcp_secret zero;
+	CU_ASSERT(memcmp(&a->secret, &zero, sizeof(zero)) != 0);
+
+	/* Worker 0 issues a cookie during a SYN flood... */
+	fill_syn_backlog();
+	peer_init(&p, 40300, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(a->stats.syncookies_sent, 1);
+	peer_got_syn_ack(&p, &o);
+	/* ...and worker 1, flooded too, completes the handshake from it. */
+	use_worker(b);
+	CU_ASSERT_FATAL(sl_tcp_listen(&worker, LPORT, &rec_ops, NULL) == 0);
+	fill_syn_backlog();
+	advance_ms(2);
+	peer_ack(&p);
+	CU_ASSERT_EQUAL(b->stats.syncookies_ok, 1);
+	CU_ASSERT_EQUAL(b->stats.syncookies_failed, 0);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].accepted, 1);
+	CU_ASSERT_EQUAL(recs[0].c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(recs[0].c->iss, o.seq);
+	/* Same 4-tuple, same clock: the same ISN from either worker. */
+	CU_ASSERT_EQUAL(sl_tcp_isn(&a->secret, OUR_IP, 80, PEER_IP, 40300, now_us),
+			sl_tcp_isn(&b->secret, OUR_IP, 80, PEER_IP, 40300, now_us));
+	recs[0].live = false;
+	drain();
+	use_worker(a);
+	sl_tcp_worker_free(b);
+}
+
+static const struct sl_test_def review_tests[] = {
+    T(test_workers_share_one_secret_and_check_each_others_cookies),
+};
+
 int
 main(void)
 {
@@ -3616,6 +3697,7 @@ main(void)
 	    {"limits", limit_tests, RTE_DIM(limit_tests)},
 	    {"callbacks", callback_tests, RTE_DIM(callback_tests)},
 	    {"more", more_tests, RTE_DIM(more_tests)},
+	    {"review", review_tests, RTE_DIM(review_tests)},
 	};
 
 	pool = sl_test_eal_start("test_tcp", "256", POOL_SIZE);

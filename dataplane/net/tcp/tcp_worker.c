@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* A worker's TCP state: its table, its connection pool, its timer wheel, its secret. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -15,10 +17,51 @@
 #include "tcp_conn.h"
 #include "tcp_worker.h"
 
+/*
+ * The secret behind ISNs and SYN cookies: one for the process, drawn from the
+ * kernel once at start (never on a worker's hot path) and copied into every
+ * worker. All workers must agree: a cookie one worker issued may come back to
+ * another, and the ISNs of successive incarnations of a 4-tuple must increase
+ * whichever worker owns them. Written before any worker starts, read only after.
+ */
+static struct sl_tcp_secret tcp_secret;
+static bool tcp_secret_ready;
+
+static int
+tcp_secret_draw(void)
+{
+	uint8_t seed[SL_SIPHASH_KEY_LEN];
+	size_t got = 0;
+
+	while (got < sizeof(seed)) {
+		ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	sl_tcp_secret_init(&tcp_secret, seed);
+	tcp_secret_ready = true;
+	return 0;
+}
+
 int
 sl_tcp_global_init(void)
 {
+	int rc = tcp_secret_draw();
+
+	if (rc != 0)
+		return rc;
 	return sl_tcp_reass_register();
+}
+
+const struct sl_tcp_secret *
+sl_tcp_global_secret(void)
+{
+	return tcp_secret_ready ? &tcp_secret : NULL;
 }
 
 struct sl_tcp_worker *
@@ -27,7 +70,6 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 {
 	struct sl_tcp_worker *tw;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint8_t seed[SL_SIPHASH_KEY_LEN];
 	struct rte_hash_parameters hp = {
 		.key_len = sizeof(struct sl_tcp_key),
 		.hash_func = rte_hash_crc,
@@ -65,12 +107,12 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
-	for (unsigned int i = 0; i < sizeof(seed); i += 8) {
-		uint64_t r = rte_rand();
-
-		memcpy(seed + i, &r, 8);
+	/* Programs that create a worker without sl_tcp_global_init (benchmarks) draw it here. */
+	if (!tcp_secret_ready && tcp_secret_draw() != 0) {
+		snprintf(err, errlen, "worker %u: getrandom failed: %s", w->id, strerror(errno));
+		goto fail;
 	}
-	sl_tcp_secret_init(&tw->secret, seed);
+	tw->secret = tcp_secret;
 	tw->ts_offset = (uint32_t)rte_rand();
 	tw->now_us = rte_rdtsc() / (rte_get_tsc_hz() / 1000000);
 	tw->next_port = (uint16_t)(SL_TCP_EPHEMERAL_LO +

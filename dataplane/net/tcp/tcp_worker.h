@@ -20,8 +20,15 @@ struct rte_mbuf;
 unsigned int sl_tcp_listener_ports(const struct sl_tcp_worker *tw, uint16_t *ports,
 				   unsigned int max);
 
-/* Once, on the main lcore, before any worker starts (registers the mbuf field). */
+/*
+ * Once, on the main lcore, before any worker starts: draws the ISN and SYN
+ * cookie secret shared by all workers (getrandom) and registers the mbuf field.
+ */
 int sl_tcp_global_init(void);
+
+/* The secret every worker copies at creation; NULL before sl_tcp_global_init. */
+struct sl_tcp_secret;
+const struct sl_tcp_secret *sl_tcp_global_secret(void);
 
 /* A worker's TCP state, sized by cfg (max_connections per worker). */
 struct sl_tcp_worker *sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg,
