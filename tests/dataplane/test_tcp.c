@@ -3679,7 +3679,57 @@ test_workers_share_one_secret_and_check_each_others_cookies(void)
 	sl_tcp_worker_free(b);
 }
 
+/*
+ * A TSecr from the future or from long ago gives no RTT sample: the segment
+ * timed without timestamps (Karn) does. Unchecked, (now - tsecr) * 1000
+ * wrapped into an RTT of about an hour and the RTO jumped to its 60 s cap.
+ */
+static void
+test_bogus_tsecr_gives_no_rtt_sample_and_karn_timing_stands_in(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40301, PO_ALL);
+	passive_open(&p);
+	uint32_t srtt0 = p.c->srtt_us;
+
+	/* From the future: 1,000 s ahead of our clock. */
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	advance_ms(30);
+	p.ts_recent = now_ms32() + 1000000u;
+	peer_ack_out(&p, 1000);
+	CU_ASSERT_EQUAL(p.c->sq_bytes, 0);
+	CU_ASSERT(p.c->rto_ms < 1000);
+	/* Karn's sample of the one timed segment: 30 ms, folded into SRTT. */
+	CU_ASSERT_EQUAL(p.c->srtt_us, (7 * srtt0 + 30000) / 8);
+
+	/* From long ago: older than the largest RTO (here 50 minutes). */
+	uint32_t srtt1 = p.c->srtt_us;
+
+	CU_ASSERT_EQUAL(send_data(p.c, 1000, 1000), 0);
+	EXPECT_DATA(&p, &o, 1000, 1000);
+	advance_ms(20);
+	p.ts_recent = now_ms32() - 3000000u;
+	peer_ack_out(&p, 2000);
+	CU_ASSERT(p.c->rto_ms < 1000);
+	CU_ASSERT_EQUAL(p.c->srtt_us, (7 * srtt1 + 20000) / 8);
+
+	/* A believable echo still gives the sample: sent 40 ms ago. */
+	CU_ASSERT_EQUAL(send_data(p.c, 2000, 1000), 0);
+	EXPECT_DATA(&p, &o, 2000, 1000);
+	uint32_t sent_ts = o.tsval, srtt2 = p.c->srtt_us;
+
+	advance_ms(40);
+	p.ts_recent = sent_ts;
+	peer_ack_out(&p, 3000);
+	CU_ASSERT_EQUAL(p.c->srtt_us, (7 * srtt2 + 40000) / 8);
+	EXPECT_NOTHING();
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_bogus_tsecr_gives_no_rtt_sample_and_karn_timing_stands_in),
     T(test_workers_share_one_secret_and_check_each_others_cookies),
 };
 

@@ -79,6 +79,28 @@ tcp_challenge_ack(struct sl_tcp_conn *c)
 	sl_tcp_send_ack(c);
 }
 
+/*
+ * An RTT sample from the timestamp the peer echoed (RFC 7323 4.1), if the
+ * echo is believable: non-zero, not ahead of our clock, and not older than the
+ * largest RTO, as Linux checks (tcp_rtt_tsopt_us). Anything else is a bogus
+ * or forged TSecr: its (now - tsecr) * 1000 used to wrap into an RTT of up to
+ * 71 minutes, which pinned the RTO at its maximum. Returns false when no
+ * sample was taken, so that the caller can fall back to Karn's timing.
+ */
+static bool
+tcp_ts_rtt_sample(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t delta_ms;
+
+	if (!(c->flags & SL_TF_TS_OK) || !s->o.ts_ok || s->o.tsecr == 0)
+		return false;
+	delta_ms = sl_tcp_now_ms32(c->tw) - s->o.tsecr;
+	if ((int32_t)delta_ms < 0 || delta_ms > SL_TCP_RTO_MAX_MS)
+		return false;
+	sl_tcp_rtt_sample(c, (uint32_t)((uint64_t)delta_ms * 1000u));
+	return true;
+}
+
 /* Negotiated options from a SYN (or a SYN-ACK, active side). */
 static void
 tcp_negotiate(struct sl_tcp_conn *c, const struct tcp_seg *s, bool we_offered_all)
@@ -321,8 +343,8 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 		return;
 	}
 	c->snd_una = s->ack;
-	if (c->flags & SL_TF_TS_OK && s->o.tsecr != 0 && c->backoff == 0)
-		sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
+	if (c->backoff == 0)
+		tcp_ts_rtt_sample(c, s);
 	c->backoff = 0;
 	sl_timer_cancel(&c->rtx_timer);
 	c->rtx_mode = SL_TCP_RTX_NONE;
@@ -376,8 +398,8 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		}
 		/* The ACK covers our SYN: take it here so data accounting starts at iss + 1. */
 		c->snd_una = c->iss + 1;
-		if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && s->o.tsecr != 0 && c->backoff == 0)
-			sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
+		if (c->backoff == 0)
+			tcp_ts_rtt_sample(c, s);
 		c->backoff = 0;
 		sl_timer_cancel(&c->rtx_timer);
 		c->rtx_mode = SL_TCP_RTX_NONE;
@@ -453,12 +475,12 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		uint32_t data_acked = RTE_MIN(acked - (fin_acked ? 1 : 0), c->sq_bytes);
 
 		/* RTT: from the echoed timestamp, or Karn-safe timing of one segment. */
-		if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && s->o.tsecr != 0)
-			sl_tcp_rtt_sample(c, (sl_tcp_now_ms32(tw) - s->o.tsecr) * 1000u);
-		else if ((c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(ack, c->rtt_seq)) {
+		bool timed = (c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(ack, c->rtt_seq);
+
+		if (!tcp_ts_rtt_sample(c, s) && timed)
 			sl_tcp_rtt_sample(c, (uint32_t)(tw->now_us - c->rtt_start_us));
+		if (timed)
 			c->flags &= ~SL_TF_RTT_TIMING;
-		}
 		c->backoff = 0;
 		sl_tcp_sq_drop_acked(c, data_acked);
 		c->snd_una = ack;

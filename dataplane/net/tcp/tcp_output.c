@@ -447,7 +447,8 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		if (tcp_send_segment(c, c->snd_nxt, len,
 				     (len == left && len > 0 ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0)) != 0)
 			break;
-		if (!(c->flags & (SL_TF_TS_OK | SL_TF_RTT_TIMING)) && c->snd_nxt == c->snd_max &&
+		/* Timed with timestamps too: the fallback when an echo is not believable. */
+		if (!(c->flags & SL_TF_RTT_TIMING) && c->snd_nxt == c->snd_max &&
 		    len > 0) {
 			c->flags |= SL_TF_RTT_TIMING;
 			c->rtt_seq = c->snd_nxt;
