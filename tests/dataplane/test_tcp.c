@@ -3728,7 +3728,82 @@ test_bogus_tsecr_gives_no_rtt_sample_and_karn_timing_stands_in(void)
 	EXPECT_NOTHING();
 }
 
+/* Retransmit until the connection is given up; returns when the error was reported. */
+static void
+wait_for_give_up(struct rec *r)
+{
+	for (unsigned int i = 0; i < 400 && r->errors == 0; i++) {
+		advance_ms(1000);
+		drain();
+	}
+	CU_ASSERT_EQUAL(r->errors, 1);
+}
+
+/*
+ * Port and protocol unreachable are soft errors once the connection is
+ * synchronized (RFC 1122 4.2.3.9, RFC 5927 5.2): the connection lives on,
+ * and if it then times out, the error names the ICMP message; an ACK in
+ * between forgets it. They used to abort established connections.
+ */
+static void
+test_port_unreachable_is_soft_once_established_and_named_at_timeout(void)
+{
+	struct peer p, q;
+	struct oseg o;
+
+	peer_init(&p, 40302, PO_ALL);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	feed_icmp_unreach(&p, 3, 0, OUT(&p, 0));
+	feed_icmp_unreach(&p, 2, 0, OUT(&p, 0));
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(tw->stats.icmp_unreachable, 0);
+	/* The peer was reachable after all: its ACK clears the soft error. */
+	peer_ack_out(&p, 1000);
+	CU_ASSERT_EQUAL(send_data(p.c, 1000, 1000), 0);
+	EXPECT_DATA(&p, &o, 1000, 1000);
+	wait_for_give_up(p.r);
+	CU_ASSERT_EQUAL(p.r->err, -ETIMEDOUT);
+
+	/* Unanswered after a port unreachable: the timeout reports ECONNREFUSED. */
+	peer_init(&q, 40303, PO_ALL);
+	passive_open(&q);
+	CU_ASSERT_EQUAL(send_data(q.c, 0, 1000), 0);
+	EXPECT_DATA(&q, &o, 0, 1000);
+	feed_icmp_unreach(&q, 3, 0, OUT(&q, 0));
+	CU_ASSERT_EQUAL(q.r->errors, 0);
+	wait_for_give_up(q.r);
+	CU_ASSERT_EQUAL(q.r->err, -ECONNREFUSED);
+	CU_ASSERT_EQUAL(tw->stats.icmp_unreachable, 0);
+	CU_ASSERT_EQUAL(tw->stats.conn_timeouts, 2);
+	expect_all_closed();
+}
+
+/* While connecting they stay hard: a passive open in SYN-RECEIVED goes away at once. */
+static void
+test_port_unreachable_still_aborts_syn_received(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40304, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	feed_icmp_unreach(&p, 3, 0, o.seq);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_EQUAL(tw->stats.icmp_unreachable, 1);
+	CU_ASSERT_EQUAL(listener()->syn_queued, 0);
+	CU_ASSERT_EQUAL(n_recs, 0); /* never shown to the user */
+	expect_all_closed();
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_port_unreachable_is_soft_once_established_and_named_at_timeout),
+    T(test_port_unreachable_still_aborts_syn_received),
     T(test_bogus_tsecr_gives_no_rtt_sample_and_karn_timing_stands_in),
     T(test_workers_share_one_secret_and_check_each_others_cookies),
 };

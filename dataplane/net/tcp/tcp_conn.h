@@ -107,6 +107,7 @@ struct sl_tcp_conn {
 	uint8_t backoff;     /* consecutive RTO expirations */
 	uint8_t dupacks;
 	uint8_t probes;      /* keepalive or zero-window probes without answer */
+	uint8_t soft_err;    /* errno of an ICMP soft error since the last ACK, or 0 */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sequence sent + 1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -232,6 +233,8 @@ void sl_tcp_arm_delack(struct sl_tcp_conn *c);
 void sl_tcp_arm_keepalive(struct sl_tcp_conn *c);
 void sl_tcp_enter_time_wait(struct sl_tcp_conn *c);
 void sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us);
+/* A connection given up for silence: the ICMP soft error seen meanwhile, or -ETIMEDOUT. */
+int sl_tcp_timeout_err(const struct sl_tcp_conn *c);
 uint32_t sl_tcp_now_ms32(const struct sl_tcp_worker *tw); /* the TSval clock */
 
 /* tcp_cc.c */

@@ -482,6 +482,7 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		if (timed)
 			c->flags &= ~SL_TF_RTT_TIMING;
 		c->backoff = 0;
+		c->soft_err = 0; /* something got through: forget an ICMP soft error */
 		sl_tcp_sq_drop_acked(c, data_acked);
 		c->snd_una = ack;
 		if (sl_seq_lt(c->snd_nxt, c->snd_una))
@@ -970,6 +971,7 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 	struct sl_tcp_key key;
 	struct sl_tcp_conn *c;
 	uint32_t seq;
+	int err;
 
 	key.laddr = quoted->src_addr;
 	key.raddr = quoted->dst_addr;
@@ -1001,13 +1003,26 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 	}
 	case 2: /* protocol unreachable */
 	case 3: /* port unreachable */
-		tw->stats.icmp_unreachable++;
-		sl_tcp_conn_fail(c, -ECONNREFUSED);
+		/*
+		 * Hard only while connecting. Once synchronized they are soft
+		 * (RFC 1122 4.2.3.9, RFC 5927 5.2): a forged or stale one must not
+		 * kill a working connection; a real one shows in the timeout.
+		 */
+		err = code == 2 ? ENOPROTOOPT : ECONNREFUSED;
+		if (c->state == SL_TCP_SYN_SENT || c->state == SL_TCP_SYN_RECEIVED) {
+			tw->stats.icmp_unreachable++;
+			sl_tcp_conn_fail(c, -err);
+		} else {
+			c->soft_err = (uint8_t)err;
+		}
 		return;
 	default:
+		err = code == 0 || code == 6 || code == 9 || code == 11 ? ENETUNREACH : EHOSTUNREACH;
 		if (c->state == SL_TCP_SYN_SENT) {
 			tw->stats.icmp_unreachable++;
-			sl_tcp_conn_fail(c, -EHOSTUNREACH);
+			sl_tcp_conn_fail(c, -err);
+		} else {
+			c->soft_err = (uint8_t)err;
 		}
 		return;
 	}

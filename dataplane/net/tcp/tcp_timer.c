@@ -124,6 +124,17 @@ sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us)
 			    (uint32_t)SL_TCP_RTO_MAX_MS);
 }
 
+/*
+ * RFC 1122 4.2.3.9 / RFC 5927 5.2: an ICMP error that does not abort a
+ * connection is kept and reported if the connection later times out, as
+ * Linux reports sk_err_soft: "port unreachable" says more than "timed out".
+ */
+int
+sl_tcp_timeout_err(const struct sl_tcp_conn *c)
+{
+	return c->soft_err != 0 ? -(int)c->soft_err : -ETIMEDOUT;
+}
+
 static void
 tcp_rtx_fire(struct sl_timer *t)
 {
@@ -145,7 +156,7 @@ tcp_rtx_fire(struct sl_timer *t)
 		 */
 		if (c->probes >= SL_TCP_RETRIES) {
 			tw->stats.conn_timeouts++;
-			sl_tcp_conn_fail(c, -ETIMEDOUT);
+			sl_tcp_conn_fail(c, sl_tcp_timeout_err(c));
 			return;
 		}
 		c->probes++;
@@ -172,7 +183,7 @@ tcp_rtx_fire(struct sl_timer *t)
 	case SL_TCP_SYN_RECEIVED:
 		if (c->backoff >= SL_TCP_SYN_RETRIES) {
 			tw->stats.conn_timeouts++;
-			sl_tcp_conn_fail(c, -ETIMEDOUT);
+			sl_tcp_conn_fail(c, sl_tcp_timeout_err(c));
 			return;
 		}
 		c->backoff++;
@@ -192,7 +203,7 @@ tcp_rtx_fire(struct sl_timer *t)
 		return; /* everything was acknowledged meanwhile */
 	if (c->backoff >= SL_TCP_RETRIES) {
 		tw->stats.conn_timeouts++;
-		sl_tcp_conn_fail(c, -ETIMEDOUT);
+		sl_tcp_conn_fail(c, sl_tcp_timeout_err(c));
 		return;
 	}
 	c->backoff++;
@@ -258,7 +269,7 @@ tcp_keep_fire(struct sl_timer *t)
 	}
 	if (c->probes >= SL_TCP_KEEPALIVE_PROBES) {
 		tw->stats.keepalive_timeouts++;
-		sl_tcp_conn_fail(c, -ETIMEDOUT);
+		sl_tcp_conn_fail(c, sl_tcp_timeout_err(c));
 		return;
 	}
 	c->probes++;

@@ -47,9 +47,10 @@ void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
  * ICMP destination unreachable about a TCP segment we sent: `quoted` is the
  * IPv4 header we sent, `l4` its first 8 TCP bytes, mtu the next-hop MTU
  * (code 4). Fragmentation-needed lowers the MSS (RFC 1191); port and
- * protocol unreachable are hard errors, the others abort only a connection
- * that is still opening (RFC 1122 4.2.3.9). Checked against the send window
- * first (RFC 5927).
+ * protocol unreachable abort a connection that is still opening, the others
+ * only an active open in SYN-SENT (RFC 1122 4.2.3.9); once synchronized they
+ * are all soft errors, kept and reported if the connection later times out
+ * (RFC 5927 5.2). Checked against the send window first (RFC 5927).
  */
 struct rte_ipv4_hdr;
 void sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
