@@ -64,9 +64,9 @@ eth_dispatch(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer)
 	}
 	switch (eh->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-		/* From a peer: a TCP segment handed to its owner, already validated. */
+		/* From a peer: a TCP segment or an ICMP error about one, handed to its owner. */
 		if (from_peer)
-			sl_tcp_input(ifp, m);
+			sl_tcp_input_from_peer(ifp, m);
 		else
 			sl_ipv4_input(ifp, m);
 		return;

@@ -41,13 +41,11 @@ icmp_unreachable(struct sl_netif *ifp, struct rte_mbuf *m, uint32_t off, uint32_
 		sl_netif_drop(ifp, m, SL_NET_DROP_ICMP_TRUNCATED);
 		return;
 	}
-	if (quoted->next_proto_id == IPPROTO_TCP)
-		/* Bytes 6-7 of the ICMP header carry the next-hop MTU for code 4 (RFC 1191). */
-		sl_tcp_icmp_unreachable(ifp, quoted,
-					rte_pktmbuf_mtod_offset(m, const uint8_t *, qoff + qhlen),
-					ic->icmp_code, rte_be_to_cpu_16(ic->icmp_seq_nb));
-	else
-		ifp->stats.drops[SL_NET_DROP_ICMP_TYPE]++;
+	if (quoted->next_proto_id == IPPROTO_TCP) {
+		sl_tcp_icmp_input(ifp, m); /* to the worker that owns the connection */
+		return;
+	}
+	ifp->stats.drops[SL_NET_DROP_ICMP_TYPE]++;
 	rte_pktmbuf_free(m);
 }
 

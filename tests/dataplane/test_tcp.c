@@ -3801,7 +3801,139 @@ test_port_unreachable_still_aborts_syn_received(void)
 	expect_all_closed();
 }
 
+/* Play worker `id` of two, whose ring to the other is `ring` (NULL to itself). */
+static void
+be_worker(unsigned int id, struct rte_ring *ring)
+{
+	worker.id = id;
+	worker.n_workers = ring != NULL ? 2 : 1;
+	worker.to_peer[id] = NULL;
+	worker.to_peer[1 - id] = ring;
+}
+
+/* What the owner does with a frame a peer worker put on its ring. */
+static void
+take_from_ring(struct rte_ring *ring)
+{
+	void *m = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(rte_ring_sc_dequeue(ring, &m), 0);
+	sl_eth_input_from_peer(&ifp, m);
+	flush_and_reap();
+}
+
+/*
+ * Fragmentation-needed for a connection that worker 1 opened, received by
+ * worker 0, goes to worker 1 over the ring like the connection's segments;
+ * worker 1 lowers the MSS and resends. It used to be looked up only in the
+ * receiving worker's table and lost: a PMTU black hole.
+ */
+static void
+test_icmp_error_for_another_workers_connection_is_handed_to_the_owner(void)
+{
+	struct rte_ring *ring = rte_ring_create("sl_test_icmp1", 64, SOCKET_ID_ANY,
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+	const uint32_t mss = 1000 - 40 - 12;
+	struct peer p;
+	struct oseg o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+	be_worker(1, ring);
+	peer_init(&p, 40305, PO_ALL);
+	active_open(&p);
+	CU_ASSERT_EQUAL(sl_tcp_port_owner(p.lport, 2), 1);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+
+	/* Worker 0 receives the ICMP error: not its connection, onto the ring. */
+	be_worker(0, ring);
+	feed_icmp_unreach(&p, 4, 1000, OUT(&p, 0));
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 1);
+	CU_ASSERT_EQUAL(tw->stats.pmtu_updates, 0);
+	CU_ASSERT_EQUAL(p.c->mss, MSS_TS);
+	EXPECT_NOTHING();
+
+	/* Worker 1 takes it and resends in segments that fit the path. */
+	be_worker(1, ring);
+	take_from_ring(ring);
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 0); /* not passed on again */
+	CU_ASSERT_EQUAL(tw->stats.pmtu_updates, 1);
+	CU_ASSERT_EQUAL(p.c->mss, mss);
+	EXPECT_DATA(&p, &o, 0, mss);
+	EXPECT_DATA(&p, &o, mss, 1000 - mss);
+	peer_ack_out(&p, 1000);
+
+	/* A port unreachable takes the same way; soft, since established. */
+	CU_ASSERT_EQUAL(send_data(p.c, 1000, 100), 0);
+	EXPECT_DATA(&p, &o, 1000, 100);
+	be_worker(0, ring);
+	feed_icmp_unreach(&p, 3, 0, OUT(&p, 1000));
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 1);
+	be_worker(1, ring);
+	take_from_ring(ring);
+	CU_ASSERT_EQUAL(p.c->soft_err, ECONNREFUSED);
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+	peer_ack_out(&p, 1100);
+
+	be_worker(0, NULL);
+	rte_ring_free(ring);
+}
+
+/*
+ * A connection accepted on a listener port belongs to the worker that took
+ * its SYN, which the port does not tell: a worker without the connection
+ * gives the error to its peers, and the owner applies it.
+ */
+static void
+test_icmp_error_for_a_passive_connection_reaches_the_worker_that_has_it(void)
+{
+	struct rte_ring *ring = rte_ring_create("sl_test_icmp2", 64, SOCKET_ID_ANY,
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct sl_tcp_worker *a = tw, *b = other_worker_create();
+	const uint32_t mss = 1000 - 40 - 12;
+	struct peer p;
+	struct oseg o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ring);
+	be_worker(0, ring);
+	peer_init(&p, 40306, PO_ALL);
+	passive_open(&p); /* on worker 0 */
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+
+	/* Worker 1, listening on the same port, gets the error and has no such connection. */
+	use_worker(b);
+	be_worker(1, ring);
+	CU_ASSERT_FATAL(sl_tcp_listen(&worker, LPORT, &rec_ops, NULL) == 0);
+	feed_icmp_unreach(&p, 4, 1000, OUT(&p, 0));
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 1);
+	CU_ASSERT_EQUAL(b->stats.pmtu_updates, 0);
+	EXPECT_NOTHING();
+
+	use_worker(a);
+	be_worker(0, ring);
+	take_from_ring(ring);
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 0);
+	CU_ASSERT_EQUAL(a->stats.pmtu_updates, 1);
+	CU_ASSERT_EQUAL(p.c->mss, mss);
+	EXPECT_DATA(&p, &o, 0, mss);
+	EXPECT_DATA(&p, &o, mss, 1000 - mss);
+
+	/* Received by the worker that has it: applied there, no copies. */
+	feed_icmp_unreach(&p, 4, 900, OUT(&p, 0));
+	CU_ASSERT_EQUAL(rte_ring_count(ring), 0);
+	CU_ASSERT_EQUAL(a->stats.pmtu_updates, 2);
+	drain();
+	peer_ack_out(&p, 1000);
+
+	be_worker(0, NULL);
+	rte_ring_free(ring);
+	sl_tcp_worker_free(b);
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_icmp_error_for_another_workers_connection_is_handed_to_the_owner),
+    T(test_icmp_error_for_a_passive_connection_reaches_the_worker_that_has_it),
     T(test_port_unreachable_is_soft_once_established_and_named_at_timeout),
     T(test_port_unreachable_still_aborts_syn_received),
     T(test_bogus_tsecr_gives_no_rtt_sample_and_karn_timing_stands_in),

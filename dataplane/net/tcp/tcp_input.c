@@ -12,6 +12,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -868,7 +869,11 @@ drop:
 		sl_tcp_output(c);
 }
 
-/* Hand a segment to the worker that owns its flow. Returns true if it was handed over. */
+/*
+ * Hand a frame about the flow of local port lport (network order) to the
+ * worker that owns it: a TCP segment, or an ICMP error quoting one of our
+ * segments. The one owner decision for both. Returns true if m was handed over.
+ */
 static bool
 tcp_steer(struct sl_netif *ifp, struct rte_mbuf *m, uint16_t lport)
 {
@@ -963,9 +968,10 @@ truncated:
 	rte_pktmbuf_free(m);
 }
 
-void
-sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted, const uint8_t *l4,
-			uint8_t code, uint16_t mtu)
+/* Apply an ICMP error to the connection it names; false if this worker has no such connection. */
+static bool
+tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted, const uint8_t *l4,
+		     uint8_t code, uint16_t mtu)
 {
 	struct sl_tcp_worker *tw = ifp->w->tcp;
 	struct sl_tcp_key key;
@@ -979,18 +985,20 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 	memcpy(&key.rport, l4 + 2, 2);
 	seq = sl_tcpopt_get32(l4 + 4);
 	c = sl_tcp_conn_lookup(tw, &key);
-	if (c == NULL || c->state == SL_TCP_TIME_WAIT)
-		return;
+	if (c == NULL)
+		return false;
+	if (c->state == SL_TCP_TIME_WAIT)
+		return true;
 	/* Only about something in flight: a blind attacker cannot guess the window. */
 	if (!sl_seq_between(seq, c->snd_una, c->snd_max))
-		return;
+		return true;
 	switch (code) {
 	case 4: { /* fragmentation needed and DF set */
 		uint32_t pmtu = mtu >= 576 ? mtu : 576; /* old routers send 0; RFC 1191 floor */
 		uint32_t mss = pmtu - 40 - ((c->flags & SL_TF_TS_OK) ? 12 : 0);
 
 		if (mss >= c->mss)
-			return;
+			return true;
 		c->mss_cap = (uint16_t)(pmtu - 40);
 		sl_tcp_set_mss(c);
 		tw->stats.pmtu_updates++;
@@ -999,7 +1007,7 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 			c->snd_nxt = c->snd_una;
 			sl_tcp_output(c);
 		}
-		return;
+		return true;
 	}
 	case 2: /* protocol unreachable */
 	case 3: /* port unreachable */
@@ -1015,7 +1023,7 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 		} else {
 			c->soft_err = (uint8_t)err;
 		}
-		return;
+		return true;
 	default:
 		err = code == 0 || code == 6 || code == 9 || code == 11 ? ENETUNREACH : EHOSTUNREACH;
 		if (c->state == SL_TCP_SYN_SENT) {
@@ -1024,6 +1032,71 @@ sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
 		} else {
 			c->soft_err = (uint8_t)err;
 		}
-		return;
+		return true;
 	}
+}
+
+/* The quoted datagram of an ICMP error (validated by icmp.c) inside frame m. */
+static void
+tcp_icmp_parse(struct rte_mbuf *m, const struct rte_ipv4_hdr **quoted, const uint8_t **l4,
+	       uint8_t *code, uint16_t *mtu)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	uint32_t off = sizeof(struct rte_ether_hdr) + rte_ipv4_hdr_len(ip);
+	const struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, off);
+
+	*quoted = (const struct rte_ipv4_hdr *)(ic + 1);
+	*l4 = (const uint8_t *)*quoted + rte_ipv4_hdr_len(*quoted);
+	*code = ic->icmp_code;
+	/* Bytes 6-7 of the ICMP header carry the next-hop MTU for code 4 (RFC 1191). */
+	*mtu = rte_be_to_cpu_16(ic->icmp_seq_nb);
+}
+
+/*
+ * An ICMP error reaches the worker that owns the connection, like the
+ * connection's segments: on a NIC its hash is the router's, not the flow's,
+ * so it lands on any queue. Without this, fragmentation-needed for another
+ * worker's connection was lost while every segment carries DF: a PMTU black
+ * hole. A port this side opened names its owner (tcp_steer). A connection
+ * accepted on a listener port belongs to whichever worker took its SYN, which
+ * no function of the port tells: when it is not ours, every peer gets a copy
+ * and the one that has it applies it (ICMP errors are rare; copies from a
+ * peer are never passed on again).
+ */
+static void
+tcp_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer)
+{
+	struct sl_worker *w = ifp->w;
+	const struct rte_ipv4_hdr *quoted;
+	const uint8_t *l4;
+	uint16_t lport, mtu;
+	uint8_t code;
+
+	tcp_icmp_parse(m, &quoted, &l4, &code, &mtu);
+	memcpy(&lport, l4, 2);
+	if (!from_peer && tcp_steer(ifp, m, lport))
+		return;
+	if (!tcp_icmp_unreachable(ifp, quoted, l4, code, mtu) && !from_peer && w->n_workers > 1 &&
+	    sl_tcp_listener_find(w->tcp, lport) != NULL)
+		sl_worker_share_with_peers(w, ifp, m);
+	rte_pktmbuf_free(m);
+}
+
+void
+sl_tcp_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m)
+{
+	tcp_icmp_input(ifp, m, false);
+}
+
+void
+sl_tcp_input_from_peer(struct sl_netif *ifp, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+	if (ip->next_proto_id == IPPROTO_ICMP)
+		tcp_icmp_input(ifp, m, true);
+	else
+		sl_tcp_input(ifp, m);
 }

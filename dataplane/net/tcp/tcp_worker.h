@@ -44,17 +44,19 @@ void sl_tcp_reap(struct sl_tcp_worker *tw);
 void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
 
 /*
- * ICMP destination unreachable about a TCP segment we sent: `quoted` is the
- * IPv4 header we sent, `l4` its first 8 TCP bytes, mtu the next-hop MTU
- * (code 4). Fragmentation-needed lowers the MSS (RFC 1191); port and
+ * ICMP destination unreachable about a TCP segment we sent: m is the whole
+ * frame, its quoted IPv4 header and first 8 TCP bytes checked by icmp.c; TCP
+ * takes m. The error goes to the worker that owns the connection, as its
+ * segments do. Fragmentation-needed lowers the MSS (RFC 1191); port and
  * protocol unreachable abort a connection that is still opening, the others
  * only an active open in SYN-SENT (RFC 1122 4.2.3.9); once synchronized they
  * are all soft errors, kept and reported if the connection later times out
  * (RFC 5927 5.2). Checked against the send window first (RFC 5927).
  */
-struct rte_ipv4_hdr;
-void sl_tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted,
-			     const uint8_t *l4, uint8_t code, uint16_t mtu);
+void sl_tcp_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m);
+
+/* A frame a peer worker handed over: a TCP segment or an ICMP error about one. */
+void sl_tcp_input_from_peer(struct sl_netif *ifp, struct rte_mbuf *m);
 
 /*
  * The worker that owns a connection this side opened, from its local port:
