@@ -2581,7 +2581,11 @@ test_syn_in_established_gets_challenge_ack(void)
 	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 1);
 	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
 	CU_ASSERT_EQUAL(r->errors + r->bytes, 0);
-	/* An old SYN (the one that opened the connection) is answered with an ACK too. */
+	/*
+	 * An old SYN (the one that opened the connection) is answered with an
+	 * ACK too, once the per-connection limit allows another one.
+	 */
+	advance_ms(SL_TCP_INVALID_RATELIMIT_MS);
 	peer_send(&p, TH_SYN, p.iss, 0, NULL, 0, NULL, 0);
 	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
 	CU_ASSERT_EQUAL(p.c->state, SL_TCP_ESTABLISHED);
@@ -3931,7 +3935,88 @@ test_icmp_error_for_a_passive_connection_reaches_the_worker_that_has_it(void)
 	sl_tcp_worker_free(b);
 }
 
+/*
+ * ACKs for segments that do not belong go out at most once per 500 ms per
+ * connection (Linux's tcp_invalid_ratelimit); another connection is not
+ * affected. Data out of window is always answered.
+ */
+static void
+test_challenge_acks_are_limited_per_connection(void)
+{
+	struct peer p, q;
+	struct oseg o;
+
+	peer_init(&p, 40307, PO_ALL);
+	passive_open(&p);
+	peer_init(&q, 40308, PO_ALL);
+	passive_open(&q);
+	peer_rst(&p, IN(&p, 10));
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	advance_ms(SL_TCP_INVALID_RATELIMIT_MS - 1);
+	peer_rst(&p, IN(&p, 20));
+	peer_send(&p, TH_SYN, IN(&p, 5), 0, NULL, 0, NULL, 0);
+	peer_send(&p, TH_ACK, IN(&p, 0) + 200000, OUT(&p, 0), NULL, 0, NULL, 0); /* out of window */
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 1);
+	/* The other connection has its own limit. */
+	peer_rst(&q, IN(&q, 10));
+	EXPECT_SEG(&q, &o, TH_ACK, OUT(&q, 0), IN(&q, 0));
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 2);
+	/* Old data is answered whatever the limit: the sender needs to know where we are. */
+	uint8_t d[10] = {0};
+
+	peer_send(&p, TH_ACK, IN(&p, 0) - 10, OUT(&p, 0), d, sizeof(d), NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	/* 500 ms after the first, the next challenge goes out. */
+	advance_ms(1);
+	peer_rst(&p, IN(&p, 20));
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(tw->stats.challenge_acks, 3);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.r->errors + q.r->errors, 0);
+}
+
+/*
+ * The per-worker budget of challenge ACKs is drawn at random each second
+ * (Linux since CVE-2016-5696): an attacker who exhausts it cannot infer from
+ * a fixed count what the victim connection spent. Here the per-connection
+ * limit is lifted by hand before each segment, standing in for thousands of
+ * connections.
+ */
+static void
+test_challenge_ack_budget_is_random_each_second(void)
+{
+	enum { SECONDS = 6, TRIES = 2000 };
+	uint64_t sent[SECONDS];
+	bool all_same = true;
+	struct peer p;
+
+	peer_init(&p, 40309, PO_ALL);
+	passive_open(&p);
+	for (unsigned int sec = 0; sec < SECONDS; sec++) {
+		uint64_t before = tw->stats.challenge_acks;
+
+		advance_ms(1000);
+		for (unsigned int i = 0; i < TRIES; i++) {
+			p.c->last_oow_ack_ms = 0;
+			peer_rst(&p, IN(&p, 10));
+			if (pending() > 1000)
+				drain();
+		}
+		drain();
+		sent[sec] = tw->stats.challenge_acks - before;
+		CU_ASSERT(sent[sec] >= SL_TCP_CHALLENGE_ACK_LIMIT / 2);
+		CU_ASSERT(sent[sec] < SL_TCP_CHALLENGE_ACK_LIMIT * 3 / 2);
+		if (sec > 0 && sent[sec] != sent[0])
+			all_same = false;
+	}
+	CU_ASSERT_FALSE(all_same);
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_challenge_acks_are_limited_per_connection),
+    T(test_challenge_ack_budget_is_random_each_second),
     T(test_icmp_error_for_another_workers_connection_is_handed_to_the_owner),
     T(test_icmp_error_for_a_passive_connection_reaches_the_worker_that_has_it),
     T(test_port_unreachable_is_soft_once_established_and_named_at_timeout),

@@ -1570,8 +1570,9 @@ reset_state(void)
 	memset(&ifp.stats, 0, sizeof(ifp.stats));
 	ifp.ip_id = 0;
 	ifp.tx_ip_cksum = ifp.tx_tcp_cksum = false;
-	tw->challenge_epoch_ms = 0;
-	tw->challenge_count = 0;
+	tw->challenge_epoch_s = 0;
+	tw->challenge_budget = 0;
+	rte_srand(1); /* the challenge ACK budget is random: the same draws for the same input */
 	tw->next_port = 20000;
 	n_apps = 0;
 	for (unsigned int i = 0; i < N_TUPLES; i++) {

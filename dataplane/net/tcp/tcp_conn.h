@@ -121,6 +121,7 @@ struct sl_tcp_conn {
 	uint32_t ts_recent;
 	uint32_t last_ack_sent;
 	uint64_t last_rx_ms;   /* keepalive: when the peer was last heard */
+	uint32_t last_oow_ack_ms; /* last ACK for an invalid segment (ms clock, 0 = never) */
 
 	/* RTT estimation (RFC 6298), microseconds; srtt == 0 means no sample yet. */
 	uint32_t srtt_us, rttvar_us, rto_ms;
@@ -169,8 +170,8 @@ struct sl_tcp_worker {
 	struct sl_tcp_conn *dead;    /* released at the end of the poll iteration */
 	uint64_t now_us;
 	uint32_t ts_offset;          /* random start of our TSval clock (RFC 7323 5.4) */
-	uint64_t challenge_epoch_ms; /* RFC 5961 challenge ACK rate limit */
-	uint32_t challenge_count;
+	uint64_t challenge_epoch_s;  /* RFC 5961 challenge ACKs: the second the budget is for */
+	uint32_t challenge_budget;   /* what is left of it (random each second) */
 	uint16_t next_port;          /* active open: next source port to try */
 	const struct sl_config_tcp *cfg;
 	struct sl_tcp_stats stats;
@@ -188,6 +189,8 @@ struct sl_tcp_worker {
 #define SL_TCP_KEEPALIVE_INTVL_MS 10000
 #define SL_TCP_KEEPALIVE_PROBES 6
 #define SL_TCP_PERSIST_MIN_MS 200
+#define SL_TCP_INVALID_RATELIMIT_MS 500 /* per connection, as Linux's tcp_invalid_ratelimit */
+#define SL_TCP_CHALLENGE_ACK_LIMIT 1000 /* per worker and second, on average */
 #define SL_TCP_EPHEMERAL_LO 10000
 #define SL_TCP_EPHEMERAL_HI 65535
 

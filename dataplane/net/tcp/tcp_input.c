@@ -15,6 +15,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
@@ -26,8 +27,6 @@
 #include "tcp_reass.h"
 #include "tcp_syncookie.h"
 #include "tcp_worker.h"
-
-#define CHALLENGE_ACKS_PER_S 1000
 
 /* One arriving segment, decoded; m holds its payload only (len bytes) or is NULL. */
 struct tcp_seg {
@@ -63,19 +62,63 @@ tcp_reset_stray(struct sl_netif *ifp, const struct sl_tcp_key *key, const struct
 		sl_tcp_send_rst_for(ifp, key, 0, s->seq + seg_seqlen(s), true);
 }
 
-/* RFC 5961 7: challenge ACKs are rate limited per worker. */
+/*
+ * ACKs answering segments that do not belong (out of window, PAWS, RFC 5961
+ * challenges) at most one per SL_TCP_INVALID_RATELIMIT_MS per connection, as
+ * Linux's __tcp_oow_rate_limited: two endpoints that disagree about the
+ * sequence space must not ping-pong ACKs at line rate. Returns true when this
+ * one must not be sent.
+ */
+static bool
+tcp_oow_rate_limited(struct sl_tcp_conn *c)
+{
+	uint32_t now = (uint32_t)sl_tcp_now_ms(c->tw);
+
+	if (c->last_oow_ack_ms != 0 && now - c->last_oow_ack_ms < SL_TCP_INVALID_RATELIMIT_MS)
+		return true;
+	c->last_oow_ack_ms = now != 0 ? now : 1;
+	return false;
+}
+
+/*
+ * The ACK owed to an out-of-window or PAWS-rejected segment. Data is always
+ * answered (it is not part of an ACK loop, and the sender needs to hear where
+ * we are); a bare ACK or a SYN is rate limited, as Linux's tcp_oow_rate_limited.
+ */
+static void
+tcp_oow_ack(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	if ((s->len > 0 && !(s->flags & SL_TH_SYN)) || !tcp_oow_rate_limited(c))
+		c->flags |= SL_TF_ACK_NOW;
+}
+
+/*
+ * RFC 5961 7: challenge ACKs are rate limited. A fixed budget per second
+ * shared by all connections is a side channel (CVE-2016-5696): an off-path
+ * attacker who exhausts it and counts the challenge ACKs still coming to
+ * him learns whether his guessed 4-tuple or sequence number made the
+ * victim connection spend one. As Linux does since the fix: a limit per
+ * connection first, then a per-worker budget drawn afresh every second at
+ * random between half and one and a half times SL_TCP_CHALLENGE_ACK_LIMIT,
+ * so that the count left over is not observable.
+ */
 static void
 tcp_challenge_ack(struct sl_tcp_conn *c)
 {
 	struct sl_tcp_worker *tw = c->tw;
-	uint64_t now = sl_tcp_now_ms(tw);
+	uint64_t now_s = sl_tcp_now_ms(tw) / 1000;
 
-	if (now - tw->challenge_epoch_ms >= 1000) {
-		tw->challenge_epoch_ms = now;
-		tw->challenge_count = 0;
-	}
-	if (tw->challenge_count++ >= CHALLENGE_ACKS_PER_S)
+	if (tcp_oow_rate_limited(c))
 		return;
+	if (now_s != tw->challenge_epoch_s) {
+		uint32_t half = (SL_TCP_CHALLENGE_ACK_LIMIT + 1) / 2;
+
+		tw->challenge_epoch_s = now_s;
+		tw->challenge_budget = half + (uint32_t)rte_rand_max(SL_TCP_CHALLENGE_ACK_LIMIT);
+	}
+	if (tw->challenge_budget == 0)
+		return;
+	tw->challenge_budget--;
 	tw->stats.challenge_acks++;
 	sl_tcp_send_ack(c);
 }
@@ -719,7 +762,7 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 	if ((c->flags & SL_TF_TS_OK) && s->o.ts_ok && !(s->flags & SL_TH_RST) &&
 	    (int32_t)(s->o.tsval - c->ts_recent) < 0) {
 		tw->stats.drops[SL_TCP_DROP_PAWS]++;
-		c->flags |= SL_TF_ACK_NOW;
+		tcp_oow_ack(c, s);
 		goto drop;
 	}
 
@@ -777,7 +820,7 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 	/* A zero window still takes ACKs and FINs at rcv_nxt; and duplicates get an ACK. */
 	if (!ok && !(wnd == 0 && s->seq == c->rcv_nxt)) {
 		tw->stats.drops[SL_TCP_DROP_OUT_OF_WINDOW]++;
-		c->flags |= SL_TF_ACK_NOW;
+		tcp_oow_ack(c, s);
 		goto drop;
 	}
 	/*
