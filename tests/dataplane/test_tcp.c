@@ -42,6 +42,7 @@
 #include "dataplane/net/netif.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/net/tcp/tcp_conn.h"
+#include "dataplane/net/tcp/tcp_syncookie.h"
 #include "dataplane/net/tcp/tcp_worker.h"
 #include "dataplane/worker.h"
 #include "eal_fixture.h"
@@ -3666,6 +3667,13 @@ test_workers_share_one_secret_and_check_each_others_cookies(void)
 	use_worker(b);
 	CU_ASSERT_FATAL(sl_tcp_listen(&worker, LPORT, &rec_ops, NULL) == 0);
 	fill_syn_backlog();
+	struct peer f;
+	struct oseg fo;
+
+	peer_init(&f, 41100, PO_ALL);
+	peer_syn(&f); /* beyond the backlog: worker 1 sends cookies too */
+	expect_seg(&f, &fo);
+	CU_ASSERT_EQUAL(b->stats.syncookies_sent, 1);
 	advance_ms(2);
 	peer_ack(&p);
 	CU_ASSERT_EQUAL(b->stats.syncookies_ok, 1);
@@ -4014,7 +4022,73 @@ test_challenge_ack_budget_is_random_each_second(void)
 	CU_ASSERT_EQUAL(p.r->errors, 0);
 }
 
+/* The ACK completing a cookie handshake that p might have made, built by hand. */
+static void
+peer_cookie_ack(struct peer *p)
+{
+	uint32_t cookie = sl_syncookie_make(&tw->secret, OUR_IP, rte_cpu_to_be_16(p->lport), PEER_IP,
+					    rte_cpu_to_be_16(p->port), p->iss, 1460,
+					    now_us / 1000000, NULL);
+
+	p->our_iss = cookie;
+	p->rcv_nxt = cookie + 1;
+	p->snd_nxt = p->iss + 1;
+	peer_ack(p);
+}
+
+/*
+ * A bare ACK to a listener is checked as a SYN cookie only while cookies can
+ * be out: the listener's backlog overflowed within a cookie's lifetime (as
+ * Linux's tcp_synq_no_recent_overflow). Otherwise even a valid cookie gets a
+ * RST: no SYN-ACK was sent for it, and checking every stray ACK cost a
+ * SipHash and gave a forger a chance per guess.
+ */
+static void
+test_cookie_ack_without_recent_overflow_gets_rst(void)
+{
+	struct peer p, q;
+	struct oseg o;
+
+	peer_init(&p, 40310, 0);
+	peer_cookie_ack(&p);
+	EXPECT_SEG(&p, &o, TH_RST, p.rcv_nxt, 0);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok + tw->stats.syncookies_failed, 0);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], 1);
+	CU_ASSERT_EQUAL(n_recs, 0);
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+
+	/* Once the backlog overflows, the same kind of ACK opens a connection... */
+	fill_syn_backlog();
+	peer_init(&q, 40311, 0);
+	peer_syn(&q);
+	expect_seg(&q, &o);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_sent, 1);
+	peer_init(&p, 40312, 0);
+	peer_cookie_ack(&p);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok, 1);
+	CU_ASSERT_EQUAL_FATAL(n_recs, 1);
+	CU_ASSERT_EQUAL(recs[0].c->state, SL_TCP_ESTABLISHED);
+	EXPECT_NOTHING();
+
+	/* ...for two cookie periods (128 s) after the last overflow, no longer. */
+	advance_ms((2000u << SL_SYNCOOKIE_PERIOD_SHIFT) - 1000);
+	drain();
+	peer_init(&p, 40313, 0);
+	peer_cookie_ack(&p);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok, 2);
+	advance_ms(1000);
+	drain();
+	peer_init(&p, 40314, 0);
+	peer_cookie_ack(&p);
+	EXPECT_SEG(&p, &o, TH_RST, p.rcv_nxt, 0);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_ok, 2);
+	CU_ASSERT_EQUAL(tw->stats.syncookies_failed, 0);
+	CU_ASSERT_EQUAL(n_recs, 2);
+	EXPECT_NOTHING();
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_cookie_ack_without_recent_overflow_gets_rst),
     T(test_challenge_acks_are_limited_per_connection),
     T(test_challenge_ack_budget_is_random_each_second),
     T(test_icmp_error_for_another_workers_connection_is_handed_to_the_owner),

@@ -1573,6 +1573,8 @@ reset_state(void)
 	tw->challenge_epoch_s = 0;
 	tw->challenge_budget = 0;
 	rte_srand(1); /* the challenge ACK budget is random: the same draws for the same input */
+	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++)
+		tw->listeners[i].overflow_ms = 0; /* cookies are checked only after an overflow */
 	tw->next_port = 20000;
 	n_apps = 0;
 	for (unsigned int i = 0; i < N_TUPLES; i++) {

@@ -87,6 +87,7 @@ struct sl_tcp_worker;
 struct sl_tcp_listener {
 	uint16_t port; /* network order; 0 = free slot */
 	uint32_t syn_queued; /* connections in SYN-RECEIVED */
+	uint64_t overflow_ms; /* when the SYN backlog last overflowed (cookies sent), 0 = never */
 	const struct sl_tcp_ops *ops;
 	void *arg;
 };

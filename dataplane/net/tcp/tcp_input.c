@@ -299,6 +299,7 @@ tcp_listen_syn(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_
 
 	seg_free(s); /* data on a SYN is not queued (no TCP Fast Open); the peer sends it again */
 	if (l->syn_queued >= tw->cfg->syn_backlog) {
+		l->overflow_ms = RTE_MAX(sl_tcp_now_ms(tw), (uint64_t)1);
 		tcp_syn_cookie_reply(ifp, key, s);
 		return;
 	}
@@ -325,6 +326,20 @@ tcp_listen_syn(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_
 	sl_tcp_arm_rto(c);
 }
 
+/*
+ * Whether a bare ACK to this listener may complete a cookie handshake: only
+ * when its backlog overflowed within a cookie's lifetime (two counter
+ * periods), as Linux's tcp_synq_no_recent_overflow. Otherwise every stray or
+ * forged ACK cost a SipHash and a 2^-29 chance of opening a connection,
+ * though no cookie was ever sent; it gets a RST.
+ */
+static bool
+tcp_cookies_in_flight(const struct sl_tcp_worker *tw, const struct sl_tcp_listener *l)
+{
+	return l->overflow_ms != 0 &&
+	       sl_tcp_now_ms(tw) - l->overflow_ms < (2000u << SL_SYNCOOKIE_PERIOD_SHIFT);
+}
+
 static void
 tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_seg *s)
 {
@@ -337,8 +352,13 @@ tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_
 			tcp_listen_syn(ifp, l, key, s);
 			return;
 		case SL_TH_ACK:
-			tcp_syn_cookie_ack(ifp, l, key, s);
-			return;
+			if (tcp_cookies_in_flight(tw, l)) {
+				tcp_syn_cookie_ack(ifp, l, key, s);
+				return;
+			}
+			/* No cookie can be out: an ACK for a SYN-ACK we never sent. */
+			tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+			break;
 		}
 	}
 	if (l == NULL)
