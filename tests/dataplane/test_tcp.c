@@ -478,6 +478,7 @@ struct rec {
 	bool consume;	    /* call sl_tcp_consumed at once */
 	enum act on_accept, on_readable, on_peer_closed, on_error, on_writable;
 	uint32_t send_off, send_len; /* ACT_SEND: stream offset and length of the next send */
+	uint32_t wnd_at_writable;    /* the send window the last writable callback saw */
 	int send_rc;
 };
 
@@ -642,6 +643,7 @@ on_writable(struct sl_tcp_conn *c)
 	struct rec *r = rec_of(c);
 
 	r->writable++;
+	r->wnd_at_writable = c->snd_wnd;
 	do_act(r, c, r->on_writable);
 }
 
@@ -3217,7 +3219,10 @@ test_abort_in_writable_is_safe(void)
 	r->on_writable = ACT_ABORT;
 	peer_ack_out(&p, MSS_TS);
 	CU_ASSERT_EQUAL(r->writable, 1);
-	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 10 * MSS_TS), IN(&p, 0));
+	/* writable runs once the ACK is fully processed: after what the ACK let out. */
+	EXPECT_DATA(&p, &o, 10 * MSS_TS, MSS_TS);
+	EXPECT_DATA(&p, &o, 11 * MSS_TS, MSS_TS);
+	EXPECT_SEG(&p, &o, TH_RST | TH_ACK, OUT(&p, 12 * MSS_TS), IN(&p, 0));
 	EXPECT_NOTHING();
 	expect_all_closed();
 }
@@ -4087,7 +4092,48 @@ test_cookie_ack_without_recent_overflow_gets_rst(void)
 	EXPECT_NOTHING();
 }
 
+/*
+ * writable runs once the segment that freed the space is fully processed, so
+ * that what the user sends from it meets the window that segment announced.
+ * It used to run before the window update: the data sent from the callback
+ * went out against the old, larger window, beyond the peer's new right edge.
+ */
+static void
+test_writable_runs_after_the_window_update_of_the_same_segment(void)
+{
+	const uint32_t flight = 10 * MSS_TS, wnd = 10000; /* below the congestion window */
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 40315, PO_MSS | PO_SACK | PO_TS); /* no window scaling: windows as sent */
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 65536), 0);
+	CU_ASSERT_EQUAL(send_data(p.c, 65536, 10), -EAGAIN);
+	for (unsigned int i = 0; i < 10; i++)
+		EXPECT_DATA(&p, &o, i * MSS_TS, MSS_TS);
+	EXPECT_NOTHING();
+	r->on_writable = ACT_SEND;
+	r->send_off = 65536;
+	r->send_len = 1000;
+	p.win = (uint16_t)wnd;
+	peer_ack_out(&p, flight); /* all acknowledged, and the window shrinks to 10,000 */
+	CU_ASSERT_EQUAL(r->writable, 1);
+	CU_ASSERT_EQUAL(r->send_rc, 0);
+	CU_ASSERT_EQUAL(r->wnd_at_writable, wnd);
+	uint32_t end = OUT(&p, flight);
+
+	while (pop_frame(&o)) {
+		CU_ASSERT(o.tcp && o.len > 0);
+		if (sl_seq_gt(o.seq + o.len, end))
+			end = o.seq + o.len;
+	}
+	CU_ASSERT(sl_seq_leq(end, OUT(&p, flight + wnd))); /* never beyond the peer's window */
+	CU_ASSERT(sl_seq_gt(end, OUT(&p, flight + wnd - MSS_TS)));
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_writable_runs_after_the_window_update_of_the_same_segment),
     T(test_cookie_ack_without_recent_overflow_gets_rst),
     T(test_challenge_acks_are_limited_per_connection),
     T(test_challenge_ack_budget_is_random_each_second),

@@ -109,6 +109,7 @@ struct sl_tcp_conn {
 	uint8_t dupacks;
 	uint8_t probes;      /* keepalive or zero-window probes without answer */
 	uint8_t soft_err;    /* errno of an ICMP soft error since the last ACK, or 0 */
+	uint8_t writable_due; /* this segment freed send space: call writable at its end */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sequence sent + 1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;

@@ -445,203 +445,286 @@ tcp_dupthresh(const struct sl_tcp_conn *c)
 
 /* ---- the ACK field (RFC 9293 3.10.7.4, fifth check) ---- */
 
-/* Returns false when the segment must be dropped. */
+/*
+ * The ACK of our SYN in SYN-RECEIVED: the handshake is complete. The user
+ * hears of a passive open here (accepted) and may close it at once. Returns
+ * false when the segment must be dropped or the connection went away.
+ */
 static bool
-tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
+tcp_ack_handshake(struct sl_tcp_conn *c, struct tcp_seg *s)
 {
 	struct sl_tcp_worker *tw = c->tw;
 	uint32_t ack = s->ack;
 
-	bool handshake = c->state == SL_TCP_SYN_RECEIVED; /* this ACK is for our SYN, not a dup */
-
-	if (c->state == SL_TCP_SYN_RECEIVED) {
-		if (!sl_seq_lt(c->snd_una, ack) || sl_seq_gt(ack, c->snd_max)) {
-			sl_tcp_send_rst_for(c->ifp, &c->key, ack, 0, false);
-			tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
-			return false;
-		}
-		/* The ACK covers our SYN: take it here so data accounting starts at iss + 1. */
-		c->snd_una = c->iss + 1;
-		if (c->backoff == 0)
-			tcp_ts_rtt_sample(c, s);
-		c->backoff = 0;
-		sl_timer_cancel(&c->rtx_timer);
-		c->rtx_mode = SL_TCP_RTX_NONE;
-		sl_tcp_established(c);
-		if (c->flags & SL_TF_PASSIVE)
-			tw->stats.passive_opens++;
-		c->snd_wnd = s->win << c->snd_wscale;
-		c->max_snd_wnd = c->snd_wnd;
-		c->snd_wl1 = s->seq;
-		c->snd_wl2 = ack;
-		c->last_rx_ms = sl_tcp_now_ms(tw);
-		sl_tcp_arm_keepalive(c);
-		if (!(c->flags & SL_TF_PASSIVE)) {
-			/*
-			 * A simultaneous open: the user opened it, it is not a new
-			 * connection; unless the user closed it meanwhile, when the
-			 * callback reached a released handle (fuzz_tcp,
-			 * corpus/tcp/regress_connected_after_close).
-			 */
-			if (!(c->flags & SL_TF_USER_GONE) && c->ops->connected != NULL)
-				c->ops->connected(c);
-		} else if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
-			sl_tcp_abort(c);
-			return false;
-		}
-		if (c->flags & SL_TF_DEAD)
-			return false;
-		/* Fall through: this ACK acknowledges our SYN below. */
-	}
-
-	/* RFC 5961 5.2: an ACK far behind or ahead of what we sent is an attack or a bug. */
-	if (sl_seq_gt(ack, c->snd_max)) {
+	if (!sl_seq_lt(c->snd_una, ack) || sl_seq_gt(ack, c->snd_max)) {
+		sl_tcp_send_rst_for(c->ifp, &c->key, ack, 0, false);
 		tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
-		c->flags |= SL_TF_ACK_NOW;
 		return false;
 	}
-	if (sl_seq_lt(ack, c->snd_una - RTE_MAX(c->max_snd_wnd, 1u))) {
+	/* The ACK covers our SYN: take it here so data accounting starts at iss + 1. */
+	c->snd_una = c->iss + 1;
+	if (c->backoff == 0)
+		tcp_ts_rtt_sample(c, s);
+	c->backoff = 0;
+	sl_timer_cancel(&c->rtx_timer);
+	c->rtx_mode = SL_TCP_RTX_NONE;
+	sl_tcp_established(c);
+	if (c->flags & SL_TF_PASSIVE)
+		tw->stats.passive_opens++;
+	c->snd_wnd = s->win << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = ack;
+	c->last_rx_ms = sl_tcp_now_ms(tw);
+	sl_tcp_arm_keepalive(c);
+	if (!(c->flags & SL_TF_PASSIVE)) {
+		/*
+		 * A simultaneous open: the user opened it, it is not a new
+		 * connection; unless the user closed it meanwhile, when the
+		 * callback reached a released handle (fuzz_tcp,
+		 * corpus/tcp/regress_connected_after_close).
+		 */
+		if (!(c->flags & SL_TF_USER_GONE) && c->ops->connected != NULL)
+			c->ops->connected(c);
+	} else if (c->ops->accepted != NULL && c->ops->accepted(c) != 0) {
+		sl_tcp_abort(c);
+		return false;
+	}
+	return !(c->flags & SL_TF_DEAD);
+}
+
+/* RFC 5961 5.2: an ACK far behind or ahead of what we sent is an attack or a bug. */
+static bool
+tcp_ack_validate(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+
+	if (sl_seq_gt(s->ack, c->snd_max)) {
+		tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+		tcp_oow_ack(c, s);
+		return false;
+	}
+	if (sl_seq_lt(s->ack, c->snd_una - RTE_MAX(c->max_snd_wnd, 1u))) {
 		tcp_challenge_ack(c);
 		tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
 		return false;
 	}
+	return true;
+}
 
-	if ((c->flags & SL_TF_SACK_OK) && s->o.n_sack > 0) {
-		uint32_t blocks[4][2];
-		unsigned int n = 0;
+/* SACK blocks into the scoreboard (RFC 2018, 6675). */
+static void
+tcp_ack_sack(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t una = sl_seq_max(c->snd_una, s->ack);
+	uint32_t blocks[4][2];
+	unsigned int n = 0;
 
-		for (unsigned int i = 0; i < s->o.n_sack; i++) {
-			/* A block beyond what we sent is bogus; ignore it. */
-			if (sl_seq_gt(s->o.sack[i][1], c->snd_max))
-				continue;
-			blocks[n][0] = s->o.sack[i][0];
-			blocks[n][1] = s->o.sack[i][1];
-			n++;
-		}
-		if (n > 0)
-			sl_sack_update(&c->sb, sl_seq_max(c->snd_una, ack), blocks, n, NULL);
-		/*
-		 * Data sent after our latest retransmission is SACKed while that
-		 * retransmission's hole is still open: it was lost too. Walk the
-		 * holes again rather than wait for the RTO.
-		 */
-		if ((c->flags & SL_TF_RECOVERY) && sl_seq_gt(c->rtx_high, sl_seq_max(c->snd_una, ack)) &&
-		    sl_seq_gt(sl_sack_highest(&c->sb), c->rtx_epoch_nxt)) {
-			tw->stats.lost_retransmits++;
-			c->rtx_high = sl_seq_max(c->snd_una, ack);
-			c->rtx_epoch_nxt = c->snd_nxt;
-		}
+	if (!(c->flags & SL_TF_SACK_OK) || s->o.n_sack == 0)
+		return;
+	for (unsigned int i = 0; i < s->o.n_sack; i++) {
+		/* A block beyond what we sent is bogus; ignore it. */
+		if (sl_seq_gt(s->o.sack[i][1], c->snd_max))
+			continue;
+		blocks[n][0] = s->o.sack[i][0];
+		blocks[n][1] = s->o.sack[i][1];
+		n++;
 	}
+	if (n > 0)
+		sl_sack_update(&c->sb, una, blocks, n, NULL);
+	/*
+	 * Data sent after our latest retransmission is SACKed while that
+	 * retransmission's hole is still open: it was lost too. Walk the holes
+	 * again rather than wait for the RTO.
+	 */
+	if ((c->flags & SL_TF_RECOVERY) && sl_seq_gt(c->rtx_high, una) &&
+	    sl_seq_gt(sl_sack_highest(&c->sb), c->rtx_epoch_nxt)) {
+		c->tw->stats.lost_retransmits++;
+		c->rtx_high = una;
+		c->rtx_epoch_nxt = c->snd_nxt;
+	}
+}
 
-	if (sl_seq_gt(ack, c->snd_una)) {
-		uint32_t acked = ack - c->snd_una;
-		bool fin_acked = (c->flags & SL_TF_FIN_SENT) && ack == c->snd_max;
-		uint32_t data_acked = RTE_MIN(acked - (fin_acked ? 1 : 0), c->sq_bytes);
+/* RTT of newly acknowledged data: from the echoed timestamp, or Karn-safe timing of one segment. */
+static void
+tcp_ack_rtt(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	bool timed = (c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(s->ack, c->rtt_seq);
 
-		/* RTT: from the echoed timestamp, or Karn-safe timing of one segment. */
-		bool timed = (c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(ack, c->rtt_seq);
+	if (!tcp_ts_rtt_sample(c, s) && timed)
+		sl_tcp_rtt_sample(c, (uint32_t)(c->tw->now_us - c->rtt_start_us));
+	if (timed)
+		c->flags &= ~SL_TF_RTT_TIMING;
+}
 
-		if (!tcp_ts_rtt_sample(c, s) && timed)
-			sl_tcp_rtt_sample(c, (uint32_t)(tw->now_us - c->rtt_start_us));
-		if (timed)
-			c->flags &= ~SL_TF_RTT_TIMING;
-		c->backoff = 0;
-		c->soft_err = 0; /* something got through: forget an ICMP soft error */
-		sl_tcp_sq_drop_acked(c, data_acked);
-		c->snd_una = ack;
-		if (sl_seq_lt(c->snd_nxt, c->snd_una))
-			c->snd_nxt = c->snd_una;
-		sl_sack_advance(&c->sb, ack);
+/* Congestion window for `acked` new bytes, in or out of loss recovery (RFC 5681, 6582). */
+static void
+tcp_ack_cc(struct sl_tcp_conn *c, uint32_t acked)
+{
+	if (!(c->flags & SL_TF_RECOVERY)) {
+		c->dupacks = 0;
+		sl_tcp_cc_ack(c, acked);
+	} else if (sl_seq_geq(c->snd_una, c->recover)) {
+		/* Full ACK: leave recovery with cwnd at ssthresh (RFC 6582 3.2 step 3). */
+		c->flags &= ~SL_TF_RECOVERY;
+		c->cwnd = RTE_MIN(c->ssthresh,
+				  RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss) + c->mss);
+		c->dupacks = 0;
+	} else if (!(c->flags & SL_TF_SACK_OK)) {
+		/* Partial ACK: the next hole is lost too; deflate (RFC 6582 3.2 step 4). */
+		sl_tcp_retransmit_una(c);
+		c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+		if (acked >= c->mss)
+			c->cwnd += c->mss;
+	}
+}
 
-		if (c->flags & SL_TF_RECOVERY) {
-			if (sl_seq_geq(ack, c->recover)) {
-				/* Full ACK: leave recovery with cwnd at ssthresh (RFC 6582 3.2 step 3). */
-				c->flags &= ~SL_TF_RECOVERY;
-				c->cwnd = RTE_MIN(c->ssthresh,
-						  RTE_MAX(c->snd_max - c->snd_una, (uint32_t)c->mss) +
-							  c->mss);
-				c->dupacks = 0;
-			} else if (!(c->flags & SL_TF_SACK_OK)) {
-				/* Partial ACK: the next hole is lost too; deflate (RFC 6582 3.2 step 4). */
-				sl_tcp_retransmit_una(c);
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
-				if (acked >= c->mss)
-					c->cwnd += c->mss;
-			}
-		} else {
-			c->dupacks = 0;
-			sl_tcp_cc_ack(c, acked);
-		}
-		if (c->snd_una == c->snd_max) {
-			sl_timer_cancel(&c->rtx_timer);
-			c->rtx_mode = SL_TCP_RTX_NONE;
-		} else {
+/* Our FIN is acknowledged: the next state of an active or simultaneous close. */
+static bool
+tcp_ack_fin(struct sl_tcp_conn *c)
+{
+	switch (c->state) {
+	case SL_TCP_FIN_WAIT_1:
+		sl_tcp_set_state(c, SL_TCP_FIN_WAIT_2);
+		if (c->flags & SL_TF_USER_GONE)
+			sl_tcp_arm_keepalive(c); /* the FIN-WAIT-2 limit */
+		return true;
+	case SL_TCP_CLOSING:
+		sl_tcp_enter_time_wait(c);
+		tcp_user_closed(c);
+		return false;
+	case SL_TCP_LAST_ACK:
+		sl_tcp_conn_destroy(c);
+		tcp_user_closed(c);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * snd_una advances: RTT, drop what is acknowledged, congestion control and
+ * recovery, the retransmission timer, our FIN. The user hears of freed send
+ * space only once the whole segment is processed (tcp_notify_writable).
+ * Returns false when the connection went away.
+ */
+static bool
+tcp_ack_advance(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t ack = s->ack;
+	uint32_t acked = ack - c->snd_una;
+	bool fin_acked = (c->flags & SL_TF_FIN_SENT) && ack == c->snd_max;
+	uint32_t data_acked = RTE_MIN(acked - (fin_acked ? 1 : 0), c->sq_bytes);
+
+	tcp_ack_rtt(c, s);
+	c->backoff = 0;
+	c->soft_err = 0; /* something got through: forget an ICMP soft error */
+	sl_tcp_sq_drop_acked(c, data_acked);
+	c->snd_una = ack;
+	if (sl_seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	sl_sack_advance(&c->sb, ack);
+	tcp_ack_cc(c, acked);
+	if (c->snd_una == c->snd_max) {
+		sl_timer_cancel(&c->rtx_timer);
+		c->rtx_mode = SL_TCP_RTX_NONE;
+	} else {
+		sl_tcp_arm_rto(c);
+	}
+	if (fin_acked && !tcp_ack_fin(c))
+		return false;
+	if ((c->flags & SL_TF_WANT_WRITE) && sl_tcp_send_space(c) > 0)
+		c->writable_due = 1;
+	return true;
+}
+
+/* A duplicate ACK (RFC 5681 2): nothing new acknowledged, nothing else in it. */
+static bool
+tcp_ack_is_dup(const struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	return s->ack == c->snd_una && s->len == 0 && !(s->flags & (SL_TH_SYN | SL_TH_FIN)) &&
+	       (s->win << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max;
+}
+
+/* Fast retransmit on the dupthresh-th duplicate ACK or a SACKed loss; NewReno inflation. */
+static void
+tcp_ack_dup(struct sl_tcp_conn *c)
+{
+	c->tw->stats.dup_acks_in++;
+	if (c->dupacks < UINT8_MAX)
+		c->dupacks++;
+	if (!(c->flags & SL_TF_RECOVERY)) {
+		if (c->dupacks >= tcp_dupthresh(c) ||
+		    ((c->flags & SL_TF_SACK_OK) && sl_sack_is_lost(&c->sb, c->snd_una, c->mss))) {
+			sl_tcp_cc_enter_recovery(c);
+			sl_tcp_retransmit_una(c);
+			c->rtx_high = c->snd_una + c->mss;
+			c->rtx_epoch_nxt = c->snd_nxt;
 			sl_tcp_arm_rto(c);
 		}
-		if (fin_acked) {
-			switch (c->state) {
-			case SL_TCP_FIN_WAIT_1:
-				sl_tcp_set_state(c, SL_TCP_FIN_WAIT_2);
-				if (c->flags & SL_TF_USER_GONE)
-					sl_tcp_arm_keepalive(c); /* the FIN-WAIT-2 limit */
-				break;
-			case SL_TCP_CLOSING:
-				sl_tcp_enter_time_wait(c);
-				tcp_user_closed(c);
-				return false;
-			case SL_TCP_LAST_ACK:
-				sl_tcp_conn_destroy(c);
-				tcp_user_closed(c);
-				return false;
-			default:
-				break;
-			}
-		}
-		if ((c->flags & SL_TF_WANT_WRITE) && sl_tcp_send_space(c) > 0 &&
-		    !(c->flags & SL_TF_USER_GONE)) {
-			c->flags &= ~SL_TF_WANT_WRITE;
-			if (c->ops->writable != NULL)
-				c->ops->writable(c);
-			if (c->flags & SL_TF_DEAD)
-				return false;
-		}
-	} else if (!handshake && ack == c->snd_una && s->len == 0 &&
-		   !(s->flags & (SL_TH_SYN | SL_TH_FIN)) &&
-		   (s->win << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max) {
-		/* A duplicate ACK (RFC 5681 2). */
-		tw->stats.dup_acks_in++;
-		if (c->dupacks < UINT8_MAX)
-			c->dupacks++;
-		if (!(c->flags & SL_TF_RECOVERY)) {
-			if (c->dupacks >= tcp_dupthresh(c) ||
-			    ((c->flags & SL_TF_SACK_OK) && sl_sack_is_lost(&c->sb, c->snd_una, c->mss))) {
-				sl_tcp_cc_enter_recovery(c);
-				sl_tcp_retransmit_una(c);
-				c->rtx_high = c->snd_una + c->mss;
-				c->rtx_epoch_nxt = c->snd_nxt;
-				sl_tcp_arm_rto(c);
-			}
-		} else if (!(c->flags & SL_TF_SACK_OK)) {
-			c->cwnd += c->mss; /* NewReno inflation: a segment left the network */
-		}
+	} else if (!(c->flags & SL_TF_SACK_OK)) {
+		c->cwnd += c->mss; /* NewReno inflation: a segment left the network */
 	}
+}
 
-	/* Window update (RFC 9293 3.10.7.4): only from a segment newer than the last one used. */
-	if (sl_seq_lt(c->snd_wl1, s->seq) ||
-	    (c->snd_wl1 == s->seq && sl_seq_leq(c->snd_wl2, ack))) {
-		c->snd_wnd = s->win << c->snd_wscale;
-		c->snd_wl1 = s->seq;
-		c->snd_wl2 = ack;
-		if (c->snd_wnd > c->max_snd_wnd)
-			c->max_snd_wnd = c->snd_wnd;
-		if (c->snd_wnd > 0 && c->rtx_mode == SL_TCP_RTX_PERSIST) {
-			sl_timer_cancel(&c->rtx_timer);
-			c->rtx_mode = SL_TCP_RTX_NONE;
-			c->backoff = 0;
-			c->snd_nxt = c->snd_una;
-		}
+/* Window update (RFC 9293 3.10.7.4): only from a segment newer than the last one used. */
+static void
+tcp_ack_window(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	if (!(sl_seq_lt(c->snd_wl1, s->seq) ||
+	      (c->snd_wl1 == s->seq && sl_seq_leq(c->snd_wl2, s->ack))))
+		return;
+	c->snd_wnd = s->win << c->snd_wscale;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	if (c->snd_wnd > c->max_snd_wnd)
+		c->max_snd_wnd = c->snd_wnd;
+	if (c->snd_wnd > 0 && c->rtx_mode == SL_TCP_RTX_PERSIST) {
+		sl_timer_cancel(&c->rtx_timer);
+		c->rtx_mode = SL_TCP_RTX_NONE;
+		c->backoff = 0;
+		c->snd_nxt = c->snd_una;
 	}
+}
+
+/* The ACK field, step by step. Returns false when the segment must be dropped (or c went away). */
+static bool
+tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
+{
+	bool handshake = c->state == SL_TCP_SYN_RECEIVED; /* this ACK is for our SYN, not a dup */
+
+	if (handshake && !tcp_ack_handshake(c, s))
+		return false;
+	if (!tcp_ack_validate(c, s))
+		return false;
+	tcp_ack_sack(c, s);
+	if (sl_seq_gt(s->ack, c->snd_una)) {
+		if (!tcp_ack_advance(c, s))
+			return false;
+	} else if (!handshake && tcp_ack_is_dup(c, s)) {
+		tcp_ack_dup(c);
+	}
+	tcp_ack_window(c, s);
 	return true;
+}
+
+/*
+ * Send space freed by this segment's ACK: tell the user now that the whole
+ * segment is processed, so that what it sends from the callback sees the
+ * window this segment announced (it was called before the window update).
+ */
+static void
+tcp_notify_writable(struct sl_tcp_conn *c)
+{
+	if (!c->writable_due)
+		return;
+	c->writable_due = 0;
+	if ((c->flags & (SL_TF_DEAD | SL_TF_USER_GONE)) || !(c->flags & SL_TF_WANT_WRITE) ||
+	    sl_tcp_send_space(c) == 0)
+		return;
+	c->flags &= ~SL_TF_WANT_WRITE;
+	if (c->ops->writable != NULL)
+		c->ops->writable(c);
 }
 
 /* An in-order FIN (RFC 9293 3.10.7.4, eighth check). Returns false if c went away. */
@@ -924,12 +1007,14 @@ tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 	}
 	sl_tcp_output(c);
 	seg_free(s);
+	tcp_notify_writable(c);
 	return;
 
 drop:
 	seg_free(s);
 	if (!(c->flags & SL_TF_DEAD) && (c->flags & SL_TF_ACK_NOW))
 		sl_tcp_output(c);
+	tcp_notify_writable(c);
 }
 
 /*
