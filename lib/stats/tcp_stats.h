@@ -34,7 +34,8 @@
 	X(zero_window_probes)                                                                      \
 	X(pmtu_updates)        /* ICMP fragmentation-needed applied */                             \
 	X(icmp_unreachable)    /* connections failed by ICMP destination unreachable */            \
-	X(time_wait)           /* connections that entered TIME-WAIT */
+	X(time_wait)           /* connections that entered TIME-WAIT */                             \
+	X(time_wait_overflow)  /* closed without TIME-WAIT: no record free */
 
 #define SL_TCP_DROPS(X)                                                                            \
 	X(TRUNCATED, "tcp_truncated")       /* header or options beyond the datagram */        \
@@ -62,8 +63,9 @@ struct sl_tcp_stats {
 #define SL_TCP_COUNTER_FIELD(name) uint64_t name;
 	SL_TCP_COUNTERS(SL_TCP_COUNTER_FIELD)
 #undef SL_TCP_COUNTER_FIELD
-	uint64_t conns;          /* gauge: connections in the table, TIME-WAIT included */
+	uint64_t conns;          /* gauge: connections (TCBs) in the table */
 	uint64_t conns_established; /* gauge */
+	uint64_t conns_time_wait;   /* gauge: TIME-WAIT records (not TCBs, not in conns) */
 	uint64_t drops[SL_TCP_DROP_MAX];
 } __attribute__((aligned(64)));
 

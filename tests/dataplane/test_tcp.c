@@ -973,6 +973,20 @@ find_conn(const struct peer *p)
 	return sl_tcp_conn_lookup(tw, &k);
 }
 
+/* p's 4-tuple in TIME-WAIT: the record that replaced the connection, or NULL. */
+static struct sl_tcp_tw *
+find_tw(const struct peer *p)
+{
+	struct sl_tcp_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.raddr = PEER_IP;
+	k.laddr = OUR_IP;
+	k.rport = rte_cpu_to_be_16(p->port);
+	k.lport = rte_cpu_to_be_16(p->lport);
+	return sl_tcp_tw_lookup(tw, &k, rte_hash_hash(tw->tw_table, &k));
+}
+
 /* SYN, SYN-ACK, ACK with the peer's options; returns the accepted connection's record. */
 static struct rec *
 passive_open(struct peer *p)
@@ -1028,6 +1042,9 @@ expect_all_closed(void)
 	CU_ASSERT_EQUAL(tw->stats.conns_established, 0);
 	CU_ASSERT_EQUAL(rte_hash_count(tw->table), 0);
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(tw->conn_pool), cfg.max_connections);
+	CU_ASSERT_EQUAL(tw->stats.conns_time_wait, 0);
+	CU_ASSERT_EQUAL(rte_hash_count(tw->tw_table), 0);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(tw->tw_pool), RTE_MAX(cfg.max_connections, 64u));
 }
 
 static struct sl_tcp_listener *
@@ -2266,7 +2283,25 @@ close_to_time_wait(struct peer *p)
 	peer_fin(p, 0);
 	EXPECT_SEG(p, &o, TH_ACK, OUT(p, 1), IN(p, 0) + 1);
 	EXPECT_NOTHING();
-	CU_ASSERT_EQUAL(p->c->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(p));
+	CU_ASSERT_PTR_NULL(find_conn(p)); /* the TCB is gone; a small record stands in */
+}
+
+/* Our close, the peer's ACK and FIN: as close_to_time_wait, whether or not a record is left. */
+static void
+close_to_time_wait_or_not(struct peer *p)
+{
+	struct oseg o;
+
+	p->r->live = false;
+	sl_tcp_close(p->c);
+	flush_and_reap();
+	EXPECT_SEG(p, &o, TH_ACK | TH_FIN, OUT(p, 0), IN(p, 0));
+	peer_ack_out(p, 1);
+	peer_fin(p, 0);
+	EXPECT_SEG(p, &o, TH_ACK, OUT(p, 1), IN(p, 0) + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_PTR_NULL(find_conn(p));
 }
 
 static void
@@ -2280,10 +2315,11 @@ test_active_close_passes_fin_wait_and_time_wait(void)
 	CU_ASSERT_EQUAL(tw->stats.time_wait, 1);
 	CU_ASSERT_EQUAL(tw->stats.conns_established, 0);
 	advance_ms(cfg.time_wait_ms - 1);
-	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
-	CU_ASSERT_EQUAL(tw->stats.conns, 1);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
+	CU_ASSERT_EQUAL(tw->stats.conns_time_wait, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
 	advance_ms(1);
-	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_PTR_NULL(find_tw(&p));
 	EXPECT_NOTHING();
 	CU_ASSERT_EQUAL(p.r->closed + p.r->errors, 0); /* the user let go at close */
 	expect_all_closed();
@@ -2334,7 +2370,7 @@ test_simultaneous_close_passes_closing(void)
 	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
 	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSING);
 	peer_ack_out(&p, 1);
-	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
 	EXPECT_NOTHING();
 	advance_ms(cfg.time_wait_ms);
 	CU_ASSERT_PTR_NULL(find_conn(&p));
@@ -2402,9 +2438,9 @@ test_time_wait_reacks_a_retransmitted_fin_and_restarts(void)
 	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
 	EXPECT_NOTHING();
 	advance_ms(cfg.time_wait_ms - 1);
-	CU_ASSERT_PTR_NOT_NULL(find_conn(&p));
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
 	advance_ms(1);
-	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_PTR_NULL(find_tw(&p));
 	expect_all_closed();
 }
 
@@ -2418,11 +2454,10 @@ test_time_wait_ignores_rst(void)
 	close_to_time_wait(&p);
 	peer_rst(&p, IN(&p, 0) + 1); /* RFC 1337: no TIME-WAIT assassination */
 	EXPECT_NOTHING();
-	CU_ASSERT_PTR_NOT_NULL_FATAL(find_conn(&p));
-	CU_ASSERT_EQUAL(find_conn(&p)->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(find_tw(&p));
 	CU_ASSERT_EQUAL(tw->stats.resets_received, 0);
 	advance_ms(cfg.time_wait_ms);
-	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_PTR_NULL(find_tw(&p));
 	expect_all_closed();
 }
 
@@ -3058,7 +3093,7 @@ test_close_in_readable_after_consuming_sends_fin_then_handles_the_peers(void)
 	CU_ASSERT_EQUAL(r->peer_closed, 0); /* the user is gone */
 	CU_ASSERT_EQUAL(p.c->state, SL_TCP_CLOSING);
 	peer_ack_out(&p, 1);
-	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
 	advance_ms(cfg.time_wait_ms);
 	expect_all_closed();
 }
@@ -3159,7 +3194,7 @@ test_close_in_accepted_sends_fin(void)
 	p.rcv_nxt = OUT(&p, 1);
 	peer_fin(&p, 0);
 	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
-	CU_ASSERT_EQUAL(p.c->state, SL_TCP_TIME_WAIT);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
 	advance_ms(cfg.time_wait_ms);
 	expect_all_closed();
 }
@@ -4132,7 +4167,194 @@ test_writable_runs_after_the_window_update_of_the_same_segment(void)
 	CU_ASSERT(sl_seq_gt(end, OUT(&p, flight + wnd - MSS_TS)));
 }
 
+/*
+ * The peer reuses its port for a new connection while we hold the old one in
+ * TIME-WAIT (we closed first, as a server often does). Its SYN carries a new
+ * ISN; it used to get only an ACK and wait until TIME-WAIT ended.
+ */
+static void
+reuse_peer(struct peer *p, uint32_t iss)
+{
+	p->iss = iss;
+	p->snd_nxt = iss;
+	p->rcv_nxt = 0;
+	p->ts = false;
+	p->ts_recent = 0;
+	p->r = NULL;
+	p->c = NULL;
+}
+
+/* The new SYN is answered with a SYN-ACK whose ISN is above old_snd_nxt; the handshake completes. */
+static void
+expect_reopened(struct peer *p, uint32_t old_snd_nxt)
+{
+	unsigned int before = n_recs;
+	struct oseg o;
+
+	expect_seg(p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(o.ack, p->iss + 1);
+	CU_ASSERT(sl_seq_gt(o.seq, old_snd_nxt));
+	CU_ASSERT_PTR_NULL(find_tw(p));
+	CU_ASSERT_EQUAL(tw->stats.conns_time_wait, 0);
+	peer_got_syn_ack(p, &o);
+	peer_ack(p);
+	CU_ASSERT_EQUAL_FATAL(n_recs, before + 1);
+	p->r = &recs[before];
+	p->c = p->r->c;
+	CU_ASSERT_EQUAL(p->c->state, SL_TCP_ESTABLISHED);
+	peer_data(p, 0, 100);
+	CU_ASSERT_EQUAL(p->r->bytes, 100);
+	advance_ms(cfg.delayed_ack_ms);
+	EXPECT_SEG(p, &o, TH_ACK, OUT(p, 0), IN(p, 100));
+}
+
+static void
+test_syn_with_a_newer_sequence_number_reopens_a_time_wait_tuple(void)
+{
+	struct peer p;
+
+	peer_init(&p, 40316, PO_MSS | PO_WS | PO_SACK); /* no timestamps: sequence numbers decide */
+	passive_open(&p);
+	uint32_t old_snd_nxt = OUT(&p, 1), old_rcv_nxt = IN(&p, 0) + 1;
+
+	close_to_time_wait(&p);
+	advance_ms(100);
+	reuse_peer(&p, old_rcv_nxt + 5000);
+	peer_syn(&p);
+	expect_reopened(&p, old_snd_nxt);
+	CU_ASSERT_EQUAL(tw->stats.passive_opens, 2);
+}
+
+static void
+test_syn_with_a_newer_timestamp_reopens_a_time_wait_tuple(void)
+{
+	struct peer p;
+
+	peer_init(&p, 40317, PO_ALL);
+	passive_open(&p);
+	uint32_t old_snd_nxt = OUT(&p, 1), old_rcv_nxt = IN(&p, 0) + 1;
+
+	close_to_time_wait(&p);
+	advance_ms(100); /* the peer's TSval clock moved on */
+	reuse_peer(&p, old_rcv_nxt - 100000); /* an older sequence number */
+	peer_syn(&p);
+	expect_reopened(&p, old_snd_nxt);
+}
+
+/*
+ * The new ISN goes above what the old connection sent even when the RFC 6528
+ * clock alone would not (a connection that sent more than 250,000 bytes per
+ * second of its life): here the record's snd_nxt is set past the clock.
+ */
+static void
+test_reopened_time_wait_tuple_gets_an_isn_above_the_old_snd_nxt(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40318, PO_ALL);
+	passive_open(&p);
+	uint32_t old_rcv_nxt = IN(&p, 0) + 1;
+
+	close_to_time_wait(&p);
+	advance_ms(100);
+	struct sl_tcp_tw *t = find_tw(&p);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	uint32_t isn = sl_tcp_isn(&tw->secret, OUR_IP, rte_cpu_to_be_16(LPORT), PEER_IP,
+				  rte_cpu_to_be_16(p.port), now_us);
+	t->snd_nxt = isn + 100000;
+	reuse_peer(&p, old_rcv_nxt + 1);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(o.seq, isn + 100000 + 65537); /* as Linux: old snd_nxt + 65535 + 2 */
+}
+
+/* An old SYN (not newer by sequence or timestamp) is an old duplicate: an ACK, and TIME-WAIT stays. */
+static void
+test_old_syn_in_time_wait_gets_an_ack_and_changes_nothing(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40319, PO_ALL);
+	passive_open(&p);
+	uint32_t old_iss = p.iss;
+
+	close_to_time_wait(&p);
+	advance_ms(100);
+	p.ts_base -= 1000; /* an older timestamp, and the old ISN */
+	peer_send(&p, TH_SYN, old_iss, 0, NULL, 0, NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	CU_ASSERT_EQUAL(n_recs, 1);
+	/* The same timestamp as the last one is not newer either; answered, rate limited. */
+	advance_ms(SL_TCP_INVALID_RATELIMIT_MS);
+	p.ts_base = find_tw(&p)->ts_recent - (uint32_t)(now_us / 1000);
+	peer_send(&p, TH_SYN, old_iss, 0, NULL, 0, NULL, 0);
+	peer_send(&p, TH_SYN, old_iss, 0, NULL, 0, NULL, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1), IN(&p, 0) + 1);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(n_recs, 1);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
+/*
+ * TIME-WAIT keeps a record of one cache line, not the connection (about
+ * 700 bytes with its queues and timers): the TCB goes back to the pool at
+ * once and no longer counts against max_connections.
+ */
+static void
+test_time_wait_keeps_a_small_record_not_the_connection(void)
+{
+	struct peer p;
+
+	CU_ASSERT(sizeof(struct sl_tcp_tw) <= 32 + sizeof(struct sl_timer));
+	CU_ASSERT(sizeof(struct sl_tcp_tw) * 8 <= sizeof(struct sl_tcp_conn));
+	CU_ASSERT(tw->tw_pool->elt_size <= RTE_CACHE_LINE_SIZE);
+	peer_init(&p, 40320, PO_ALL);
+	passive_open(&p);
+	close_to_time_wait(&p);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+	CU_ASSERT_EQUAL(tw->stats.conns_time_wait, 1);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(tw->conn_pool), cfg.max_connections);
+	CU_ASSERT_EQUAL(rte_hash_count(tw->table), 0);
+	CU_ASSERT_EQUAL(tw->stats.time_wait, 1);
+}
+
+/* More TIME-WAITs than records: the extra ones close at once, counted. */
+static void
+test_time_wait_records_run_out_gracefully(void)
+{
+	unsigned int n = rte_mempool_avail_count(tw->tw_pool);
+	struct peer p;
+
+	for (unsigned int i = 0; i <= n; i++) {
+		peer_init(&p, (uint16_t)(42000 + i), PO_ALL);
+		passive_open(&p);
+		close_to_time_wait_or_not(&p);
+		drain();
+	}
+	CU_ASSERT_EQUAL(tw->stats.conns_time_wait, n);
+	CU_ASSERT_EQUAL(tw->stats.time_wait, n + 1);
+	CU_ASSERT_EQUAL(tw->stats.time_wait_overflow, 1);
+	CU_ASSERT_EQUAL(tw->stats.conns, 0);
+	advance_ms(cfg.time_wait_ms);
+	expect_all_closed();
+}
+
 static const struct sl_test_def review_tests[] = {
+    T(test_syn_with_a_newer_sequence_number_reopens_a_time_wait_tuple),
+    T(test_syn_with_a_newer_timestamp_reopens_a_time_wait_tuple),
+    T(test_reopened_time_wait_tuple_gets_an_isn_above_the_old_snd_nxt),
+    T(test_old_syn_in_time_wait_gets_an_ack_and_changes_nothing),
+    T(test_time_wait_keeps_a_small_record_not_the_connection),
+    T(test_time_wait_records_run_out_gracefully),
     T(test_writable_runs_after_the_window_update_of_the_same_segment),
     T(test_cookie_ack_without_recent_overflow_gets_rst),
     T(test_challenge_acks_are_limited_per_connection),

@@ -959,7 +959,9 @@ on_error(struct sl_tcp_conn *c, int err)
 	struct app *a = app_of(c, "error");
 
 	TRACE("   error %d on tuple %u\n", err, a->tuple);
-	if (err != -ECONNRESET && err != -ECONNREFUSED && err != -ETIMEDOUT && err != -EHOSTUNREACH)
+	/* ENETUNREACH and ENOPROTOOPT: ICMP errors, hard in SYN-SENT or soft and named at a timeout. */
+	if (err != -ECONNRESET && err != -ECONNREFUSED && err != -ETIMEDOUT && err != -EHOSTUNREACH &&
+	    err != -ENETUNREACH && err != -ENOPROTOOPT)
 		fail("error %d", err);
 	/* The handle is still valid while the callback runs: closing it there must be harmless. */
 	switch ((app_policy >> AP_ERROR_SHIFT) & 3) {
@@ -1053,6 +1055,13 @@ next_expiry(void)
 			t = RTE_MIN(t, c->delack_timer.expire);
 		if (sl_timer_armed(&c->keep_timer))
 			t = RTE_MIN(t, c->keep_timer.expire);
+	}
+	next = 0;
+	while (rte_hash_iterate(tw->tw_table, &key, &data, &next) >= 0) {
+		const struct sl_tcp_tw *r = data;
+
+		if (sl_timer_armed(&r->timer))
+			t = RTE_MIN(t, r->timer.expire);
 	}
 	return t;
 }
@@ -1613,7 +1622,8 @@ finish_input(void)
 	check_all();
 	TRACE("   end of input: the user has closed everything; timers run\n");
 	horizon_ms = now_us / 1000 + IDLE_HORIZON_MS;
-	while (tw->stats.conns > 0 && steps++ < IDLE_STEPS_MAX && now_us / 1000 < horizon_ms)
+	while ((tw->stats.conns > 0 || tw->stats.conns_time_wait > 0) && steps++ < IDLE_STEPS_MAX &&
+	       now_us / 1000 < horizon_ms)
 		if (!clock_to_next_timer())
 			break;
 	while (rte_hash_iterate(tw->table, &key, &data, &next) >= 0)
@@ -1633,6 +1643,12 @@ finish_input(void)
 	if (tw->stats.conns != 0 || tw->stats.conns_established != 0 ||
 	    rte_hash_count(tw->table) != 0)
 		fail("connections counted after everything was closed");
+	/* TIME-WAIT records (tcp_timewait.c) expire with the clock, too. */
+	if (tw->stats.conns_time_wait != 0 || rte_hash_count(tw->tw_table) != 0 ||
+	    rte_mempool_avail_count(tw->tw_pool) != RTE_MAX(MAX_CONNS, 64u))
+		fail("%lu TIME-WAIT record(s) left (%u in the table, %u of %u free)",
+		     (unsigned long)tw->stats.conns_time_wait, rte_hash_count(tw->tw_table),
+		     rte_mempool_avail_count(tw->tw_pool), RTE_MAX(MAX_CONNS, 64u));
 	if (rte_mempool_avail_count(tw->conn_pool) != MAX_CONNS)
 		fail("connection pool: %u of %u free after everything was closed",
 		     rte_mempool_avail_count(tw->conn_pool), MAX_CONNS);

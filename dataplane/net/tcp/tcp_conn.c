@@ -103,6 +103,17 @@ sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp, const struct s
 	c->key = *key;
 	c->tw = tw;
 	c->ifp = ifp;
+	/*
+	 * RFC 6528. A new incarnation of a 4-tuple in TIME-WAIT takes over its
+	 * record, and its ISN goes above what the old one sent (RFC 1122
+	 * 4.2.2.13, RFC 6191), as Linux's snd_nxt + 65535 + 2 when the clock
+	 * alone is not enough, so that the old duplicates stay out of the new
+	 * window. A SYN cookie's ISN overrides this: a flood leaves no choice.
+	 */
+	c->iss = sl_tcp_isn(&tw->secret, key->laddr, key->lport, key->raddr, key->rport, tw->now_us);
+	uint32_t old_nxt;
+	if (sl_tcp_tw_retire(tw, key, &old_nxt) && !sl_seq_gt(c->iss, old_nxt))
+		c->iss = old_nxt + 65535 + 2;
 	c->rcvbuf = tw->cfg->rcvbuf;
 	c->sndbuf = tw->cfg->sndbuf;
 	c->peer_mss = SL_TCP_MSS_DEFAULT;
@@ -134,8 +145,6 @@ sl_tcp_set_state(struct sl_tcp_conn *c, enum sl_tcp_state s)
 		c->flags &= ~SL_TF_IN_LISTEN_Q;
 		c->listener->syn_queued--;
 	}
-	if (s == SL_TCP_TIME_WAIT)
-		c->tw->stats.time_wait++;
 	c->state = s;
 }
 
@@ -257,8 +266,7 @@ found:
 		return NULL;
 	c->ops = ops;
 	c->user = user;
-	c->iss = sl_tcp_isn(&tw->secret, key.laddr, key.lport, key.raddr, key.rport, tw->now_us);
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss; /* c->iss from sl_tcp_conn_alloc */
 	c->rcv_wscale = sl_tcp_choose_wscale(c->rcvbuf);
 	sl_tcp_set_state(c, SL_TCP_SYN_SENT);
 	sl_tcp_cc_init(c);

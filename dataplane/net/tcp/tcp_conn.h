@@ -162,10 +162,32 @@ struct sl_tcp_conn {
 	struct sl_tcp_conn *next_dead;
 } __rte_cache_aligned;
 
+/*
+ * A 4-tuple in TIME-WAIT (tcp_timewait.c): what answering a retransmitted FIN
+ * and judging a new SYN (RFC 6191) take, one cache line. No age is kept for
+ * ts_recent: a record lives at most time_wait (240 s), far below the 24 days
+ * after which RFC 7323 5.5 stops trusting it.
+ */
+#define SL_TCP_TW_TS 0x01 /* the connection used timestamps: ts_recent is valid */
+
+struct sl_tcp_tw {
+	struct sl_timer timer;    /* expiry; a retransmitted FIN restarts it */
+	struct sl_tcp_key key;
+	uint32_t rcv_nxt;         /* past the peer's FIN */
+	uint32_t snd_nxt;         /* past our FIN: a new incarnation's ISN goes above */
+	uint32_t ts_recent;       /* the peer's latest TSval */
+	uint32_t last_oow_ack_ms; /* rate limit of ACKs to invalid segments, as a TCB's */
+	uint16_t rcv_wnd;         /* window field of our ACKs (scaled) */
+	uint8_t flags;            /* SL_TCP_TW_* */
+	uint8_t port_index;       /* the netif: w->netif[port_index] */
+};
+
 struct sl_tcp_worker {
 	struct sl_worker *w;
 	struct rte_hash *table;      /* struct sl_tcp_key -> struct sl_tcp_conn * */
 	struct rte_mempool *conn_pool;
+	struct rte_hash *tw_table;   /* struct sl_tcp_key -> struct sl_tcp_tw * (TIME-WAIT) */
+	struct rte_mempool *tw_pool;
 	struct sl_timer_wheel wheel; /* ms ticks */
 	struct sl_tcp_secret secret;
 	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
@@ -236,11 +258,24 @@ void sl_tcp_arm_rto(struct sl_tcp_conn *c);
 void sl_tcp_arm_persist(struct sl_tcp_conn *c);
 void sl_tcp_arm_delack(struct sl_tcp_conn *c);
 void sl_tcp_arm_keepalive(struct sl_tcp_conn *c);
-void sl_tcp_enter_time_wait(struct sl_tcp_conn *c);
 void sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us);
 /* A connection given up for silence: the ICMP soft error seen meanwhile, or -ETIMEDOUT. */
 int sl_tcp_timeout_err(const struct sl_tcp_conn *c);
 uint32_t sl_tcp_now_ms32(const struct sl_tcp_worker *tw); /* the TSval clock */
+
+/* tcp_timewait.c */
+int sl_tcp_tw_init(struct sl_tcp_worker *tw, int socket, char *err, size_t errlen);
+void sl_tcp_tw_fini(struct sl_tcp_worker *tw);
+/* Move c to a TIME-WAIT record and release it (dead, state TIME-WAIT until reaped). */
+void sl_tcp_enter_time_wait(struct sl_tcp_conn *c);
+/* sig: rte_hash_hash of the key (the connection table's, the same function). */
+struct sl_tcp_tw *sl_tcp_tw_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key,
+				   hash_sig_t sig);
+void sl_tcp_tw_free(struct sl_tcp_worker *tw, struct sl_tcp_tw *t);
+/* A new connection takes over key: drop its TIME-WAIT record, if any, giving its snd_nxt. */
+bool sl_tcp_tw_retire(struct sl_tcp_worker *tw, const struct sl_tcp_key *key, uint32_t *snd_nxt);
+void sl_tcp_tw_restart(struct sl_tcp_worker *tw, struct sl_tcp_tw *t);
+void sl_tcp_tw_send_ack(struct sl_tcp_worker *tw, const struct sl_tcp_tw *t);
 
 /* tcp_cc.c */
 void sl_tcp_cc_init(struct sl_tcp_conn *c);

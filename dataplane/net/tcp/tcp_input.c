@@ -316,8 +316,7 @@ tcp_listen_syn(struct sl_netif *ifp, struct sl_tcp_listener *l, const struct sl_
 	tcp_negotiate(c, s, true);
 	c->snd_wnd = s->win; /* never scaled in a SYN (RFC 7323 2.2) */
 	c->max_snd_wnd = c->snd_wnd;
-	c->iss = sl_tcp_isn(&tw->secret, key->laddr, key->lport, key->raddr, key->rport, tw->now_us);
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss; /* c->iss from sl_tcp_conn_alloc */
 	sl_tcp_set_state(c, SL_TCP_SYN_RECEIVED);
 	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcvbuf, 65535u);
 	sl_tcp_set_mss(c);
@@ -754,16 +753,14 @@ tcp_process_fin(struct sl_tcp_conn *c)
 	default:
 		return true;
 	}
-	if (!(c->flags & SL_TF_USER_GONE) && c->ops->peer_closed != NULL) {
+	if (!(c->flags & SL_TF_USER_GONE) && c->ops->peer_closed != NULL)
 		c->ops->peer_closed(c);
-		if (c->flags & SL_TF_DEAD)
-			return false;
-	}
+	/* TIME-WAIT released the connection (dead from here): both directions are done. */
 	if (c->state == SL_TCP_TIME_WAIT) {
 		tcp_user_closed(c);
 		return false;
 	}
-	return true;
+	return !(c->flags & SL_TF_DEAD);
 }
 
 /* In-window payload: deliver what is in order, queue the rest. */
@@ -819,37 +816,12 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 	return true;
 }
 
-/* TIME-WAIT: acknowledge a retransmitted FIN and restart the clock (RFC 9293 3.10.7.4). */
-static void
-tcp_input_time_wait(struct sl_tcp_conn *c, struct tcp_seg *s)
-{
-	seg_free(s);
-	if (s->flags & SL_TH_RST)
-		return; /* RFC 1337: a RST must not cut TIME-WAIT short */
-	if ((s->flags & SL_TH_FIN) && s->seq + s->len + 1 == c->rcv_nxt) {
-		sl_tcp_send_ack(c);
-		sl_timer_arm(&c->tw->wheel, &c->keep_timer,
-			     sl_tcp_now_ms(c->tw) + c->tw->cfg->time_wait_ms);
-		return;
-	}
-	if (s->flags & SL_TH_SYN) {
-		tcp_challenge_ack(c);
-		return;
-	}
-	if (seg_seqlen(s) > 0)
-		sl_tcp_send_ack(c);
-}
-
 static void
 tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s)
 {
 	struct sl_tcp_worker *tw = c->tw;
 	uint32_t wnd = sl_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 
-	if (c->state == SL_TCP_TIME_WAIT) {
-		tcp_input_time_wait(c, s);
-		return;
-	}
 	c->last_rx_ms = sl_tcp_now_ms(tw);
 	if (c->probes != 0) {
 		/*
@@ -1018,6 +990,61 @@ drop:
 }
 
 /*
+ * A segment for a 4-tuple in TIME-WAIT (RFC 9293 3.10.7.4; RFC 6191 and RFC
+ * 1337 as Linux's tcp_timewait_state_process). A retransmitted FIN is
+ * acknowledged and restarts the clock. A SYN that is newer than the old
+ * connection, by sequence number or by timestamp, opens a new one at once:
+ * a client reusing its port used to get only an ACK and stall until TIME-WAIT
+ * ended. An older SYN is an old duplicate and gets an ACK; so does anything
+ * else with a sequence number or an old timestamp, rate limited; a RST is
+ * ignored.
+ */
+static void
+tcp_input_time_wait(struct sl_netif *ifp, struct sl_tcp_tw *t, const struct sl_tcp_key *key,
+		    struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = ifp->w->tcp;
+	bool ts = (t->flags & SL_TCP_TW_TS) && s->o.ts_ok;
+	bool paws = ts && (int32_t)(s->o.tsval - t->ts_recent) < 0;
+	uint32_t now = (uint32_t)sl_tcp_now_ms(tw);
+
+	if (s->flags & SL_TH_RST) {
+		seg_free(s);
+		return; /* RFC 1337: a RST must not cut TIME-WAIT short */
+	}
+	if ((s->flags & (SL_TH_SYN | SL_TH_ACK)) == SL_TH_SYN && !paws &&
+	    (sl_seq_gt(s->seq, t->rcv_nxt) || (ts && (int32_t)(s->o.tsval - t->ts_recent) > 0))) {
+		struct sl_tcp_listener *l = sl_tcp_listener_find(tw, key->lport);
+
+		if (l != NULL) {
+			/*
+			 * sl_tcp_conn_alloc retires the record and keeps the new ISN
+			 * above its snd_nxt. A cookie answer (backlog full) keeps no
+			 * state: the record must go now, or it would take the ACK.
+			 */
+			if (l->syn_queued >= tw->cfg->syn_backlog)
+				sl_tcp_tw_free(tw, t);
+			tcp_input_closed(ifp, key, s);
+			return;
+		}
+	}
+	seg_free(s);
+	if ((s->flags & SL_TH_FIN) && !paws && s->seq + s->len + 1 == t->rcv_nxt) {
+		if (ts)
+			t->ts_recent = s->o.tsval;
+		sl_tcp_tw_send_ack(tw, t);
+		sl_tcp_tw_restart(tw, t);
+		return;
+	}
+	if (seg_seqlen(s) == 0 && !paws)
+		return; /* a bare ACK: nothing to say */
+	if (t->last_oow_ack_ms != 0 && now - t->last_oow_ack_ms < SL_TCP_INVALID_RATELIMIT_MS)
+		return;
+	t->last_oow_ack_ms = now != 0 ? now : 1;
+	sl_tcp_tw_send_ack(tw, t);
+}
+
+/*
  * Hand a frame about the flow of local port lport (network order) to the
  * worker that owns it: a TCP segment, or an ICMP error quoting one of our
  * segments. The one owner decision for both. Returns true if m was handed over.
@@ -1102,10 +1129,21 @@ sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m)
 		s.m = sl_mbuf_chain_adj(m, off + doff);
 	}
 
-	c = sl_tcp_conn_lookup(tw, &key);
-	if (c == NULL)
-		tcp_input_closed(ifp, &key, &s);
-	else if (c->state == SL_TCP_SYN_SENT)
+	/* One hash for both tables (the same function): a miss costs no second hashing. */
+	hash_sig_t sig = rte_hash_hash(tw->table, &key);
+	void *data;
+
+	c = rte_hash_lookup_with_hash_data(tw->table, &key, sig, &data) >= 0 ? data : NULL;
+	if (c == NULL) {
+		struct sl_tcp_tw *t = tw->stats.conns_time_wait != 0
+					      ? sl_tcp_tw_lookup(tw, &key, sig)
+					      : NULL;
+
+		if (t != NULL)
+			tcp_input_time_wait(ifp, t, &key, &s);
+		else
+			tcp_input_closed(ifp, &key, &s);
+	} else if (c->state == SL_TCP_SYN_SENT)
 		tcp_input_syn_sent(c, &s);
 	else
 		tcp_input_sync(c, &s);
@@ -1133,10 +1171,8 @@ tcp_icmp_unreachable(struct sl_netif *ifp, const struct rte_ipv4_hdr *quoted, co
 	memcpy(&key.rport, l4 + 2, 2);
 	seq = sl_tcpopt_get32(l4 + 4);
 	c = sl_tcp_conn_lookup(tw, &key);
-	if (c == NULL)
-		return false;
-	if (c->state == SL_TCP_TIME_WAIT)
-		return true;
+	if (c == NULL) /* in TIME-WAIT here is ours too: nothing to do, nothing to pass on */
+		return sl_tcp_tw_lookup(tw, &key, rte_hash_hash(tw->tw_table, &key)) != NULL;
 	/* Only about something in flight: a blind attacker cannot guess the window. */
 	if (!sl_seq_between(seq, c->snd_una, c->snd_max))
 		return true;

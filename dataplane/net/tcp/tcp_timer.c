@@ -88,21 +88,6 @@ sl_tcp_arm_keepalive(struct sl_tcp_conn *c)
 }
 
 void
-sl_tcp_enter_time_wait(struct sl_tcp_conn *c)
-{
-	sl_tcp_set_state(c, SL_TCP_TIME_WAIT);
-	sl_timer_cancel(&c->rtx_timer);
-	sl_timer_cancel(&c->delack_timer);
-	c->rtx_mode = SL_TCP_RTX_NONE;
-	/* Nothing more will be sent or delivered: let the data go now. */
-	rte_pktmbuf_free(c->sq_head);
-	c->sq_head = c->sq_tail = c->sq_cur = NULL;
-	c->sq_bytes = 0;
-	sl_tcp_ooo_purge(c);
-	sl_timer_arm(&c->tw->wheel, &c->keep_timer, sl_tcp_now_ms(c->tw) + c->tw->cfg->time_wait_ms);
-}
-
-void
 sl_tcp_rtt_sample(struct sl_tcp_conn *c, uint32_t rtt_us)
 {
 	uint32_t rto_us;

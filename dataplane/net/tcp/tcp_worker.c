@@ -107,6 +107,8 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
+	if (sl_tcp_tw_init(tw, socket, err, errlen) != 0)
+		goto fail;
 	/* Programs that create a worker without sl_tcp_global_init (benchmarks) draw it here. */
 	if (!tcp_secret_ready && tcp_secret_draw() != 0) {
 		snprintf(err, errlen, "worker %u: getrandom failed: %s", w->id, strerror(errno));
@@ -145,6 +147,7 @@ sl_tcp_worker_free(struct sl_tcp_worker *tw)
 		rte_hash_free(tw->table);
 	}
 	rte_mempool_free(tw->conn_pool);
+	sl_tcp_tw_fini(tw);
 	rte_free(tw);
 }
 
