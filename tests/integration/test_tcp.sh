@@ -57,10 +57,12 @@ run_suite() { # workers
 		nsx "${peer[@]}" churn 198.18.0.2 5001 2000 8
 	kill "$server" 2>/dev/null
 	# The table drains: peers closed first, so nothing lingers beyond TIME-WAIT (1 s here).
-	tb_wait_for "[ \"\$(stats | tcp_stat conns)\" = 0 ]" 10
+	tb_wait_for "[ \"\$(stats | tcp_stat conns)\" = 0 ] && [ \"\$(stats | tcp_stat conns_time_wait)\" = 0 ]" 10
 	s=$(stats)
 	tb_check "connection table back to zero (conns=$(tcp_stat conns <<<"$s"))" \
 		test "$(tcp_stat conns <<<"$s")" -eq 0
+	tb_check "TIME-WAIT records expired (conns_time_wait=$(tcp_stat conns_time_wait <<<"$s"))" \
+		test "$(tcp_stat conns_time_wait <<<"$s")" -eq 0
 	tb_check "passive opens counted ($(tcp_stat passive_opens <<<"$s"))" \
 		test "$(tcp_stat passive_opens <<<"$s")" -ge 23304
 	tb_check "active opens counted ($(tcp_stat active_opens <<<"$s"))" \
