@@ -27,6 +27,12 @@ netif_tx_burst(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n)
 	return rte_eth_tx_burst(ifp->port_id, ifp->queue_id, pkts, n);
 }
 
+static uint16_t
+netif_tx_prepare(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_prepare(ifp->port_id, ifp->queue_id, pkts, n);
+}
+
 static struct rte_ring *
 ring_create(const char *kind, unsigned int a, int b, unsigned int size)
 {
@@ -76,12 +82,15 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 		ifp->queue_id = id;
 		ifp->tx_ip_cksum = p->tx_ip_cksum;
 		ifp->tx_tcp_cksum = p->tx_tcp_cksum;
+		ifp->tx_l4_cksum_chained = p->tx_l4_cksum_chained;
+		ifp->tx_seg_max = p->tx_seg_max;
 		ifp->mtu = p->cfg->mtu;
 		ifp->mac = p->mac;
 		ifp->ip = p->cfg->ip;
 		ifp->mask = rte_cpu_to_be_32(p->cfg->prefix ? ~0u << (32 - p->cfg->prefix) : 0);
 		ifp->gateway = p->cfg->gateway;
 		ifp->tx_burst = netif_tx_burst;
+		ifp->tx_prepare = netif_tx_prepare;
 		/* Spread IP ids so two workers do not emit the same id to one peer at once. */
 		ifp->ip_id = (uint16_t)(id * (65536 / SL_MAX_WORKERS));
 		dp->view.net_stats[id][i] = &ifp->stats;

@@ -29,6 +29,27 @@ list_devices(char *buf, size_t len)
 		snprintf(buf, len, "none (give EAL a --vdev or -a)");
 }
 
+/*
+ * Whether a driver's TX TCP checksum offload sums a chained packet right.
+ * The TAP PMD (DPDK 22.11, drivers/net/tap/rte_eth_tap.c) completes the sum
+ * in software segment by segment with __rte_raw_cksum and never swaps the
+ * bytes of a segment that starts at an odd offset of the message: any chain
+ * with an odd-length piece before the last leaves with a wrong checksum (a
+ * peer that sends odd-sized segments makes such pieces; found with a raw
+ * peer after a zero window, issue 6). Such a port gets single-segment
+ * packets offloaded only; the stack sums chains itself.
+ */
+static bool
+port_l4_cksum_chained(const char *driver)
+{
+	static const char *const broken[] = {"net_tap"};
+
+	for (unsigned int i = 0; i < RTE_DIM(broken); i++)
+		if (driver != NULL && strcmp(driver, broken[i]) == 0)
+			return false;
+	return true;
+}
+
 int
 sl_port_setup(struct sl_port *p, const struct sl_config_port *cfg, uint16_t n_queues,
 	      struct rte_mempool *pool, char *err, size_t errlen)
@@ -78,6 +99,22 @@ sl_port_setup(struct sl_port *p, const struct sl_config_port *cfg, uint16_t n_qu
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 		p->tx_tcp_cksum = true;
+		p->tx_l4_cksum_chained = port_l4_cksum_chained(info.driver_name);
+	}
+	/*
+	 * A packet is a header mbuf and a reference per piece of data: a chain
+	 * longer than the device takes is copied (tcp_output.c). nb_mtu_seg_max
+	 * bounds a non-TSO packet, nb_seg_max any packet; ethdev reports
+	 * UINT16_MAX for a PMD that sets neither.
+	 */
+	p->tx_seg_max = RTE_MIN(info.tx_desc_lim.nb_seg_max, info.tx_desc_lim.nb_mtu_seg_max);
+	if (p->tx_seg_max == 0 || p->tx_seg_max == UINT16_MAX)
+		p->tx_seg_max = 0;
+	else if (p->tx_seg_max < 2) {
+		snprintf(err, errlen,
+			 "port '%s' (%s): the device takes %u mbuf(s) per packet; TCP needs 2",
+			 cfg->name, cfg->device, p->tx_seg_max);
+		return -ENOTSUP;
 	}
 	if ((info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
 	    (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) {
@@ -109,10 +146,12 @@ sl_port_setup(struct sl_port *p, const struct sl_config_port *cfg, uint16_t n_qu
 
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
-	SL_LOG(INFO, "port %s (%s, %s): %u queue pair(s), mtu %u, mac %s, offloads:%s%s%s",
+	SL_LOG(INFO, "port %s (%s, %s): %u queue pair(s), mtu %u, mac %s, offloads:%s%s%s%s, "
+	       "tx segments per packet: %u (0: no limit)",
 	       cfg->name, cfg->device, info.driver_name, n_queues, cfg->mtu, mac,
 	       p->tx_ip_cksum ? " tx-ip-cksum" : "", p->tx_tcp_cksum ? " tx-tcp-cksum" : "",
-	       p->rx_cksum ? " rx-cksum" : "");
+	       p->tx_tcp_cksum && !p->tx_l4_cksum_chained ? " (single-segment only)" : "",
+	       p->rx_cksum ? " rx-cksum" : "", p->tx_seg_max);
 	sl_port_check_link(p);
 	return 0;
 

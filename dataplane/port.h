@@ -19,7 +19,9 @@ struct sl_port {
 	bool link_up;
 	bool tx_ip_cksum;
 	bool tx_tcp_cksum;
+	bool tx_l4_cksum_chained; /* the TCP checksum offload is right for chained mbufs too */
 	bool rx_cksum;
+	uint16_t tx_seg_max; /* most mbufs per packet the device takes (tx_desc_lim) */
 	struct rte_ether_addr mac;
 	const struct sl_config_port *cfg;
 };

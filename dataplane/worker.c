@@ -176,7 +176,7 @@ sl_worker_main(void *arg)
 				sl_arp_tick(w->netif[i]);
 		}
 		for (unsigned int i = 0; i < w->n_netif; i++) {
-			if (w->netif[i]->n_tx) {
+			if (sl_netif_tx_pending(w->netif[i])) {
 				sl_netif_flush(w->netif[i]);
 				work++;
 			}
@@ -193,6 +193,7 @@ sl_worker_main(void *arg)
 	for (unsigned int i = 0; i < w->n_netif; i++) {
 		sl_arp_flush_pending(w->netif[i]);
 		sl_netif_flush(w->netif[i]);
+		sl_netif_tx_discard(w->netif[i]);
 	}
 	return 0;
 }

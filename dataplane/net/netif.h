@@ -18,6 +18,13 @@
 #include "lib/stats/net_stats.h"
 
 #define SL_TX_BURST 32
+/*
+ * What the device's TX ring did not take waits here for the next poll
+ * iteration, oldest first, instead of being dropped (power of two). Beyond
+ * it, new packets are dropped (`tx_full`): a ring that stays full for this
+ * long means the link is slower than what we produce, and TCP backs off.
+ */
+#define SL_TX_BACKLOG 256
 #define SL_ARP_ENTRIES 256 /* power of two */
 #define SL_ARP_PENDING_MAX 8
 #define SL_ARP_REACHABLE_MS 60000 /* an entry lives this long after its last confirmation */
@@ -45,6 +52,11 @@ struct sl_arp_table {
 
 /* Hands a burst to the device; returns how many it took. Tests substitute a capture. */
 typedef uint16_t (*sl_netif_tx_fn)(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n);
+/*
+ * rte_eth_tx_prepare: returns how many packets from the front the device can
+ * send; pkts[return] (when < n) is one it cannot. NULL: every packet can go.
+ */
+typedef uint16_t (*sl_netif_prep_fn)(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n);
 
 struct sl_netif {
 	struct sl_worker *w;
@@ -53,6 +65,15 @@ struct sl_netif {
 	uint8_t index; /* position in the worker's netif[] and in the config's ports */
 	bool tx_ip_cksum; /* the device fills the IPv4 header checksum */
 	bool tx_tcp_cksum; /* the device fills the TCP checksum (pseudo-header sum given) */
+	/*
+	 * ... and gets it right for a chain of mbufs too. The TAP PMD of DPDK
+	 * 22.11 does not: it sums each segment on its own without swapping the
+	 * bytes of one that starts at an odd offset of the message, so a chain
+	 * with an odd-length piece goes out with a bad checksum. Without it,
+	 * the stack asks the device only for single-segment packets.
+	 */
+	bool tx_l4_cksum_chained;
+	uint16_t tx_seg_max; /* most mbufs in one packet the device takes; 0 = no limit */
 	uint16_t mtu;
 	struct rte_ether_addr mac;
 	uint32_t ip;      /* network byte order */
@@ -61,8 +82,11 @@ struct sl_netif {
 	uint16_t ip_id;
 
 	sl_netif_tx_fn tx_burst;
+	sl_netif_prep_fn tx_prepare;
 	uint16_t n_tx;
 	struct rte_mbuf *tx[SL_TX_BURST];
+	uint16_t bl_head, bl_n; /* the backlog: bl_n packets from backlog[bl_head], wrapping */
+	struct rte_mbuf *backlog[SL_TX_BACKLOG];
 
 	struct sl_net_stats stats;
 	struct sl_arp_table arp;
@@ -75,8 +99,31 @@ void sl_eth_input_from_peer(struct sl_netif *ifp, struct rte_mbuf *m);
 
 /* Queue a complete frame for transmission; flushes when the buffer is full. */
 void sl_netif_xmit(struct sl_netif *ifp, struct rte_mbuf *m);
-/* Push everything buffered to the device now; what the device refuses is counted and freed. */
+/*
+ * Push the backlog, then everything buffered, to the device now. What the
+ * device's ring does not take stays in the backlog for the next call (counted
+ * as `tx_ring_full`, `tx_backlogged`); what does not fit there is dropped
+ * (`tx_full`), and what tx_prepare refuses too (`tx_prepare`).
+ */
 void sl_netif_flush(struct sl_netif *ifp);
+/* Packets waiting to be sent (buffered or in the backlog): the loop must flush. */
+static inline bool
+sl_netif_tx_pending(const struct sl_netif *ifp)
+{
+	return ifp->n_tx != 0 || ifp->bl_n != 0;
+}
+/* Shutdown: drop (and count) whatever the backlog still holds. */
+void sl_netif_tx_discard(struct sl_netif *ifp);
+/*
+ * The checksums the wire will carry, verified in software: the IPv4 header's
+ * and the TCP or ICMP one's, or, where the device is asked to fill them, the
+ * offload set-up (lengths, flags, the pseudo-header seed, a chain only on a
+ * device that sums chains right). Also the chain's own bookkeeping and the
+ * device's segment limit. Returns 0, or -EBADMSG and counts `tx_bad_cksum`.
+ * Builds with tx_verify (meson -Dtx_verify, on in debug builds) run it on
+ * every packet in sl_netif_flush and abort on the first failure.
+ */
+int sl_netif_tx_verify(struct sl_netif *ifp, const struct rte_mbuf *m);
 /* Count a drop and free the mbuf. */
 void sl_netif_drop(struct sl_netif *ifp, struct rte_mbuf *m, enum sl_net_drop reason);
 

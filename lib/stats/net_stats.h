@@ -35,8 +35,9 @@
 	X(ICMP_TYPE, "icmp_type")               /* a type we read and ignore */                    \
 	X(NO_ROUTE, "no_route")                 /* off-link destination and no gateway */          \
 	X(NO_MBUF, "no_mbuf")                   /* pool exhausted while building a reply */        \
-	X(TX_FULL, "tx_full")                   /* the NIC's TX ring refused the packet */         \
-	X(PEER_RING_FULL, "peer_ring_full")     /* handing a packet to another worker failed */
+	X(TX_FULL, "tx_full")                   /* the NIC's TX ring and our TX backlog were full */ \
+	X(PEER_RING_FULL, "peer_ring_full")     /* handing a packet to another worker failed */    \
+	X(TX_PREPARE, "tx_prepare")             /* the device cannot send it (rte_eth_tx_prepare) */
 
 enum sl_net_drop {
 #define SL_NET_DROP_ENUM(id, name) SL_NET_DROP_##id,
@@ -59,6 +60,11 @@ struct sl_net_stats {
 	uint64_t ip_tx;
 	uint64_t icmp_rx_echo;
 	uint64_t icmp_tx_echo_reply;
+	/* TX path: how often the ring was full and what that cost. */
+	uint64_t tx_ring_full;  /* bursts of which the device took only a part */
+	uint64_t tx_backlogged; /* packets kept for a later poll iteration instead */
+	uint64_t tx_linearized; /* TCP segments copied: more pieces than the device takes */
+	uint64_t tx_bad_cksum;  /* packets whose checksums failed the tx_verify check */
 	uint64_t drops[SL_NET_DROP_MAX];
 } __attribute__((aligned(64)));
 

@@ -52,13 +52,66 @@ tcp_announce_window(struct sl_tcp_conn *c, bool syn)
 	return (uint16_t)win;
 }
 
-/* Attach [seq, seq + len) of the send queue to hdr by reference. */
+/* How many pieces [off, off + len) of the chain from s takes, counting no further than max. */
+static unsigned int
+tcp_count_pieces(const struct rte_mbuf *s, uint32_t off, uint32_t len, unsigned int max)
+{
+	unsigned int pieces = 0;
+
+	for (; s != NULL && len > 0 && pieces < max; s = s->next, off = 0) {
+		uint32_t n = RTE_MIN((uint32_t)s->data_len - off, len);
+
+		pieces += n > 0;
+		len -= n;
+	}
+	return pieces;
+}
+
+/* Copy n bytes of s from off to the end of the chain at hdr (*last its last mbuf). */
+static int
+tcp_copy_piece(struct rte_mempool *pool, struct rte_mbuf *hdr, struct rte_mbuf **last,
+	       const struct rte_mbuf *s, uint32_t off, uint32_t n)
+{
+	const uint8_t *src = rte_pktmbuf_mtod_offset(s, const uint8_t *, off);
+
+	while (n > 0) {
+		uint32_t k = rte_pktmbuf_tailroom(*last);
+
+		if (k == 0) {
+			struct rte_mbuf *nm = rte_pktmbuf_alloc(pool);
+
+			if (nm == NULL)
+				return -ENOBUFS;
+			(*last)->next = nm;
+			*last = nm;
+			hdr->nb_segs++;
+			k = rte_pktmbuf_tailroom(nm);
+		}
+		k = RTE_MIN(k, n);
+		memcpy(rte_pktmbuf_mtod_offset(*last, uint8_t *, (*last)->data_len), src, k);
+		(*last)->data_len += k;
+		hdr->pkt_len += k;
+		src += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * Attach [seq, seq + len) of the send queue to hdr by reference: one
+ * indirect mbuf per piece of the queue it spans. When that makes more mbufs
+ * than the device takes in one packet (a chain of small mbufs handed over by
+ * the layer above), copy the data behind the headers instead: rare, counted
+ * (`tx_linearized`), and the only copy of a body the stack makes.
+ */
 static int
 tcp_attach_data(struct sl_tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq, uint32_t len)
 {
-	struct rte_mempool *pool = c->ifp->w->pool;
+	struct sl_netif *ifp = c->ifp;
+	struct rte_mempool *pool = ifp->w->pool;
 	struct rte_mbuf *s, *last = hdr;
 	uint32_t off, s_seq;
+	bool copy;
 
 	/* New data continues where the last segment stopped: start at the cursor. */
 	if (c->sq_cur != NULL && sl_seq_leq(c->sq_cur_seq, seq)) {
@@ -74,11 +127,19 @@ tcp_attach_data(struct sl_tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq, uint3
 		s_seq += s->data_len;
 		s = s->next;
 	}
+	copy = ifp->tx_seg_max != 0 &&
+	       tcp_count_pieces(s, off, len, ifp->tx_seg_max) + 1u > ifp->tx_seg_max;
+	if (copy)
+		ifp->stats.tx_linearized++;
 	while (len > 0 && s != NULL) {
 		uint32_t n = RTE_MIN((uint32_t)s->data_len - off, len);
 		struct rte_mbuf *mi;
 
-		if (n > 0) {
+		if (n > 0 && copy) {
+			if (tcp_copy_piece(pool, hdr, &last, s, off, n) != 0)
+				return -ENOBUFS;
+			len -= n;
+		} else if (n > 0) {
 			mi = rte_pktmbuf_alloc(pool);
 			if (mi == NULL)
 				return -ENOBUFS;
@@ -152,7 +213,8 @@ tcp_emit(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint3
 	th->tcp_urp = 0;
 	if (optlen > 0)
 		memcpy(th + 1, opts, optlen); /* RSTs pass opts == NULL: memcpy(NULL) is undefined */
-	if (ifp->tx_tcp_cksum) {
+	/* A chain goes to the device's checksum only where it sums chains right (netif.h). */
+	if (ifp->tx_tcp_cksum && (m->nb_segs == 1 || ifp->tx_l4_cksum_chained)) {
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->l3_len = sizeof(*ip);
 		m->l4_len = sizeof(*th) + optlen;
