@@ -38,12 +38,15 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_mempool.h>
+#include <rte_tcp.h>
 
+#include "dataplane/net/cksum.h"
 #include "dataplane/net/netif.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/net/tcp/tcp_conn.h"
 #include "dataplane/net/tcp/tcp_syncookie.h"
 #include "dataplane/net/tcp/tcp_worker.h"
+#include "dataplane/test_services.h"
 #include "dataplane/worker.h"
 #include "eal_fixture.h"
 
@@ -4377,6 +4380,280 @@ static const struct sl_test_def review_tests[] = {
     T(test_workers_share_one_secret_and_check_each_others_cookies),
 };
 
+/* ---- the transmit path: checksums, segment limits (issue 6) ---- */
+
+/*
+ * A device that does what it is asked: fills the IPv4 header checksum and
+ * completes the TCP one from the pseudo-header's seed. With dev_tap_style it
+ * completes the TCP sum as the TAP PMD of DPDK 22.11 does, segment by segment
+ * with no byte swap for a segment at an odd offset: right for one segment,
+ * wrong for a chain with an odd piece. It also counts packets with more
+ * mbufs than ifp.tx_seg_max, then hands everything to tx_capture.
+ */
+static bool dev_tap_style;
+static unsigned int dev_over_seg_max, dev_chains_offloaded, dev_seg_max_seen;
+
+static void
+device_fill_cksums(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, ETH_LEN);
+	uint32_t l4_off = m->l2_len + m->l3_len;
+	struct rte_tcp_hdr *th;
+	uint16_t sum = 0;
+
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != RTE_MBUF_F_TX_TCP_CKSUM)
+		return;
+	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, l4_off);
+	if (m->nb_segs > 1)
+		dev_chains_offloaded++;
+	if (dev_tap_style) {
+		uint32_t raw = 0;
+
+		for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
+			uint32_t from = s == m ? l4_off : 0;
+
+			raw = __rte_raw_cksum(rte_pktmbuf_mtod_offset(s, const void *, from),
+					      s->data_len - from, raw);
+		}
+		sum = __rte_raw_cksum_reduce(raw);
+	} else {
+		CU_ASSERT_FATAL(sl_cksum_mbuf(m, l4_off, m->pkt_len - l4_off, &sum) == 0);
+	}
+	th->cksum = (uint16_t)~sum; /* the seed in the field took part in the sum */
+}
+
+static uint16_t
+tx_device(struct sl_netif *i, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t k = 0; k < n; k++) {
+		if (ifp.tx_seg_max != 0 && pkts[k]->nb_segs > ifp.tx_seg_max)
+			dev_over_seg_max++;
+		dev_seg_max_seen = RTE_MAX(dev_seg_max_seen, (unsigned int)pkts[k]->nb_segs);
+		device_fill_cksums(pkts[k]);
+	}
+	return tx_capture(i, pkts, n);
+}
+
+static void
+device_reset(void)
+{
+	dev_tap_style = false;
+	dev_over_seg_max = dev_chains_offloaded = dev_seg_max_seen = 0;
+	ifp.tx_burst = tx_device;
+}
+
+#define ZW_BYTES 65536u
+#define ZW_PORT 7
+
+/* The echo test service (dataplane/test_services.c) on port 7 of the test worker. */
+static void
+start_echo(void)
+{
+	struct sl_config_test_services svc = {.echo = ZW_PORT};
+
+	CU_ASSERT_FATAL(sl_test_services_start(&worker, &svc, cfg.max_connections) == 0);
+}
+
+/*
+ * The raw peer of issue 6 against the echo service: MSS 1460 and nothing
+ * else offered, data sent as the echo's window allows, echoes read into a
+ * window of `win` bytes that it does not empty: the window closes, the stack
+ * probes, the probe opens it to 65535. Every frame goes through the device
+ * and parse_frame, which checks both checksums; every byte must come back.
+ */
+static void
+zero_window_echo(uint16_t win)
+{
+	uint8_t d[1460];
+	struct peer p;
+	struct oseg o;
+	uint32_t sent = 0, acked = 0, got = 0, unread = 0, snd_wnd, bad = 0;
+	uint64_t probes_before = tw->stats.zero_window_probes;
+	bool opened = false, zero_seen = false;
+
+	peer_init(&p, (uint16_t)(41000 + win % 1000), PO_MSS);
+	p.lport = ZW_PORT;
+	p.win = win;
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_FATAL(o.flags == (TH_SYN | TH_ACK));
+	peer_got_syn_ack(&p, &o);
+	snd_wnd = o.win;
+	peer_ack(&p);
+	p.c = find_conn(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.c);
+
+	for (unsigned int ms = 0; got < ZW_BYTES && ms < 60000; ms++) {
+		/* The peer sends what the echo's window allows. */
+		while (sent < ZW_BYTES && sent - acked < snd_wnd) {
+			uint32_t n = RTE_MIN(RTE_MIN(1460u, ZW_BYTES - sent), snd_wnd - (sent - acked));
+
+			for (uint32_t i = 0; i < n; i++)
+				d[i] = pat_in(sent + i);
+			peer_send(&p, TH_ACK | TH_PSH, IN(&p, sent), p.rcv_nxt, d, n, NULL, 0);
+			sent += n;
+			p.snd_nxt = IN(&p, sent);
+		}
+		if (pending() == 0) {
+			advance_ms(1);
+			continue;
+		}
+		while (pending() > 0) {
+			expect_seg(&p, &o);
+			if (o.flags & TH_RST)
+				CU_FAIL_FATAL("the echo service reset the connection");
+			if (sl_seq_gt(o.ack, IN(&p, acked)) && sl_seq_leq(o.ack, IN(&p, sent)))
+				acked = o.ack - IN(&p, 0);
+			snd_wnd = o.win;
+			if (o.len > 0 && o.seq == p.rcv_nxt && o.len <= (opened ? 65535u : win - unread)) {
+				for (uint32_t i = 0; i < o.len; i++)
+					bad += o.data[i] != pat_in(got + i);
+				got += o.len;
+				p.rcv_nxt += o.len;
+				if (!opened)
+					unread += o.len;
+			} else if (o.len == 0 && o.seq == p.rcv_nxt - 1 && !opened) {
+				/* A zero-window probe: now the peer reads everything. */
+				CU_ASSERT_EQUAL(win - unread, 0);
+				opened = true;
+			} else if (o.len == 0) {
+				continue; /* a pure ACK */
+			}
+			p.win = (uint16_t)(opened ? 65535u : win - unread);
+			zero_seen |= p.win == 0;
+			peer_ack(&p);
+		}
+	}
+	if (got != ZW_BYTES)
+		fprintf(stderr, "zero_window_echo(%u): %u of %u bytes back, %u sent, %u acked, "
+			"window %s\n", win, got, ZW_BYTES, sent, acked, opened ? "opened" : "closed");
+	CU_ASSERT_EQUAL(got, ZW_BYTES);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(zero_seen);
+	CU_ASSERT(opened);
+	CU_ASSERT(tw->stats.zero_window_probes > probes_before);
+	CU_ASSERT_EQUAL(ifp.stats.tx_bad_cksum, 0);
+	/* Done: the peer resets; the echo forgets the connection. */
+	peer_rst(&p, IN(&p, sent));
+	flush_and_reap();
+	CU_ASSERT_PTR_NULL(find_conn(&p));
+	drain();
+}
+
+/* Software checksums: the sum over odd pieces is right (sl_cksum_mbuf). */
+static void
+test_zero_window_echo_completes_with_software_checksums(void)
+{
+	device_reset();
+	start_echo();
+	zero_window_echo(4999);
+	zero_window_echo(4096);
+	zero_window_echo(1);
+}
+
+/*
+ * A device that sums chains like the TAP PMD: the stack must not hand it a
+ * chain to complete (issue 6: 6 segments with bad checksums, then a stall).
+ */
+static void
+test_zero_window_echo_never_offloads_a_chain_to_a_tap_like_device(void)
+{
+	device_reset();
+	start_echo();
+	dev_tap_style = true;
+	ifp.tx_ip_cksum = ifp.tx_tcp_cksum = true;
+	ifp.tx_l4_cksum_chained = false;
+	zero_window_echo(4999);
+	zero_window_echo(4096);
+	CU_ASSERT_EQUAL(dev_chains_offloaded, 0);
+}
+
+/* A device that sums chains right gets them: the data stays where it is. */
+static void
+test_zero_window_echo_offloads_chains_to_a_device_that_sums_them(void)
+{
+	device_reset();
+	start_echo();
+	ifp.tx_ip_cksum = ifp.tx_tcp_cksum = true;
+	ifp.tx_l4_cksum_chained = true;
+	zero_window_echo(4999);
+	CU_ASSERT(dev_chains_offloaded > 0);
+}
+
+/*
+ * Data handed over as a chain of small mbufs, on a device that takes at most
+ * `limit` mbufs per packet: every frame within the limit, the data intact,
+ * the copies counted.
+ */
+static void
+send_within_segment_limit(uint16_t limit, uint32_t piece, uint32_t total, bool expect_copies)
+{
+	struct peer p;
+	struct oseg o;
+	uint32_t got = 0;
+
+	device_reset();
+	ifp.tx_seg_max = limit;
+	peer_init(&p, (uint16_t)(42000 + limit * 10 + piece % 10), PO_ALL);
+	passive_open(&p);
+	struct rte_mbuf *m = make_data(0, total, piece);
+	CU_ASSERT_FATAL(sl_tcp_send(p.c, m) == 0);
+	flush_and_reap();
+	for (unsigned int ms = 0; got < total && ms < 10000; ms++) {
+		if (pending() == 0) {
+			advance_ms(1);
+			continue;
+		}
+		while (pending() > 0) {
+			expect_seg(&p, &o);
+			if (o.len == 0)
+				continue;
+			CU_ASSERT_EQUAL(o.seq, OUT(&p, got));
+			check_out_payload(&p, &o);
+			got += o.len;
+		}
+		peer_ack_out(&p, got);
+	}
+	CU_ASSERT_EQUAL(got, total);
+	CU_ASSERT_EQUAL(dev_over_seg_max, 0);
+	CU_ASSERT(dev_seg_max_seen <= limit);
+	if (expect_copies) {
+		CU_ASSERT(ifp.stats.tx_linearized > 0);
+	} else {
+		CU_ASSERT_EQUAL(ifp.stats.tx_linearized, 0);
+	}
+	CU_ASSERT_EQUAL(ifp.stats.tx_bad_cksum, 0);
+	ifp.tx_seg_max = 0;
+	ifp.stats.tx_linearized = 0;
+}
+
+static void
+test_segments_respect_the_devices_mbuf_limit_by_copying_small_pieces(void)
+{
+	send_within_segment_limit(2, 100, 40000, true);
+	send_within_segment_limit(4, 333, 40000, true);
+	send_within_segment_limit(4, 1, 3000, true);
+}
+
+static void
+test_segments_within_the_limit_are_not_copied(void)
+{
+	/* 2000-byte pieces: a segment spans at most two, plus its header. */
+	send_within_segment_limit(3, 2000, 40000, false);
+}
+
+static const struct sl_test_def tx_path_tests[] = {
+    T(test_zero_window_echo_completes_with_software_checksums),
+    T(test_zero_window_echo_never_offloads_a_chain_to_a_tap_like_device),
+    T(test_zero_window_echo_offloads_chains_to_a_device_that_sums_them),
+    T(test_segments_respect_the_devices_mbuf_limit_by_copying_small_pieces),
+    T(test_segments_within_the_limit_are_not_copied),
+};
+
 int
 main(void)
 {
@@ -4392,6 +4669,7 @@ main(void)
 	    {"callbacks", callback_tests, RTE_DIM(callback_tests)},
 	    {"more", more_tests, RTE_DIM(more_tests)},
 	    {"review", review_tests, RTE_DIM(review_tests)},
+	    {"tx_path", tx_path_tests, RTE_DIM(tx_path_tests)},
 	};
 
 	pool = sl_test_eal_start("test_tcp", "256", POOL_SIZE);
