@@ -228,6 +228,10 @@ sl_dataplane_launch(struct sl_dataplane *dp)
 	}
 	dp->launched = true;
 	SL_LOG(INFO, "%u worker(s) running", dp->n_workers);
+#ifdef SL_TX_VERIFY
+	SL_LOG(INFO, "tx_verify: every packet's checksums are checked before it leaves (a debug "
+		     "build; -Dtx_verify=false or a release build turns it off)");
+#endif
 	return 0;
 }
 
