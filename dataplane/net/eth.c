@@ -48,6 +48,8 @@ netif_backlog_push(struct sl_netif *ifp, struct rte_mbuf *m)
 		netif_tx_drop(ifp, m, SL_NET_DROP_TX_FULL);
 		return;
 	}
+	if (ifp->bl_n == 0)
+		ifp->bl_moved_ms = ifp->w->now_ms;
 	ifp->backlog[(ifp->bl_head + ifp->bl_n) & (SL_TX_BACKLOG - 1)] = m;
 	ifp->bl_n++;
 	ifp->stats.tx_backlogged++;
@@ -63,8 +65,12 @@ netif_backlog_drain(struct sl_netif *ifp)
 
 		ifp->bl_head = (ifp->bl_head + sent) & (SL_TX_BACKLOG - 1);
 		ifp->bl_n -= sent;
+		if (sent > 0)
+			ifp->bl_moved_ms = ifp->w->now_ms;
 		if (sent < run) {
 			ifp->stats.tx_ring_full++;
+			if (ifp->w->now_ms - ifp->bl_moved_ms >= SL_TX_STUCK_MS)
+				sl_netif_tx_discard(ifp);
 			return;
 		}
 	}

@@ -25,6 +25,12 @@
  * long means the link is slower than what we produce, and TCP backs off.
  */
 #define SL_TX_BACKLOG 256
+/*
+ * A device that takes nothing from the backlog for this long is not busy but
+ * stuck (link down, or a packet it will never take at the head, which would
+ * hold everything behind it): the backlog is dropped (`tx_full`).
+ */
+#define SL_TX_STUCK_MS 100
 #define SL_ARP_ENTRIES 256 /* power of two */
 #define SL_ARP_PENDING_MAX 8
 #define SL_ARP_REACHABLE_MS 60000 /* an entry lives this long after its last confirmation */
@@ -86,6 +92,7 @@ struct sl_netif {
 	uint16_t n_tx;
 	struct rte_mbuf *tx[SL_TX_BURST];
 	uint16_t bl_head, bl_n; /* the backlog: bl_n packets from backlog[bl_head], wrapping */
+	uint64_t bl_moved_ms;   /* when the device last took from the backlog (or it filled) */
 	struct rte_mbuf *backlog[SL_TX_BACKLOG];
 
 	struct sl_net_stats stats;

@@ -1744,6 +1744,42 @@ test_netif_tx_discard_frees_and_counts_the_backlog(void)
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), pool_avail_at_start);
 }
 
+/*
+ * A device that takes nothing for SL_TX_STUCK_MS is stuck, not busy (or a
+ * packet at the head is one it will never take): the backlog is dropped, and
+ * what comes after flows again.
+ */
+static void
+test_netif_backlog_of_a_stuck_device_is_dropped_after_a_while(void)
+{
+	ifp.tx_burst = tx_refuse;
+	for (unsigned int k = 0; k < 10; k++)
+		sl_netif_xmit(&ifp, ip_frame_marked((uint8_t)k));
+	sl_netif_flush(&ifp);
+	worker.now_ms = T0 + SL_TX_STUCK_MS - 1;
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(ifp.bl_n, 10);
+	CU_ASSERT_EQUAL(drops_total(), 0);
+	worker.now_ms = T0 + SL_TX_STUCK_MS;
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(ifp.bl_n, 0);
+	EXPECT_DROPS(TX_FULL, 10);
+
+	/* A device that takes a little now and then is busy: nothing is dropped. */
+	ifp.tx_burst = tx_capture;
+	tx_room = 1;
+	for (unsigned int k = 0; k < 20; k++)
+		sl_netif_xmit(&ifp, ip_frame_marked((uint8_t)k));
+	for (unsigned int t = 1; t <= 20; t++) {
+		worker.now_ms = T0 + SL_TX_STUCK_MS + t * (SL_TX_STUCK_MS - 1);
+		sl_netif_flush(&ifp);
+	}
+	CU_ASSERT_EQUAL(ifp.bl_n, 0);
+	EXPECT_DROPS(TX_FULL, 10);
+	expect_markers_in_order(0, 20);
+	free_captured();
+}
+
 static unsigned int prep_calls;
 
 /* rte_eth_tx_prepare of a device that cannot send frames whose marker is 3 mod 5. */
@@ -2020,6 +2056,7 @@ static const struct sl_test_def tx_tests[] = {
 	T(test_netif_backlog_wraps_around_and_keeps_order),
 	T(test_netif_backlog_beyond_its_bound_drops_and_counts_tx_full),
 	T(test_netif_tx_discard_frees_and_counts_the_backlog),
+	T(test_netif_backlog_of_a_stuck_device_is_dropped_after_a_while),
 	T(test_netif_tx_prepare_refusals_are_dropped_and_the_rest_sent_in_order),
 	T(test_tx_verify_accepts_right_checksums_of_odd_chains),
 	T(test_tx_verify_catches_a_wrong_tcp_checksum_anywhere_in_the_chain),
