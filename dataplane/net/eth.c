@@ -102,9 +102,10 @@ netif_prepare(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(sl_netif_tx_verify(ifp, pkts[i]) != 0)) {
 			rte_pktmbuf_dump(stderr, pkts[i], 128);
-			rte_panic("sluice: tx_verify: a packet with a wrong checksum or offload set-up "
-				  "was about to leave port %u (see the dump above)\n",
-				  ifp->port_id);
+			rte_panic(
+			    "sluice: tx_verify: a packet with a wrong checksum or offload set-up "
+			    "was about to leave port %u (see the dump above)\n",
+			    ifp->port_id);
 		}
 	}
 #endif
