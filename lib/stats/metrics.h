@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_STATS_METRICS_H
+#define SL_STATS_METRICS_H
+
+/*
+ * Every metric family sluice exports, written with the Prometheus writer (prom.h). The
+ * control plane sums the workers' blocks and calls each function once per scrape; each
+ * function begins its families, so calling one twice is -EEXIST. Names, types, units and
+ * labels are defined here and nowhere else; lib/stats/README.md lists them.
+ *
+ * Counter families that come from X-macro tables (TCP counters, drop reasons, request
+ * errors, the row counters and gauges of req_stats.h) follow those tables: a field added there
+ * is exported with no change here.
+ */
+
+#include <stdint.h>
+
+#include "net_stats.h"
+#include "prom.h"
+#include "req_stats.h"
+#include "tcp_stats.h"
+
+/* Names of the keys of a struct sl_req_stats, from the snapshot the block was sized for. */
+struct sl_metrics_names {
+	const char *const *services;	      /* [n_services] */
+	const char *const *locations;	      /* [n_locations] path prefixes */
+	const unsigned int *location_service; /* [n_locations] service of each location */
+	const char *const *backends;	      /* [n_backends] as in the config (URL) */
+	const unsigned int *backend_location; /* [n_backends] location of each backend */
+};
+
+/*
+ * Request families from a merged block, labels {service, location, backend} (empty values
+ * for the parts a request did not reach, see req_stats.h):
+ *   sluice_http_requests_total{...,code="1xx".."5xx"|"none"}
+ *   sluice_http_request_errors_total{...,reason}
+ *   the counters and gauges of SL_REQ_COUNTERS / SL_REQ_GAUGES
+ *   sluice_http_request_duration_seconds (histogram, buckets le[0..n_le-1] seconds)
+ * Backend rows are always written (zeros included, so rate() works from the first scrape);
+ * the other rows once they have counted something.
+ */
+int sl_metrics_requests(struct sl_prom *p, const struct sl_req_stats *sum,
+			const struct sl_metrics_names *names, const double *le, unsigned int n_le);
+
+enum sl_metrics_circuit {
+	SL_METRICS_CIRCUIT_CLOSED,
+	SL_METRICS_CIRCUIT_HALF_OPEN,
+	SL_METRICS_CIRCUIT_OPEN,
+	SL_METRICS_CIRCUIT_MAX
+};
+
+/* What the control plane knows of each backend (health, balancer, breaker). */
+struct sl_metrics_backend {
+	int up;		    /* 1 healthy, 0 down */
+	int draining;	    /* 1 while draining */
+	uint32_t weight;    /* effective weight */
+	uint64_t in_flight; /* requests in flight, summed over workers */
+	enum sl_metrics_circuit circuit;
+};
+
+/*
+ * sluice_backend_up, sluice_backend_draining, sluice_backend_weight,
+ * sluice_backend_in_flight_requests (gauges) and sluice_backend_circuit_state{state} (1 for
+ * the backend's state, 0 for the others), labels {service, location, backend}; b[n_backends].
+ */
+int sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
+			const struct sl_metrics_backend *b, unsigned int n_backends);
+
+/*
+ * TCP families from a sum over workers: sluice_tcp_<counter>_total for every counter of
+ * SL_TCP_COUNTERS, sluice_tcp_connections and sluice_tcp_connections_established (gauges),
+ * sluice_tcp_drops_total{reason}.
+ */
+int sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum);
+
+/* Counters the NIC keeps itself (rte_eth_stats), per port. */
+struct sl_metrics_port_hw {
+	uint64_t rx_missed; /* imissed: the RX queue was full */
+	uint64_t rx_errors; /* ierrors */
+	uint64_t tx_errors; /* oerrors */
+	uint64_t rx_nombuf; /* no mbuf to receive into */
+};
+
+/*
+ * Port families, label {port}: sluice_port_<field>_total for every field of
+ * sl_net_stats_fields (rx_packets, rx_bytes, ...), sluice_port_drops_total{port,reason},
+ * and, when hw is not NULL, sluice_port_rx_missed_total, _rx_errors_total, _tx_errors_total,
+ * _rx_nombuf_total. sums[i] is port i summed over workers, hw[i] its NIC counters.
+ */
+int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
+		     const struct sl_net_stats *sums, const struct sl_metrics_port_hw *hw,
+		     unsigned int n_ports);
+
+/* sluice_worker_busy_seconds_total{worker}: time in poll iterations that did work. */
+int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
+
+/* sluice_mbuf_pool_size and sluice_mbuf_pool_in_use (gauges, mbufs), label {pool}. */
+int sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,
+			  const uint64_t *in_use, unsigned int n_pools);
+
+#endif

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "lib/stats/metrics.h"
+#include "lib/stats/prom.h"
+
+static void
+test_counter_with_escaped_labels_and_help(void)
+{
+	struct sl_prom p;
+	struct sl_prom_label l[2] = {{"a", "q\"b\\c\nd"}, {"b", ""}};
+
+	sl_prom_init(&p);
+	CU_ASSERT_EQUAL(sl_prom_begin(&p, "sluice_x_total", SL_PROM_COUNTER, "Things.\nA \\ \"b\""),
+			0);
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, l, 2, 3), 0);
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, NULL, 0, UINT64_MAX), 0);
+	CU_ASSERT_EQUAL(sl_prom_finish(&p), 0);
+	CU_ASSERT_STRING_EQUAL(p.buf, "# HELP sluice_x_total Things.\\nA \\\\ \"b\"\n"
+				      "# TYPE sluice_x_total counter\n"
+				      "sluice_x_total{a=\"q\\\"b\\\\c\\nd\",b=\"\"} 3\n"
+				      "sluice_x_total 18446744073709551615\n");
+	sl_prom_free(&p);
+}
+
+static void
+test_gauge_values_print_shortest_exact_form(void)
+{
+	struct sl_prom p;
+
+	sl_prom_init(&p);
+	sl_prom_begin(&p, "g", SL_PROM_GAUGE, "G.");
+	sl_prom_double(&p, NULL, 0, 0.1);
+	sl_prom_double(&p, NULL, 0, 1e-9);
+	sl_prom_double(&p, NULL, 0, -3);
+	sl_prom_double(&p, NULL, 0, 1.0 / 3);
+	sl_prom_double(&p, NULL, 0, NAN);
+	sl_prom_double(&p, NULL, 0, -INFINITY);
+	CU_ASSERT_EQUAL(sl_prom_finish(&p), 0);
+	CU_ASSERT_STRING_EQUAL(p.buf,
+			       "# HELP g G.\n# TYPE g gauge\n"
+			       "g 0.1\ng 1e-09\ng -3\ng 0.3333333333333333\ng NaN\ng -Inf\n");
+	sl_prom_free(&p);
+}
+
+static void
+test_histogram_is_cumulative_and_never_counts_a_straddling_bucket(void)
+{
+	static const double le[] = {0.001, 0.01};
+	struct sl_hist *h = calloc(1, sizeof(*h));
+	struct sl_prom_label l = {"service", "a"};
+	struct sl_prom p;
+
+	sl_hist_record(h, 500000);   /* 0.5 ms: its bucket ends below 1 ms */
+	sl_hist_record(h, 999424);   /* a bucket bound: counted under 1 ms */
+	sl_hist_record(h, 1000000);  /* 1 ms is inside (999424, 1015808]: under 10 ms */
+	sl_hist_record(h, 20000000); /* 20 ms: only under +Inf */
+	sl_prom_init(&p);
+	sl_prom_begin(&p, "sluice_d_seconds", SL_PROM_HISTOGRAM, "Durations.");
+	CU_ASSERT_EQUAL(sl_prom_hist(&p, &l, 1, h, le, 2), 0);
+	CU_ASSERT_STRING_EQUAL(p.buf, "# HELP sluice_d_seconds Durations.\n"
+				      "# TYPE sluice_d_seconds histogram\n"
+				      "sluice_d_seconds_bucket{service=\"a\",le=\"0.001\"} 2\n"
+				      "sluice_d_seconds_bucket{service=\"a\",le=\"0.01\"} 3\n"
+				      "sluice_d_seconds_bucket{service=\"a\",le=\"+Inf\"} 4\n"
+				      "sluice_d_seconds_sum{service=\"a\"} 0.022499424\n"
+				      "sluice_d_seconds_count{service=\"a\"} 4\n");
+	sl_prom_free(&p);
+	free(h);
+}
+
+static void
+test_writer_refuses_what_prometheus_would(void)
+{
+	struct sl_prom p;
+	struct sl_prom_label le = {"le", "1"}, bad = {"1a", "x"}, reserved = {"__x", "y"};
+	struct sl_hist *h = calloc(1, sizeof(*h));
+	static const double unordered[] = {1, 0.5};
+
+#define FRESH() (sl_prom_free(&p), sl_prom_init(&p))
+	sl_prom_init(&p);
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, NULL, 0, 1), -EINVAL); /* no family yet */
+	FRESH();
+	CU_ASSERT_EQUAL(sl_prom_begin(&p, "c", SL_PROM_COUNTER, "no _total"), -EINVAL);
+	FRESH();
+	CU_ASSERT_EQUAL(sl_prom_begin(&p, "g_total", SL_PROM_GAUGE, "a gauge named as a counter"),
+			-EINVAL);
+	FRESH();
+	CU_ASSERT_EQUAL(sl_prom_begin(&p, "a-b", SL_PROM_GAUGE, "bad name"), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "x_total", SL_PROM_COUNTER, "x");
+	CU_ASSERT_EQUAL(sl_prom_begin(&p, "x_total", SL_PROM_COUNTER, "x again"), -EEXIST);
+	/* sticky: later calls fail the same way and write nothing */
+	{
+		size_t len = p.len;
+
+		CU_ASSERT_EQUAL(sl_prom_u64(&p, NULL, 0, 1), -EEXIST);
+		CU_ASSERT_EQUAL(p.len, len);
+		CU_ASSERT_EQUAL(sl_prom_finish(&p), -EEXIST);
+	}
+	FRESH();
+	sl_prom_begin(&p, "x_total", SL_PROM_COUNTER, "x");
+	CU_ASSERT_EQUAL(sl_prom_double(&p, NULL, 0, -1), -EINVAL); /* counters do not go down */
+	FRESH();
+	sl_prom_begin(&p, "x_total", SL_PROM_COUNTER, "x");
+	CU_ASSERT_EQUAL(sl_prom_hist(&p, NULL, 0, h, NULL, 0), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "h", SL_PROM_HISTOGRAM, "h");
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, NULL, 0, 1), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "h", SL_PROM_HISTOGRAM, "h");
+	CU_ASSERT_EQUAL(sl_prom_hist(&p, &le, 1, h, NULL, 0), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "h", SL_PROM_HISTOGRAM, "h");
+	CU_ASSERT_EQUAL(sl_prom_hist(&p, NULL, 0, h, unordered, 2), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "g", SL_PROM_GAUGE, "g");
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, &bad, 1, 1), -EINVAL);
+	FRESH();
+	sl_prom_begin(&p, "g", SL_PROM_GAUGE, "g");
+	CU_ASSERT_EQUAL(sl_prom_u64(&p, &reserved, 1, 1), -EINVAL);
+	sl_prom_free(&p);
+	free(h);
+#undef FRESH
+}
+
+static void
+test_escape_label(void)
+{
+	char out[32];
+
+	CU_ASSERT_EQUAL(sl_prom_escape_label("a\\b\"c\nd", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "a\\\\b\\\"c\\nd");
+	CU_ASSERT_EQUAL(sl_prom_escape_label("\"\"\"\"", out, 8), -ENOSPC);
+}
+
+/* A small world: 2 services, 3 locations, 5 backends, 2 workers. */
+static const char *const svc_names[] = {"web", "api \"v2\""};
+static const char *const loc_names[] = {"/", "/cart/", "/api/"};
+static const unsigned int loc_svc[] = {0, 0, 1};
+static const char *const be_names[] = {"http://198.18.0.10:8080", "http://198.18.0.11:8080",
+				       "http://198.18.0.12:8080", "http://198.18.0.10:9090",
+				       "http://198.18.0.11:9090"};
+static const unsigned int be_loc[] = {0, 0, 1, 2, 2};
+static const struct sl_metrics_names names = {svc_names, loc_names, loc_svc, be_names, be_loc};
+
+static struct sl_req_stats *
+world_sum(void)
+{
+	struct sl_req_stats *w[2], *sum = sl_req_stats_create(2, 3, 5);
+	uint64_t seed = 1;
+
+	for (int k = 0; k < 2; k++) {
+		w[k] = sl_req_stats_create(2, 3, 5);
+		for (unsigned int b = 0; b < 5; b++)
+			for (int i = 0; i < 100; i++) {
+				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+				sl_req_done(w[k], sl_req_row_backend(w[k], b), i % 10 ? 200 : 502,
+					    (seed >> 40) * 100);
+			}
+		sl_req_error(w[k], sl_req_row_backend(w[k], 3), SL_PROXY_ERR_CONNECT_FAILURE);
+		sl_req_inc(w[k], sl_req_row_backend(w[k], 3), retries);
+		sl_req_inc(w[k], sl_req_row_backend(w[k], 0), pool_opened);
+		sl_req_inc(w[k], sl_req_row_backend(w[k], 0), open_conns);
+	}
+	sl_req_done(w[0], sl_req_row_unrouted(w[0]), 400, 20000);
+	sl_req_error(w[0], sl_req_row_unrouted(w[0]), SL_PROXY_ERR_BAD_REQUEST);
+	sl_req_done(w[1], sl_req_row_location(w[1], 2), 429, 3000);
+	sl_req_error(w[1], sl_req_row_location(w[1], 2), SL_PROXY_ERR_RATE_LIMITED);
+	CU_ASSERT_EQUAL(sl_req_stats_merge(sum, (const struct sl_req_stats *const *)w, 2), 0);
+	sl_req_stats_free(w[0]);
+	sl_req_stats_free(w[1]);
+	return sum;
+}
+
+static void
+test_request_families_label_rows_and_skip_idle_ones(void)
+{
+	struct sl_req_stats *sum = world_sum();
+	struct sl_prom p;
+
+	sl_prom_init(&p);
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_metrics_requests(&p, sum, &names, sl_prom_le_default, sl_prom_n_le_default), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_http_requests_total{service=\"web\","
+					     "location=\"/\",backend=\"http://198.18.0.10:8080\","
+					     "code=\"2xx\"} 180\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_http_requests_total{service=\"web\","
+					     "location=\"/\",backend=\"http://198.18.0.10:8080\","
+					     "code=\"5xx\"} 20\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_http_requests_total{service=\"\","
+					     "location=\"\",backend=\"\",code=\"4xx\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_http_request_errors_total{service=\"api "
+					     "\\\"v2\\\"\",location=\"/api/\",backend=\"\","
+					     "reason=\"rate_limited\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "sluice_http_retries_total{service=\"api \\\"v2\\\"\","
+				      "location=\"/api/\",backend=\"http://198.18.0.10:9090\"}"
+				      " 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "sluice_backend_open_connections{service=\"web\","
+				      "location=\"/\",backend=\"http://198.18.0.10:8080\"} 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "sluice_http_request_duration_seconds_count{service="
+				      "\"web\",location=\"/cart/\",backend=\"http://198.18.0."
+				      "12:8080\"} 200\n"));
+	/* services 0 and 1 and location 0 never counted anything: not written */
+	CU_ASSERT_PTR_NULL(strstr(p.buf, "{service=\"web\",location=\"\","));
+	CU_ASSERT_PTR_NULL(strstr(p.buf, "{service=\"web\",location=\"/\",backend=\"\""));
+	/* a second call would write the families twice */
+	CU_ASSERT_EQUAL(sl_metrics_requests(&p, sum, &names, sl_prom_le_default, 1), -EEXIST);
+	sl_prom_free(&p);
+	sl_req_stats_free(sum);
+}
+
+static void
+test_tcp_and_port_families_follow_the_field_tables(void)
+{
+	struct sl_tcp_stats tcp;
+	struct sl_net_stats net[2];
+	const char *ports[] = {"sl0", "eth1"};
+	char line[256];
+	struct sl_prom p;
+
+	memset(&tcp, 0, sizeof(tcp));
+	memset(net, 0, sizeof(net));
+	/* the counters come first in the struct, in table order: give each its own value */
+	for (unsigned int i = 0; i < sl_tcp_n_counters; i++)
+		((uint64_t *)&tcp)[i] = 1000 + i;
+	tcp.drops[SL_TCP_DROP_CHECKSUM] = 7;
+	for (unsigned int f = 0; f < sl_net_stats_n_fields; f++)
+		*(uint64_t *)((char *)&net[1] + sl_net_stats_fields[f].offset) = 2000 + f;
+	net[1].drops[SL_NET_DROP_IP_CHECKSUM] = 9;
+	sl_prom_init(&p);
+	CU_ASSERT_EQUAL(sl_metrics_tcp(&p, &tcp), 0);
+	CU_ASSERT_EQUAL(sl_metrics_ports(&p, ports, net, NULL, 2), 0);
+	for (unsigned int i = 0; i < sl_tcp_n_counters; i++) {
+		snprintf(line, sizeof(line), "\nsluice_tcp_%s_total %u\n", sl_tcp_counter_names[i],
+			 1000 + i);
+		CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, line));
+	}
+	for (unsigned int f = 0; f < sl_net_stats_n_fields; f++) {
+		snprintf(line, sizeof(line), "\nsluice_port_%s_total{port=\"eth1\"} %u\n",
+			 sl_net_stats_fields[f].name, 2000 + f);
+		CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, line));
+	}
+	snprintf(line, sizeof(line), "sluice_tcp_drops_total{reason=\"%s\"} 7\n",
+		 sl_tcp_drop_name(SL_TCP_DROP_CHECKSUM));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, line));
+	snprintf(line, sizeof(line), "sluice_port_drops_total{port=\"eth1\",reason=\"%s\"} 9\n",
+		 sl_net_drop_name(SL_NET_DROP_IP_CHECKSUM));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, line));
+	CU_ASSERT_PTR_NULL(strstr(p.buf, "rx_missed")); /* no NIC counters given */
+	sl_prom_free(&p);
+}
+
+/* Every family, as the control plane writes them on a scrape. */
+static int
+write_full_sample(struct sl_prom *p)
+{
+	struct sl_req_stats *sum = world_sum();
+	struct sl_metrics_backend be[5] = {
+	    {1, 0, 8, 3, SL_METRICS_CIRCUIT_CLOSED}, {1, 0, 2, 0, SL_METRICS_CIRCUIT_CLOSED},
+	    {0, 0, 1, 0, SL_METRICS_CIRCUIT_OPEN},   {1, 1, 1, 1, SL_METRICS_CIRCUIT_HALF_OPEN},
+	    {1, 0, 1, 0, SL_METRICS_CIRCUIT_CLOSED},
+	};
+	struct sl_tcp_stats tcp;
+	struct sl_net_stats net[2];
+	struct sl_metrics_port_hw hw[2] = {{1, 2, 3, 4}, {0, 0, 0, 0}};
+	const char *ports[] = {"sl0", "eth1"};
+	const double busy[] = {12.5, 0.000125};
+	const char *pools[] = {"mbuf_pool_0"};
+	const uint64_t size[] = {8191}, in_use[] = {1024};
+	int rc = 0;
+
+	memset(&tcp, 0, sizeof(tcp));
+	memset(net, 0, sizeof(net));
+	tcp.passive_opens = 10;
+	tcp.conns = 3;
+	net[0].rx_packets = 100;
+	rc |= sl_metrics_requests(p, sum, &names, sl_prom_le_default, sl_prom_n_le_default);
+	rc |= sl_metrics_backends(p, &names, be, 5);
+	rc |= sl_metrics_tcp(p, &tcp);
+	rc |= sl_metrics_ports(p, ports, net, hw, 2);
+	rc |= sl_metrics_workers(p, busy, 2);
+	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
+	sl_req_stats_free(sum);
+	return rc;
+}
+
+static void
+test_full_sample_passes_promtool(void)
+{
+	char path[] = "/tmp/sl-prom-XXXXXX", cmd[256];
+	struct sl_prom p;
+	FILE *f;
+	int fd, status;
+
+	sl_prom_init(&p);
+	CU_ASSERT_EQUAL_FATAL(write_full_sample(&p), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_worker_busy_seconds_total{worker=\"1\"} "
+					     "0.000125\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "sluice_backend_circuit_state{service=\"web\","
+				      "location=\"/cart/\",backend=\"http://198.18.0.12:8080\","
+				      "state=\"open\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_port_rx_missed_total{port=\"sl0\"} 1\n"));
+	/* SL_PROM_SAMPLE=file keeps a copy of the sample for reading. */
+	if (getenv("SL_PROM_SAMPLE") != NULL &&
+	    (f = fopen(getenv("SL_PROM_SAMPLE"), "w")) != NULL) {
+		fwrite(p.buf, 1, p.len, f);
+		fclose(f);
+	}
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		printf("\n    SKIPPED: promtool not installed (Debian package prometheus); "
+		       "the output was not validated ");
+		sl_prom_free(&p);
+		return;
+	}
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	f = fdopen(fd, "w");
+	fwrite(p.buf, 1, p.len, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	status = system(cmd);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		printf("\n    promtool refused %s (kept for reading) ", path);
+	else
+		unlink(path);
+	sl_prom_free(&p);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("prom", NULL, NULL);
+	CU_add_test(s, "counter_with_escaped_labels_and_help",
+		    test_counter_with_escaped_labels_and_help);
+	CU_add_test(s, "gauge_values_print_shortest_exact_form",
+		    test_gauge_values_print_shortest_exact_form);
+	CU_add_test(s, "histogram_is_cumulative_and_never_counts_a_straddling_bucket",
+		    test_histogram_is_cumulative_and_never_counts_a_straddling_bucket);
+	CU_add_test(s, "writer_refuses_what_prometheus_would",
+		    test_writer_refuses_what_prometheus_would);
+	CU_add_test(s, "escape_label", test_escape_label);
+	CU_add_test(s, "request_families_label_rows_and_skip_idle_ones",
+		    test_request_families_label_rows_and_skip_idle_ones);
+	CU_add_test(s, "tcp_and_port_families_follow_the_field_tables",
+		    test_tcp_and_port_families_follow_the_field_tables);
+	CU_add_test(s, "full_sample_passes_promtool", test_full_sample_passes_promtool);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed != 0;
+}
