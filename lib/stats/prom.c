@@ -324,7 +324,7 @@ le_texts(struct sl_prom *p, const double *le, unsigned int n_le)
 {
 	if (n_le > SL_PROM_LE_MAX)
 		return fail(p, -EINVAL);
-	if (n_le == p->le_n && memcmp(le, p->le_val, n_le * sizeof(*le)) == 0)
+	if (n_le == p->le_n && (n_le == 0 || memcmp(le, p->le_val, n_le * sizeof(*le)) == 0))
 		return 0;
 	for (unsigned int k = 0; k < n_le; k++) {
 		if (!(le[k] > 0) || isinf(le[k]) || (k > 0 && !(le[k] > le[k - 1])))

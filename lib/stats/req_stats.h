@@ -17,8 +17,8 @@
  *                                    rate limited, no backend: 503, ...)
  *   1 + S + L + b                    backend b (global index over all locations)
  * where S, L, B are the numbers of services, locations and backends. A row holds counters
- * (struct sl_req_row, 240 bytes) and a latency histogram (hist.h, 8.5 KB): a block is
- * (1 + S + L + B) * 8.7 KB, e.g. 100 KB for 2 services, 4 locations and 6 backends.
+ * (struct sl_req_row, 240 bytes) and a latency histogram (hist.h, 8,512 bytes): a block is
+ * (1 + S + L + B) * 8,752 bytes, e.g. 111 KiB for 2 services, 4 locations and 6 backends.
  */
 
 #include <stdint.h>

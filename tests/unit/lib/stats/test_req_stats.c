@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,56 @@ test_merge_refuses_blocks_of_another_snapshot(void)
 	sl_req_stats_free(b);
 }
 
+/* A worker counts while the control plane merges its block: the merged counts only grow and
+ * end equal to what was counted. */
+enum { CONC_N = 1000000 };
+static struct sl_req_stats *conc_w;
+static int conc_done;
+
+static void *
+conc_worker(void *arg)
+{
+	unsigned int row = sl_req_row_backend(conc_w, 1);
+
+	for (unsigned int i = 0; i < CONC_N; i++) {
+		sl_req_done(conc_w, row, 200, i);
+		if (i % 4 == 0)
+			sl_req_inc(conc_w, row, pool_reused);
+	}
+	__atomic_store_n(&conc_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+test_control_plane_merges_while_worker_counts(void)
+{
+	struct sl_req_stats *sum = sl_req_stats_create(1, 1, 2);
+	const struct sl_req_stats *src[1];
+	unsigned int row;
+	uint64_t last = 0;
+	int backwards = 0;
+	pthread_t t;
+
+	conc_w = sl_req_stats_create(1, 1, 2);
+	src[0] = conc_w;
+	row = sl_req_row_backend(sum, 1);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, conc_worker, NULL) == 0);
+	while (!__atomic_load_n(&conc_done, __ATOMIC_ACQUIRE)) {
+		sl_req_stats_merge(sum, src, 1);
+		backwards |= sum->rows[row].requests[SL_REQ_CLASS_2XX] < last;
+		last = sum->rows[row].requests[SL_REQ_CLASS_2XX];
+	}
+	pthread_join(t, NULL);
+	CU_ASSERT_FALSE(backwards);
+	sl_req_stats_merge(sum, src, 1);
+	CU_ASSERT_EQUAL(sum->rows[row].requests[SL_REQ_CLASS_2XX], CONC_N);
+	CU_ASSERT_EQUAL(sum->rows[row].pool_reused, CONC_N / 4);
+	CU_ASSERT_EQUAL(sl_hist_count(&sum->hists[row]), CONC_N);
+	CU_ASSERT_EQUAL(sl_hist_sum(&sum->hists[row]), (uint64_t)CONC_N * (CONC_N - 1) / 2);
+	sl_req_stats_free(conc_w);
+	sl_req_stats_free(sum);
+}
+
 int
 main(void)
 {
@@ -131,6 +182,8 @@ main(void)
 		    test_merge_sums_workers_and_gauges_that_went_negative);
 	CU_add_test(s, "merge_refuses_blocks_of_another_snapshot",
 		    test_merge_refuses_blocks_of_another_snapshot);
+	CU_add_test(s, "control_plane_merges_while_worker_counts",
+		    test_control_plane_merges_while_worker_counts);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
