@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "metrics.h"
 
 #define NAME_MAX_LEN 128
+#define ONE(...) +1
+/* The gauges of struct sl_tcp_stats are not in a table: a new one must be written below. */
+_Static_assert(offsetof(struct sl_tcp_stats, drops) ==
+		   (0 SL_TCP_COUNTERS(ONE) + 3) * sizeof(uint64_t),
+	       "a field was added to struct sl_tcp_stats: export it in sl_metrics_tcp()");
+#undef ONE
 #define HELP_MAX_LEN 256
 
 /* The {service, location, backend} labels of a row of a req_stats block. */
@@ -181,12 +188,14 @@ sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum)
 	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->field));
 	SL_TCP_COUNTERS(TCP_COUNTER)
 #undef TCP_COUNTER
-	begin(p, "tcp_connections", SL_PROM_GAUGE,
-	      "TCP connections in the tables, TIME-WAIT included.");
+	begin(p, "tcp_connections", SL_PROM_GAUGE, "TCP connections (TCBs) in the tables.");
 	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->conns));
 	begin(p, "tcp_connections_established", SL_PROM_GAUGE,
 	      "TCP connections in the ESTABLISHED state.");
 	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->conns_established));
+	begin(p, "tcp_time_wait_records", SL_PROM_GAUGE,
+	      "TCP TIME-WAIT records (not counted in sluice_tcp_connections).");
+	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->conns_time_wait));
 	begin(p, "tcp_drops_total", SL_PROM_COUNTER, "TCP segments dropped, by reason.");
 	for (unsigned int r = 0; r < SL_TCP_DROP_MAX; r++) {
 		l = (struct sl_prom_label){"reason", sl_tcp_drop_name(r)};

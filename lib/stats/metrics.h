@@ -68,8 +68,9 @@ int sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
 
 /*
  * TCP families from a sum over workers: sluice_tcp_<counter>_total for every counter of
- * SL_TCP_COUNTERS, sluice_tcp_connections and sluice_tcp_connections_established (gauges),
- * sluice_tcp_drops_total{reason}.
+ * SL_TCP_COUNTERS, sluice_tcp_connections, sluice_tcp_connections_established and
+ * sluice_tcp_time_wait_records (gauges), sluice_tcp_drops_total{reason}. A gauge added to
+ * struct sl_tcp_stats stops the build until it is written here.
  */
 int sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum);
 

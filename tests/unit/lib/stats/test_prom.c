@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,8 @@ test_tcp_and_port_families_follow_the_field_tables(void)
 		 sl_net_drop_name(SL_NET_DROP_IP_CHECKSUM));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, line));
 	CU_ASSERT_PTR_NULL(strstr(p.buf, "rx_missed")); /* no NIC counters given */
+	/* every plain counter of struct sl_net_stats is in its name table, hence exported */
+	CU_ASSERT_EQUAL(sl_net_stats_n_fields, offsetof(struct sl_net_stats, drops) / 8);
 	sl_prom_free(&p);
 }
 
