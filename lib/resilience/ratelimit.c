@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lib/hash/siphash.h"
 #include "lib/resilience/ratelimit.h"
@@ -12,6 +13,7 @@
 #define STAMP_SHIFT 48
 #define STAMP_MASK 0x3fffull /* seconds, modulo 2^14 (4.5 hours) */
 #define FP_SHIFT 16
+#define HUGE_2M (2u << 20)
 
 /* A probationary key is promoted by a request at least this many seconds after it came:
  * a flood address that sends its burst and goes never gets there. */
@@ -116,7 +118,15 @@ sl_rl_table_create(uint64_t capacity, const uint8_t hash_key[16], struct sl_rl_t
 	if (t == NULL)
 		return -ENOMEM;
 	bytes = sets * SL_RL_WAYS * sizeof(struct sl_rl_entry);
-	t->e = aligned_alloc(64, bytes);
+	/* A large table is looked up at random: on 2 MiB pages it costs a TLB miss less per
+	 * request. The advice is only a hint (a syscall at creation, never afterwards). */
+	if (bytes >= HUGE_2M) {
+		t->e = aligned_alloc(HUGE_2M, bytes);
+		if (t->e)
+			madvise(t->e, bytes, MADV_HUGEPAGE);
+	} else {
+		t->e = aligned_alloc(64, bytes);
+	}
 	if (t->e == NULL) {
 		free(t);
 		return -ENOMEM;
