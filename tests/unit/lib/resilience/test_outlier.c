@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <string.h>
 
 #include "lib/balance/balance.h"
@@ -125,6 +126,57 @@ test_good_standing_shortens_the_next_ejection(void)
 	sl_outlier_pool_free(p);
 }
 
+/* Workers failing different backends at once never eject more than the cap together. */
+#define N_THREADS 4
+struct ej {
+	struct sl_outlier_pool *p;
+	pthread_barrier_t *bar;
+	unsigned int first;
+	unsigned int ejected;
+};
+
+static void *
+ej_main(void *arg)
+{
+	struct ej *e = arg;
+
+	pthread_barrier_wait(e->bar);
+	for (unsigned int r = 0; r < 5; r++)
+		for (unsigned int i = 0; i < e->p->n; i++)
+			e->ejected += sl_outlier_report(e->p, (i + e->first) % e->p->n, true,
+							SEC(1)) == SL_OUTLIER_EJECTED;
+	return NULL;
+}
+
+static void
+test_racing_workers_respect_the_cap(void)
+{
+	for (int round = 0; round < 200; round++) {
+		struct sl_outlier_pool *p = pool(20, 25);
+		pthread_barrier_t bar;
+		struct ej e[N_THREADS];
+		pthread_t th[N_THREADS];
+		unsigned int total = 0, flagged = 0;
+
+		pthread_barrier_init(&bar, NULL, N_THREADS);
+		for (int i = 0; i < N_THREADS; i++) {
+			e[i] = (struct ej){.p = p, .bar = &bar, .first = (unsigned int)i * 5};
+			pthread_create(&th[i], NULL, ej_main, &e[i]);
+		}
+		for (int i = 0; i < N_THREADS; i++) {
+			pthread_join(th[i], NULL);
+			total += e[i].ejected;
+		}
+		pthread_barrier_destroy(&bar);
+		for (unsigned int i = 0; i < p->n; i++)
+			flagged += sl_outlier_is_ejected(p, i);
+		CU_ASSERT_EQUAL(total, 5);
+		CU_ASSERT_EQUAL(flagged, 5);
+		CU_ASSERT_EQUAL(atomic_load(&p->n_ejected), 5);
+		sl_outlier_pool_free(p);
+	}
+}
+
 /* The flag it publishes is one the balancer already honours: an ejected backend is skipped. */
 static void
 test_balancer_skips_an_ejected_backend(void)
@@ -166,6 +218,7 @@ main(void)
 	    T(test_ejections_never_exceed_the_pool_share),
 	    T(test_small_pool_may_still_eject_one),
 	    T(test_good_standing_shortens_the_next_ejection),
+	    T(test_racing_workers_respect_the_cap),
 	    T(test_balancer_skips_an_ejected_backend),
 	};
 

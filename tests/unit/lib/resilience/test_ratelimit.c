@@ -96,6 +96,44 @@ test_params_reject_nonsense_and_split_per_worker(void)
 	CU_ASSERT_EQUAL(sl_rl_params_from_config(&p, &c, 1), -EINVAL);
 }
 
+/*
+ * Retry-After is exact for any rate and burst: a denied request repeated retry_after later is
+ * allowed, and one microsecond earlier still denied.
+ */
+static void
+test_retry_after_is_exact_for_random_rates(void)
+{
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	unsigned int denials = 0;
+
+	for (int round = 0; round < 200; round++) {
+		struct sl_rl_params p;
+		uint64_t tat = 0, now = SEC(1);
+		double rate;
+		uint32_t burst;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		rate = 0.01 + (double)(rng >> 40) / (double)(1 << 24) * 5000;
+		burst = 1 + (uint32_t)(rng >> 20) % 50;
+		CU_ASSERT_EQUAL_FATAL(sl_rl_params_init(&p, rate, burst, 1), 0);
+		for (int i = 0; i < 200; i++) {
+			uint64_t ra = 0, copy;
+
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			now += (rng >> 33) % (uint64_t)(0.5e6 / rate + 1); /* 4x the rate */
+			if (sl_rl_bucket_check(&tat, &p, now, &ra))
+				continue;
+			denials++;
+			CU_ASSERT_FATAL(ra > 0);
+			copy = tat;
+			CU_ASSERT_FALSE(sl_rl_bucket_check(&copy, &p, now + ra - 1, NULL));
+			copy = tat;
+			CU_ASSERT_TRUE(sl_rl_bucket_check(&copy, &p, now + ra, NULL));
+		}
+	}
+	CU_ASSERT(denials > 1000);
+}
+
 /* A client far above its limit for a long simulated run gets rate x time + burst, +-1%. */
 static void
 rate_run(double rate, uint32_t burst, double offered, double seconds)
@@ -371,6 +409,7 @@ main(void)
 	    T(test_burst_is_honoured_then_retry_after),
 	    T(test_retry_after_counts_whole_seconds_up),
 	    T(test_idle_bucket_refills_to_burst_only),
+	    T(test_retry_after_is_exact_for_random_rates),
 	    T(test_params_reject_nonsense_and_split_per_worker),
 	    T(test_rate_is_accurate_over_a_long_run),
 	    T(test_flood_of_100k_addresses_keeps_steady_clients_limited),
