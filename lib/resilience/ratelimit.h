@@ -39,9 +39,10 @@
  * each client's requests spread evenly over the workers (many connections); both are tested.
  *
  * Races, bounded and documented: when two workers insert into the same set at the same time,
- * one may retry once and then allow without tracking; a key evicted while another worker is
- * charging it may charge the new occupant one request. Neither lets a client exceed its
- * burst by more than one request per race.
+ * one may retry once and then allow without tracking; the loser of an insert race may have
+ * refilled the bucket of the probationary entry both meant to replace (the one with the most
+ * tokens in the set, so the least to gain); a key evicted while another worker is charging
+ * it may charge the new occupant one request. Protected entries are never touched by them.
  */
 
 #include <stdatomic.h>
