@@ -23,8 +23,8 @@
  * together admit at most half_open_max probes per half-open period.
  *
  * Per request in the closed state a worker does one acquire load in sl_breaker_allow() and,
- * on success, one relaxed load in sl_breaker_report() (the consecutive-failure counter is
- * written only when it is not already 0). A failure is one fetch_add. The error-ratio window,
+ * on success, two loads in sl_breaker_report() (the consecutive-failure counter is written
+ * only when it is not already 0), so a healthy backend's line stays shared by all workers. A failure is one fetch_add. The error-ratio window,
  * when enabled, adds one CAS per request on a shared line: off by default.
  *
  * Publishing to the balancer: SL_BAL_F_CIRCUIT_OPEN is set while the state is OPEN and clear
