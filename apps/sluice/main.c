@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_version.h>
 
+#include "controlplane/admin_server.h"
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
@@ -210,6 +211,7 @@ static int
 run(int eal_argc, char **eal_argv, const struct app_opts *o)
 {
 	struct sl_dataplane dp;
+	struct sl_admin_server *admin = NULL;
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
 	char err[512];
@@ -248,6 +250,24 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		fprintf(stderr, "sluice: cannot launch the workers: %s\n", rte_strerror(-rc));
 		goto out;
 	}
+	/* The admin API: civetweb threads on the kernel stack, started once the workers run. */
+	{
+		struct sl_admin_opts ao = {
+		    .cfg = &cfg->admin, .n_workers = dp.view.n_workers, .app = &dp};
+
+		rc = sl_admin_create(&ao, &admin, err, sizeof(err));
+		if (rc == 0)
+			rc = sl_admin_start(admin, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "sluice: %s\n", err);
+			goto out;
+		}
+		if (cfg->admin.auth.db_path[0] == '\0')
+			SL_LOG(WARNING, "admin.auth.db_path is not set: no users, every login "
+					"is refused");
+		if (!cfg->admin.auth.jwt_secret[0] && !cfg->admin.auth.jwt_secret_file[0])
+			SL_LOG(INFO, "no jwt_secret: tokens are signed with a random per-run key");
+	}
 	SL_LOG(INFO, "ready");
 
 	/* The control loop. Link state is polled: not every PMD raises an interrupt. */
@@ -267,6 +287,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	dump_stats(&dp);
 
 out:
+	sl_admin_destroy(admin);
 	sl_dataplane_fini(&dp);
 	sl_config_free(cfg);
 	rte_eal_cleanup();

@@ -238,6 +238,8 @@ admin(const struct sl_config_admin *a)
 	bad |= set_str_if(au, "db_path", auth->db_path);
 	bad |= set(au, "password_expiry_days", json_integer(auth->password_expiry_days));
 	bad |= set(au, "password_history_size", json_integer(auth->password_history_size));
+	bad |= set_str_if(au, "jwt_secret_file", auth->jwt_secret_file);
+	bad |= set(au, "token_ttl", duration(auth->token_ttl_ms));
 	bad |= set(o, "auth", au);
 	bad |= set(o, "rate_limit", rate_limit(&a->rate_limit));
 	return done(o, bad);

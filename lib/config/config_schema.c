@@ -726,6 +726,21 @@ rl_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 }
 
 static int
+auth_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
+{
+	struct sl_config_auth *auth = obj;
+
+	if (auth->jwt_secret[0] && auth->jwt_secret_file[0])
+		return sl__config_fail(c, node,
+				       "auth has both jwt_secret and jwt_secret_file; keep one");
+	if (auth->token_ttl_ms % 1000)
+		return sl__config_fail(c, node,
+				       "token_ttl must be whole seconds (a token's expiry is in "
+				       "seconds), e.g. 90s or 1h");
+	return 0;
+}
+
+static int
 cp_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 {
 	struct sl_config_connection_pool *cp = obj;
@@ -1380,6 +1395,9 @@ static const struct field auth_fields[] = {
 	{"db_path", STRING(struct sl_config_auth, db_path)},
 	{"password_expiry_days", UINT(struct sl_config_auth, password_expiry_days, 0, 36500)},
 	{"password_history_size", UINT(struct sl_config_auth, password_history_size, 0, 1000)},
+	{"jwt_secret_file", STRING(struct sl_config_auth, jwt_secret_file)},
+	/* Whole seconds (a JWT's exp is in seconds), at most a week. */
+	{"token_ttl", DURATION(struct sl_config_auth, token_ttl_ms, 1000, 7 * 86400 * 1000)},
 };
 
 static const struct field admin_fields[] = {
@@ -1476,7 +1494,7 @@ SECTION_DEF(security_section, "security", security_fields, enable, NULL);
 SECTION_DEF(tls_section, "tls", tls_fields, enable, tls_finish);
 SECTION_DEF(service_tls_section, "tls", service_tls_fields, enable, service_tls_finish);
 SECTION_DEF(admin_section, "admin", admin_fields, NULL, NULL);
-SECTION_DEF(auth_section, "auth", auth_fields, NULL, NULL);
+SECTION_DEF(auth_section, "auth", auth_fields, NULL, auth_finish);
 SECTION_DEF(admin_api_section, "admin_api", admin_api_fields, NULL, NULL);
 SECTION_DEF(service_section, "service", service_fields, NULL, service_finish);
 SECTION_DEF(location_section, "location", location_fields, NULL, NULL);
@@ -1584,6 +1602,7 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->admin.ip = htonl(0x7f000001);
 	cfg->admin.port = SL_CONFIG_DEFAULT_ADMIN_PORT;
 	cfg->admin.rate_limit = (struct sl_config_rate_limit){true, 10, 20};
+	cfg->admin.auth.token_ttl_ms = 3600 * 1000;
 	cfg->health_check = (struct sl_config_health_check){
 	    .enabled = true,
 	    .type = SL_CONFIG_HC_HTTP,

@@ -149,6 +149,8 @@ struct sl_config_auth {
 	char db_path[SL_CONFIG_PATH_MAX];
 	uint32_t password_expiry_days;	/* 0 = passwords never expire */
 	uint32_t password_history_size; /* 0 = reuse allowed */
+	char jwt_secret_file[SL_CONFIG_PATH_MAX]; /* the secret in a file; exclusive with jwt_secret */
+	uint32_t token_ttl_ms;			  /* lifetime of an issued token; default 1h */
 };
 
 /* The management listener on the kernel stack. Terraster's admin_port/auth/admin_api land here. */
