@@ -1284,6 +1284,27 @@ test_unknown_policy_lists_the_choices(void)
 }
 
 static void
+test_auth_token_ttl_and_secret_file(void)
+{
+	struct sl_config *cfg = LOAD("admin: {auth: {jwt_secret_file: /etc/sluice/jwt, "
+				     "token_ttl: 90s}}\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->admin.auth.jwt_secret_file, "/etc/sluice/jwt");
+	CU_ASSERT_EQUAL(cfg->admin.auth.token_ttl_ms, 90000);
+	sl_config_free(cfg);
+	cfg = LOAD("admin: {listen: 127.0.0.1:1997}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->admin.auth.token_ttl_ms, 3600 * 1000); /* default: one hour */
+	sl_config_free(cfg);
+	ERROR_AT("auth: {jwt_secret: a, jwt_secret_file: /b}\n", 1, 7,
+		 "auth has both jwt_secret and jwt_secret_file; keep one");
+	ERROR_AT("auth: {token_ttl: 1500ms}\n", 1, 7, "token_ttl must be whole seconds");
+	ERROR_AT("auth: {token_ttl: 500ms}\n", 1, 19, "token_ttl");
+	ERROR_AT("auth: {token_ttl: 8d}\n", 1, 19, "token_ttl");
+}
+
+static void
 test_repeated_admin_settings_are_refused(void)
 {
 	ERROR_AT("admin: {listen: 127.0.0.1:1997}\nadmin_port: 4433\n", 2, 1,
@@ -1422,6 +1443,7 @@ main(int argc, char **argv)
 	    T(test_missing_required_keys_are_named),
 	    T(test_paths_must_start_with_a_slash),
 	    T(test_unknown_policy_lists_the_choices),
+	    T(test_auth_token_ttl_and_secret_file),
 	    T(test_repeated_admin_settings_are_refused),
 	    T(test_duplicate_locations_and_backends_are_refused),
 	    T(test_bad_values_in_policy_sections_are_refused),
