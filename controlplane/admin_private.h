@@ -41,6 +41,6 @@ int sl__admin_token_current(struct sl_admin_server *srv, const struct sl_auth_cl
 
 int sl__admin_reply_error_hdr(struct sl_admin_req *r, int status, const char *headers,
 			      const char *error, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 #endif

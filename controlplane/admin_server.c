@@ -73,12 +73,14 @@ reply_error_v(struct sl_admin_req *r, int status, const char *headers, const cha
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (s == NULL)
-		return reply(r, status, headers, "{\"error\":\"internal error\",\"detail\":\"\"}\n");
+		return reply(r, status, headers,
+			     "{\"error\":\"internal error\",\"detail\":\"\"}\n");
 	char *t = realloc(s, strlen(s) + 2);
 
 	if (t == NULL) {
 		free(s);
-		return reply(r, status, headers, "{\"error\":\"internal error\",\"detail\":\"\"}\n");
+		return reply(r, status, headers,
+			     "{\"error\":\"internal error\",\"detail\":\"\"}\n");
 	}
 	strcat(t, "\n");
 	rc = reply(r, status, headers, t);
@@ -87,8 +89,8 @@ reply_error_v(struct sl_admin_req *r, int status, const char *headers, const cha
 }
 
 int
-sl__admin_reply_error_hdr(struct sl_admin_req *r, int status, const char *headers, const char *error,
-	      const char *fmt, ...)
+sl__admin_reply_error_hdr(struct sl_admin_req *r, int status, const char *headers,
+			  const char *error, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -138,8 +140,8 @@ sl_admin_read_object(struct sl_admin_req *r, const char *const *allowed, int *st
 	while (len <= BODY_MAX && (n = mg_read(r->conn, buf + len, BODY_MAX + 1 - len)) > 0)
 		len += n;
 	if (len > BODY_MAX) {
-		*status = sl_admin_reply_error(r, 413, "body too large",
-					       "the request body is larger than %d bytes", BODY_MAX);
+		*status = sl_admin_reply_error(
+		    r, 413, "body too large", "the request body is larger than %d bytes", BODY_MAX);
 		goto out;
 	}
 	if (len == 0) {
@@ -149,9 +151,8 @@ sl_admin_read_object(struct sl_admin_req *r, const char *const *allowed, int *st
 	}
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
-		*status = sl_admin_reply_error(r, 400, "invalid JSON",
-					       "line %d, column %d: %s", jerr.line, jerr.column,
-					       jerr.text);
+		*status = sl_admin_reply_error(r, 400, "invalid JSON", "line %d, column %d: %s",
+					       jerr.line, jerr.column, jerr.text);
 		goto out;
 	}
 	if (!json_is_object(o)) {
@@ -162,7 +163,8 @@ sl_admin_read_object(struct sl_admin_req *r, const char *const *allowed, int *st
 		o = NULL;
 		goto out;
 	}
-	json_object_foreach(o, key, val) {
+	json_object_foreach(o, key, val)
+	{
 		bool ok = false;
 		char expected[256] = "";
 
@@ -173,9 +175,9 @@ sl_admin_read_object(struct sl_admin_req *r, const char *const *allowed, int *st
 				 "%s'%s'", a == allowed ? "" : ", ", *a);
 		}
 		if (!ok) {
-			*status = sl_admin_reply_error(r, 400, "unknown field",
-						       "unknown field '%s'; expected %s", key,
-						       expected);
+			*status =
+			    sl_admin_reply_error(r, 400, "unknown field",
+						 "unknown field '%s'; expected %s", key, expected);
 			json_decref(o);
 			o = NULL;
 			goto out;
@@ -214,28 +216,32 @@ authenticate(struct sl_admin_req *r, unsigned int flags)
 	int rc;
 
 	if (h == NULL)
-		return sl__admin_reply_error_hdr(r, 401, WWW_AUTH, "unauthorized",
-				     "this route needs 'Authorization: Bearer <token>'; get a token "
-				     "with POST /api/auth/login or 'sluicectl login'");
+		return sl__admin_reply_error_hdr(
+		    r, 401, WWW_AUTH, "unauthorized",
+		    "this route needs 'Authorization: Bearer <token>'; get a token "
+		    "with POST /api/auth/login or 'sluicectl login'");
 	if (strncasecmp(h, "Bearer ", 7) != 0)
-		return sl__admin_reply_error_hdr(r, 401, WWW_AUTH, "unauthorized",
-				     "the Authorization header must be 'Bearer <token>'");
+		return sl__admin_reply_error_hdr(
+		    r, 401, WWW_AUTH, "unauthorized",
+		    "the Authorization header must be 'Bearer <token>'");
 	h += 7;
 	while (*h == ' ')
 		h++;
 	rc = sl_auth_jwt_verify(&r->srv->key, h, time(NULL), &r->auth);
 	if (rc == -EKEYEXPIRED)
 		return sl__admin_reply_error_hdr(r, 401, WWW_AUTH, "token expired",
-				     "the token has expired; log in again");
+						 "the token has expired; log in again");
 	if (rc)
-		return sl__admin_reply_error_hdr(r, 401, WWW_AUTH, "invalid token",
-				     "the token is malformed, not signed by this server or not "
-				     "HS256; log in again");
+		return sl__admin_reply_error_hdr(
+		    r, 401, WWW_AUTH, "invalid token",
+		    "the token is malformed, not signed by this server or not "
+		    "HS256; log in again");
 	rc = sl__admin_token_current(r->srv, &r->auth);
 	if (rc == -EKEYREVOKED || rc == -ENOENT)
-		return sl__admin_reply_error_hdr(r, 401, WWW_AUTH, "token revoked",
-				     "the user was removed or changed its password since the "
-				     "token was issued; log in again");
+		return sl__admin_reply_error_hdr(
+		    r, 401, WWW_AUTH, "token revoked",
+		    "the user was removed or changed its password since the "
+		    "token was issued; log in again");
 	if (rc)
 		return sl_admin_reply_error(r, 500, "internal error",
 					    "cannot read the user database");
@@ -282,10 +288,11 @@ dispatch(struct mg_connection *conn, void *cbdata)
 		char h[64];
 
 		snprintf(h, sizeof(h), "Retry-After: %u\r\n", wait);
-		return sl__admin_reply_error_hdr(&r, 429, h, "too many requests",
-				     "the admin API allows %.4g requests/s per client address "
-				     "(burst %.0f); retry in %u s",
-				     srv->api_rl.rate, srv->api_rl.burst, wait);
+		return sl__admin_reply_error_hdr(
+		    &r, 429, h, "too many requests",
+		    "the admin API allows %.4g requests/s per client address "
+		    "(burst %.0f); retry in %u s",
+		    srv->api_rl.rate, srv->api_rl.burst, wait);
 	}
 	for (unsigned int i = 0; i < srv->n_routes; i++) {
 		const struct sl_admin_route *rt = srv->routes[i];
@@ -309,8 +316,8 @@ dispatch(struct mg_connection *conn, void *cbdata)
 
 		snprintf(h, sizeof(h), "Allow: %s\r\n", allow);
 		return sl__admin_reply_error_hdr(&r, 405, h, "method not allowed",
-				     "%s is not allowed on %s; allowed: %s", r.method, r.path,
-				     allow);
+						 "%s is not allowed on %s; allowed: %s", r.method,
+						 r.path, allow);
 	}
 	if (found == NULL)
 		return sl_admin_reply_error(&r, 404, "not found", "no route %s %s", r.method,
@@ -339,8 +346,9 @@ health(struct sl_admin_req *r)
 			bool alive = srv->worker_alive(srv->worker_alive_arg, w);
 
 			all &= alive;
-			json_array_append_new(ws, json_pack("{s:i, s:s}", "worker", (int)w, "status",
-							    alive ? "ok" : "not answering"));
+			json_array_append_new(ws,
+					      json_pack("{s:i, s:s}", "worker", (int)w, "status",
+							alive ? "ok" : "not answering"));
 		}
 		json_object_set_new(o, "worker_status", ws);
 		if (!all)
@@ -350,7 +358,7 @@ health(struct sl_admin_req *r)
 }
 
 static const struct sl_admin_route health_routes[] = {
-	{"GET", "/health", health, SL_ADMIN_PUBLIC},
+    {"GET", "/health", health, SL_ADMIN_PUBLIC},
 };
 
 /* ------------------------------------------------------------------ life cycle */
@@ -368,8 +376,7 @@ sl_admin_app(const struct sl_admin_server *srv)
 }
 
 int
-sl_admin_register(struct sl_admin_server *srv, const struct sl_admin_route *routes,
-		  unsigned int n)
+sl_admin_register(struct sl_admin_server *srv, const struct sl_admin_route *routes, unsigned int n)
 {
 	if (srv->ctx != NULL || srv->n_routes + n > SL_ADMIN_MAX_ROUTES)
 		return -EINVAL;
@@ -434,16 +441,20 @@ sl_admin_start(struct sl_admin_server *srv, char *err, size_t errlen)
 	unsigned int ecode = 0;
 	struct in_addr a = {.s_addr = srv->cfg.ip};
 	const char *opts[] = {
-		"listening_ports", listen,
-		/* The admin API is small: a few threads, short timeouts, no files served. */
-		"num_threads", "4",
-		"request_timeout_ms", "10000",
-		"enable_keep_alive", "no",
-		NULL,
+	    "listening_ports",
+	    listen,
+	    /* The admin API is small: a few threads, short timeouts, no files served. */
+	    "num_threads",
+	    "4",
+	    "request_timeout_ms",
+	    "10000",
+	    "enable_keep_alive",
+	    "no",
+	    NULL,
 	};
 	struct mg_callbacks cb = {0};
-	struct mg_init_data init = {.callbacks = &cb, .user_data = srv,
-				    .configuration_options = opts};
+	struct mg_init_data init = {
+	    .callbacks = &cb, .user_data = srv, .configuration_options = opts};
 	struct mg_error_data e = {.code = &ecode, .text = etext, .text_buffer_size = sizeof(etext)};
 	char ip[INET_ADDRSTRLEN];
 

@@ -26,15 +26,15 @@ struct sl_admin_req {
 	struct sl_admin_server *srv;
 	struct mg_connection *conn;
 	const char *method;
-	const char *path;  /* without the query */
-	const char *query; /* NULL when none */
-	const char *client; /* the peer's address */
+	const char *path;	    /* without the query */
+	const char *query;	    /* NULL when none */
+	const char *client;	    /* the peer's address */
 	struct sl_auth_claims auth; /* the verified token (routes with SL_ADMIN_AUTH) */
 };
 
 enum sl_admin_route_flags {
-	SL_ADMIN_PUBLIC = 0,	   /* no token (only /health and the login) */
-	SL_ADMIN_AUTH = 1 << 0,	   /* a valid token of scope "api" */
+	SL_ADMIN_PUBLIC = 0,	    /* no token (only /health and the login) */
+	SL_ADMIN_AUTH = 1 << 0,	    /* a valid token of scope "api" */
 	SL_ADMIN_PASSWORD = 1 << 1, /* also a token of scope "password_change" */
 	SL_ADMIN_PREFIX = 1 << 2,   /* path is a prefix ("/api/backends/" for /api/backends/{id}) */
 };

@@ -65,8 +65,8 @@ reply_token(struct sl_admin_req *r, const char *user, const char *scope, uint32_
 	struct tm tm;
 	json_t *o;
 
-	if (sl_auth_jwt_issue(&r->srv->key, user, scope, time(NULL), ttl_s, tok, sizeof(tok),
-			      &c) != 0)
+	if (sl_auth_jwt_issue(&r->srv->key, user, scope, time(NULL), ttl_s, tok, sizeof(tok), &c) !=
+	    0)
 		return sl_admin_reply_error(r, 500, "internal error", "cannot issue a token");
 	time_t exp = (time_t)c.exp;
 
@@ -217,8 +217,9 @@ whoami(struct sl_admin_req *r)
 }
 
 const struct sl_admin_route sl_api_auth_routes[] = {
-	{"POST", "/api/auth/login", login, SL_ADMIN_PUBLIC},
-	{"POST", "/api/auth/password", change_password, SL_ADMIN_AUTH | SL_ADMIN_PASSWORD},
-	{"GET", "/api/auth/whoami", whoami, SL_ADMIN_AUTH | SL_ADMIN_PASSWORD},
+    {"POST", "/api/auth/login", login, SL_ADMIN_PUBLIC},
+    {"POST", "/api/auth/password", change_password, SL_ADMIN_AUTH | SL_ADMIN_PASSWORD},
+    {"GET", "/api/auth/whoami", whoami, SL_ADMIN_AUTH | SL_ADMIN_PASSWORD},
 };
-const unsigned int sl_api_auth_n_routes = sizeof(sl_api_auth_routes) / sizeof(sl_api_auth_routes[0]);
+const unsigned int sl_api_auth_n_routes =
+    sizeof(sl_api_auth_routes) / sizeof(sl_api_auth_routes[0]);

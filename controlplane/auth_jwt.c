@@ -22,7 +22,8 @@ sl_auth_jwt_key_init(struct sl_auth_jwt_key *k, const char *secret, const char *
 		size_t n = strlen(secret);
 
 		if (n > sizeof(k->key)) {
-			snprintf(err, errlen, "jwt_secret is longer than %zu bytes", sizeof(k->key));
+			snprintf(err, errlen, "jwt_secret is longer than %zu bytes",
+				 sizeof(k->key));
 			return -EINVAL;
 		}
 		memcpy(k->key, secret, n);
@@ -85,9 +86,8 @@ random_hex(char *out, size_t bytes)
 }
 
 int
-sl_auth_jwt_issue(const struct sl_auth_jwt_key *k, const char *sub, const char *scope,
-		  int64_t now, uint32_t ttl_s, char *out, size_t outlen,
-		  struct sl_auth_claims *claims)
+sl_auth_jwt_issue(const struct sl_auth_jwt_key *k, const char *sub, const char *scope, int64_t now,
+		  uint32_t ttl_s, char *out, size_t outlen, struct sl_auth_claims *claims)
 {
 	struct sl_auth_claims c = {0};
 	jwt_t *jwt = NULL;
@@ -148,7 +148,8 @@ sl_auth_jwt_verify(const struct sl_auth_jwt_key *k, const char *token, int64_t n
 	/* With a key, libjwt checks the signature with the header's algorithm... */
 	if (jwt_decode(&jwt, token, k->key, (int)k->len) != 0 || jwt == NULL)
 		return -EBADMSG;
-	/* ...so the algorithm is pinned here: alg "none" or HS384 signed with our key is refused. */
+	/* ...so the algorithm is pinned here: alg "none" or HS384 signed with our key is refused.
+	 */
 	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
 		goto out;
 	s = jwt_get_grant(jwt, "sub");

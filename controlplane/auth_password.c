@@ -163,8 +163,8 @@ sl_auth_password_change(struct sl_auth_store *s, const char *name, const char *p
 }
 
 int
-sl_auth_user_create(struct sl_auth_store *s, const char *name, const char *password,
-		    int64_t now, char *err, size_t errlen)
+sl_auth_user_create(struct sl_auth_store *s, const char *name, const char *password, int64_t now,
+		    char *err, size_t errlen)
 {
 	char hash[SL_AUTH_HASH_MAX];
 	int rc;

@@ -14,18 +14,18 @@ struct sl_auth_store {
 
 /* user_version 1. A later schema change bumps it and migrates here. */
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS users ("
-	" name TEXT PRIMARY KEY NOT NULL,"
-	" hash TEXT NOT NULL,"
-	" created_at INTEGER NOT NULL,"
-	" changed_at INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS password_history ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
-	" hash TEXT NOT NULL,"
-	" changed_at INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS password_history_name ON password_history(name, id);"
-	"PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS users ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " changed_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS password_history ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " changed_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS password_history_name ON password_history(name, id);"
+    "PRAGMA user_version = 1;";
 
 int
 sl_auth_store_open(const char *path, struct sl_auth_store **out, char *err, size_t errlen)
@@ -133,8 +133,7 @@ exec_simple(struct sl_auth_store *s, const char *sql)
 }
 
 static int
-history_add(struct sl_auth_store *s, const char *name, const char *hash, int64_t now,
-	    uint32_t keep)
+history_add(struct sl_auth_store *s, const char *name, const char *hash, int64_t now, uint32_t keep)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -150,8 +149,9 @@ history_add(struct sl_auth_store *s, const char *name, const char *hash, int64_t
 	if (rc)
 		return rc;
 	/* Old hashes are not kept beyond what the policy needs: they are still secrets. */
-	st = prepare(s, "DELETE FROM password_history WHERE name = ?1 AND id NOT IN "
-			"(SELECT id FROM password_history WHERE name = ?1 ORDER BY id DESC LIMIT ?2)");
+	st = prepare(s,
+		     "DELETE FROM password_history WHERE name = ?1 AND id NOT IN "
+		     "(SELECT id FROM password_history WHERE name = ?1 ORDER BY id DESC LIMIT ?2)");
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -196,8 +196,8 @@ out:
 }
 
 int
-sl_auth_store_set_hash(struct sl_auth_store *s, const char *name, const char *hash,
-		       int64_t now, uint32_t keep)
+sl_auth_store_set_hash(struct sl_auth_store *s, const char *name, const char *hash, int64_t now,
+		       uint32_t keep)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -256,8 +256,8 @@ sl_auth_store_count(struct sl_auth_store *s)
 }
 
 int
-sl_auth_store_list(struct sl_auth_store *s,
-		   int (*fn)(const struct sl_auth_user *u, void *arg), void *arg)
+sl_auth_store_list(struct sl_auth_store *s, int (*fn)(const struct sl_auth_user *u, void *arg),
+		   void *arg)
 {
 	struct sl_auth_user u;
 	sqlite3_stmt *st;

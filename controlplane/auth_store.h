@@ -30,16 +30,16 @@ int sl_auth_store_get(struct sl_auth_store *s, const char *name, struct sl_auth_
 /* Insert a user with an already hashed password (recorded in the history too); -EEXIST. */
 int sl_auth_store_add(struct sl_auth_store *s, const char *name, const char *hash, int64_t now);
 /* Replace the hash, record it in the history and keep only the newest `keep` entries. */
-int sl_auth_store_set_hash(struct sl_auth_store *s, const char *name, const char *hash,
-			   int64_t now, uint32_t keep);
+int sl_auth_store_set_hash(struct sl_auth_store *s, const char *name, const char *hash, int64_t now,
+			   uint32_t keep);
 /* Delete a user and its history; -ENOENT if absent. */
 int sl_auth_store_del(struct sl_auth_store *s, const char *name);
 /* Number of users, or -EIO. */
 int sl_auth_store_count(struct sl_auth_store *s);
 
 /* Calls fn for each user by name; stops and returns fn's value if non-zero. */
-int sl_auth_store_list(struct sl_auth_store *s,
-		       int (*fn)(const struct sl_auth_user *u, void *arg), void *arg);
+int sl_auth_store_list(struct sl_auth_store *s, int (*fn)(const struct sl_auth_user *u, void *arg),
+		       void *arg);
 
 /* Calls fn for the newest n history hashes of name, newest first (stops on non-zero). */
 int sl_auth_store_history(struct sl_auth_store *s, const char *name, uint32_t n,

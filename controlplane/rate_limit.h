@@ -22,8 +22,8 @@ struct sl_cp_rl_slot {
 
 struct sl_cp_rate_limit {
 	pthread_mutex_t mu;
-	double rate;	/* tokens per second */
-	double burst;	/* bucket size */
+	double rate;  /* tokens per second */
+	double burst; /* bucket size */
 	bool enabled;
 	struct sl_cp_rl_slot slot[SL_CP_RL_SLOTS];
 };

@@ -128,16 +128,16 @@ slctl_cmd_login(struct sluicectl *c, int argc, char **argv)
 	}
 	rc = write_token(token_file, jstr(o, "token"));
 	if (rc) {
-		rc = slctl_fail(c, SLCTL_UNAVAILABLE, "cannot write the token",
-				"%s: %s", token_file, strerror(-rc));
+		rc = slctl_fail(c, SLCTL_UNAVAILABLE, "cannot write the token", "%s: %s",
+				token_file, strerror(-rc));
 		goto out;
 	}
 	bool expired = json_is_true(json_object_get(o, "password_expired"));
 
 	if (c->json) {
-		json_t *out = json_pack("{s:s, s:s, s:s, s:b}", "user", name, "token_file",
-					token_file, "expires_at", jstr(o, "expires_at"),
-					"password_expired", expired);
+		json_t *out =
+		    json_pack("{s:s, s:s, s:s, s:b}", "user", name, "token_file", token_file,
+			      "expires_at", jstr(o, "expires_at"), "password_expired", expired);
 		char *s = out ? json_dumps(out, JSON_COMPACT) : NULL;
 
 		printf("%s\n", s ? s : "{}");

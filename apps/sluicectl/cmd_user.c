@@ -67,9 +67,9 @@ refusal(const struct sluicectl *c, int rc, const char *err)
 {
 	switch (rc) {
 	case -EEXIST:
-		return slctl_fail(c, SLCTL_REFUSED, strstr(err, "exists") ? "user exists"
-									: "password reused",
-				  "%s", err);
+		return slctl_fail(c, SLCTL_REFUSED,
+				  strstr(err, "exists") ? "user exists" : "password reused", "%s",
+				  err);
 	case -ENOENT:
 		return slctl_fail(c, SLCTL_REFUSED, "no such user", "%s", err);
 	case -EINVAL:
@@ -110,8 +110,8 @@ list_collect(const struct sl_auth_user *user, void *arg)
 						     "created_at", (json_int_t)user->created_at,
 						     "changed_at", (json_int_t)user->changed_at,
 						     "password_expired", expired))
-		       ? -ENOMEM
-		       : 0;
+		   ? -ENOMEM
+		   : 0;
 }
 
 int
@@ -167,8 +167,8 @@ slctl_cmd_user(struct sluicectl *c, int argc, char **argv)
 	} else if (strcmp(sub, "del") == 0) {
 		rc = sl_auth_store_del(u.store, name);
 		if (rc == -ENOENT)
-			rc = slctl_fail(c, SLCTL_REFUSED, "no such user", "no user '%s' in %s", name,
-					u.db);
+			rc = slctl_fail(c, SLCTL_REFUSED, "no such user", "no user '%s' in %s",
+					name, u.db);
 		else if (rc)
 			rc = slctl_fail(c, SLCTL_UNAVAILABLE, "database error", "%s",
 					sl_auth_store_errmsg(u.store));

@@ -21,8 +21,10 @@ parse_url(const char *url, char *host, size_t hostlen, int *port, char *prefix, 
 	size_t n;
 
 	if (strncmp(url, "http://", 7) != 0) {
-		snprintf(err, errlen, "the URL '%s' must start with http:// (the admin API speaks "
-				      "plain HTTP on a management address)", url);
+		snprintf(err, errlen,
+			 "the URL '%s' must start with http:// (the admin API speaks "
+			 "plain HTTP on a management address)",
+			 url);
 		return -EINVAL;
 	}
 	p = url + 7;

@@ -25,34 +25,35 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sluicectl [options] COMMAND ...\n"
-		"\n"
-		"Commands:\n"
-		"  login [-u NAME]          log in to the admin API; the token goes to the token\n"
-		"                           file (mode 0600)\n"
-		"  user add NAME            create a user (asks for the password)\n"
-		"  user passwd NAME         set a user's password (strength and history enforced)\n"
-		"  user del NAME            delete a user (its tokens stop working)\n"
-		"  user list                list users, password age and expiry\n"
-		"\n"
-		"Options:\n"
-		"  --url URL            admin API (default http://127.0.0.1:1997)\n"
-		"  --token-file PATH    default $XDG_CONFIG_HOME/sluice/token or\n"
-		"                       ~/.config/sluice/token\n"
-		"  --db PATH            users database for `user` (default: admin.auth.db_path of\n"
-		"                       --config)\n"
-		"  --config FILE        sluice's configuration: the database path, the password\n"
-		"                       history size and expiry (without it: no history, no expiry)\n"
-		"  -u, --username NAME  the user for `login`\n"
-		"  --password-stdin     read the password from stdin (one line) instead of the\n"
-		"                       terminal; also implied when stdin is not a terminal\n"
-		"  --json               machine-readable output on stdout, errors as JSON on stderr\n"
-		"  -V, --version, -h, --help\n"
-		"\n"
-		"Exit status: 0 done; 1 refused (wrong password, user exists or not found, weak or\n"
-		"reused password, rate limited); 2 usage error; 3 unavailable (server unreachable,\n"
-		"database or file cannot be used).\n");
+	fprintf(
+	    out,
+	    "usage: sluicectl [options] COMMAND ...\n"
+	    "\n"
+	    "Commands:\n"
+	    "  login [-u NAME]          log in to the admin API; the token goes to the token\n"
+	    "                           file (mode 0600)\n"
+	    "  user add NAME            create a user (asks for the password)\n"
+	    "  user passwd NAME         set a user's password (strength and history enforced)\n"
+	    "  user del NAME            delete a user (its tokens stop working)\n"
+	    "  user list                list users, password age and expiry\n"
+	    "\n"
+	    "Options:\n"
+	    "  --url URL            admin API (default http://127.0.0.1:1997)\n"
+	    "  --token-file PATH    default $XDG_CONFIG_HOME/sluice/token or\n"
+	    "                       ~/.config/sluice/token\n"
+	    "  --db PATH            users database for `user` (default: admin.auth.db_path of\n"
+	    "                       --config)\n"
+	    "  --config FILE        sluice's configuration: the database path, the password\n"
+	    "                       history size and expiry (without it: no history, no expiry)\n"
+	    "  -u, --username NAME  the user for `login`\n"
+	    "  --password-stdin     read the password from stdin (one line) instead of the\n"
+	    "                       terminal; also implied when stdin is not a terminal\n"
+	    "  --json               machine-readable output on stdout, errors as JSON on stderr\n"
+	    "  -V, --version, -h, --help\n"
+	    "\n"
+	    "Exit status: 0 done; 1 refused (wrong password, user exists or not found, weak or\n"
+	    "reused password, rate limited); 2 usage error; 3 unavailable (server unreachable,\n"
+	    "database or file cannot be used).\n");
 }
 
 int
@@ -152,16 +153,16 @@ main(int argc, char **argv)
 {
 	enum { O_URL = 256, O_TOKEN, O_DB, O_CONFIG, O_JSON, O_PWSTDIN };
 	static const struct option longopts[] = {
-		{"url", required_argument, NULL, O_URL},
-		{"token-file", required_argument, NULL, O_TOKEN},
-		{"db", required_argument, NULL, O_DB},
-		{"config", required_argument, NULL, O_CONFIG},
-		{"username", required_argument, NULL, 'u'},
-		{"json", no_argument, NULL, O_JSON},
-		{"password-stdin", no_argument, NULL, O_PWSTDIN},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, O_URL},
+	    {"token-file", required_argument, NULL, O_TOKEN},
+	    {"db", required_argument, NULL, O_DB},
+	    {"config", required_argument, NULL, O_CONFIG},
+	    {"username", required_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"password-stdin", no_argument, NULL, O_PWSTDIN},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sluicectl c = {.url = "http://127.0.0.1:1997"};
 	int opt;

@@ -25,7 +25,7 @@ struct sluicectl {
 
 /* An error for a person (or {"error", "detail"} on stderr with --json); returns code. */
 int slctl_fail(const struct sluicectl *c, int code, const char *error, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* A password from stdin (one line) or the terminal with echo off; twice when confirm. */
 int slctl_read_password(const struct sluicectl *c, const char *prompt, bool confirm, char *buf,

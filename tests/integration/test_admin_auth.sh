@@ -41,6 +41,7 @@ cat >>"$cfg" <<YAML
     jwt_secret_file: $tmp/jwt
     token_ttl: 4s
     password_history_size: 2
+    password_expiry_days: 7
   rate_limit:
     requests_per_second: 5
     burst: 40
@@ -73,6 +74,7 @@ is_json_error() { # RESPONSE STATUS ERROR
 pw1='correct horse battery'
 pw2='tr0ub4dor and three'
 pw3='a third fine passphrase'
+pw4='yet another passphrase'
 
 # Users made offline with sluicectl, from the same config file sluice reads.
 tb_check "sluicectl user add alice" bash -c "echo '$pw1' | '$ctl' --config '$cfg' user add alice"
@@ -208,11 +210,34 @@ echo "$pw3" | nsx "$ctl" --url http://127.0.0.1:1 --token-file "$tmp/t3" login -
 rc=$?
 tb_check "sluicectl login to a closed port exits 3 ($rc)" test "$rc" = 3
 
+# Password expiry (7 days): age alice's password by 8 days in the database.
+python3 - "$tmp/users.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE users SET changed_at = changed_at - 8 * 86400 WHERE name = 'alice'")
+db.commit()
+PY
+r=$(login alice "$pw3")
+etok=$(json_field "$(body_of "$r")" token)
+tb_check "a login with an expired password gets a password-change token ($r)" \
+	test "$(status_of "$r")" = 200 -a "$(json_field "$(body_of "$r")" password_expired)" = True \
+	-a "$(json_field "$(body_of "$r")" scope)" = password_change
+r=$(req GET /api/anything -H "Authorization: Bearer $etok")
+tb_check "that token is 403 password expired elsewhere ($r)" is_json_error "$r" 403 "password expired"
+tb_check "sluicectl user list shows the password expired" \
+	bash -c "'$ctl' --config '$cfg' user list | grep -q '^alice .* expired'"
+r=$(req POST /api/auth/password -H "Authorization: Bearer $etok" \
+	-d "{\"old_password\":\"$pw3\",\"new_password\":\"$pw4\"}")
+tb_check "it can change the password, and gets a full token back ($(status_of "$r"))" \
+	test "$(status_of "$r")" = 200 -a "$(json_field "$(body_of "$r")" scope)" = api
+r=$(req GET /api/auth/whoami -H "Authorization: Bearer $(json_field "$(body_of "$r")" token)")
+tb_check "the full token works" test "$(status_of "$r")" = 200
+
 # Failed logins: 5 per client address, then 429 with Retry-After, even with the right password.
 codes=""
 for i in 1 2 3 4 5 6; do codes+="$(status_of "$(login alice 'wrong password!')") "; done
 tb_check "repeated failed logins turn into 429 ($codes)" grep -q 429 <<<"$codes"
-hdr=$(nsx curl -s -m 10 -D - -o /dev/null -X POST -d "{\"username\":\"alice\",\"password\":\"$pw3\"}" "$api/api/auth/login")
+hdr=$(nsx curl -s -m 10 -D - -o /dev/null -X POST -d "{\"username\":\"alice\",\"password\":\"$pw4\"}" "$api/api/auth/login")
 tb_check "then even the right password gets 429 with Retry-After" \
 	bash -c "grep -q '^HTTP/1.1 429' <<<'$hdr' && grep -qi '^Retry-After: [0-9]' <<<'$hdr'"
 
@@ -243,7 +268,7 @@ tb_check "sluice exit status is 0 after SIGTERM ($(cat "$state/sluice.rc" 2>/dev
 # No users database (the built-in demo config): the API runs, logins are refused.
 "$top/scripts/testbed.sh" up --no-backends || tb_die "testbed (default config) did not come up"
 tb_wait_for "nsx curl -s -m 1 -o /dev/null $api/health" 10
-r=$(login alice "$pw3")
+r=$(login alice "$pw4")
 tb_check "without admin.auth.db_path a login is 503 no user database ($r)" \
 	is_json_error "$r" 503 "no user database"
 tb_check "sluice says so in its log" grep -q 'db_path is not set' "$state/sluice.log"

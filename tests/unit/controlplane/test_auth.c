@@ -100,10 +100,11 @@ test_user_names_are_checked(void)
 	CU_ASSERT_EQUAL(sl_auth_name_check("", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(sl_auth_name_check("a b", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(sl_auth_name_check("a\"b", err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(sl_auth_name_check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-					   "aaaa1",
-					   err, sizeof(err)),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+	    sl_auth_name_check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			       "aaaa1",
+			       err, sizeof(err)),
+	    -EINVAL);
 }
 
 static void
@@ -222,23 +223,18 @@ test_history_refuses_the_last_n_passwords_and_allows_older(void)
 
 	CU_ASSERT_EQUAL(sl_auth_user_create(s, "bob", "password-one-1", 100, err, sizeof(err)), 0);
 	/* history 2: the current and the one before are refused */
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-one-1", 2, 200, err,
-						sizeof(err)),
-			-EEXIST);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-one-1", 2, 200, err, sizeof(err)), -EEXIST);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "last 2 passwords"));
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-two-2", 2, 200, err,
-						sizeof(err)),
-			0);
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-one-1", 2, 300, err,
-						sizeof(err)),
-			-EEXIST);
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-three", 2, 300, err,
-						sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-two-2", 2, 200, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-one-1", 2, 300, err, sizeof(err)), -EEXIST);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-three", 2, 300, err, sizeof(err)), 0);
 	/* password-one-1 is now third from the top: allowed again */
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-one-1", 2, 400, err,
-						sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-one-1", 2, 400, err, sizeof(err)), 0);
 	sl_auth_store_close(s);
 }
 
@@ -250,9 +246,8 @@ test_history_size_zero_allows_reuse(void)
 	char err[256];
 
 	CU_ASSERT_EQUAL(sl_auth_user_create(s, "bob", "password-one-1", 100, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "password-one-1", 0, 200, err,
-						sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "bob", "password-one-1", 0, 200, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(sl_auth_store_get(s, "bob", &u), 0);
 	CU_ASSERT_EQUAL(u.changed_at, 200);
 	CU_ASSERT_EQUAL(sl_auth_password_verify(u.hash, "password-one-1"), 0);
@@ -273,9 +268,9 @@ test_change_refuses_weak_and_unknown(void)
 			-EEXIST);
 	CU_ASSERT_EQUAL(sl_auth_password_change(s, "bob", "tiny", 5, 200, err, sizeof(err)),
 			-EINVAL);
-	CU_ASSERT_EQUAL(sl_auth_password_change(s, "carol", "password-one-1", 5, 200, err,
-						sizeof(err)),
-			-ENOENT);
+	CU_ASSERT_EQUAL(
+	    sl_auth_password_change(s, "carol", "password-one-1", 5, 200, err, sizeof(err)),
+	    -ENOENT);
 	sl_auth_store_close(s);
 }
 
@@ -286,8 +281,7 @@ static struct sl_auth_jwt_key key;
 static void
 b64url(const unsigned char *in, size_t n, char *out)
 {
-	static const char t[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t i, o = 0;
 
 	for (i = 0; i + 2 < n; i += 3) {
@@ -313,9 +307,8 @@ test_jwt_issue_then_verify_gives_the_claims(void)
 	struct sl_auth_claims c, v;
 	char tok[SL_AUTH_TOKEN_MAX];
 
-	CU_ASSERT_EQUAL(sl_auth_jwt_issue(&key, "alice", SL_AUTH_SCOPE_API, 1000, 60, tok,
-					  sizeof(tok), &c),
-			0);
+	CU_ASSERT_EQUAL(
+	    sl_auth_jwt_issue(&key, "alice", SL_AUTH_SCOPE_API, 1000, 60, tok, sizeof(tok), &c), 0);
 	CU_ASSERT_EQUAL(strncmp(tok, "eyJhbGciOiJIUzI1NiIs", 20), 0); /* {"alg":"HS256", */
 	CU_ASSERT_EQUAL(sl_auth_jwt_verify(&key, tok, 1030, &v), 0);
 	CU_ASSERT_STRING_EQUAL(v.sub, "alice");
@@ -388,9 +381,10 @@ test_jwt_tampered_payload_is_refused(void)
 	for (int i = 0; i < 2; i++) {
 		char *d1 = strchr(tok, '.'), *d2 = strchr(d1 + 1, '.');
 
-		snprintf(payload, sizeof(payload),
-			 "{\"exp\":%ld,\"iat\":1000,\"jti\":\"%s\",\"scope\":\"api\",\"sub\":\"%s\"}",
-			 exps[i], c.jti, subs[i]);
+		snprintf(
+		    payload, sizeof(payload),
+		    "{\"exp\":%ld,\"iat\":1000,\"jti\":\"%s\",\"scope\":\"api\",\"sub\":\"%s\"}",
+		    exps[i], c.jti, subs[i]);
 		b64url((const unsigned char *)payload, strlen(payload), enc);
 		snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, enc, d2);
 		CU_ASSERT_EQUAL(sl_auth_jwt_verify(&key, forged, 1001, &v), -EBADMSG);
@@ -478,8 +472,8 @@ static void
 test_jwt_garbage_is_refused(void)
 {
 	struct sl_auth_claims v;
-	const char *bad[] = {"", "abc", "a.b", "a.b.c", "..", "a..c", "a.b.c.d",
-			     "eyJhbGciOiJIUzI1NiJ9.e30.x"};
+	const char *bad[] = {"",   "abc",  "a.b",     "a.b.c",
+			     "..", "a..c", "a.b.c.d", "eyJhbGciOiJIUzI1NiJ9.e30.x"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_EQUAL(sl_auth_jwt_verify(&key, bad[i], 1001, &v), -EBADMSG);
@@ -524,8 +518,7 @@ test_jwt_key_from_secret_file_and_random(void)
 			0);
 	CU_ASSERT_EQUAL(memcmp(a.key, b.key, a.len), 0);
 
-	CU_ASSERT_NOT_EQUAL(sl_auth_jwt_key_init(&a, NULL, "/nonexistent/secret", err,
-						 sizeof(err)),
+	CU_ASSERT_NOT_EQUAL(sl_auth_jwt_key_init(&a, NULL, "/nonexistent/secret", err, sizeof(err)),
 			    0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/secret"));
 
