@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The three timers a connection has, on the worker's hashed wheel (ms ticks):
+ * The three timers a connection has, on the worker's timer wheel (ms ticks):
  *   rtx    retransmission (RFC 6298) or, with a zero window, persist;
  *   delack delayed ACK;
  *   keep   keepalive, the FIN-WAIT-2 limit, or TIME-WAIT, by state.

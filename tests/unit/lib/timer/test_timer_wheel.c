@@ -36,6 +36,14 @@ struct fire {
 	bool armed_in_cb; /* sl_timer_armed() as seen by the callback on entry */
 };
 
+/*
+ * The revolution of the one-level wheel this one replaced: the cases written
+ * for it (timers sharing a slot a revolution apart) stay, as timers in
+ * different levels now.
+ */
+#define REV 1024u
+#define CATCHUP SL_TIMER_WHEEL_CATCHUP
+
 static struct sl_timer_wheel wheel;
 static struct fire fired[4096];
 static unsigned n_fired;
@@ -153,10 +161,10 @@ test_timer_cancelled_does_not_fire(void)
 	/* Same slot: cancelling the one in the middle of the list keeps the others. */
 	sl_timer_arm(&wheel, &a.timer, 10);
 	sl_timer_arm(&wheel, &b.timer, 10);
-	sl_timer_arm(&wheel, &c.timer, 10 + SL_TIMER_WHEEL_SLOTS);
+	sl_timer_arm(&wheel, &c.timer, 10 + REV);
 	sl_timer_cancel(&b.timer);
 	CU_ASSERT_FALSE(sl_timer_armed(&b.timer));
-	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + SL_TIMER_WHEEL_SLOTS), 2);
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + REV), 2);
 	CU_ASSERT_EQUAL(a.count, 1);
 	CU_ASSERT_EQUAL(b.count, 0);
 	CU_ASSERT_EQUAL(c.count, 1);
@@ -351,15 +359,15 @@ test_timer_cancelling_a_far_timer_of_the_same_slot_from_callback_stops_it(void)
 	a.action = TT_CANCEL_OTHER;
 	a.other = &far;
 	/* `far` is pending in the spliced list while a's callback runs. */
-	sl_timer_arm(&wheel, &far.timer, 10 + 3 * SL_TIMER_WHEEL_SLOTS);
-	sl_timer_arm(&wheel, &c.timer, 10 + SL_TIMER_WHEEL_SLOTS);
+	sl_timer_arm(&wheel, &far.timer, 10 + 3 * REV);
+	sl_timer_arm(&wheel, &c.timer, 10 + REV);
 	sl_timer_arm(&wheel, &a.timer, 10);
 	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10), 1);
 	CU_ASSERT_FALSE(sl_timer_armed(&far.timer));
 	CU_ASSERT_TRUE(sl_timer_armed(&c.timer));
-	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + SL_TIMER_WHEEL_SLOTS), 1);
-	CU_ASSERT_EQUAL(c.last_tick, 10 + SL_TIMER_WHEEL_SLOTS);
-	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + 4 * SL_TIMER_WHEEL_SLOTS), 0);
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + REV), 1);
+	CU_ASSERT_EQUAL(c.last_tick, 10 + REV);
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 10 + 4 * REV), 0);
 	CU_ASSERT_EQUAL(far.count, 0);
 }
 
@@ -401,9 +409,9 @@ test_timer_far_future_fires_after_several_revolutions_at_its_tick(void)
 	reset(0);
 	for (i = 0; i < 4; i++) {
 		tt_init(&t[i], (int)i);
-		sl_timer_arm(&wheel, &t[i].timer, 7 + (4 - i) * SL_TIMER_WHEEL_SLOTS);
+		sl_timer_arm(&wheel, &t[i].timer, 7 + (4 - i) * REV);
 	}
-	for (now = 0; now <= 6 * SL_TIMER_WHEEL_SLOTS; now += 13)
+	for (now = 0; now <= 6 * REV; now += 13)
 		sl_timer_wheel_advance(&wheel, now);
 	CU_ASSERT_EQUAL(n_fired, 4);
 	for (i = 0; i < 4; i++) {
@@ -427,7 +435,12 @@ test_timer_large_jump_fires_every_due_timer_and_keeps_the_rest(void)
 	}
 	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, 1000010), 5);
 	CU_ASSERT_EQUAL(wheel.now, 1000010);
-	/* Due within the last revolution: at their own tick. */
+	/* Due more than CATCHUP before the end of the jump: at the catch-up tick, in order. */
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(fired[i].id, (int)i);
+		CU_ASSERT_EQUAL(fired[i].tick, 1000010 - CATCHUP);
+	}
+	/* Due within the last CATCHUP ticks: at their own tick. */
 	CU_ASSERT_EQUAL(t[3].last_tick, 1000003);
 	CU_ASSERT_EQUAL(t[4].last_tick, 1000010);
 	CU_ASSERT_TRUE(sl_timer_armed(&t[5].timer));
@@ -438,7 +451,126 @@ test_timer_large_jump_fires_every_due_timer_and_keeps_the_rest(void)
 }
 
 static void
-test_timer_huge_jump_walks_one_revolution_only(void)
+test_timer_jump_up_to_catchup_fires_every_timer_at_its_tick_in_order(void)
+{
+	static const uint64_t exp[] = {CATCHUP, 7,    1,   64,	  63,	       65,	   4095,
+				       4096,	4097, 500, 12288, CATCHUP - 1, CATCHUP + 1};
+	struct tt t[13];
+	unsigned i;
+
+	reset(0);
+	for (i = 0; i < 13; i++) {
+		tt_init(&t[i], (int)i);
+		sl_timer_arm(&wheel, &t[i].timer, exp[i]);
+	}
+	/* One call of exactly CATCHUP ticks: nothing is late. */
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, CATCHUP), 12);
+	CU_ASSERT_EQUAL(n_fired, 12);
+	for (i = 0; i < n_fired; i++) {
+		CU_ASSERT_EQUAL(fired[i].tick, exp[fired[i].id]);
+		if (i > 0)
+			CU_ASSERT(fired[i - 1].tick < fired[i].tick);
+	}
+	CU_ASSERT_EQUAL(t[12].count, 0);
+	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), CATCHUP + 1);
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, CATCHUP + 1), 1);
+	CU_ASSERT_EQUAL(t[12].last_tick, CATCHUP + 1);
+}
+
+/*
+ * Timers just before, at and after the first tick of a slot of each level,
+ * from clocks that sit at, before and after such boundaries themselves: the
+ * clock stops one tick before each expiry (nothing fires) and then on it
+ * (exactly its timers fire, at that tick).
+ */
+static void
+test_timer_fires_exactly_at_level_boundaries_from_any_clock(void)
+{
+	static const uint64_t starts[] = {
+	    0, 1, 63, 64, 4095, 4096, 262143, 262144, 262145, 1000000, (UINT64_C(1) << 40) - 3};
+	/* clang-format off */
+	static const uint64_t offs[] = {
+		1, 2, 62, 63, 64, 65, 127, 128, 4031, 4032, 4095, 4096, 4097, 8191,
+		262143, 262144, 262145, 1u << 24, (1u << 24) + 1, (UINT64_C(1) << 30) - 1,
+		(UINT64_C(1) << 36) + 1,
+	};
+	/* clang-format on */
+	enum { N_OFFS = sizeof(offs) / sizeof(offs[0]) };
+	static struct tt t[N_OFFS];
+	uint64_t start, e;
+	unsigned i, j, k, due;
+
+	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		start = starts[i];
+		reset(start);
+		for (j = 0; j < N_OFFS; j++) {
+			tt_init(&t[j], (int)j);
+			sl_timer_arm(&wheel, &t[j].timer, start + offs[j]);
+		}
+		for (j = 0; j < N_OFFS; j++) {
+			e = start + offs[j];
+			n_fired = 0;
+			CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), e);
+			CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, e - 1), 0);
+			due = 0;
+			for (k = 0; k < N_OFFS; k++)
+				due += start + offs[k] == e;
+			CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, e), due);
+			CU_ASSERT_EQUAL(t[j].count, 1);
+			CU_ASSERT_EQUAL(t[j].last_tick, e);
+		}
+		CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), UINT64_MAX);
+		/* Each timer moved down at most once per level below the one it started in. */
+		CU_ASSERT(wheel.cascaded <= 6 * N_OFFS);
+	}
+}
+
+/*
+ * Connection timers hours and days away (ms ticks) fire at their tick while
+ * the clock moves in small and large steps; each moves down a few times in
+ * all, not once per second as with one level of 1,024 ms.
+ */
+static void
+test_timer_hours_away_fire_at_their_tick_after_few_moves(void)
+{
+	static const uint64_t exp[] = {
+	    2 * 3600 * 1000u,			     /* keepalive */
+	    2 * 3600 * 1000u + 75000,		     /* and its first probe */
+	    60000,				     /* TIME-WAIT */
+	    (uint64_t)5 * 3600 * 1000,		     /* 5 h, level 4 */
+	    (uint64_t)24 * 3600 * 1000 + 1,	     /* a day */
+	    (uint64_t)30 * 24 * 3600 * 1000 + 12345, /* a month */
+	};
+	enum { N = sizeof(exp) / sizeof(exp[0]) };
+	struct tt t[N];
+	uint64_t now = 0, step;
+	unsigned i, calls = 0;
+
+	reset(0);
+	for (i = 0; i < N; i++) {
+		tt_init(&t[i], (int)i);
+		sl_timer_arm(&wheel, &t[i].timer, exp[i]);
+	}
+	/* 1 ms steps for the first 10 s: no timer moves. */
+	for (now = 1; now <= 10000; now++)
+		CU_ASSERT_EQUAL_FATAL(sl_timer_wheel_advance(&wheel, now), 0);
+	CU_ASSERT_EQUAL(wheel.cascaded, 0);
+	while (now < exp[N - 1] + 10) {
+		step = calls % 3 == 0 ? 1 + calls % 997 : CATCHUP - calls % 5;
+		now += step;
+		sl_timer_wheel_advance(&wheel, now);
+		calls++;
+	}
+	for (i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL(t[i].count, 1);
+		CU_ASSERT_EQUAL(t[i].last_tick, exp[i]);
+	}
+	/* 2 h from 0 is level 3, a month level 5: at most 3 and 5 moves. */
+	CU_ASSERT(wheel.cascaded <= 2 + 3 + 3 + 4 + 4 + 5);
+}
+
+static void
+test_timer_huge_jump_costs_the_timers_it_passes_not_the_ticks(void)
 {
 	struct tt a, b;
 	uint64_t far = UINT64_C(1) << 50;
@@ -450,10 +582,16 @@ test_timer_huge_jump_walks_one_revolution_only(void)
 	a.period = 1000;
 	sl_timer_arm(&wheel, &a.timer, 10);
 	sl_timer_arm(&wheel, &b.timer, far + 5);
-	/* 2^50 ticks one by one would never end: this returns at once. */
-	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, far), 2);
-	CU_ASSERT_EQUAL(a.count, 2); /* late once, then at its new tick in the last revolution */
+	/*
+	 * 2^50 ticks one by one would never end, nor would a timer re-arming
+	 * itself relative to w->now every 1000 ticks: it fires late once, at
+	 * far - CATCHUP, then every 1000 ticks of the last CATCHUP.
+	 */
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, far), 1 + CATCHUP / 1000);
+	CU_ASSERT_EQUAL(fired[0].tick, far - CATCHUP);
+	CU_ASSERT_EQUAL(a.last_tick, far - CATCHUP + 1000 * (CATCHUP / 1000));
 	CU_ASSERT_EQUAL(b.count, 0);
+	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, far + 4), 0);
 	CU_ASSERT_EQUAL(sl_timer_wheel_advance(&wheel, far + 5), 1);
 	CU_ASSERT_EQUAL(b.last_tick, far + 5);
 }
@@ -481,9 +619,9 @@ test_timer_next_hint_returns_earliest_expire(void)
 	tt_init(&b, 2);
 	tt_init(&c, 3);
 	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), UINT64_MAX);
-	sl_timer_arm(&wheel, &a.timer, 1000 + 5 * SL_TIMER_WHEEL_SLOTS);
-	sl_timer_arm(&wheel, &b.timer, 1000 + 3 * SL_TIMER_WHEEL_SLOTS + 1);
-	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1000 + 3 * SL_TIMER_WHEEL_SLOTS + 1);
+	sl_timer_arm(&wheel, &a.timer, 1000 + 5 * REV);
+	sl_timer_arm(&wheel, &b.timer, 1000 + 3 * REV + 1);
+	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1000 + 3 * REV + 1);
 	/* Same slot as b, sooner. */
 	sl_timer_arm(&wheel, &c.timer, 1001);
 	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1001);
@@ -491,7 +629,7 @@ test_timer_next_hint_returns_earliest_expire(void)
 	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1000);
 	sl_timer_cancel(&c.timer);
 	sl_timer_cancel(&b.timer);
-	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1000 + 5 * SL_TIMER_WHEEL_SLOTS);
+	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), 1000 + 5 * REV);
 }
 
 /*
@@ -499,11 +637,11 @@ test_timer_next_hint_returns_earliest_expire(void)
  * lazy deletion. Every arming has a state; after each advance every arming the
  * heap says was due must have fired or been cancelled, and the callback checks
  * that what fires was armed, is due, and fires at its exact tick unless it was
- * late (armed in the past, or left behind by a jump of more than a revolution).
+ * late (armed in the past, or left more than CATCHUP behind by a jump).
  */
 
 #define STRESS_TIMERS 100000
-#define STRESS_END 200000
+#define STRESS_CALLS 20000
 
 enum { ARMING_ARMED = 1, ARMING_CANCELLED, ARMING_FIRED };
 
@@ -608,7 +746,7 @@ st_fire(struct sl_timer *t)
 	struct st *x = sl_container_of(t, struct st, timer);
 	uint64_t exp;
 	uint64_t r;
-	bool late;
+	bool at_tick;
 
 	S.fired_in_call++;
 	if (x->arming == 0 || S.state[x->arming] != ARMING_ARMED) {
@@ -616,8 +754,18 @@ st_fire(struct sl_timer *t)
 		return;
 	}
 	exp = S.expire[x->arming];
-	late = exp <= S.prev_now || exp + SL_TIMER_WHEEL_SLOTS <= S.target;
-	if (exp > S.target || exp != t->expire || wheel.now < exp || (!late && wheel.now != exp))
+	/*
+	 * Exact: at its own tick, but for a timer armed in the past (at the
+	 * clock of the call) and one left more than CATCHUP behind by a jump (at
+	 * the catch-up tick).
+	 */
+	if (exp <= S.prev_now)
+		at_tick = wheel.now == S.prev_now;
+	else if (S.target - S.prev_now > CATCHUP && exp <= S.target - CATCHUP)
+		at_tick = wheel.now == S.target - CATCHUP;
+	else
+		at_tick = wheel.now == exp;
+	if (exp > S.target || exp != t->expire || !at_tick)
 		S.errors++;
 	S.state[x->arming] = ARMING_FIRED;
 	x->arming = 0;
@@ -660,7 +808,7 @@ test_timer_100k_random_timers_match_reference_model(void)
 		/* the rest stay unarmed until the loop picks them */
 	}
 
-	while (now < STRESS_END) {
+	while (calls < STRESS_CALLS) {
 		/* Outside callbacks: re-arm (sometimes in the past) and cancel at random. */
 		for (i = 0; i < 20; i++) {
 			struct st *x = &S.timers[rnd() % STRESS_TIMERS];
@@ -677,7 +825,9 @@ test_timer_100k_random_timers_match_reference_model(void)
 		}
 		r = rnd() % 1000;
 		if (r == 0)
-			step = 2000 + rnd() % 5000; /* a jump over several revolutions */
+			step = 2000 + rnd() % 5000; /* several of the old wheel's revolutions */
+		else if (r == 1)
+			step = CATCHUP + rnd() % 100000; /* beyond the catch-up: some fire late */
 		else if (r < 10)
 			step = 0;
 		else
@@ -718,6 +868,125 @@ test_timer_100k_random_timers_match_reference_model(void)
 	free(S.timers);
 }
 
+/*
+ * A million timers over 2^24 ms (4.7 hours), half of them cancelled at random
+ * (a quarter before the clock moves, a quarter while it does); the clock
+ * moves one tick at a time for 20 s, then in steps up to 3 x CATCHUP. Every
+ * timer not cancelled fires exactly once, at its tick (or at the catch-up
+ * tick of a longer jump), in expiry order; none cancelled fires; and the
+ * wheel moved each timer down at most 3 times (2^24 ticks from 0 is level 3):
+ * the work per timer does not grow with how long it waited.
+ */
+#define MILLION 1000000u
+#define MILLION_RANGE (1u << 24)
+
+enum { MT_ARMED = 1, MT_CANCELLED, MT_FIRED };
+
+struct mt {
+	struct sl_timer timer;
+	uint8_t state;
+};
+
+static struct {
+	struct mt *t;
+	uint64_t prev_now, target, last_tick, last_expire;
+	unsigned errors, fired;
+} M;
+
+static void
+mt_fire(struct sl_timer *t)
+{
+	struct mt *x = sl_container_of(t, struct mt, timer);
+	uint64_t want = t->expire;
+
+	if (M.target - M.prev_now > CATCHUP && want <= M.target - CATCHUP)
+		want = M.target - CATCHUP;
+	if (x->state != MT_ARMED || wheel.now != want || wheel.now < M.last_tick ||
+	    t->expire < M.last_expire)
+		M.errors++;
+	M.last_tick = wheel.now;
+	M.last_expire = t->expire;
+	x->state = MT_FIRED;
+	M.fired++;
+}
+
+static void
+mt_advance(uint64_t now)
+{
+	unsigned n;
+
+	M.prev_now = wheel.now;
+	M.target = now;
+	n = M.fired;
+	CU_ASSERT_EQUAL_FATAL(sl_timer_wheel_advance(&wheel, now), M.fired - n);
+	CU_ASSERT_EQUAL_FATAL(M.errors, 0);
+}
+
+static void
+test_timer_million_timers_fire_once_at_their_tick_with_bounded_work(void)
+{
+	uint32_t *order = malloc(MILLION * sizeof(*order));
+	unsigned i, j, tmp, next_cancel = MILLION / 4, cancelled = 0, calls = 0;
+	uint64_t now = 0, step, r;
+
+	memset(&M, 0, sizeof(M));
+	M.t = calloc(MILLION, sizeof(*M.t));
+	CU_ASSERT_FATAL(M.t != NULL && order != NULL);
+	S.rng = 0x853c49e6748fea9bULL;
+	reset(0);
+	for (i = 0; i < MILLION; i++) {
+		sl_timer_init(&M.t[i].timer, mt_fire);
+		M.t[i].state = MT_ARMED;
+		sl_timer_arm(&wheel, &M.t[i].timer, 1 + rnd() % MILLION_RANGE);
+		order[i] = i;
+	}
+	for (i = MILLION - 1; i > 0; i--) {
+		j = (unsigned)(rnd() % (i + 1));
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (i = 0; i < MILLION / 4; i++) {
+		sl_timer_cancel(&M.t[order[i]].timer);
+		M.t[order[i]].state = MT_CANCELLED;
+		cancelled++;
+	}
+	for (now = 1; now <= 20000; now++)
+		mt_advance(now);
+	now--;
+	while (now < MILLION_RANGE) {
+		r = rnd();
+		step = r % 4 == 0 ? 1 + (r >> 8) % (3 * CATCHUP) : 1 + (r >> 8) % CATCHUP;
+		now += step;
+		mt_advance(now);
+		calls++;
+		/* The second quarter, cancelled while the clock runs: those not fired yet. */
+		for (i = 0; i < 2000 && next_cancel < MILLION / 2; i++, next_cancel++) {
+			struct mt *x = &M.t[order[next_cancel]];
+
+			if (x->state == MT_ARMED) {
+				sl_timer_cancel(&x->timer);
+				x->state = MT_CANCELLED;
+				cancelled++;
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(next_cancel, MILLION / 2);
+	CU_ASSERT_EQUAL(sl_timer_wheel_next_hint(&wheel), UINT64_MAX);
+	for (i = 0, j = 0; i < MILLION; i++) {
+		CU_ASSERT_FATAL(M.t[i].state == MT_FIRED || M.t[i].state == MT_CANCELLED);
+		j += M.t[i].state == MT_FIRED;
+	}
+	CU_ASSERT_EQUAL(j, M.fired);
+	CU_ASSERT_EQUAL(M.fired + cancelled, MILLION);
+	CU_ASSERT(cancelled > MILLION / 2 - MILLION / 20);
+	/* One level of 1,024 ticks would have relinked them ~8,000 times each. */
+	CU_ASSERT(wheel.cascaded <= 3 * (uint64_t)MILLION);
+	CU_ASSERT(calls > 100);
+	free(order);
+	free(M.t);
+}
+
 int
 main(void)
 {
@@ -743,10 +1012,14 @@ main(void)
 	    T(test_timer_rearming_another_timer_of_the_same_tick_from_callback_delays_it),
 	    T(test_timer_far_future_fires_after_several_revolutions_at_its_tick),
 	    T(test_timer_large_jump_fires_every_due_timer_and_keeps_the_rest),
-	    T(test_timer_huge_jump_walks_one_revolution_only),
+	    T(test_timer_jump_up_to_catchup_fires_every_timer_at_its_tick_in_order),
+	    T(test_timer_fires_exactly_at_level_boundaries_from_any_clock),
+	    T(test_timer_hours_away_fire_at_their_tick_after_few_moves),
+	    T(test_timer_huge_jump_costs_the_timers_it_passes_not_the_ticks),
 	    T(test_timer_clock_going_backwards_is_ignored),
 	    T(test_timer_next_hint_returns_earliest_expire),
 	    T(test_timer_100k_random_timers_match_reference_model),
+	    T(test_timer_million_timers_fire_once_at_their_tick_with_bounded_work),
 #undef T
 	};
 	CU_pSuite suite;
