@@ -85,6 +85,7 @@ tcp_json(const struct sl_plane_view *v)
 	json_object_set_new(o, "conns", json_integer((json_int_t)sum.conns));
 	json_object_set_new(o, "conns_established", json_integer((json_int_t)sum.conns_established));
 	json_object_set_new(o, "conns_time_wait", json_integer((json_int_t)sum.conns_time_wait));
+	json_object_set_new(o, "rcv_mem", json_integer((json_int_t)sum.rcv_mem));
 	for (unsigned int r = 0; r < SL_TCP_DROP_MAX; r++)
 		json_object_set_new(drops, sl_tcp_drop_name(r), json_integer((json_int_t)sum.drops[r]));
 	json_object_set_new(o, "drops", drops);

@@ -49,6 +49,8 @@ struct sl_config_tcp {
 	uint32_t time_wait_ms;    /* default 2000 */
 	uint32_t rcvbuf;          /* bytes per connection, default 262144 */
 	uint32_t sndbuf;          /* bytes per connection, default 262144 */
+	/* share of the mbuf pool (percent, split among workers) receive buffers may hold; 50 */
+	uint32_t rcv_mem_percent;
 	uint32_t keepalive_ms;    /* idle before keepalive probes, default 60000; 0 = off */
 	uint32_t rto_min_ms;      /* default 200 */
 	uint32_t delayed_ack_ms;  /* default 40 */

@@ -193,6 +193,7 @@ dataplane(const struct sl_config_dataplane *dp)
 	bad |= set(t, "time_wait", duration(tcp->time_wait_ms));
 	bad |= set(t, "rcvbuf", json_integer(tcp->rcvbuf));
 	bad |= set(t, "sndbuf", json_integer(tcp->sndbuf));
+	bad |= set(t, "rcv_mem_percent", json_integer(tcp->rcv_mem_percent));
 	bad |= set(t, "keepalive", duration(tcp->keepalive_ms));
 	bad |= set(t, "rto_min", duration(tcp->rto_min_ms));
 	bad |= set(t, "delayed_ack", duration(tcp->delayed_ack_ms));

@@ -10,7 +10,7 @@
 #define ONE(...) +1
 /* The gauges of struct sl_tcp_stats are not in a table: a new one must be written below. */
 _Static_assert(offsetof(struct sl_tcp_stats, drops) ==
-		   (0 SL_TCP_COUNTERS(ONE) + 3) * sizeof(uint64_t),
+		   (0 SL_TCP_COUNTERS(ONE) + 4) * sizeof(uint64_t),
 	       "a field was added to struct sl_tcp_stats: export it in sl_metrics_tcp()");
 #undef ONE
 #define HELP_MAX_LEN 256
@@ -196,6 +196,9 @@ sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum)
 	begin(p, "tcp_time_wait_records", SL_PROM_GAUGE,
 	      "TCP TIME-WAIT records (not counted in sluice_tcp_connections).");
 	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->conns_time_wait));
+	begin(p, "tcp_receive_memory_bytes", SL_PROM_GAUGE,
+	      "Bytes of mbufs (truesize) held by TCP receive buffers, summed over workers.");
+	sl_prom_u64(p, NULL, 0, sl_counter_read(&sum->rcv_mem));
 	begin(p, "tcp_drops_total", SL_PROM_COUNTER, "TCP segments dropped, by reason.");
 	for (unsigned int r = 0; r < SL_TCP_DROP_MAX; r++) {
 		l = (struct sl_prom_label){"reason", sl_tcp_drop_name(r)};

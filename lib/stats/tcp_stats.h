@@ -30,6 +30,8 @@
 	X(syncookies_failed)                                                                       \
 	X(challenge_acks)      /* RFC 5961 */                                                       \
 	X(ooo_segments)        /* segments queued for reassembly */                                 \
+	X(rcv_mem_pressure)    /* times receive memory reached the worker's budget */               \
+	X(ooo_pruned)          /* queued out-of-order segments freed for memory */                  \
 	X(dup_acks_in)                                                                             \
 	X(zero_window_probes)                                                                      \
 	X(pmtu_updates)        /* ICMP fragmentation-needed applied */                             \
@@ -46,6 +48,7 @@
 	X(PAWS, "tcp_paws")                 /* old timestamp (RFC 7323) */                       \
 	X(BAD_ACK, "tcp_bad_ack")           /* acknowledges what we never sent */                \
 	X(OOO_FULL, "tcp_ooo_full")         /* reassembly queue at its bound */                  \
+	X(RCV_MEM, "tcp_rcv_mem")           /* payload refused: receive memory budget spent */   \
 	X(CONN_LIMIT, "tcp_conn_limit")     /* dataplane.tcp.max_connections reached */          \
 	X(SYN_BACKLOG, "tcp_syn_backlog")   /* SYN dropped: backlog full and cookies refused */  \
 	X(BAD_COOKIE, "tcp_bad_cookie")     /* ACK to a listener with an invalid SYN cookie */   \
@@ -66,6 +69,7 @@ struct sl_tcp_stats {
 	uint64_t conns;          /* gauge: connections (TCBs) in the table */
 	uint64_t conns_established; /* gauge */
 	uint64_t conns_time_wait;   /* gauge: TIME-WAIT records (not TCBs, not in conns) */
+	uint64_t rcv_mem;        /* gauge: bytes of mbufs held by receive buffers (truesize) */
 	uint64_t drops[SL_TCP_DROP_MAX];
 } __attribute__((aligned(64)));
 

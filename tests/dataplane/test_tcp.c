@@ -3565,6 +3565,318 @@ test_foreign_segment_is_handed_to_its_owner_over_the_ring(void)
 	rte_ring_free(ring);
 }
 
+/* ---- receive memory: what mbufs cost, not what they carry (tcp_rcvmem.c) ---- */
+
+/* Read our ACKs: the right edge never moves left; *edge and *win are the last announced. */
+static void
+read_acks(struct peer *p, uint32_t *edge, uint32_t *win)
+{
+	struct oseg o;
+
+	while (pending() > 0) {
+		uint32_t w;
+
+		expect_seg(p, &o);
+		CU_ASSERT_EQUAL(o.flags, TH_ACK);
+		w = (uint32_t)o.win << p->c->rcv_wscale;
+		CU_ASSERT(sl_seq_geq(o.ack + w, *edge));
+		*edge = o.ack + w;
+		*win = w;
+	}
+}
+
+/*
+ * The peer sends its stream from *off in segments of `size` bytes, or what
+ * is left of the window we announced, at most n segments; when the window
+ * is closed it waits for our delayed ACK once, then stops.
+ */
+static void
+send_into_window(struct peer *p, uint32_t *off, uint32_t size, unsigned int n, uint32_t *edge,
+		 uint32_t *win)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t len = RTE_MIN(size, *edge - IN(p, *off));
+
+		if (len == 0) {
+			advance_ms(cfg.delayed_ack_ms);
+			read_acks(p, edge, win);
+			len = RTE_MIN(size, *edge - IN(p, *off));
+			if (len == 0)
+				break;
+		}
+		peer_data(p, *off, len);
+		*off += len;
+		read_acks(p, edge, win);
+	}
+	advance_ms(cfg.delayed_ack_ms);
+	read_acks(p, edge, win);
+}
+
+/*
+ * A 2 KB buffer: the connection may pin twice the mbufs two full segments
+ * take, four, so once the window announced with full segments in mind has
+ * been used up, its window is four segments of whatever size the peer sends:
+ * in proportion to the segments, in bytes. Full segments bring it back.
+ */
+static void
+test_tiny_segments_get_a_window_in_proportion_to_their_size(void)
+{
+	static const uint32_t sizes[] = {1, 8, 40};
+	struct peer p;
+	uint32_t off = 0, edge, win = 0, w[3];
+
+	cfg.rcvbuf = 2048;
+	restart_worker();
+	peer_init(&p, 40300, PO_MSS | PO_SACK | PO_TS); /* no window scaling: exact windows */
+	passive_open(&p);
+	edge = p.c->rcv_adv;
+	CU_ASSERT_EQUAL(edge - IN(&p, 0), 2048u);
+	/* Through the 2048 bytes promised in the SYN-ACK, then 60 more segments. */
+	send_into_window(&p, &off, 1, 2048 + 60, &edge, &win);
+	CU_ASSERT_EQUAL_FATAL(off, 2048u + 60);
+	w[0] = win;
+	for (unsigned int i = 1; i < 3; i++) {
+		send_into_window(&p, &off, sizes[i], 60, &edge, &win);
+		w[i] = win;
+	}
+	/* Four segments' worth, to the precision of the average and the rounding down. */
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT(w[i] + sizes[i] / 8 + 1 >= 4 * sizes[i] && w[i] <= 4 * sizes[i]);
+	CU_ASSERT_EQUAL(p.r->bytes, off);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 0);
+	/* Full segments: the window grows back to the whole buffer. */
+	send_into_window(&p, &off, MSS_TS, 20, &edge, &win);
+	CU_ASSERT_EQUAL(win, 2048u);
+	CU_ASSERT_EQUAL(p.r->bytes, off);
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem, 0); /* all consumed */
+}
+
+/*
+ * The same connection with a user that does not read: a peer filling the
+ * 2 KB window it was promised with 1-byte segments pins four mbufs, not 2048;
+ * the rest is dropped and counted, and comes again once the user reads.
+ */
+static void
+test_tiny_segments_pin_no_more_than_twice_a_full_window(void)
+{
+	struct peer p;
+	struct oseg last;
+	uint32_t off;
+
+	cfg.rcvbuf = 2048;
+	restart_worker();
+	rec_template.consume = false;
+	peer_init(&p, 40301, PO_MSS | PO_SACK | PO_TS);
+	passive_open(&p);
+	for (off = 0; off < 2048; off++) {
+		peer_data(&p, off, 1);
+		while (pop_frame(&last))
+			; /* a dropped segment is answered at once: ACK_NOW */
+	}
+	CU_ASSERT_EQUAL(p.r->bytes, 4);
+	CU_ASSERT_EQUAL(p.c->rcv_held_mem, 4 * tw->mbuf_truesize);
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem, 4 * tw->mbuf_truesize);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 2044);
+	/* The right edge stays where the SYN-ACK put it (RFC 9293 3.8.6). */
+	CU_ASSERT_EQUAL(last.flags, TH_ACK);
+	CU_ASSERT_EQUAL(last.ack, IN(&p, 4));
+	CU_ASSERT_EQUAL(last.ack + last.win, IN(&p, 2048));
+	/* The user reads; the peer sends the rest again, coalesced as Linux does. */
+	sl_tcp_consumed(p.c, 4);
+	p.r->held = 0;
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem, 0);
+	peer_data(&p, 4, MSS_TS);
+	peer_data(&p, 4 + MSS_TS, 2048 - 4 - MSS_TS);
+	CU_ASSERT_EQUAL(p.r->bytes, 2048);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 2044);
+	drain();
+}
+
+/*
+ * A hole, then 100-byte segments beyond it: the reassembly queue takes what
+ * the connection's memory allows (twice a full 64 KB window of full
+ * segments: 90 mbufs) and refuses the rest. The segment that fills the hole
+ * needs one more mbuf: the far end of the queue is pruned for it and
+ * counted. The peer sends again what was refused or pruned, and the stream
+ * arrives whole and the connection closes normally.
+ */
+static void
+test_reassembly_queue_over_budget_is_pruned_and_the_transfer_completes(void)
+{
+	struct peer p;
+	struct oseg o;
+	uint32_t total = 1000 + 120 * 100, max_segs;
+
+	rec_template.on_peer_closed = ACT_CLOSE;
+	peer_init(&p, 40302, PO_MSS | PO_SACK | PO_TS);
+	passive_open(&p);
+	CU_ASSERT_EQUAL(p.c->rcvbuf, 65535);
+	max_segs = 2 * ((65535 + 1459) / 1460); /* memory for 90 one-mbuf segments */
+	for (uint32_t off = 1000; off < total; off += 100)
+		peer_data(&p, off, 100);
+	drain();
+	CU_ASSERT_EQUAL(p.c->ooo_count, max_segs);
+	CU_ASSERT_EQUAL(p.c->ooo_mem, max_segs * tw->mbuf_truesize);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 120 - max_segs);
+	CU_ASSERT_EQUAL(tw->stats.ooo_pruned, 0);
+	CU_ASSERT_EQUAL(p.r->bytes, 0);
+	/* The hole is filled: one queued segment goes, from the far end, for it. */
+	peer_data(&p, 0, 1000);
+	CU_ASSERT_EQUAL(tw->stats.ooo_pruned, 1);
+	CU_ASSERT_EQUAL(p.r->bytes, 1000 + (max_segs - 1) * 100);
+	CU_ASSERT_EQUAL(p.c->ooo_count, 0);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, p.r->bytes));
+	CU_ASSERT_EQUAL(o.nsack, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem, 0);
+	/* The peer resends from what we acknowledged, then closes. */
+	for (uint32_t off = p.r->bytes; off < total; off += RTE_MIN((uint32_t)MSS_TS, total - off))
+		peer_data(&p, off, RTE_MIN((uint32_t)MSS_TS, total - off));
+	CU_ASSERT_EQUAL(p.r->bytes, total);
+	drain();
+	peer_fin(&p, total);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, 0), IN(&p, total) + 1);
+	peer_ack_out(&p, 1);
+	CU_ASSERT_EQUAL(p.r->peer_closed, 1);
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+	expect_all_closed();
+}
+
+/*
+ * rcv_mem_percent: 1 gives this worker 81 mbufs of an 8191-mbuf pool, less
+ * than the 256 KB window of a user who does not read. The window the worker
+ * can afford is offered, and once 7/8 of the budget is held the worker is
+ * under pressure: the right edge stops moving, the peer fills up to it,
+ * nothing is dropped. When the user consumes, the window opens again.
+ */
+static void
+test_worker_budget_stops_the_window_opening_until_the_user_consumes(void)
+{
+	struct peer p;
+	uint32_t off = 0, edge, win = 0, frozen;
+	uint64_t budget;
+
+	cfg.rcvbuf = 262144;
+	cfg.rcv_mem_percent = 1;
+	restart_worker();
+	budget = (uint64_t)POOL_SIZE * tw->mbuf_truesize / 100;
+	CU_ASSERT_EQUAL(tw->rcv_mem_max, budget);
+	rec_template.consume = false;
+	peer_init(&p, 40303, PO_ALL);
+	passive_open(&p);
+	edge = p.c->rcv_adv;
+	/* Until the worker is under pressure: the edge moves, never past what the budget holds. */
+	while (!tw->rcv_pressure) {
+		send_into_window(&p, &off, MSS_TS, 1, &edge, &win);
+		CU_ASSERT_FATAL(off < 262144);
+		CU_ASSERT(tw->stats.rcv_mem +
+			      (uint64_t)(edge - IN(&p, off)) / MSS_TS * tw->mbuf_truesize <=
+			  budget + tw->mbuf_truesize);
+	}
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem_pressure, 1);
+	CU_ASSERT(tw->stats.rcv_mem >= budget - budget / 8);
+	frozen = edge;
+	/* Under pressure: the peer fills what was promised; the edge does not move. */
+	send_into_window(&p, &off, MSS_TS, 100, &edge, &win);
+	CU_ASSERT_EQUAL(edge, frozen);
+	CU_ASSERT_EQUAL(IN(&p, off), frozen);
+	CU_ASSERT_EQUAL(win, 0);
+	CU_ASSERT(tw->stats.rcv_mem <= budget);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 0);
+	CU_ASSERT_EQUAL(p.r->bytes, off);
+	/* The user reads everything: a window update, as wide as the budget affords. */
+	sl_tcp_consumed(p.c, p.r->held);
+	p.r->held = 0;
+	flush_and_reap();
+	CU_ASSERT_FALSE(tw->rcv_pressure);
+	CU_ASSERT_EQUAL(pending(), 1);
+	read_acks(&p, &edge, &win);
+	CU_ASSERT(win >= budget / tw->mbuf_truesize * MSS_TS * 3 / 4);
+	CU_ASSERT(sl_seq_gt(edge, frozen));
+	/* And data flows again. */
+	send_into_window(&p, &off, MSS_TS, 10, &edge, &win);
+	CU_ASSERT_EQUAL(p.r->bytes, off);
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem_pressure, 1);
+	drain();
+}
+
+/*
+ * When the mbuf pool is down to its reserve no payload is kept, whatever
+ * the budgets: the data is dropped and counted, but the ACK it carries is
+ * processed (it frees our send queue), and windows stop opening even when
+ * the user reads. A millisecond after the pool has recovered, data is taken
+ * again and the window opens.
+ */
+static void
+test_pool_at_its_reserve_keeps_no_payload_but_takes_the_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+	uint8_t d[100];
+	uint32_t edge;
+
+	rec_template.consume = false;
+	peer_init(&p, 40304, PO_MSS | PO_SACK | PO_TS);
+	passive_open(&p);
+	CU_ASSERT(tw->pool_reserve > 0 && tw->pool_reserve <= POOL_SIZE / 4);
+	peer_data(&p, 0, MSS_TS);
+	peer_data(&p, MSS_TS, MSS_TS);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 2 * MSS_TS));
+	edge = o.ack + o.win;
+	CU_ASSERT_EQUAL(send_data(p.c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	tw->pool_reserve = POOL_SIZE; /* as if the pool were nearly empty */
+	advance_ms(1);
+	CU_ASSERT_TRUE(tw->rcv_pressure);
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem_pressure, 1);
+	/* The user reads: the window does not open. */
+	sl_tcp_consumed(p.c, p.r->held);
+	p.r->held = 0;
+	flush_and_reap();
+	EXPECT_NOTHING();
+	for (uint32_t i = 0; i < sizeof(d); i++)
+		d[i] = pat_in(2 * MSS_TS + i);
+	peer_send(&p, TH_ACK, IN(&p, 2 * MSS_TS), OUT(&p, 1000), d, sizeof(d), NULL, 0);
+	CU_ASSERT_EQUAL(p.r->bytes, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 1);
+	CU_ASSERT_EQUAL(p.c->snd_una, OUT(&p, 1000)); /* the ACK was taken */
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1000), IN(&p, 2 * MSS_TS));
+	CU_ASSERT_EQUAL(o.ack + o.win, edge);
+	tw->pool_reserve = 0;
+	advance_ms(1);
+	CU_ASSERT_FALSE(tw->rcv_pressure);
+	p.rcv_nxt = OUT(&p, 1000);
+	peer_data(&p, 2 * MSS_TS, 100);
+	CU_ASSERT_EQUAL(p.r->bytes, 2 * MSS_TS + 100);
+	advance_ms(cfg.delayed_ack_ms);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 1000), IN(&p, 2 * MSS_TS + 100));
+	CU_ASSERT(sl_seq_gt(o.ack + o.win, edge));
+	drain();
+}
+
+/*
+ * A worker over its budget still lets a connection that holds almost
+ * nothing (under two mbufs) take in-order data, as Linux guarantees
+ * tcp_rmem[0]: one connection's hoard cannot starve the others.
+ */
+static void
+test_connection_holding_nothing_gets_in_when_the_worker_is_over_budget(void)
+{
+	struct peer p;
+
+	rec_template.consume = false;
+	peer_init(&p, 40305, PO_MSS | PO_SACK | PO_TS);
+	passive_open(&p);
+	tw->rcv_mem_max = 0; /* as if other connections held it all */
+	for (uint32_t i = 0; i < 3; i++)
+		peer_data(&p, i * MSS_TS, MSS_TS);
+	CU_ASSERT_EQUAL(p.r->bytes, 2 * MSS_TS);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_RCV_MEM], 1);
+	CU_ASSERT_EQUAL(tw->stats.rcv_mem, 2 * tw->mbuf_truesize);
+	CU_ASSERT_TRUE(tw->rcv_pressure);
+	drain();
+}
+
 static const struct sl_test_def send_tests[] = {
     T(test_send_cuts_segments_at_mss_and_pushes_the_last),
     T(test_icmp_frag_needed_lowers_mss_and_resends_smaller),
@@ -4676,6 +4988,15 @@ static const struct sl_test_def tx_path_tests[] = {
     T(test_a_full_tx_ring_delays_segments_but_loses_none),
 };
 
+static const struct sl_test_def rcvmem_tests[] = {
+    T(test_tiny_segments_get_a_window_in_proportion_to_their_size),
+    T(test_tiny_segments_pin_no_more_than_twice_a_full_window),
+    T(test_reassembly_queue_over_budget_is_pruned_and_the_transfer_completes),
+    T(test_worker_budget_stops_the_window_opening_until_the_user_consumes),
+    T(test_pool_at_its_reserve_keeps_no_payload_but_takes_the_ack),
+    T(test_connection_holding_nothing_gets_in_when_the_worker_is_over_budget),
+};
+
 int
 main(void)
 {
@@ -4692,6 +5013,7 @@ main(void)
 	    {"more", more_tests, RTE_DIM(more_tests)},
 	    {"review", review_tests, RTE_DIM(review_tests)},
 	    {"tx_path", tx_path_tests, RTE_DIM(tx_path_tests)},
+	    {"rcvmem", rcvmem_tests, RTE_DIM(rcvmem_tests)},
 	};
 
 	pool = sl_test_eal_start("test_tcp", "256", POOL_SIZE);

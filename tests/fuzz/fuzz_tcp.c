@@ -590,12 +590,23 @@ check_all(void)
 	void *data;
 	uint32_t next = 0, n = 0, established = 0;
 	uint32_t queued[SL_TCP_LISTENERS_MAX] = {0};
+	uint64_t rcv_mem = 0;
 
 	while (rte_hash_iterate(tw->table, &key, &data, &next) >= 0) {
 		struct sl_tcp_conn *c = data;
+		uint32_t ooo_mem = 0;
 
 		check_conn(c, key);
 		n++;
+		/* Receive memory (tcp_rcvmem.c): what the queue holds, and the worker's sum. */
+		for (struct rte_mbuf *m = c->ooo; m != NULL; m = sl_tcp_ooo(m)->next)
+			ooo_mem += sl_tcp_ooo(m)->truesize;
+		if (ooo_mem != c->ooo_mem)
+			fail("reassembly queue holds %u bytes of mbufs, ooo_mem says %u", ooo_mem,
+			     c->ooo_mem);
+		if ((c->rcv_held == 0) != (c->rcv_held_mem == 0))
+			fail("rcv_held %u but rcv_held_mem %u", c->rcv_held, c->rcv_held_mem);
+		rcv_mem += (uint64_t)c->rcv_held_mem + c->ooo_mem;
 		if (c->state == SL_TCP_ESTABLISHED || c->state == SL_TCP_CLOSE_WAIT)
 			established++;
 		if (c->flags & SL_TF_IN_LISTEN_Q) {
@@ -607,6 +618,9 @@ check_all(void)
 	if (n != tw->stats.conns)
 		fail("%u connections in the table, the gauge says %lu", n,
 		     (unsigned long)tw->stats.conns);
+	if (rcv_mem != tw->stats.rcv_mem)
+		fail("connections hold %lu bytes of receive memory, the gauge says %lu",
+		     (unsigned long)rcv_mem, (unsigned long)tw->stats.rcv_mem);
 	if (established != tw->stats.conns_established)
 		fail("%u connections established, the gauge says %lu", established,
 		     (unsigned long)tw->stats.conns_established);

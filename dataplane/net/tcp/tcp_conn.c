@@ -21,6 +21,7 @@
 
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
+#include "tcp_rcvmem.h"
 #include "tcp_worker.h"
 
 static const char *const state_names[SL_TCP_NSTATES] = {
@@ -162,6 +163,7 @@ sl_tcp_conn_destroy(struct sl_tcp_conn *c)
 	c->sq_head = c->sq_tail = c->sq_cur = NULL;
 	c->sq_bytes = 0;
 	sl_tcp_ooo_purge(c);
+	sl_tcp_rcvmem_forget(c);
 	c->flags |= SL_TF_DEAD;
 	c->next_dead = tw->dead;
 	tw->dead = c;
@@ -329,7 +331,7 @@ sl_tcp_consumed(struct sl_tcp_conn *c, uint32_t len)
 {
 	uint32_t before = sl_tcp_rcv_window(c);
 
-	c->rcv_held = len > c->rcv_held ? 0 : c->rcv_held - len;
+	sl_tcp_rcvmem_consumed(c, len);
 	if (c->flags & SL_TF_DEAD)
 		return;
 	/*

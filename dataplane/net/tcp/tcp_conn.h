@@ -117,6 +117,8 @@ struct sl_tcp_conn {
 	/* Receive sequence space. rcv_adv: right edge of the window we announced. */
 	uint32_t irs, rcv_nxt, rcv_adv;
 	uint32_t rcv_held;   /* bytes handed to the user and not yet consumed */
+	uint32_t rcv_held_mem; /* what they occupy: mbuf truesize (tcp_rcvmem.c) */
+	uint32_t rcv_ratio;  /* payload per byte of memory of recent segments, Q24; 0 = none yet */
 	uint32_t rcvbuf, sndbuf;
 
 	/* Timestamps (RFC 7323). */
@@ -146,6 +148,7 @@ struct sl_tcp_conn {
 	/* Reassembly queue: out-of-order segments sorted by sequence (seq in m->hash.usr). */
 	struct rte_mbuf *ooo;
 	uint32_t ooo_bytes;
+	uint32_t ooo_mem;       /* truesize of the queued mbufs */
 	uint32_t ooo_last_seq;  /* start of the block most recently changed (first SACK block) */
 	uint16_t ooo_count;
 	uint8_t fin_ooo;        /* a FIN arrived beyond rcv_nxt: its seq is in fin_seq */
@@ -198,6 +201,14 @@ struct sl_tcp_worker {
 	uint32_t challenge_budget;   /* what is left of it (random each second) */
 	uint16_t next_port;          /* active open: next source port to try */
 	const struct sl_config_tcp *cfg;
+	/* Receive memory (tcp_rcvmem.c); what is held is stats.rcv_mem. */
+	uint64_t rcv_mem_max;        /* budget: bytes of mbufs receive buffers may hold */
+	uint32_t mbuf_truesize;      /* one object of the pool: headers and data room */
+	uint32_t mbuf_room;          /* frame bytes one mbuf takes (data room less headroom) */
+	uint32_t pool_reserve;       /* free mbufs below which no payload is kept */
+	uint32_t pool_free;          /* sampled each ms, less what was kept since */
+	uint64_t pool_sampled_ms;
+	bool rcv_pressure;           /* windows stop opening */
 	struct sl_tcp_stats stats;
 };
 

@@ -24,6 +24,7 @@
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
 #include "tcp_options.h"
+#include "tcp_rcvmem.h"
 #include "tcp_reass.h"
 #include "tcp_syncookie.h"
 #include "tcp_worker.h"
@@ -771,6 +772,16 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 	struct rte_mbuf *data;
 	uint32_t len;
 
+	/*
+	 * No memory for it (tcp_rcvmem.c): as if it had not come, FIN included;
+	 * the peer sends it again, and our ACK shows where we are.
+	 */
+	if (!sl_tcp_rcvmem_admit(c, s->m, s->seq, s->seq == c->rcv_nxt)) {
+		seg_free(s);
+		s->flags &= ~SL_TH_FIN;
+		c->flags |= SL_TF_ACK_NOW;
+		return true;
+	}
 	if (s->seq != c->rcv_nxt) {
 		/* Out of order: keep it, and tell the sender at once (dup ACK + SACK). */
 		tw->stats.ooo_segments++;
@@ -802,10 +813,10 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 		sl_tcp_arm_delack(c);
 	}
 	tw->stats.bytes_in += len;
-	c->rcv_held += len;
+	sl_tcp_rcvmem_hold(c, data, len);
 	if (c->flags & SL_TF_USER_GONE) {
 		rte_pktmbuf_free(data); /* nobody reads: count it consumed */
-		c->rcv_held -= len;
+		sl_tcp_rcvmem_consumed(c, len);
 	} else {
 		c->ops->readable(c, data, len);
 		if (c->flags & SL_TF_DEAD)

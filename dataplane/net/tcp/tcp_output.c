@@ -19,14 +19,18 @@
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
 #include "tcp_options.h"
+#include "tcp_rcvmem.h"
 #include "tcp_reass.h"
 
 #define HDRS_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
+/* rcvbuf less what the user holds, and no more than memory allows (tcp_rcvmem.c). */
 uint32_t
 sl_tcp_rcv_window(const struct sl_tcp_conn *c)
 {
-	return c->rcvbuf > c->rcv_held ? c->rcvbuf - c->rcv_held : 0;
+	uint32_t win = c->rcvbuf > c->rcv_held ? c->rcvbuf - c->rcv_held : 0;
+
+	return RTE_MIN(win, sl_tcp_rcvmem_window(c));
 }
 
 /*
@@ -37,10 +41,12 @@ sl_tcp_rcv_window(const struct sl_tcp_conn *c)
 static uint16_t
 tcp_announce_window(struct sl_tcp_conn *c, bool syn)
 {
-	uint32_t win = sl_tcp_rcv_window(c);
+	uint32_t win;
 
+	/* The handshake code sets rcv_adv from rcvbuf: what a SYN announces. */
 	if (syn)
-		return (uint16_t)RTE_MIN(win, 65535u);
+		return (uint16_t)RTE_MIN(c->rcvbuf, 65535u);
+	win = sl_tcp_rcv_window(c);
 	if (sl_seq_lt(c->rcv_nxt + win, c->rcv_adv))
 		win = c->rcv_adv - c->rcv_nxt;
 	win >>= c->rcv_wscale;

@@ -2,8 +2,10 @@
 /*
  * The reassembly queue: segments that arrived beyond rcv_nxt wait here,
  * sorted by sequence number, without overlap, until the hole before them is
- * filled. Bounded by SL_TCP_OOO_MAX_SEGS and by the receive window. The
- * same queue is what our SACK blocks describe (RFC 2018).
+ * filled. Bounded by SL_TCP_OOO_MAX_SEGS, by the receive window and by the
+ * connection's memory (tcp_rcvmem.c: each queued chain is charged its
+ * truesize, and pruned from the far end when memory runs short). The same
+ * queue is what our SACK blocks describe (RFC 2018), reneging included.
  *
  * Queued packets are payload-only chains linked through a registered mbuf
  * dynamic field that also keeps their sequence number.
@@ -15,6 +17,7 @@
 
 #include "dataplane/net/mbuf_chain.h"
 #include "tcp_conn.h"
+#include "tcp_rcvmem.h"
 #include "tcp_reass.h"
 
 int sl_tcp_ooo_field = -1;
@@ -72,6 +75,7 @@ sl_tcp_ooo_insert(struct sl_tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 			*pp = sl_tcp_ooo(q)->next;
 			c->ooo_bytes -= q->pkt_len;
 			c->ooo_count--;
+			sl_tcp_rcvmem_ooo_uncharge(c, sl_tcp_ooo(q)->truesize);
 			rte_pktmbuf_free(q);
 			continue;
 		}
@@ -92,9 +96,11 @@ sl_tcp_ooo_insert(struct sl_tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 	}
 	sl_tcp_ooo(m)->seq = seq;
 	sl_tcp_ooo(m)->next = *pp;
+	sl_tcp_ooo(m)->truesize = sl_tcp_truesize(c->tw, m); /* after the cuts */
 	*pp = m;
 	c->ooo_bytes += m->pkt_len;
 	c->ooo_count++;
+	sl_tcp_rcvmem_ooo_charge(c, sl_tcp_ooo(m)->truesize);
 	/* The first SACK block will be the one holding this segment (RFC 2018 4). */
 	c->ooo_last_seq = seq;
 	return 0;
@@ -113,6 +119,8 @@ sl_tcp_ooo_take(struct sl_tcp_conn *c, uint32_t *len)
 		c->ooo = sl_tcp_ooo(m)->next;
 		c->ooo_bytes -= plen;
 		c->ooo_count--;
+		/* Delivered data is charged again, as held, by the caller. */
+		sl_tcp_rcvmem_ooo_uncharge(c, sl_tcp_ooo(m)->truesize);
 		if (sl_seq_leq(seq + plen, c->rcv_nxt)) {
 			rte_pktmbuf_free(m); /* already delivered by a retransmission */
 			continue;
@@ -136,10 +144,46 @@ sl_tcp_ooo_purge(struct sl_tcp_conn *c)
 		struct rte_mbuf *m = c->ooo;
 
 		c->ooo = sl_tcp_ooo(m)->next;
+		sl_tcp_rcvmem_ooo_uncharge(c, sl_tcp_ooo(m)->truesize);
 		rte_pktmbuf_free(m);
 	}
 	c->ooo_bytes = 0;
 	c->ooo_count = 0;
+}
+
+/*
+ * One pass: the memory of the segments after `after`, then keep the longest
+ * run of them from the front whose loss would not free `need`.
+ */
+unsigned int
+sl_tcp_ooo_prune(struct sl_tcp_conn *c, uint32_t after, uint32_t need)
+{
+	struct rte_mbuf **pp = &c->ooo, *m;
+	uint64_t avail = 0, keep;
+	unsigned int n = 0;
+
+	while (*pp != NULL && sl_seq_leq(sl_tcp_ooo(*pp)->seq, after))
+		pp = &sl_tcp_ooo(*pp)->next;
+	for (m = *pp; m != NULL; m = sl_tcp_ooo(m)->next)
+		avail += sl_tcp_ooo(m)->truesize;
+	keep = avail > need ? avail - need : 0;
+	while (*pp != NULL && sl_tcp_ooo(*pp)->truesize <= keep) {
+		keep -= sl_tcp_ooo(*pp)->truesize;
+		pp = &sl_tcp_ooo(*pp)->next;
+	}
+	m = *pp;
+	*pp = NULL;
+	while (m != NULL) {
+		struct rte_mbuf *next = sl_tcp_ooo(m)->next;
+
+		c->ooo_bytes -= m->pkt_len;
+		c->ooo_count--;
+		sl_tcp_rcvmem_ooo_uncharge(c, sl_tcp_ooo(m)->truesize);
+		rte_pktmbuf_free(m);
+		m = next;
+		n++;
+	}
+	return n;
 }
 
 unsigned int

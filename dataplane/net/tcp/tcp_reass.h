@@ -15,6 +15,7 @@ struct sl_tcp_conn;
 struct sl_tcp_ooo_meta {
 	struct rte_mbuf *next;
 	uint32_t seq;
+	uint32_t truesize; /* what it was charged when queued (tcp_rcvmem.c) */
 };
 
 extern int sl_tcp_ooo_field;
@@ -36,6 +37,11 @@ int sl_tcp_ooo_insert(struct sl_tcp_conn *c, struct rte_mbuf *m, uint32_t seq);
 /* Dequeue what now continues at rcv_nxt (advancing rcv_nxt) as one chain, or NULL. */
 struct rte_mbuf *sl_tcp_ooo_take(struct sl_tcp_conn *c, uint32_t *len);
 void sl_tcp_ooo_purge(struct sl_tcp_conn *c);
+/*
+ * Free queued segments from the far end, only ones that start after `after`,
+ * until `need` bytes of memory are freed or none is left. Returns how many.
+ */
+unsigned int sl_tcp_ooo_prune(struct sl_tcp_conn *c, uint32_t after, uint32_t need);
 /* Our SACK blocks (RFC 2018): the most recent first; returns how many (<= max). */
 unsigned int sl_tcp_ooo_sack_blocks(const struct sl_tcp_conn *c, uint32_t (*blocks)[2],
 				    unsigned int max);

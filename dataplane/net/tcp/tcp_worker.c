@@ -15,6 +15,7 @@
 
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
+#include "tcp_rcvmem.h"
 #include "tcp_worker.h"
 
 /*
@@ -120,6 +121,7 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 	tw->next_port = (uint16_t)(SL_TCP_EPHEMERAL_LO +
 				   rte_rand_max(SL_TCP_EPHEMERAL_HI - SL_TCP_EPHEMERAL_LO - SL_MAX_WORKERS));
 	sl_timer_wheel_init(&tw->wheel, sl_tcp_now_ms(tw));
+	sl_tcp_rcvmem_init(tw);
 	return tw;
 
 fail:
@@ -172,5 +174,6 @@ void
 sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us)
 {
 	tw->now_us = now_us;
+	sl_tcp_rcvmem_tick(tw);
 	sl_timer_wheel_advance(&tw->wheel, now_us / 1000);
 }

@@ -733,6 +733,7 @@ test_dataplane_defaults_apply_when_the_section_is_absent(void)
 	CU_ASSERT_EQUAL(dp->tcp.time_wait_ms, 2000);
 	CU_ASSERT_EQUAL(dp->tcp.rcvbuf, 262144);
 	CU_ASSERT_EQUAL(dp->tcp.sndbuf, 262144);
+	CU_ASSERT_EQUAL(dp->tcp.rcv_mem_percent, 50);
 	CU_ASSERT_EQUAL(dp->tcp.keepalive_ms, 60000);
 	CU_ASSERT_EQUAL(dp->tcp.rto_min_ms, 200);
 	CU_ASSERT_EQUAL(dp->tcp.delayed_ack_ms, 40);
@@ -771,6 +772,7 @@ test_dataplane_section_reads_every_key(void)
 				     "    time_wait: 1s\n"
 				     "    rcvbuf: 256k\n"
 				     "    sndbuf: 1m\n"
+				     "    rcv_mem_percent: 25\n"
 				     "    keepalive: 0\n"
 				     "    rto_min: 50ms\n"
 				     "    delayed_ack: 0ms\n"
@@ -798,6 +800,7 @@ test_dataplane_section_reads_every_key(void)
 	CU_ASSERT_EQUAL(dp->tcp.time_wait_ms, 1000);
 	CU_ASSERT_EQUAL(dp->tcp.rcvbuf, 262144);
 	CU_ASSERT_EQUAL(dp->tcp.sndbuf, 1048576);
+	CU_ASSERT_EQUAL(dp->tcp.rcv_mem_percent, 25);
 	CU_ASSERT_EQUAL(dp->tcp.keepalive_ms, 0);
 	CU_ASSERT_EQUAL(dp->tcp.rto_min_ms, 50);
 	CU_ASSERT_EQUAL(dp->tcp.delayed_ack_ms, 0);
@@ -1345,6 +1348,8 @@ test_bad_values_in_policy_sections_are_refused(void)
 	ERROR_AT("health_check: {interval: 0.5ms}\n", 1, 26, "whole number of milliseconds");
 	ERROR_AT("dataplane: {tcp: {delayed_ack: 1s}}\n", 1, 32,
 		 "'delayed_ack' must be from 0s to 500ms, got '1s'");
+	ERROR_AT("dataplane: {tcp: {rcv_mem_percent: 95}}\n", 1, 36,
+		 "'rcv_mem_percent' must be an integer from 1 to 90, got 95");
 	ERROR_AT("security: {frame_options: ALLOW}\n", 1, 27,
 		 "unknown frame_options 'ALLOW'; expected DENY or SAMEORIGIN");
 	ERROR_AT("tls: {enabled: true}\n", 1, 6, "tls is enabled but names no certificate");
