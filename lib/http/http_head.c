@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading an accepted head (field iteration) and writing the heads the proxy sends on: the
+ * request to a backend, the response to a client. The input was validated by the parser, so
+ * the scans here trust its shape (every line ends in CRLF, every field has a colon) and need no
+ * error paths of their own; the output goes into a caller's fixed buffer with no allocation and
+ * no printf, since this runs on a worker once per request.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lib/http/http.h"
+
+bool
+sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *pos,
+		    struct sl_http_span *name, struct sl_http_span *value)
+{
+	/* *pos == 0 can mean "start": no field begins at offset 0, the start line is there */
+	uint32_t i = *pos ? *pos : h->fields.off, end = h->head_len - 2u, v, e;
+
+	if (h->head_len < 2 || i >= end)
+		return false;
+	name->off = i;
+	while (head[i] != ':')
+		i++;
+	name->len = i - name->off;
+	i++;
+	while (head[i] == ' ' || head[i] == '\t')
+		i++;
+	v = i;
+	while (head[i] != '\r')
+		i++;
+	e = i;
+	while (e > v && (head[e - 1] == ' ' || head[e - 1] == '\t'))
+		e--;
+	value->off = v;
+	value->len = e - v;
+	*pos = i + 2;
+	return true;
+}
+
+static inline unsigned
+lower(char ch)
+{
+	unsigned c = (unsigned char)ch;
+
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Whether the head's bytes at `s` are `lname` (lower case), ignoring case. */
+static bool
+span_is(const char *head, struct sl_http_span s, const char *lname, size_t n)
+{
+	size_t i;
+
+	if (s.len != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (lower(head[s.off + i]) != (unsigned char)lname[i])
+			return false;
+	return true;
+}
+
+#define IS(head, s, lit) span_is(head, s, lit, sizeof(lit) - 1)
+
+bool
+sl_http_header_find(const char *head, const struct sl_http_head *h, const char *name,
+		    struct sl_http_span *value)
+{
+	struct sl_http_span n, v;
+	uint32_t pos = 0;
+	size_t len = strlen(name);
+
+	while (sl_http_header_next(head, h, &pos, &n, &v))
+		if (span_is(head, n, name, len)) {
+			*value = v;
+			return true;
+		}
+	return false;
+}
+
+/* Whether a Connection field of the head names the field `name`. */
+static bool
+named_by_connection(const char *head, const struct sl_http_head *h, struct sl_http_span name)
+{
+	struct sl_http_span n, v, t;
+	uint32_t pos = 0, i, end;
+
+	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+		if (!IS(head, n, "connection"))
+			continue;
+		i = v.off;
+		end = v.off + v.len;
+		while (i < end) {
+			while (i < end && (head[i] == ',' || head[i] == ' ' || head[i] == '\t'))
+				i++;
+			t.off = i;
+			while (i < end && head[i] != ',' && head[i] != ' ' && head[i] != '\t')
+				i++;
+			t.len = i - t.off;
+			if (t.len == name.len && t.len > 0) {
+				uint32_t k;
+
+				for (k = 0; k < t.len; k++)
+					if (lower(head[t.off + k]) != lower(head[name.off + k]))
+						break;
+				if (k == t.len)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The output buffer: once out of room it stays out of room and the writer returns -ENOSPC. */
+struct out {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_span(struct out *o, const char *head, struct sl_http_span s)
+{
+	put(o, head + s.off, s.len);
+}
+
+static void
+put_u64(struct out *o, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put(o, d + n, sizeof(d) - n);
+}
+
+/* A field line "name: value" copied as received, name's case kept. */
+static void
+put_field(struct out *o, const char *head, struct sl_http_span n, struct sl_http_span v)
+{
+	put_span(o, head, n);
+	PUT(o, ": ");
+	put_span(o, head, v);
+	PUT(o, "\r\n");
+}
+
+static int
+finish(struct out *o)
+{
+	return o->full ? -ENOSPC : (int)o->len;
+}
+
+/* Hop-by-hop fields, which end at the proxy (RFC 9110 7.6.1), Upgrade apart. */
+static bool
+hop_by_hop(const char *head, struct sl_http_span n)
+{
+	switch (n.len) {
+	case 2:
+		return IS(head, n, "te");
+	case 7:
+		return IS(head, n, "trailer");
+	case 10:
+		return IS(head, n, "connection") || IS(head, n, "keep-alive");
+	case 16:
+		return IS(head, n, "proxy-connection");
+	}
+	return false;
+}
+
+/* The path to send: the target's origin form, with the rewrite prefix replaced. */
+static void
+put_path(struct out *o, const char *head, const struct sl_http_head *h,
+	 const struct sl_http_fwd *fwd)
+{
+	struct sl_http_span p = h->path;
+	size_t from = fwd->prefix_from ? strlen(fwd->prefix_from) : 0;
+	const char *to = NULL;
+
+	if (h->flags & SL_HTTP_F_ASTERISK) {
+		PUT(o, "*");
+		return;
+	}
+	if (from && p.len >= from && memcmp(head + p.off, fwd->prefix_from, from) == 0) {
+		p.off += from;
+		p.len -= from;
+		to = fwd->prefix_to && fwd->prefix_to[0] ? fwd->prefix_to : NULL;
+	}
+	/* the path always starts with '/': after "http://a", a "?q" alone, or a stripped prefix */
+	if (to ? to[0] != '/' : (p.len == 0 || head[p.off] != '/'))
+		PUT(o, "/");
+	if (to)
+		puts_(o, to);
+	put_span(o, head, p);
+}
+
+int
+sl_http_write_request_head(const char *head, const struct sl_http_head *h,
+			   const struct sl_http_fwd *fwd, char *buf, size_t cap)
+{
+	struct out o = {.buf = buf, .cap = cap};
+	struct sl_http_span n, v;
+	uint32_t pos = 0;
+	bool upgrade = fwd->upgrade && (h->flags & SL_HTTP_F_UPGRADE);
+	bool conn_named = h->flags & SL_HTTP_F_CONN_OTHER;
+	bool absolute = h->flags & SL_HTTP_F_ABSOLUTE, xff = false;
+
+	put_span(&o, head, h->method_s);
+	PUT(&o, " ");
+	put_path(&o, head, h, fwd);
+	PUT(&o, " HTTP/1.1\r\n");
+	if (absolute) {
+		/* RFC 9112 3.2.2: the target's authority replaces the Host field */
+		PUT(&o, "Host: ");
+		put_span(&o, head, h->authority);
+		PUT(&o, "\r\n");
+	}
+	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+		if (hop_by_hop(head, n))
+			continue;
+		if (n.len == 7 && IS(head, n, "upgrade") && !upgrade)
+			continue;
+		if (absolute && IS(head, n, "host"))
+			continue;
+		/* written once below: folded duplicates, or replaced by what sluice knows */
+		if (IS(head, n, "content-length") || IS(head, n, "x-forwarded-for") ||
+		    IS(head, n, "x-forwarded-proto") || IS(head, n, "x-real-ip"))
+			continue;
+		if (conn_named && named_by_connection(head, h, n))
+			continue;
+		put_field(&o, head, n, v);
+	}
+	if (!(h->flags & SL_HTTP_F_HOST) && !absolute && fwd->host) {
+		PUT(&o, "Host: ");
+		puts_(&o, fwd->host);
+		PUT(&o, "\r\n");
+	}
+	if (h->flags & SL_HTTP_F_CONTENT_LENGTH) {
+		PUT(&o, "Content-Length: ");
+		put_u64(&o, h->content_length);
+		PUT(&o, "\r\n");
+	}
+	if (h->flags & SL_HTTP_F_XFF || fwd->client_ip) {
+		/* all X-Forwarded-For fields as one list, the client appended */
+		PUT(&o, "X-Forwarded-For: ");
+		pos = 0;
+		while ((h->flags & SL_HTTP_F_XFF) && sl_http_header_next(head, h, &pos, &n, &v)) {
+			if (!IS(head, n, "x-forwarded-for") || v.len == 0)
+				continue;
+			if (xff)
+				PUT(&o, ", ");
+			put_span(&o, head, v);
+			xff = true;
+		}
+		if (fwd->client_ip) {
+			if (xff)
+				PUT(&o, ", ");
+			puts_(&o, fwd->client_ip);
+		}
+		PUT(&o, "\r\n");
+	}
+	if (fwd->proto) {
+		PUT(&o, "X-Forwarded-Proto: ");
+		puts_(&o, fwd->proto);
+		PUT(&o, "\r\n");
+	}
+	if (fwd->client_ip) {
+		PUT(&o, "X-Real-IP: ");
+		puts_(&o, fwd->client_ip);
+		PUT(&o, "\r\n");
+	}
+	if (fwd->via) {
+		PUT(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		puts_(&o, fwd->via);
+		PUT(&o, "\r\n");
+	}
+	if (upgrade)
+		PUT(&o, "Connection: upgrade\r\n");
+	PUT(&o, "\r\n");
+	return finish(&o);
+}
+
+int
+sl_http_write_response_head(const char *head, const struct sl_http_head *h,
+			    const struct sl_http_fwd_resp *fwd, char *buf, size_t cap)
+{
+	struct out o = {.buf = buf, .cap = cap};
+	struct sl_http_span n, v;
+	uint32_t pos = 0;
+	bool upgrade = h->status == 101;
+	bool conn_named = h->flags & SL_HTTP_F_CONN_OTHER;
+
+	PUT(&o, "HTTP/1.1 ");
+	put_u64(&o, h->status);
+	PUT(&o, " ");
+	put_span(&o, head, h->reason);
+	PUT(&o, "\r\n");
+	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+		if (hop_by_hop(head, n))
+			continue;
+		if (n.len == 7 && IS(head, n, "upgrade") && !upgrade)
+			continue;
+		if (IS(head, n, "content-length"))
+			continue;
+		if (conn_named && named_by_connection(head, h, n))
+			continue;
+		put_field(&o, head, n, v);
+	}
+	if (h->flags & SL_HTTP_F_CONTENT_LENGTH) {
+		PUT(&o, "Content-Length: ");
+		put_u64(&o, h->content_length);
+		PUT(&o, "\r\n");
+	}
+	if (fwd->via) {
+		PUT(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		puts_(&o, fwd->via);
+		PUT(&o, "\r\n");
+	}
+	if (upgrade)
+		PUT(&o, "Connection: upgrade\r\n");
+	else if (fwd->close)
+		PUT(&o, "Connection: close\r\n");
+	else if (fwd->keep_alive_10)
+		PUT(&o, "Connection: keep-alive\r\n");
+	PUT(&o, "\r\n");
+	return finish(&o);
+}
