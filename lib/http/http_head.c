@@ -292,7 +292,7 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 		PUT(&o, "\r\n");
 	}
 	if (fwd->via) {
-		PUT(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		puts_(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
 		puts_(&o, fwd->via);
 		PUT(&o, "\r\n");
 	}
@@ -334,7 +334,7 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 		PUT(&o, "\r\n");
 	}
 	if (fwd->via) {
-		PUT(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		puts_(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
 		puts_(&o, fwd->via);
 		PUT(&o, "\r\n");
 	}
