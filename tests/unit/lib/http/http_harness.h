@@ -15,9 +15,16 @@
 
 #include "lib/http/http.h"
 
+/* The fuzzers shrink these (a trace is zeroed per run) */
+#ifndef HT_MAX_MSGS
 #define HT_MAX_MSGS 8
+#endif
+#ifndef HT_HEAD_MAX
 #define HT_HEAD_MAX 16384
+#endif
+#ifndef HT_BODY_MAX
 #define HT_BODY_MAX 65536
+#endif
 
 struct ht_msg {
 	int end; /* enum sl_http_event: DONE, UPGRADE, ERROR; NEED_MORE while incomplete */

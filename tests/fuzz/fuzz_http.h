@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The body of both HTTP fuzz targets (fuzz_http_request.c, fuzz_http_response.c): the input's
+ * first two bytes choose the limits, the request method a response answers and the seed of
+ * the piece sizes; the rest is a byte stream. Parsed whole and parsed in pieces, the results
+ * must be identical (the parser's central promise); every head it accepts must survive the
+ * proxy's rewrite and parse again with the same framing.
+ */
+#ifndef SL_FUZZ_HTTP_H
+#define SL_FUZZ_HTTP_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define HT_MAX_MSGS 4
+#define HT_HEAD_MAX 4096
+#define HT_BODY_MAX 4096
+#include "tests/unit/lib/http/http_harness.h"
+
+static const struct sl_http_limits fuzz_limits[2] = {
+	{.max_line = 4096, .max_head = 4096, .max_headers = 100, .max_body = 1 << 20},
+	{.max_line = 64, .max_head = 256, .max_headers = 8, .max_body = 64},
+};
+
+/* A rewritten head parses again, with the same framing as the original. */
+static void
+fuzz_rewrite(enum sl_http_kind kind, enum sl_http_method method, const struct ht_msg *m)
+{
+	static char out[3 * HT_HEAD_MAX];
+	static const struct sl_http_limits big = {
+		.max_line = sizeof(out), .max_head = sizeof(out), .max_headers = 1000};
+	struct sl_http_parser again;
+	struct sl_http_result r;
+	enum sl_http_event ev;
+	static const struct sl_http_fwd fwd = {
+		.client_ip = "198.18.0.1", .proto = "http", .via = "sluice", .host = "fallback",
+		.prefix_from = "/a", .prefix_to = "/b/"};
+	static const struct sl_http_fwd_resp fwd_resp = {.via = "sluice", .close = false};
+	const struct sl_http_head *h = &m->head, *g;
+	int n;
+
+	if (!m->has_head || m->head_bytes < h->head_len)
+		return;
+	if (kind == SL_HTTP_REQUEST)
+		n = sl_http_write_request_head(m->headbuf, h, &fwd, out, sizeof(out));
+	else
+		n = sl_http_write_response_head(m->headbuf, h, &fwd_resp, out, sizeof(out));
+	if (n < 0) {
+		fprintf(stderr, "rewrite failed: %d\n", n);
+		abort();
+	}
+	sl_http_parser_init(&again, kind, &big, method);
+	ev = sl_http_parse(&again, out, n, &r);
+	g = &again.head;
+	if (ev != SL_HTTP_HEAD || r.consumed != (size_t)n || g->framing != h->framing ||
+	    g->content_length != h->content_length || g->status != h->status ||
+	    g->method != h->method) {
+		fprintf(stderr, "rewritten head does not parse the same: %s\n%.*s\n",
+			again.reason ? again.reason : "-", n, out);
+		abort();
+	}
+}
+
+static int
+fuzz_http(enum sl_http_kind kind, const uint8_t *data, size_t size)
+{
+	static struct ht_trace whole, cut;
+	static size_t cuts[8192];
+	enum sl_http_method method = SL_HTTP_M_GET;
+	const struct sl_http_limits *lim;
+	uint32_t seed;
+	size_t n = 0, at = 0, i;
+	char why[256];
+
+	if (size < 2)
+		return 0;
+	lim = &fuzz_limits[data[0] & 1];
+	if (kind == SL_HTTP_RESPONSE)
+		method = (data[0] >> 1) % 3 == 0 ? SL_HTTP_M_HEAD : SL_HTTP_M_GET;
+	seed = data[0] << 8 | data[1];
+	data += 2;
+	size -= 2;
+	/* piece sizes: mostly small, sometimes empty, now and then large */
+	while (at < size && n < sizeof(cuts) / sizeof(cuts[0])) {
+		seed = seed * 1103515245u + 12345u;
+		at += (seed >> 16) % 8 == 0 ? (seed >> 8) % 300 : (seed >> 16) % 9;
+		cuts[n++] = at < size ? at : size;
+	}
+	ht_whole(kind, method, lim, (const char *)data, size, &whole);
+	ht_run(kind, method, lim, (const char *)data, size, cuts, n, &cut);
+	if (!ht_equal(&whole, &cut, why, sizeof(why))) {
+		fprintf(stderr, "piecewise parse differs from the whole: %s\n", why);
+		abort();
+	}
+	for (i = 0; i < whole.n; i++) {
+		if (whole.m[i].bad_span) {
+			fprintf(stderr, "body span outside its piece\n");
+			abort();
+		}
+		if (whole.m[i].end == SL_HTTP_ERROR && !(whole.m[i].reason && whole.m[i].status))
+			abort();
+		fuzz_rewrite(kind, method, &whole.m[i]);
+	}
+	return 0;
+}
+
+#endif /* SL_FUZZ_HTTP_H */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the HTTP response parser and the response head writer: see
+ * fuzz_http.h.
+ * Run: build-fuzz/tests/fuzz/fuzz_http_response -dict=tests/fuzz/http.dict scratch/ \
+ *      tests/fuzz/corpus/http_response
+ */
+#include "tests/fuzz/fuzz_http.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_http(SL_HTTP_RESPONSE, data, size);
+}
