@@ -10,6 +10,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "lib/http/http.h"
 
@@ -163,6 +166,58 @@ hexval(unsigned c)
 	return c - 'a' + 10;
 }
 
+/*
+ * The long runs: a request target (visible ASCII) and a field value (VCHAR, obs-text, SP,
+ * HTAB). Sixteen bytes at a time with SSE2 (in every x86-64), looking for any byte that is not
+ * plainly allowed; the byte loop after it decides about that byte and goes on from there.
+ * Both return the index of the first byte that ends the run (or n).
+ */
+static inline size_t
+scan_target(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+
+	while (n - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x),
+					   _mm_cmpeq_epi8(_mm_max_epu8(x, del), x));
+		int m = _mm_movemask_epi8(bad);
+
+		if (m)
+			return i + __builtin_ctz(m);
+		i += 16;
+	}
+#endif
+	while (i < n && (cls[s[i]] & C_TARGET))
+		i++;
+	return i;
+}
+
+static inline size_t
+scan_value(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i us = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+
+	while (n - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, us), x),
+					   _mm_cmpeq_epi8(x, del));
+		int m = _mm_movemask_epi8(bad);
+
+		if (m) {
+			i += __builtin_ctz(m);
+			break; /* maybe only a HTAB: the byte loop looks */
+		}
+		i += 16;
+	}
+#endif
+	while (i < n && ((cls[s[i]] & C_VCHAR) || s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
 static const struct sl_http_limits default_limits = {
 	.max_line = SL_HTTP_DEFAULT_MAX_LINE,
 	.max_head = SL_HTTP_DEFAULT_MAX_HEAD,
@@ -287,6 +342,25 @@ resolve(uint16_t mask, unsigned n, const struct name *table)
 }
 
 #define KNOWN known
+
+/* The known field among the candidates in `mask` that the name s[0, n) is, or F_NONE. */
+static unsigned
+match_name(const unsigned char *s, size_t n, uint16_t mask)
+{
+	while (mask) {
+		unsigned b = __builtin_ctz(mask);
+		size_t k;
+
+		mask &= mask - 1;
+		if (known[b].len != n)
+			continue;
+		for (k = 1; k < n && lower(s[k]) == (unsigned char)known[b].name[k]; k++)
+			;
+		if (k == n)
+			return b + 1;
+	}
+	return F_NONE;
+}
 #define CONN conn_tokens
 #define TE te_tokens
 
@@ -598,8 +672,7 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 
 				if (stop > n)
 					stop = n;
-				while (i < stop && (cls[s[i]] & C_TARGET))
-					i++;
+				i = scan_target(s, i, stop);
 				if (i == n || i == stop)
 					break; /* out of bytes, or the line check above fires */
 				if (s[i] != ' ')
@@ -761,18 +834,28 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			if (c == '\n')
 				FAIL(400, "bare LF");
 			FAIL(400, "invalid character in field name");
-		case S_NAME:
-			while (i < n && (cls[s[i]] & C_TCHAR)) {
-				if (p->mask)
-					p->mask = narrow(p->mask, p->name_len, lower(s[i]), KNOWN);
-				p->name_len++;
+		case S_NAME: {
+			size_t from = i, k;
+			unsigned field = F_NONE;
+
+			while (i < n && (cls[s[i]] & C_TCHAR))
 				i++;
+			if (p->mask && i < n && s[i] == ':' && p->tok >= base) {
+				/* the whole name is in this piece: compare it at once */
+				field = match_name(s + (p->tok - base), base + i - p->tok, p->mask);
+				p->mask = 0;
+			} else {
+				/* a piece ends in the name: narrow letter by letter */
+				for (k = from; k < i && p->mask; k++)
+					p->mask = narrow(p->mask, p->name_len + (k - from), lower(s[k]),
+							 KNOWN);
 			}
+			p->name_len += i - from;
 			if (i == n)
 				break;
 			c = s[i];
 			if (c == ':') {
-				p->field = resolve(p->mask, p->name_len, KNOWN);
+				p->field = p->mask ? resolve(p->mask, p->name_len, KNOWN) : field;
 				p->sub = 0;
 				p->value = 0;
 				p->name_len = 0;
@@ -783,6 +866,7 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			if (c == ' ' || c == '\t')
 				FAIL(400, "whitespace before colon");
 			FAIL(400, "invalid character in field name");
+		}
 		case S_VALUE_OWS:
 			if (c == ' ' || c == '\t') {
 				i++;
@@ -798,22 +882,28 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			break;
 		case S_VALUE:
 			if (p->field == F_NONE) {
-				size_t last = 0;
+				size_t from = i, j;
 
-				while (i < n) {
-					c = s[i];
-					if (cls[c] & C_VCHAR)
-						last = ++i;
-					else if (c == ' ' || c == '\t')
-						i++;
-					else
-						break;
-				}
-				if (last)
-					p->vend = base + last;
+				i = scan_value(s, i, n);
+				for (j = i; j > from && (s[j - 1] == ' ' || s[j - 1] == '\t'); j--)
+					;
+				if (j > from)
+					p->vend = base + j;
 				if (i == n)
 					break;
 			} else {
+				if (p->field == F_HOST && !p->sub) {
+					/* the common Host value: host[:port] characters only */
+					size_t from = i;
+
+					while (i < n && (cls[s[i]] & C_AUTH))
+						i++;
+					if (i > from)
+						p->vend = base + i;
+					if (i == n)
+						break;
+					c = s[i];
+				}
 				if ((cls[c] & C_VCHAR) || c == ' ' || c == '\t') {
 					if (field_char(p, c) == SL_HTTP_ERROR) {
 						ev = SL_HTTP_ERROR;
