@@ -37,10 +37,10 @@
 #define SL_HTTP_HEAD_MAX 65535u
 
 /* Defaults, close to nginx's large_client_header_buffers and HAProxy's tune.bufsize. */
-#define SL_HTTP_DEFAULT_MAX_LINE 8192u	  /* request line: past it 414 */
-#define SL_HTTP_DEFAULT_MAX_HEAD 16384u	  /* start line + fields + empty line: past it 431 */
-#define SL_HTTP_DEFAULT_MAX_HEADERS 100u  /* header fields: past it 431 */
-#define SL_HTTP_CHUNK_LINE_MAX 4096u	  /* chunk-size line with its extensions: past it 400 */
+#define SL_HTTP_DEFAULT_MAX_LINE 8192u	 /* request line: past it 414 */
+#define SL_HTTP_DEFAULT_MAX_HEAD 16384u	 /* start line + fields + empty line: past it 431 */
+#define SL_HTTP_DEFAULT_MAX_HEADERS 100u /* header fields: past it 431 */
+#define SL_HTTP_CHUNK_LINE_MAX 4096u	 /* chunk-size line with its extensions: past it 400 */
 
 struct sl_http_limits {
 	uint32_t max_line;    /* request/status line without CRLF; > it: 414 (502 for responses) */
@@ -69,18 +69,18 @@ enum sl_http_method {
 
 /* How the body of a message is delimited, known once the head is complete. */
 enum sl_http_framing {
-	SL_HTTP_BODY_NONE,    /* no body: requests without CL/TE, HEAD/1xx/204/304 responses, CL 0 */
-	SL_HTTP_BODY_LENGTH,  /* Content-Length bytes */
+	SL_HTTP_BODY_NONE,   /* no body: requests without CL/TE, HEAD/1xx/204/304 responses, CL 0 */
+	SL_HTTP_BODY_LENGTH, /* Content-Length bytes */
 	SL_HTTP_BODY_CHUNKED, /* Transfer-Encoding: chunked */
 	SL_HTTP_BODY_CLOSE,   /* responses only: until the backend closes (sl_http_parse_eof) */
 };
 
 /* Flags of the head (struct sl_http_head.flags). */
-#define SL_HTTP_F_CONN_CLOSE (1u << 0)	   /* Connection: close */
-#define SL_HTTP_F_CONN_KEEPALIVE (1u << 1) /* Connection: keep-alive */
-#define SL_HTTP_F_CONN_UPGRADE (1u << 2)   /* Connection: upgrade */
-#define SL_HTTP_F_CONN_OTHER (1u << 3)	   /* Connection names another header (to remove) */
-#define SL_HTTP_F_UPGRADE (1u << 4)	   /* an Upgrade header field is present */
+#define SL_HTTP_F_CONN_CLOSE (1u << 0)	    /* Connection: close */
+#define SL_HTTP_F_CONN_KEEPALIVE (1u << 1)  /* Connection: keep-alive */
+#define SL_HTTP_F_CONN_UPGRADE (1u << 2)    /* Connection: upgrade */
+#define SL_HTTP_F_CONN_OTHER (1u << 3)	    /* Connection names another header (to remove) */
+#define SL_HTTP_F_UPGRADE (1u << 4)	    /* an Upgrade header field is present */
 #define SL_HTTP_F_EXPECT_CONTINUE (1u << 5) /* Expect: 100-continue */
 #define SL_HTTP_F_CONTENT_LENGTH (1u << 6)  /* Content-Length present (value in content_length) */
 #define SL_HTTP_F_CHUNKED (1u << 7)	    /* Transfer-Encoding with a final chunked */
@@ -98,17 +98,17 @@ struct sl_http_span {
 
 /* What the parser learnt from a head; valid from the SL_HTTP_HEAD event on. */
 struct sl_http_head {
-	uint16_t head_len;	   /* bytes of the head, empty line included */
-	uint16_t n_headers;	   /* header fields */
-	uint16_t flags;		   /* SL_HTTP_F_* */
-	uint8_t version;	   /* 10 or 11 (HTTP/1.x with x >= 1 counts as 11) */
-	uint8_t method;		   /* enum sl_http_method; responses: the request's, as given */
-	uint16_t status;	   /* responses: 100..599 */
-	uint8_t framing;	   /* enum sl_http_framing */
-	struct sl_http_span line;  /* start line without CRLF (after skipped empty lines) */
-	struct sl_http_span method_s; /* requests */
-	struct sl_http_span target;   /* requests: the request target as sent */
-	struct sl_http_span path;     /* requests: origin-form part of the target (path?query) */
+	uint16_t head_len;	       /* bytes of the head, empty line included */
+	uint16_t n_headers;	       /* header fields */
+	uint16_t flags;		       /* SL_HTTP_F_* */
+	uint8_t version;	       /* 10 or 11 (HTTP/1.x with x >= 1 counts as 11) */
+	uint8_t method;		       /* enum sl_http_method; responses: the request's, as given */
+	uint16_t status;	       /* responses: 100..599 */
+	uint8_t framing;	       /* enum sl_http_framing */
+	struct sl_http_span line;      /* start line without CRLF (after skipped empty lines) */
+	struct sl_http_span method_s;  /* requests */
+	struct sl_http_span target;    /* requests: the request target as sent */
+	struct sl_http_span path;      /* requests: origin-form part of the target (path?query) */
 	struct sl_http_span authority; /* requests in absolute form: host[:port] of the target */
 	struct sl_http_span host;      /* Host value, trimmed (when SL_HTTP_F_HOST) */
 	struct sl_http_span reason;    /* responses: reason phrase (may be empty) */
@@ -119,26 +119,26 @@ struct sl_http_head {
 /* The parser's state: about 120 bytes, no pointer into any piece. Treat as opaque. */
 struct sl_http_parser {
 	const struct sl_http_limits *limits;
-	uint8_t kind;	/* enum sl_http_kind */
-	uint8_t state;	/* internal enum */
-	uint8_t sub;	/* sub-state of the value of a field the parser interprets */
-	uint8_t field;	/* which interpreted field the current line is */
-	uint16_t mask;	/* candidate field names while the name is read */
+	uint8_t kind;  /* enum sl_http_kind */
+	uint8_t state; /* internal enum */
+	uint8_t sub;   /* sub-state of the value of a field the parser interprets */
+	uint8_t field; /* which interpreted field the current line is */
+	uint16_t mask; /* candidate field names while the name is read */
 	uint16_t name_len;
-	uint16_t tok;	/* start of the token being read (message offset) */
-	uint16_t vend;	/* value: end of its last non-whitespace byte (message offset) */
-	uint16_t status;	/* error status; 0 while no error */
+	uint16_t tok;	 /* start of the token being read (message offset) */
+	uint16_t vend;	 /* value: end of its last non-whitespace byte (message offset) */
+	uint16_t status; /* error status; 0 while no error */
 	uint8_t host_count;
-	uint8_t te_state;	/* Transfer-Encoding codings seen so far (internal) */
-	uint8_t trailer;	/* reading the trailer section of a chunked body */
-	uint8_t nbuf;		/* bytes in mbuf (method prefix, version, status digits) */
+	uint8_t te_state; /* Transfer-Encoding codings seen so far (internal) */
+	uint8_t trailer;  /* reading the trailer section of a chunked body */
+	uint8_t nbuf;	  /* bytes in mbuf (method prefix, version, status digits) */
 	char mbuf[9];
-	uint32_t pos;		/* message bytes consumed so far while in the head or trailers */
-	uint32_t line_start;	/* message offset (head) / bytes (chunk line, trailers) of the line */
-	uint64_t value;		/* number being read: Content-Length, chunk size */
-	uint64_t remaining;	/* body: bytes left of the body or of the current chunk */
-	uint64_t body_total;	/* request payload so far, against max_body */
-	const char *reason;	/* error reason, static */
+	uint32_t pos;	     /* message bytes consumed so far while in the head or trailers */
+	uint32_t line_start; /* message offset (head) / bytes (chunk line, trailers) of the line */
+	uint64_t value;	     /* number being read: Content-Length, chunk size */
+	uint64_t remaining;  /* body: bytes left of the body or of the current chunk */
+	uint64_t body_total; /* request payload so far, against max_body */
+	const char *reason;  /* error reason, static */
 	struct sl_http_head head;
 };
 
@@ -219,10 +219,10 @@ bool sl_http_header_find(const char *head, const struct sl_http_head *h, const c
 
 /* What the proxy adds to a request it forwards. NULL strings are left out. */
 struct sl_http_fwd {
-	const char *client_ip; /* text; appended to X-Forwarded-For, X-Real-IP (replaced) */
-	const char *proto;     /* "http" or "https": X-Forwarded-Proto (replaced) */
-	const char *via;       /* pseudonym in Via, e.g. "sluice": "Via: 1.1 sluice" appended */
-	const char *host;      /* Host to add when the request has none (HTTP/1.0 client) */
+	const char *client_ip;	 /* text; appended to X-Forwarded-For, X-Real-IP (replaced) */
+	const char *proto;	 /* "http" or "https": X-Forwarded-Proto (replaced) */
+	const char *via;	 /* pseudonym in Via, e.g. "sluice": "Via: 1.1 sluice" appended */
+	const char *host;	 /* Host to add when the request has none (HTTP/1.0 client) */
 	const char *prefix_from; /* path rewrite: a path beginning with prefix_from ... */
 	const char *prefix_to;	 /* ... has that prefix replaced by prefix_to */
 	bool upgrade;		 /* forward Upgrade and send "Connection: upgrade" */
@@ -242,9 +242,9 @@ int sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 
 /* What the proxy changes in a response it relays. */
 struct sl_http_fwd_resp {
-	const char *via;     /* as in struct sl_http_fwd */
-	bool close;	     /* the client connection closes after this response: "Connection: close" */
-	bool keep_alive_10;  /* HTTP/1.0 client kept alive: "Connection: keep-alive" */
+	const char *via; /* as in struct sl_http_fwd */
+	bool close;	 /* the client connection closes after this response: "Connection: close" */
+	bool keep_alive_10; /* HTTP/1.0 client kept alive: "Connection: keep-alive" */
 };
 
 /*
@@ -278,7 +278,7 @@ int sl_http_write_error(unsigned status, bool json, bool close, char *out, size_
  * A redirect (301, 302, 307, 308) to `location` (len bytes, checked for CR, LF and other
  * control characters: -EINVAL), with a small body. Returns bytes written, -ENOSPC or -EINVAL.
  */
-int sl_http_write_redirect(unsigned status, const char *location, size_t len, bool close,
-			   char *out, size_t cap);
+int sl_http_write_redirect(unsigned status, const char *location, size_t len, bool close, char *out,
+			   size_t cap);
 
 #endif /* SL_HTTP_H */

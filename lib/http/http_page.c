@@ -10,39 +10,69 @@
 
 #include "lib/http/http.h"
 
+/* clang-format off: one status a line reads best */
 const char *
 sl_http_reason(unsigned status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "Unknown";
 }
@@ -52,22 +82,35 @@ static const char *
 explanation(unsigned status)
 {
 	switch (status) {
-	case 400: return "The request could not be understood.";
-	case 404: return "No service or location matches this request.";
-	case 405: return "This method is not allowed here.";
-	case 408: return "The request took too long to arrive.";
-	case 413: return "The request body is larger than this service accepts.";
-	case 414: return "The request target is longer than this service accepts.";
-	case 429: return "Too many requests. Please try again later.";
-	case 431: return "The request header fields are larger than this service accepts.";
-	case 502: return "The backend server sent an invalid response.";
-	case 503: return "No backend server is available to handle this request right now. "
-			 "Please try again later.";
-	case 504: return "The backend server did not answer in time.";
-	case 505: return "This HTTP version is not supported.";
+	case 400:
+		return "The request could not be understood.";
+	case 404:
+		return "No service or location matches this request.";
+	case 405:
+		return "This method is not allowed here.";
+	case 408:
+		return "The request took too long to arrive.";
+	case 413:
+		return "The request body is larger than this service accepts.";
+	case 414:
+		return "The request target is longer than this service accepts.";
+	case 429:
+		return "Too many requests. Please try again later.";
+	case 431:
+		return "The request header fields are larger than this service accepts.";
+	case 502:
+		return "The backend server sent an invalid response.";
+	case 503:
+		return "No backend server is available to handle this request right now. "
+		       "Please try again later.";
+	case 504:
+		return "The backend server did not answer in time.";
+	case 505:
+		return "This HTTP version is not supported.";
 	}
 	return "The request could not be completed.";
 }
+/* clang-format on */
 
 struct out {
 	char *buf;
@@ -106,12 +149,12 @@ put_uint(struct out *o, size_t v)
 }
 
 static const char html_1[] =
-	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
 static const char html_2[] =
-	"</title>\n<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
-	"padding:0 1em;color:#222}h1{font-weight:600;font-size:1.6em}"
-	"p{line-height:1.5}footer{color:#888;font-size:.85em;margin-top:3em}</style>\n"
-	"</head>\n<body>\n<h1>";
+    "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
+    "padding:0 1em;color:#222}h1{font-weight:600;font-size:1.6em}"
+    "p{line-height:1.5}footer{color:#888;font-size:.85em;margin-top:3em}</style>\n"
+    "</head>\n<body>\n<h1>";
 static const char html_3[] = "</h1>\n<p>";
 static const char html_4[] = "</p>\n<footer>sluice</footer>\n</body>\n</html>\n";
 
@@ -161,13 +204,20 @@ sl_http_write_error(unsigned status, bool json, bool close, char *buf, size_t ca
 	code[3] = 0;
 	if (json) {
 		/* the strings are ours, with nothing to escape */
-		const char *const parts[] = {"{\"status\":", code, ",\"error\":\"", reason,
-					     "\",\"message\":\"", explanation(status), "\"}\n", NULL};
+		const char *const parts[] = {"{\"status\":",
+					     code,
+					     ",\"error\":\"",
+					     reason,
+					     "\",\"message\":\"",
+					     explanation(status),
+					     "\"}\n",
+					     NULL};
 
 		return write_page(status, "application/json", NULL, 0, close, parts, buf, cap);
 	} else {
-		const char *const parts[] = {html_1, code, " ", reason, html_2, code, " ", reason,
-					     html_3, explanation(status), html_4, NULL};
+		const char *const parts[] = {html_1, code, " ",	   reason, html_2,
+					     code,   " ",  reason, html_3, explanation(status),
+					     html_4, NULL};
 
 		return write_page(status, "text/html; charset=utf-8", NULL, 0, close, parts, buf,
 				  cap);
@@ -195,8 +245,10 @@ sl_http_write_redirect(unsigned status, const char *location, size_t len, bool c
 	code[2] = '0' + status % 10;
 	code[3] = 0;
 	{
-		const char *const parts[] = {html_1, code, " ", reason, html_2, code, " ", reason,
-					     html_3, "The document has moved.", html_4, NULL};
+		const char *const parts[] = {
+		    html_1, code, " ",	  reason, html_2,
+		    code,   " ",  reason, html_3, "The document has moved.",
+		    html_4, NULL};
 
 		return write_page(status, "text/html; charset=utf-8", location, len, close, parts,
 				  buf, cap);

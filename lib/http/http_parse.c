@@ -92,8 +92,10 @@ struct name {
 };
 
 static const struct name known[] = {
-	{"content-length", 14}, {"transfer-encoding", 17}, {"connection", 10}, {"host", 4},
-	{"expect", 6},		{"upgrade", 7},		   {"x-forwarded-for", 15},
+    {"content-length", 14},  {"transfer-encoding", 17},
+    {"connection", 10},	     {"host", 4},
+    {"expect", 6},	     {"upgrade", 7},
+    {"x-forwarded-for", 15},
 };
 
 /* Tokens of the Connection and Transfer-Encoding lists the parser acts on. */
@@ -129,6 +131,7 @@ enum {
 #define C_SCHEME 32u /* scheme after its first letter */
 #define C_QD 64u     /* qdtext of a quoted string */
 
+/* clang-format off */
 static const uint8_t cls[256] = {
 	  0,   0,   0,   0,   0,   0,   0,   0,   0,  64,   0,   0,   0,   0,   0,   0,
 	  0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
@@ -147,6 +150,7 @@ static const uint8_t cls[256] = {
 	 66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,
 	 66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,  66,
 };
+/* clang-format on */
 
 /* Content-Length and chunk sizes stay below 2^62, far above any body and safe to add up. */
 #define SIZE_LIMIT (1ull << 62)
@@ -202,8 +206,8 @@ scan_value(const unsigned char *s, size_t i, size_t n)
 
 	while (n - i >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(s + i));
-		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, us), x),
-					   _mm_cmpeq_epi8(x, del));
+		__m128i bad =
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, us), x), _mm_cmpeq_epi8(x, del));
 		int m = _mm_movemask_epi8(bad);
 
 		if (m) {
@@ -219,10 +223,10 @@ scan_value(const unsigned char *s, size_t i, size_t n)
 }
 
 static const struct sl_http_limits default_limits = {
-	.max_line = SL_HTTP_DEFAULT_MAX_LINE,
-	.max_head = SL_HTTP_DEFAULT_MAX_HEAD,
-	.max_headers = SL_HTTP_DEFAULT_MAX_HEADERS,
-	.max_body = 0,
+    .max_line = SL_HTTP_DEFAULT_MAX_LINE,
+    .max_head = SL_HTTP_DEFAULT_MAX_HEAD,
+    .max_headers = SL_HTTP_DEFAULT_MAX_HEADERS,
+    .max_body = 0,
 };
 
 void
@@ -265,11 +269,11 @@ static const char *
 method_name(unsigned m)
 {
 	static const char *const names[] = {
-		[SL_HTTP_M_GET] = "GET",	 [SL_HTTP_M_HEAD] = "HEAD",
-		[SL_HTTP_M_POST] = "POST",	 [SL_HTTP_M_PUT] = "PUT",
-		[SL_HTTP_M_DELETE] = "DELETE",	 [SL_HTTP_M_CONNECT] = "CONNECT",
-		[SL_HTTP_M_OPTIONS] = "OPTIONS", [SL_HTTP_M_TRACE] = "TRACE",
-		[SL_HTTP_M_PATCH] = "PATCH",
+	    [SL_HTTP_M_GET] = "GET",	     [SL_HTTP_M_HEAD] = "HEAD",
+	    [SL_HTTP_M_POST] = "POST",	     [SL_HTTP_M_PUT] = "PUT",
+	    [SL_HTTP_M_DELETE] = "DELETE",   [SL_HTTP_M_CONNECT] = "CONNECT",
+	    [SL_HTTP_M_OPTIONS] = "OPTIONS", [SL_HTTP_M_TRACE] = "TRACE",
+	    [SL_HTTP_M_PATCH] = "PATCH",
 	};
 	return m < sizeof(names) / sizeof(names[0]) ? names[m] : NULL;
 }
@@ -406,8 +410,8 @@ list_char(struct sl_http_parser *p, unsigned c)
 		if (cls[c] & C_TCHAR) {
 			if (p->mask)
 				p->mask = p->field == F_CONNECTION
-						  ? narrow(p->mask, p->name_len, lower(c), CONN)
-						  : narrow(p->mask, p->name_len, lower(c), TE);
+					      ? narrow(p->mask, p->name_len, lower(c), CONN)
+					      : narrow(p->mask, p->name_len, lower(c), TE);
 			p->name_len++;
 			return 0;
 		}
@@ -600,7 +604,7 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 
 /* a byte of the start line at message offset base + i beyond max_line */
 #define LINE_TOO_LONG() (base + i - p->line_start >= lim->max_line)
-#define FAIL(st, why)                                                                               \
+#define FAIL(st, why)                                                                              \
 	do {                                                                                       \
 		ev = fail(p, st, why);                                                             \
 		goto out;                                                                          \
@@ -847,8 +851,8 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			} else {
 				/* a piece ends in the name: narrow letter by letter */
 				for (k = from; k < i && p->mask; k++)
-					p->mask = narrow(p->mask, p->name_len + (k - from), lower(s[k]),
-							 KNOWN);
+					p->mask = narrow(p->mask, p->name_len + (k - from),
+							 lower(s[k]), KNOWN);
 			}
 			p->name_len += i - from;
 			if (i == n)
@@ -953,8 +957,8 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 		}
 	}
 	if (n < len)
-		FAIL(p->trailer ? 400 : 431, p->trailer ? "trailer section too large"
-							  : "header section too large");
+		FAIL(p->trailer ? 400 : 431,
+		     p->trailer ? "trailer section too large" : "header section too large");
 out:
 	*used = i;
 	if (ev != SL_HTTP_HEAD && p->state < S_BODY_LENGTH)
@@ -1181,7 +1185,7 @@ sl_http_parse(struct sl_http_parser *p, const char *buf, size_t len, struct sl_h
 			continue;
 		case S_BODY_END:
 			p->state = p->kind == SL_HTTP_RESPONSE && p->head.status == 101 ? S_UPGRADE
-											  : S_DONE;
+											: S_DONE;
 			continue;
 		case S_DONE:
 			ev = SL_HTTP_DONE;

@@ -21,16 +21,16 @@
 #endif
 
 static const char browser[] =
-	"GET /products/shoes/running?color=blue&size=42 HTTP/1.1\r\n"
-	"Host: shop.example.com\r\n"
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
-	"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8\r\n"
-	"Accept-Language: en-US,en;q=0.5\r\n"
-	"Accept-Encoding: gzip, deflate, br\r\n"
-	"Connection: keep-alive\r\n"
-	"Cookie: session=4f2a9c1b7e; theme=dark\r\n"
-	"Upgrade-Insecure-Requests: 1\r\n"
-	"\r\n";
+    "GET /products/shoes/running?color=blue&size=42 HTTP/1.1\r\n"
+    "Host: shop.example.com\r\n"
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8\r\n"
+    "Accept-Language: en-US,en;q=0.5\r\n"
+    "Accept-Encoding: gzip, deflate, br\r\n"
+    "Connection: keep-alive\r\n"
+    "Cookie: session=4f2a9c1b7e; theme=dark\r\n"
+    "Upgrade-Insecure-Requests: 1\r\n"
+    "\r\n";
 static const char curl[] = "GET /api/v1/items HTTP/1.1\r\nHost: 198.18.0.2\r\n"
 			   "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
 static const char response[] = "HTTP/1.1 200 OK\r\nServer: sluice-backend\r\n"
@@ -145,12 +145,13 @@ measure(const char *name, enum which w, enum sl_http_kind kind, const char *s, s
 				sink += sl_parse(kind, s, len, 4);
 				break;
 			case SL_REWRITE:
-				sink += sl_http_write_request_head(s, &p.head, &fwd, out, sizeof(out));
+				sink +=
+				    sl_http_write_request_head(s, &p.head, &fwd, out, sizeof(out));
 				break;
 			case HP:
 #ifdef WITH_HTTP_PARSER
-				sink += hp_parse(kind == SL_HTTP_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE,
-						 s, len);
+				sink += hp_parse(
+				    kind == SL_HTTP_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE, s, len);
 #endif
 				break;
 			}

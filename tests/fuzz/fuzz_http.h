@@ -19,8 +19,8 @@
 #include "tests/unit/lib/http/http_harness.h"
 
 static const struct sl_http_limits fuzz_limits[2] = {
-	{.max_line = 4096, .max_head = 4096, .max_headers = 100, .max_body = 1 << 20},
-	{.max_line = 64, .max_head = 256, .max_headers = 8, .max_body = 64},
+    {.max_line = 4096, .max_head = 4096, .max_headers = 100, .max_body = 1 << 20},
+    {.max_line = 64, .max_head = 256, .max_headers = 8, .max_body = 64},
 };
 
 /* A rewritten head parses again, with the same framing as the original. */
@@ -29,13 +29,16 @@ fuzz_rewrite(enum sl_http_kind kind, enum sl_http_method method, const struct ht
 {
 	static char out[3 * HT_HEAD_MAX];
 	static const struct sl_http_limits big = {
-		.max_line = sizeof(out), .max_head = sizeof(out), .max_headers = 1000};
+	    .max_line = sizeof(out), .max_head = sizeof(out), .max_headers = 1000};
 	struct sl_http_parser again;
 	struct sl_http_result r;
 	enum sl_http_event ev;
-	static const struct sl_http_fwd fwd = {
-		.client_ip = "198.18.0.1", .proto = "http", .via = "sluice", .host = "fallback",
-		.prefix_from = "/a", .prefix_to = "/b/"};
+	static const struct sl_http_fwd fwd = {.client_ip = "198.18.0.1",
+					       .proto = "http",
+					       .via = "sluice",
+					       .host = "fallback",
+					       .prefix_from = "/a",
+					       .prefix_to = "/b/"};
 	static const struct sl_http_fwd_resp fwd_resp = {.via = "sluice", .close = false};
 	const struct sl_http_head *h = &m->head, *g;
 	int n;

@@ -36,7 +36,7 @@ struct ht_msg {
 	char headbuf[HT_HEAD_MAX];
 	size_t body_len;
 	char body[HT_BODY_MAX];
-	size_t raw; /* bytes of the stream the message took */
+	size_t raw;    /* bytes of the stream the message took */
 	bool bad_span; /* a BODY span outside the consumed bytes, or NEED_MORE with bytes left */
 };
 
@@ -74,8 +74,9 @@ ht_run(enum sl_http_kind kind, enum sl_http_method req_method, const struct sl_h
 		a = b;
 		for (;;) {
 			ev = sl_http_parse(&p, buf, l, &r);
-			if (r.consumed > l || (ev == SL_HTTP_BODY &&
-					       (r.data_off + r.data_len > r.consumed || r.data_len == 0)))
+			if (r.consumed > l ||
+			    (ev == SL_HTTP_BODY &&
+			     (r.data_off + r.data_len > r.consumed || r.data_len == 0)))
 				m->bad_span = true;
 			if (!m->has_head) {
 				size_t c = r.consumed;
@@ -96,7 +97,8 @@ ht_run(enum sl_http_kind kind, enum sl_http_method req_method, const struct sl_h
 			m->raw += r.consumed;
 			buf += r.consumed;
 			l -= r.consumed;
-			if ((m->raw > 0 || ev != SL_HTTP_NEED_MORE) && t->n < (unsigned)(m - t->m) + 1)
+			if ((m->raw > 0 || ev != SL_HTTP_NEED_MORE) &&
+			    t->n < (unsigned)(m - t->m) + 1)
 				t->n = (unsigned)(m - t->m) + 1;
 			switch (ev) {
 			case SL_HTTP_NEED_MORE:
@@ -124,7 +126,7 @@ ht_run(enum sl_http_kind kind, enum sl_http_method req_method, const struct sl_h
 				return;
 			}
 		}
-next_piece:;
+	next_piece:;
 	}
 	ev = sl_http_parse_eof(&p);
 	if (ev == SL_HTTP_DONE || ev == SL_HTTP_ERROR) {
@@ -136,8 +138,8 @@ next_piece:;
 }
 
 static inline void
-ht_whole(enum sl_http_kind kind, enum sl_http_method req_method,
-	 const struct sl_http_limits *lim, const char *data, size_t len, struct ht_trace *t)
+ht_whole(enum sl_http_kind kind, enum sl_http_method req_method, const struct sl_http_limits *lim,
+	 const char *data, size_t len, struct ht_trace *t)
 {
 	ht_run(kind, req_method, lim, data, len, NULL, 0, t);
 }

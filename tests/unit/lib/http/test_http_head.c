@@ -72,13 +72,13 @@ has_field(const char *name)
 }
 
 static const struct sl_http_fwd fwd = {
-	.client_ip = "198.18.0.10", .proto = "http", .via = "sluice"};
+    .client_ip = "198.18.0.10", .proto = "http", .via = "sluice"};
 
 static void
 test_header_iteration_gives_trimmed_fields_in_order(void)
 {
-	const struct ht_msg *m =
-		head_of(SL_HTTP_REQUEST, "GET / HTTP/1.1\r\nHost:  a \r\nX-Empty:\r\nX-B:\tb c\t\r\n\r\n");
+	const struct ht_msg *m = head_of(
+	    SL_HTTP_REQUEST, "GET / HTTP/1.1\r\nHost:  a \r\nX-Empty:\r\nX-B:\tb c\t\r\n\r\n");
 	struct sl_http_span n, v;
 	uint32_t pos = 0;
 
@@ -201,8 +201,9 @@ test_request_http10_without_host_gets_one(void)
 static void
 test_request_duplicate_content_length_is_folded(void)
 {
-	rewrite_req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc",
-		    &fwd);
+	rewrite_req(
+	    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\ncontent-length: 3\r\n\r\nabc",
+	    &fwd);
 	CU_ASSERT_EQUAL(count_line("Content-Length: 3"), 1);
 	CU_ASSERT(strstr(out, "content-length") == NULL);
 }
@@ -210,7 +211,8 @@ test_request_duplicate_content_length_is_folded(void)
 static void
 test_request_chunked_framing_is_kept(void)
 {
-	rewrite_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", &fwd);
+	rewrite_req("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		    &fwd);
 	CU_ASSERT_EQUAL(count_line("Transfer-Encoding: chunked"), 1);
 	CU_ASSERT(!has_field("Content-Length"));
 }
@@ -219,9 +221,10 @@ static void
 test_rewritten_request_parses_and_keeps_framing(void)
 {
 	static struct ht_trace again;
-	int n = rewrite_req("POST /api/x HTTP/1.1\r\nHost: a\r\nConnection: close, X-Y\r\nX-Y: 1\r\n"
-			    "Content-Length: 2\r\nTE: trailers\r\n\r\nok",
-			    &fwd);
+	int n =
+	    rewrite_req("POST /api/x HTTP/1.1\r\nHost: a\r\nConnection: close, X-Y\r\nX-Y: 1\r\n"
+			"Content-Length: 2\r\nTE: trailers\r\n\r\nok",
+			&fwd);
 
 	memcpy(out + n, "ok", 2);
 	ht_whole(SL_HTTP_REQUEST, 0, NULL, out, n + 2, &again);
@@ -235,8 +238,8 @@ test_rewritten_request_parses_and_keeps_framing(void)
 static void
 test_request_writer_reports_enospc_for_every_short_buffer(void)
 {
-	const struct ht_msg *m = head_of(SL_HTTP_REQUEST,
-					 "GET /a HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n");
+	const struct ht_msg *m = head_of(
+	    SL_HTTP_REQUEST, "GET /a HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n");
 	int need = sl_http_write_request_head(m->headbuf, &m->head, &fwd, out, sizeof(out));
 	size_t cap;
 
@@ -252,9 +255,10 @@ test_response_hop_by_hop_fields_are_removed(void)
 {
 	struct sl_http_fwd_resp f = {.via = "sluice"};
 
-	rewrite_resp("HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\n"
-		     "X-Internal: 1\r\nUpgrade: h2c\r\nContent-Length: 0\r\nServer: b\r\n\r\n",
-		     &f);
+	rewrite_resp(
+	    "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Internal\r\nKeep-Alive: timeout=5\r\n"
+	    "X-Internal: 1\r\nUpgrade: h2c\r\nContent-Length: 0\r\nServer: b\r\n\r\n",
+	    &f);
 	CU_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
 	CU_ASSERT(!has_field("Connection"));
 	CU_ASSERT(!has_field("Keep-Alive"));
@@ -284,9 +288,10 @@ test_response_101_keeps_upgrade(void)
 {
 	struct sl_http_fwd_resp f = {.via = "sluice"};
 
-	rewrite_resp("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-		     "Sec-WebSocket-Accept: x\r\n\r\n",
-		     &f);
+	rewrite_resp(
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: x\r\n\r\n",
+	    &f);
 	CU_ASSERT_EQUAL(count_line("Upgrade: websocket"), 1);
 	CU_ASSERT_EQUAL(count_line("Connection: upgrade"), 1);
 	CU_ASSERT_EQUAL(count_line("Sec-WebSocket-Accept: x"), 1);
@@ -306,7 +311,7 @@ test_response_writer_reports_enospc_for_every_short_buffer(void)
 {
 	struct sl_http_fwd_resp f = {.via = "sluice", .close = true};
 	const struct ht_msg *m =
-		head_of(SL_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nA: b\r\n\r\n");
+	    head_of(SL_HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nA: b\r\n\r\n");
 	int need = sl_http_write_response_head(m->headbuf, &m->head, &f, out, sizeof(out));
 	size_t cap;
 

@@ -96,22 +96,22 @@ test_accept_prefers_json_only_when_it_ranks_higher(void)
 		const char *accept;
 		bool json;
 	} cases[] = {
-		{NULL, false},
-		{"", false},
-		{"*/*", false},
-		{"application/json", true},
-		{"Application/JSON", true},
-		{"application/json, text/plain, */*", true}, /* axios */
-		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},
-		{"text/html;q=0.5, application/json", true},
-		{"text/html, application/json;q=0.9", false},
-		{"application/json;q=0, */*", false},
-		{"application/*", true},
-		{"application/*;q=0.5, text/*;q=0.4", true},
-		{"text/*, application/json;q=0.999", false},
-		{"application/json;q=1.0, text/html;q=1", false}, /* equal q, equally specific */
-		{"application/json ; q=0.8 , text/html ; q=0.7", true},
-		{"image/png", false},
+	    {NULL, false},
+	    {"", false},
+	    {"*/*", false},
+	    {"application/json", true},
+	    {"Application/JSON", true},
+	    {"application/json, text/plain, */*", true}, /* axios */
+	    {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false},
+	    {"text/html;q=0.5, application/json", true},
+	    {"text/html, application/json;q=0.9", false},
+	    {"application/json;q=0, */*", false},
+	    {"application/*", true},
+	    {"application/*;q=0.5, text/*;q=0.4", true},
+	    {"text/*, application/json;q=0.999", false},
+	    {"application/json;q=1.0, text/html;q=1", false}, /* equal q, equally specific */
+	    {"application/json ; q=0.8 , text/html ; q=0.7", true},
+	    {"image/png", false},
 	};
 	size_t i;
 
@@ -136,9 +136,9 @@ test_redirect_has_location_and_refuses_control_characters(void)
 	CU_ASSERT(strstr(out, "\r\nLocation: https://example.com/path?q=1\r\n") != NULL);
 	n = sl_http_write_redirect(308, "/x", 2, true, out, sizeof(out));
 	check_response(n, 308);
-	CU_ASSERT_EQUAL(sl_http_write_redirect(301, "/a\r\nSet-Cookie: x", 17, false, out,
-					       sizeof(out)),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+	    sl_http_write_redirect(301, "/a\r\nSet-Cookie: x", 17, false, out, sizeof(out)),
+	    -EINVAL);
 	CU_ASSERT_EQUAL(sl_http_write_redirect(302, "/a b", 4, false, out, sizeof(out)), -EINVAL);
 	CU_ASSERT_EQUAL(sl_http_write_redirect(302, "", 0, false, out, sizeof(out)), -EINVAL);
 	CU_ASSERT_EQUAL(sl_http_write_redirect(200, "/", 1, false, out, sizeof(out)), -EINVAL);

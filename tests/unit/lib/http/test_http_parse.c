@@ -13,7 +13,7 @@
 
 static struct ht_trace T;
 static const struct sl_http_limits LIM = {
-	.max_line = 8192, .max_head = 16384, .max_headers = 100, .max_body = 1 << 20};
+    .max_line = 8192, .max_head = 16384, .max_headers = 100, .max_body = 1 << 20};
 
 #define REQ(s) ht_whole(SL_HTTP_REQUEST, 0, &LIM, s, sizeof(s) - 1, &T)
 #define RESP(method, s) ht_whole(SL_HTTP_RESPONSE, method, &LIM, s, sizeof(s) - 1, &T)
@@ -30,14 +30,16 @@ check_error(enum sl_http_kind kind, enum sl_http_method method, const struct sl_
 	m = &T.m[T.n ? T.n - 1 : 0];
 	if (T.n != 1 || m->end != SL_HTTP_ERROR || m->status != status || !m->reason ||
 	    !m->reason[0]) {
-		fprintf(stderr, "\nline %d: expected error %u, got %u messages, end %d status %u (%s)\n",
+		fprintf(stderr,
+			"\nline %d: expected error %u, got %u messages, end %d status %u (%s)\n",
 			line, status, T.n, m->end, m->status, m->reason ? m->reason : "-");
 		CU_FAIL("expected error");
 	}
 }
 
 #define REQ_ERR(s, st) check_error(SL_HTTP_REQUEST, 0, &LIM, s, sizeof(s) - 1, st, __LINE__)
-#define RESP_ERR(s) check_error(SL_HTTP_RESPONSE, SL_HTTP_M_GET, &LIM, s, sizeof(s) - 1, 502, __LINE__)
+#define RESP_ERR(s)                                                                                \
+	check_error(SL_HTTP_RESPONSE, SL_HTTP_M_GET, &LIM, s, sizeof(s) - 1, 502, __LINE__)
 
 static void
 check_ok(enum sl_http_kind kind, const char *s, size_t len, int line)
@@ -77,16 +79,16 @@ test_simple_get_reports_line_parts_and_host(void)
 }
 
 static const char browser_req[] =
-	"GET /products/shoes/running?color=blue&size=42 HTTP/1.1\r\n"
-	"Host: shop.example.com\r\n"
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
-	"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8\r\n"
-	"Accept-Language: en-US,en;q=0.5\r\n"
-	"Accept-Encoding: gzip, deflate, br\r\n"
-	"Connection: keep-alive\r\n"
-	"Cookie: session=4f2a9c1b7e; theme=dark\r\n"
-	"Upgrade-Insecure-Requests: 1\r\n"
-	"\r\n";
+    "GET /products/shoes/running?color=blue&size=42 HTTP/1.1\r\n"
+    "Host: shop.example.com\r\n"
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0\r\n"
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8\r\n"
+    "Accept-Language: en-US,en;q=0.5\r\n"
+    "Accept-Encoding: gzip, deflate, br\r\n"
+    "Connection: keep-alive\r\n"
+    "Cookie: session=4f2a9c1b7e; theme=dark\r\n"
+    "Upgrade-Insecure-Requests: 1\r\n"
+    "\r\n";
 
 static void
 test_browser_request_parses_with_all_fields(void)
@@ -242,16 +244,16 @@ test_methods_are_recognised_case_sensitively(void)
 		const char *req;
 		int method;
 	} cases[] = {
-		{"GET / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_GET},
-		{"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_HEAD},
-		{"PUT / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_PUT},
-		{"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_DELETE},
-		{"OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OPTIONS},
-		{"PATCH / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_PATCH},
-		{"TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_TRACE},
-		{"PURGE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
-		{"get / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
-		{"GETTINGLONG / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
+	    {"GET / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_GET},
+	    {"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_HEAD},
+	    {"PUT / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_PUT},
+	    {"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_DELETE},
+	    {"OPTIONS / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OPTIONS},
+	    {"PATCH / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_PATCH},
+	    {"TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_TRACE},
+	    {"PURGE / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
+	    {"get / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
+	    {"GETTINGLONG / HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_M_OTHER},
 	};
 	size_t i;
 
@@ -268,7 +270,8 @@ test_methods_are_recognised_case_sensitively(void)
 static void
 test_field_values_are_trimmed_and_may_hold_obs_text(void)
 {
-	REQ("GET / HTTP/1.1\r\nHost: \t a.b \t\r\nX-Name: caf\xc3\xa9 au lait  \r\nX-Empty:\r\n\r\n");
+	REQ("GET / HTTP/1.1\r\nHost: \t a.b \t\r\nX-Name: caf\xc3\xa9 au lait  "
+	    "\r\nX-Empty:\r\n\r\n");
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
 	CU_ASSERT(ht_span_is(M0, M0->head.host, "a.b"));
 	CU_ASSERT_EQUAL(M0->head.n_headers, 3);
@@ -288,8 +291,8 @@ test_similar_field_names_are_not_taken_for_known_ones(void)
 	REQ("GET / HTTP/1.1\r\nHost: a\r\nContent-Lengths: 5\r\nHosts: b\r\nContent-Length-X: 1\r\n"
 	    "Transfer-Encodings: gzip\r\nConnectio: close\r\n\r\n");
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
-	CU_ASSERT_EQUAL(M0->head.flags & (SL_HTTP_F_CONTENT_LENGTH | SL_HTTP_F_CHUNKED |
-					  SL_HTTP_F_CONN_CLOSE),
+	CU_ASSERT_EQUAL(M0->head.flags &
+			    (SL_HTTP_F_CONTENT_LENGTH | SL_HTTP_F_CHUNKED | SL_HTTP_F_CONN_CLOSE),
 			0);
 	CU_ASSERT_EQUAL(M0->head.framing, SL_HTTP_BODY_NONE);
 }
@@ -443,8 +446,9 @@ test_smuggling_transfer_encoding_other_than_chunked(void)
 static void
 test_smuggling_transfer_encoding_chunked_twice(void)
 {
-	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
-		400);
+	REQ_ERR(
+	    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+	    400);
 	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
 		"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		400);
@@ -695,32 +699,32 @@ static void
 test_chunked_invalid_sizes_are_refused(void)
 {
 	static const char *const bad[] = {
-		"0x5\r\nhello\r\n0\r\n\r\n",	/* prefix */
-		"-5\r\nhello\r\n0\r\n\r\n",	/* sign */
-		"+5\r\nhello\r\n0\r\n\r\n",
-		"\r\n",				/* empty */
-		"g\r\n",			/* not hex */
-		"5 \r\nhello\r\n0\r\n\r\n",	/* trailing whitespace */
-		" 5\r\nhello\r\n0\r\n\r\n",	/* leading whitespace */
-		"5\nhello\r\n0\r\n\r\n",	/* bare LF */
-		"5\rhello\r\n0\r\n\r\n",	/* bare CR */
-		"10000000000000000\r\n",	/* 2^64 */
-		"4000000000000000\r\n",		/* 2^62 */
-		"5;\r\nhello\r\n0\r\n\r\n",	/* empty extension name */
-		"5;a=\r\nhello\r\n0\r\n\r\n",	/* empty extension value */
-		"5;a=\"b\r\nhello\r\n0\r\n\r\n", /* unterminated quote */
-		"5;a b\r\nhello\r\n0\r\n\r\n",	/* two names */
-		"5;a@\r\nhello\r\n0\r\n\r\n",	/* not a token */
-		"5;a=b \r\nhello\r\n0\r\n\r\n", /* trailing whitespace */
-		"5;a\x01\r\nhello\r\n0\r\n\r\n", /* control */
+	    "0x5\r\nhello\r\n0\r\n\r\n", /* prefix */
+	    "-5\r\nhello\r\n0\r\n\r\n",	 /* sign */
+	    "+5\r\nhello\r\n0\r\n\r\n",
+	    "\r\n",			     /* empty */
+	    "g\r\n",			     /* not hex */
+	    "5 \r\nhello\r\n0\r\n\r\n",	     /* trailing whitespace */
+	    " 5\r\nhello\r\n0\r\n\r\n",	     /* leading whitespace */
+	    "5\nhello\r\n0\r\n\r\n",	     /* bare LF */
+	    "5\rhello\r\n0\r\n\r\n",	     /* bare CR */
+	    "10000000000000000\r\n",	     /* 2^64 */
+	    "4000000000000000\r\n",	     /* 2^62 */
+	    "5;\r\nhello\r\n0\r\n\r\n",	     /* empty extension name */
+	    "5;a=\r\nhello\r\n0\r\n\r\n",    /* empty extension value */
+	    "5;a=\"b\r\nhello\r\n0\r\n\r\n", /* unterminated quote */
+	    "5;a b\r\nhello\r\n0\r\n\r\n",   /* two names */
+	    "5;a@\r\nhello\r\n0\r\n\r\n",    /* not a token */
+	    "5;a=b \r\nhello\r\n0\r\n\r\n",  /* trailing whitespace */
+	    "5;a\x01\r\nhello\r\n0\r\n\r\n", /* control */
 	};
 	static char s[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int n = snprintf(s, sizeof(s),
-				 "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n%s",
-				 bad[i]);
+		int n = snprintf(
+		    s, sizeof(s),
+		    "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n%s", bad[i]);
 
 		check_error(SL_HTTP_REQUEST, 0, &LIM, s, n, 400, __LINE__ * 1000 + (int)i);
 	}
@@ -770,7 +774,7 @@ static void
 test_request_line_over_limit_is_414(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 32, .max_head = 4096, .max_headers = 10};
+	    .max_line = 32, .max_head = 4096, .max_headers = 10};
 	/* "GET " + target + " HTTP/1.1" is exactly 32 bytes with a 19-byte target */
 	static const char ok[] = "GET /aaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n";
 	static const char bad[] = "GET /aaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -787,10 +791,12 @@ static void
 test_header_section_over_limit_is_431(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 64, .max_headers = 10};
+	    .max_line = 1024, .max_head = 64, .max_headers = 10};
 	/* 64 bytes exactly */
-	static const char ok[] = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
-	static const char bad[] = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+	static const char ok[] =
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+	static const char bad[] =
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
 
 	CU_ASSERT_EQUAL(sizeof(ok) - 1, 64);
 	ht_whole(SL_HTTP_REQUEST, 0, &l, ok, sizeof(ok) - 1, &T);
@@ -802,32 +808,34 @@ static void
 test_too_many_header_fields_is_431(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 4096, .max_headers = 3};
+	    .max_line = 1024, .max_head = 4096, .max_headers = 3};
 
-	ht_whole(SL_HTTP_REQUEST, 0, &l, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", 40, &T);
+	ht_whole(SL_HTTP_REQUEST, 0, &l, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", 40,
+		 &T);
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
-	check_error(SL_HTTP_REQUEST, 0, &l, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
-		    46, 431, __LINE__);
+	check_error(SL_HTTP_REQUEST, 0, &l,
+		    "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 46, 431, __LINE__);
 }
 
 static void
 test_content_length_over_body_limit_is_413(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 4};
+	    .max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 4};
 
-	ht_whole(SL_HTTP_REQUEST, 0, &l, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcd",
-		 51, &T);
+	ht_whole(SL_HTTP_REQUEST, 0, &l,
+		 "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcd", 51, &T);
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
 	check_error(SL_HTTP_REQUEST, 0, &l,
-		    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde", 52, 413, __LINE__);
+		    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde", 52, 413,
+		    __LINE__);
 }
 
 static void
 test_chunked_body_over_limit_is_413(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 4};
+	    .max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 4};
 	static const char ok[] = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 				 "2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n";
 	static const char bad[] = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -844,11 +852,12 @@ static void
 test_trailer_section_over_limit_is_refused(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 80, .max_headers = 10};
+	    .max_line = 1024, .max_head = 80, .max_headers = 10};
 	static char s[512];
 	int n = snprintf(s, sizeof(s),
 			 "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
-			 "X-T: %090d\r\n\r\n", 0);
+			 "X-T: %090d\r\n\r\n",
+			 0);
 
 	check_error(SL_HTTP_REQUEST, 0, &l, s, n, 400, __LINE__);
 }
@@ -857,7 +866,7 @@ static void
 test_response_body_has_no_limit(void)
 {
 	static const struct sl_http_limits l = {
-		.max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 1};
+	    .max_line = 1024, .max_head = 4096, .max_headers = 10, .max_body = 1};
 
 	ht_whole(SL_HTTP_RESPONSE, SL_HTTP_M_GET, &l,
 		 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 43, &T);
@@ -891,7 +900,8 @@ test_response_chunked_with_other_codings_first(void)
 static void
 test_response_close_delimited_ends_at_eof(void)
 {
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this until close");
+	RESP(SL_HTTP_M_GET,
+	     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of this until close");
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
 	CU_ASSERT_EQUAL(M0->head.framing, SL_HTTP_BODY_CLOSE);
 	CU_ASSERT_EQUAL(M0->body_len, 23);
@@ -901,7 +911,8 @@ test_response_close_delimited_ends_at_eof(void)
 static void
 test_response_204_304_and_head_have_no_body(void)
 {
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	RESP(SL_HTTP_M_GET,
+	     "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	CU_ASSERT_EQUAL(T.n, 2);
 	CU_ASSERT_EQUAL(T.m[0].head.framing, SL_HTTP_BODY_NONE);
 	CU_ASSERT_EQUAL(T.m[1].head.status, 200);
@@ -949,7 +960,8 @@ test_response_http10_keep_alive(void)
 {
 	RESP(SL_HTTP_M_GET, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
 	CU_ASSERT(!sl_http_keep_alive(&M0->head));
-	RESP(SL_HTTP_M_GET, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+	RESP(SL_HTTP_M_GET,
+	     "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
 	CU_ASSERT(sl_http_keep_alive(&M0->head));
 }
 

@@ -16,9 +16,9 @@
 static struct ht_trace whole, cut;
 
 static const struct sl_http_limits LIM = {
-	.max_line = 8192, .max_head = 16384, .max_headers = 100, .max_body = 1 << 20};
+    .max_line = 8192, .max_head = 16384, .max_headers = 100, .max_body = 1 << 20};
 static const struct sl_http_limits SMALL = {
-	.max_line = 40, .max_head = 120, .max_headers = 4, .max_body = 8};
+    .max_line = 40, .max_head = 120, .max_headers = 4, .max_body = 8};
 
 struct stream {
 	enum sl_http_kind kind;
@@ -28,82 +28,96 @@ struct stream {
 	int end; /* how the last message ends when parsed whole */
 };
 
-#define REQ(str, e) {SL_HTTP_REQUEST, 0, &LIM, str, e}
-#define REQS(str, e) {SL_HTTP_REQUEST, 0, &SMALL, str, e}
-#define RESP(m, str, e) {SL_HTTP_RESPONSE, m, &LIM, str, e}
+#define REQ(str, e)                                                                                \
+	{                                                                                          \
+		SL_HTTP_REQUEST, 0, &LIM, str, e                                                   \
+	}
+#define REQS(str, e)                                                                               \
+	{                                                                                          \
+		SL_HTTP_REQUEST, 0, &SMALL, str, e                                                 \
+	}
+#define RESP(m, str, e)                                                                            \
+	{                                                                                          \
+		SL_HTTP_RESPONSE, m, &LIM, str, e                                                  \
+	}
 
 static const struct stream streams[] = {
-	REQ("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", SL_HTTP_DONE),
-	REQ("GET /products/shoes?color=blue HTTP/1.1\r\nHost: shop.example.com\r\n"
-	    "User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html,*/*;q=0.8\r\n"
-	    "Accept-Language: en-US,en;q=0.5\r\nConnection: keep-alive\r\nCookie: a=b; c=d\r\n\r\n",
-	    SL_HTTP_DONE),
-	REQ("\r\nPOST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n"
-	    "\r\nhello world",
-	    SL_HTTP_DONE),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", SL_HTTP_ERROR),
-	REQ("POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "5;name=value\r\nhello\r\n6 ; a ; b = \"q\\\"d;\"\r\n world\r\nA\r\n0123456789\r\n"
-	    "0;x\r\nX-Trailer: yes\r\nX-Other:  v \r\n\r\n",
-	    SL_HTTP_DONE),
-	REQ("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"
-	    "abcGET /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
-	    "GET /4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-	    SL_HTTP_DONE),
-	REQ("GET http://a.example:8080/p?q HTTP/1.1\r\nHost: x\r\nConnection: close, X-A\r\nX-A: 1\r\n"
-	    "Upgrade: websocket\r\n\r\n",
-	    SL_HTTP_DONE),
-	REQ("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_DONE),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
-	    SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
-	    SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	    SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
-	    SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nHost: a\r\nX: b\rc\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/1.1\r\nX: y\r\n\r\n", SL_HTTP_ERROR),
-	REQ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX", SL_HTTP_ERROR),
-	REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", SL_HTTP_ERROR),
-	REQS("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n", SL_HTTP_ERROR),
-	REQS("GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
-	     SL_HTTP_ERROR),
-	REQS("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", SL_HTTP_ERROR),
-	REQS("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n123456789", SL_HTTP_ERROR),
-	REQS("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n"
-	     "4\r\n6789\r\n0\r\n\r\n",
-	     SL_HTTP_ERROR),
-	REQS("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Pad: "
-	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
-	     SL_HTTP_ERROR),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello",
-	     SL_HTTP_DONE),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-			    "3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
-	     SL_HTTP_DONE),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close",
-	     SL_HTTP_DONE),
-	RESP(SL_HTTP_M_POST, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
-			     "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
-			     "HTTP/1.0 200\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
-	     SL_HTTP_DONE),
-	RESP(SL_HTTP_M_HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", SL_HTTP_DONE),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-			    "Connection: Upgrade\r\n\r\n\x81\x02hi",
-	     SL_HTTP_UPGRADE),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
-	     SL_HTTP_ERROR),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 2000 OK\r\n\r\n", SL_HTTP_ERROR),
-	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", SL_HTTP_DONE),
+    REQ("GET /products/shoes?color=blue HTTP/1.1\r\nHost: shop.example.com\r\n"
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html,*/*;q=0.8\r\n"
+	"Accept-Language: en-US,en;q=0.5\r\nConnection: keep-alive\r\nCookie: a=b; c=d\r\n\r\n",
+	SL_HTTP_DONE),
+    REQ("\r\nPOST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nExpect: 100-continue\r\n"
+	"\r\nhello world",
+	SL_HTTP_DONE),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", SL_HTTP_ERROR),
+    REQ("POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"5;name=value\r\nhello\r\n6 ; a ; b = \"q\\\"d;\"\r\n world\r\nA\r\n0123456789\r\n"
+	"0;x\r\nX-Trailer: yes\r\nX-Other:  v \r\n\r\n",
+	SL_HTTP_DONE),
+    REQ("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"
+	"abcGET /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+	"GET /4 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	SL_HTTP_DONE),
+    REQ("GET http://a.example:8080/p?q HTTP/1.1\r\nHost: x\r\nConnection: close, X-A\r\nX-A: 1\r\n"
+	"Upgrade: websocket\r\n\r\n",
+	SL_HTTP_DONE),
+    REQ("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", SL_HTTP_DONE),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
+	SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
+	SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost: a\r\nX: b\rc\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost : a\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/1.1\r\nX: y\r\n\r\n", SL_HTTP_ERROR),
+    REQ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX",
+	SL_HTTP_ERROR),
+    REQ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", SL_HTTP_ERROR),
+    REQS("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n",
+	 SL_HTTP_ERROR),
+    REQS("GET / HTTP/1.1\r\nHost: a\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+	 SL_HTTP_ERROR),
+    REQS("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", SL_HTTP_ERROR),
+    REQS("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n123456789", SL_HTTP_ERROR),
+    REQS("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n"
+	 "4\r\n6789\r\n0\r\n\r\n",
+	 SL_HTTP_ERROR),
+    REQS("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Pad: "
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+	 SL_HTTP_ERROR),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_GET,
+	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+	 "3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_POST,
+	 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
+	 "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
+	 "HTTP/1.0 200\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_HEAD, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", SL_HTTP_DONE),
+    RESP(SL_HTTP_M_GET,
+	 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	 "Connection: Upgrade\r\n\r\n\x81\x02hi",
+	 SL_HTTP_UPGRADE),
+    RESP(SL_HTTP_M_GET,
+	 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+	 SL_HTTP_ERROR),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 2000 OK\r\n\r\n", SL_HTTP_ERROR),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc", SL_HTTP_ERROR),
 };
 
 #define N_STREAMS (sizeof(streams) / sizeof(streams[0]))
