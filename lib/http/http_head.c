@@ -21,15 +21,13 @@ sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *po
 	if (h->head_len < 2 || i >= end)
 		return false;
 	name->off = i;
-	while (head[i] != ':')
-		i++;
+	i = (const char *)memchr(head + i, ':', end - i) - head;
 	name->len = i - name->off;
 	i++;
 	while (head[i] == ' ' || head[i] == '\t')
 		i++;
 	v = i;
-	while (head[i] != '\r')
-		i++;
+	i = (const char *)memchr(head + i, '\r', end - i) - head;
 	e = i;
 	while (e > v && (head[e - 1] == ' ' || head[e - 1] == '\t'))
 		e--;
@@ -157,16 +155,6 @@ put_u64(struct out *o, uint64_t v)
 	put(o, d + n, sizeof(d) - n);
 }
 
-/* A field line "name: value" copied as received, name's case kept. */
-static void
-put_field(struct out *o, const char *head, struct sl_http_span n, struct sl_http_span v)
-{
-	put_span(o, head, n);
-	PUT(o, ": ");
-	put_span(o, head, v);
-	PUT(o, "\r\n");
-}
-
 static int
 finish(struct out *o)
 {
@@ -222,7 +210,7 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 {
 	struct out o = {.buf = buf, .cap = cap};
 	struct sl_http_span n, v;
-	uint32_t pos = 0;
+	uint32_t pos = 0, run;
 	bool upgrade = fwd->upgrade && (h->flags & SL_HTTP_F_UPGRADE);
 	bool conn_named = h->flags & SL_HTTP_F_CONN_OTHER;
 	bool absolute = h->flags & SL_HTTP_F_ABSOLUTE, xff = false;
@@ -237,21 +225,23 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 		put_span(&o, head, h->authority);
 		PUT(&o, "\r\n");
 	}
+	/* the fields kept are copied as received, in runs of consecutive lines */
+	run = h->fields.off;
 	while (sl_http_header_next(head, h, &pos, &n, &v)) {
-		if (hop_by_hop(head, n))
-			continue;
-		if (n.len == 7 && IS(head, n, "upgrade") && !upgrade)
-			continue;
-		if (absolute && IS(head, n, "host"))
-			continue;
-		/* written once below: folded duplicates, or replaced by what sluice knows */
-		if (IS(head, n, "content-length") || IS(head, n, "x-forwarded-for") ||
-		    IS(head, n, "x-forwarded-proto") || IS(head, n, "x-real-ip"))
-			continue;
-		if (conn_named && named_by_connection(head, h, n))
-			continue;
-		put_field(&o, head, n, v);
+		bool drop = hop_by_hop(head, n) ||
+			    (n.len == 7 && IS(head, n, "upgrade") && !upgrade) ||
+			    (absolute && IS(head, n, "host")) ||
+			    /* written once below: folded duplicates, or replaced by sluice's */
+			    IS(head, n, "content-length") || IS(head, n, "x-forwarded-for") ||
+			    IS(head, n, "x-forwarded-proto") || IS(head, n, "x-real-ip") ||
+			    (conn_named && named_by_connection(head, h, n));
+
+		if (drop) {
+			put(&o, head + run, n.off - run);
+			run = pos;
+		}
 	}
+	put(&o, head + run, h->head_len - 2u - run);
 	if (!(h->flags & SL_HTTP_F_HOST) && !absolute && fwd->host) {
 		PUT(&o, "Host: ");
 		puts_(&o, fwd->host);
@@ -308,7 +298,7 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 {
 	struct out o = {.buf = buf, .cap = cap};
 	struct sl_http_span n, v;
-	uint32_t pos = 0;
+	uint32_t pos = 0, run;
 	bool upgrade = h->status == 101;
 	bool conn_named = h->flags & SL_HTTP_F_CONN_OTHER;
 
@@ -317,17 +307,19 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 	PUT(&o, " ");
 	put_span(&o, head, h->reason);
 	PUT(&o, "\r\n");
+	run = h->fields.off;
 	while (sl_http_header_next(head, h, &pos, &n, &v)) {
-		if (hop_by_hop(head, n))
-			continue;
-		if (n.len == 7 && IS(head, n, "upgrade") && !upgrade)
-			continue;
-		if (IS(head, n, "content-length"))
-			continue;
-		if (conn_named && named_by_connection(head, h, n))
-			continue;
-		put_field(&o, head, n, v);
+		bool drop = hop_by_hop(head, n) ||
+			    (n.len == 7 && IS(head, n, "upgrade") && !upgrade) ||
+			    IS(head, n, "content-length") ||
+			    (conn_named && named_by_connection(head, h, n));
+
+		if (drop) {
+			put(&o, head + run, n.off - run);
+			run = pos;
+		}
 	}
+	put(&o, head + run, h->head_len - 2u - run);
 	if (h->flags & SL_HTTP_F_CONTENT_LENGTH) {
 		PUT(&o, "Content-Length: ");
 		put_u64(&o, h->content_length);
