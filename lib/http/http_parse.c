@@ -446,9 +446,10 @@ field_char(struct sl_http_parser *p, unsigned c)
 	switch (p->field) {
 	case F_CONTENT_LENGTH:
 		if (c >= '0' && c <= '9' && p->sub != CL_TRAIL) {
-			p->value = p->value * 10 + (c - '0');
-			if (p->value >= SIZE_LIMIT)
+			/* checked before the multiplication, which could wrap around 2^64 */
+			if (p->value > (SIZE_LIMIT - 1 - (c - '0')) / 10)
 				return fail(p, 400, "Content-Length too large");
+			p->value = p->value * 10 + (c - '0');
 			p->sub = CL_DIGITS;
 			return SL_HTTP_NEED_MORE;
 		}
@@ -1074,9 +1075,10 @@ run_chunk(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *
 			break;
 		case S_CHUNK_SIZE:
 			if (cls[c] & C_HEX) {
-				p->value = p->value << 4 | hexval(c);
-				if (p->value >= SIZE_LIMIT)
+				/* checked before the shift, which could push bits out */
+				if (p->value >= SIZE_LIMIT >> 4)
 					FAIL("chunk size too large");
+				p->value = p->value << 4 | hexval(c);
 			} else if (c == '\r') {
 				p->state = S_CHUNK_LF;
 			} else if (c == ';' || c == ' ' || c == '\t') {

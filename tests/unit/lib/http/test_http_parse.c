@@ -420,6 +420,8 @@ test_smuggling_content_length_overflow(void)
 	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551617\r\n\r\n", 400);
 	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
 		400);
+	/* a value that wraps around 2^64 to a small one when multiplied by 10 */
+	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 19000000000000000000\r\n\r\n", 400);
 	/* padded with zeros it is still a small number */
 	REQ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0000000000000000000000000002\r\n\r\nab");
 	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
@@ -728,6 +730,21 @@ test_chunked_invalid_sizes_are_refused(void)
 
 		check_error(SL_HTTP_REQUEST, 0, &LIM, s, n, 400, __LINE__ * 1000 + (int)i);
 	}
+}
+
+static void
+test_chunk_size_wrapping_around_2_64_is_refused(void)
+{
+	/* 2^64 + 5 must not be read as 5 */
+	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"10000000000000005\r\nhello\r\n0\r\n\r\n",
+		400);
+	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"0000000000000000000000010000000000000005\r\nhello\r\n0\r\n\r\n",
+		400);
+	/* leading zeros alone are fine */
+	REQ_OK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "000000000000000000000005\r\nhello\r\n0\r\n\r\n");
 }
 
 static void
@@ -1066,6 +1083,7 @@ main(void)
 	    T(test_chunked_invalid_trailer_is_refused),
 	    T(test_chunked_hex_sizes_upper_and_lower_case),
 	    T(test_chunked_invalid_sizes_are_refused),
+	    T(test_chunk_size_wrapping_around_2_64_is_refused),
 	    T(test_chunk_data_must_end_in_crlf),
 	    T(test_chunked_truncated_at_eof_is_an_error),
 	    T(test_chunk_line_longer_than_limit_is_refused),
