@@ -114,6 +114,18 @@ test_request_hop_by_hop_fields_are_removed(void)
 }
 
 static void
+test_request_fields_kept_stay_in_order_around_removed_ones(void)
+{
+	static const char want[] =
+	    "GET / HTTP/1.1\r\nA: 1\r\nHost: h\r\nC:  3 \r\nX-Forwarded-For: ";
+
+	rewrite_req("GET / HTTP/1.1\r\nA: 1\r\nConnection: x-b\r\nHost: h\r\nX-B: 2\r\n"
+		    "Keep-Alive: 1\r\nKeep-Alive: 2\r\nC:  3 \r\nTE: trailers\r\n\r\n",
+		    &fwd);
+	CU_ASSERT(strncmp(out, want, sizeof(want) - 1) == 0);
+}
+
+static void
 test_request_gets_forwarding_fields(void)
 {
 	rewrite_req("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.1\r\n"
@@ -331,6 +343,7 @@ main(void)
 #define T(f) {#f, f}
 	    T(test_header_iteration_gives_trimmed_fields_in_order),
 	    T(test_request_hop_by_hop_fields_are_removed),
+	    T(test_request_fields_kept_stay_in_order_around_removed_ones),
 	    T(test_request_gets_forwarding_fields),
 	    T(test_request_upgrade_is_kept_only_when_upgrading),
 	    T(test_request_path_prefix_is_replaced),
