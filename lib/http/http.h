@@ -82,7 +82,7 @@ enum sl_http_framing {
 #define SL_HTTP_F_CONN_UPGRADE (1u << 2)    /* Connection: upgrade */
 #define SL_HTTP_F_CONN_OTHER (1u << 3)	    /* Connection names another header (to remove) */
 #define SL_HTTP_F_UPGRADE (1u << 4)	    /* an Upgrade header field is present */
-#define SL_HTTP_F_EXPECT_CONTINUE (1u << 5) /* Expect: 100-continue */
+#define SL_HTTP_F_EXPECT_CONTINUE (1u << 5) /* Expect: 100-continue (HTTP/1.1) */
 #define SL_HTTP_F_CONTENT_LENGTH (1u << 6)  /* Content-Length present (value in content_length) */
 #define SL_HTTP_F_CHUNKED (1u << 7)	    /* Transfer-Encoding with a final chunked */
 #define SL_HTTP_F_HOST (1u << 8)	    /* a Host field is present (span in host) */

@@ -560,6 +560,9 @@ head_end(struct sl_http_parser *p)
 			return fail(p, 400, "invalid request target");
 		if (cl && p->limits->max_body && h->content_length > p->limits->max_body)
 			return fail(p, 413, "body too large");
+		/* RFC 9110 10.1.1: a 100-continue from an HTTP/1.0 client is ignored */
+		if (h->version == 10)
+			h->flags &= ~SL_HTTP_F_EXPECT_CONTINUE;
 	} else {
 		no_body = h->method == SL_HTTP_M_HEAD || h->status < 200 || h->status == 204 ||
 			  h->status == 304;

@@ -172,6 +172,9 @@ test_expect_100_continue_is_detected(void)
 	CU_ASSERT(M0->head.flags & SL_HTTP_F_EXPECT_CONTINUE);
 	REQ("PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continuex\r\nContent-Length: 3\r\n\r\nabc");
 	CU_ASSERT(!(M0->head.flags & SL_HTTP_F_EXPECT_CONTINUE));
+	REQ("PUT /f HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT(!(M0->head.flags & SL_HTTP_F_EXPECT_CONTINUE));
 }
 
 static void
