@@ -405,7 +405,7 @@ list_char(struct sl_http_parser *p, unsigned c)
 		p->sub = L_TOKEN;
 		p->name_len = 0;
 		p->mask = p->field == F_CONNECTION ? 0x7 : 0x1;
-		/* fall through */
+		__attribute__((fallthrough));
 	case L_TOKEN:
 		if (cls[c] & C_TCHAR) {
 			if (p->mask)
@@ -637,6 +637,17 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			i++;
 			break;
 		case S_METHOD:
+			/* the common case at once; the byte loop below gives the same result */
+			if (p->nbuf == 0 && n - i >= 4 && memcmp(s + i, "GET ", 4) == 0 &&
+			    lim->max_line >= 3) {
+				h->method_s.off = p->line_start;
+				h->method_s.len = 3;
+				h->method = SL_HTTP_M_GET;
+				p->state = S_TARGET;
+				p->sub = T_BEGIN;
+				i += 4;
+				break;
+			}
 			if (cls[c] & C_TCHAR) {
 				if (LINE_TOO_LONG())
 					FAIL(414, "request line too long");
@@ -744,6 +755,19 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			i++;
 			break;
 		case S_VERSION:
+			/* "HTTP/1.x" CRLF at once when the line limit allows, as the byte loop
+			 * would */
+			if (p->nbuf == 0 && n - i >= 10 && memcmp(s + i, "HTTP/1.", 7) == 0 &&
+			    s[i + 7] >= '0' && s[i + 7] <= '9' && s[i + 8] == '\r' &&
+			    s[i + 9] == '\n' && base + i + 8 - p->line_start <= lim->max_line) {
+				h->version = s[i + 7] == '0' ? 10 : 11;
+				h->line.len = base + i + 8 - h->line.off;
+				i += 10;
+				h->fields.off = base + i;
+				p->state = S_FIELD_START;
+				break;
+			}
+			__attribute__((fallthrough));
 		case S_RVERSION:
 			/* the CR ending the request line is not part of it */
 			if ((p->nbuf < 8 || p->state == S_RVERSION) && LINE_TOO_LONG())
@@ -825,23 +849,25 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 				i++;
 				break;
 			}
-			if (cls[c] & C_TCHAR) {
-				if (!p->trailer && ++h->n_headers > lim->max_headers)
-					FAIL(431, "too many header fields");
-				p->tok = base + i;
-				p->name_len = 1;
-				p->mask = p->trailer ? 0 : name_candidates(p, lower(c));
-				p->state = S_NAME;
-				i++;
-				break;
+			if (!(cls[c] & C_TCHAR)) {
+				if (c == ' ' || c == '\t')
+					FAIL(400, "obs-fold or whitespace before a field");
+				if (c == ':')
+					FAIL(400, "empty field name");
+				if (c == '\n')
+					FAIL(400, "bare LF");
+				FAIL(400, "invalid character in field name");
 			}
-			if (c == ' ' || c == '\t')
-				FAIL(400, "obs-fold or whitespace before a field");
-			if (c == ':')
-				FAIL(400, "empty field name");
-			if (c == '\n')
-				FAIL(400, "bare LF");
-			FAIL(400, "invalid character in field name");
+			if (!p->trailer && ++h->n_headers > lim->max_headers)
+				FAIL(431, "too many header fields");
+			p->tok = base + i;
+			p->name_len = 1;
+			p->mask = p->trailer ? 0 : name_candidates(p, lower(c));
+			p->state = S_NAME;
+			if (++i == n)
+				break;
+			/* the states of a field line follow each other within a piece */
+			__attribute__((fallthrough));
 		case S_NAME: {
 			size_t from = i, k;
 			unsigned field = F_NONE;
@@ -862,32 +888,28 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			if (i == n)
 				break;
 			c = s[i];
-			if (c == ':') {
-				p->field = p->mask ? resolve(p->mask, p->name_len, KNOWN) : field;
-				p->sub = 0;
-				p->value = 0;
-				p->name_len = 0;
-				p->state = S_VALUE_OWS;
-				i++;
-				break;
+			if (c != ':') {
+				if (c == ' ' || c == '\t')
+					FAIL(400, "whitespace before colon");
+				FAIL(400, "invalid character in field name");
 			}
-			if (c == ' ' || c == '\t')
-				FAIL(400, "whitespace before colon");
-			FAIL(400, "invalid character in field name");
+			p->field = p->mask ? resolve(p->mask, p->name_len, KNOWN) : field;
+			p->sub = 0;
+			p->value = 0;
+			p->name_len = 0;
+			p->state = S_VALUE_OWS;
+			if (++i == n)
+				break;
 		}
+			__attribute__((fallthrough));
 		case S_VALUE_OWS:
-			if (c == ' ' || c == '\t') {
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
 				i++;
+			if (i == n)
 				break;
-			}
 			p->tok = p->vend = base + i;
-			if (c == '\r') {
-				p->state = S_VALUE_LF;
-				i++;
-				break;
-			}
 			p->state = S_VALUE;
-			break;
+			__attribute__((fallthrough));
 		case S_VALUE:
 			if (p->field == F_NONE) {
 				size_t from = i, j;
@@ -897,8 +919,6 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 					;
 				if (j > from)
 					p->vend = base + j;
-				if (i == n)
-					break;
 			} else {
 				if (p->field == F_HOST && !p->sub) {
 					/* the common Host value: host[:port] characters only */
@@ -908,30 +928,32 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 						i++;
 					if (i > from)
 						p->vend = base + i;
-					if (i == n)
-						break;
-					c = s[i];
 				}
-				if ((cls[c] & C_VCHAR) || c == ' ' || c == '\t') {
+				for (; i < n; i++) {
+					c = s[i];
+					if (!(cls[c] & C_VCHAR) && c != ' ' && c != '\t')
+						break;
 					if (field_char(p, c) == SL_HTTP_ERROR) {
 						ev = SL_HTTP_ERROR;
 						goto out;
 					}
 					if (c != ' ' && c != '\t')
 						p->vend = base + i + 1;
-					i++;
-					break;
 				}
 			}
-			c = s[i];
-			if (c == '\r') {
-				p->state = S_VALUE_LF;
-				i++;
+			if (i == n)
 				break;
+			c = s[i];
+			if (c != '\r') {
+				if (c == '\n')
+					FAIL(400, "bare LF");
+				FAIL(400, "control character in field value");
 			}
-			if (c == '\n')
-				FAIL(400, "bare LF");
-			FAIL(400, "control character in field value");
+			p->state = S_VALUE_LF;
+			if (++i == n)
+				break;
+			c = s[i];
+			__attribute__((fallthrough));
 		case S_VALUE_LF:
 			if (c != '\n')
 				FAIL(400, "bare CR");
