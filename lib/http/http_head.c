@@ -77,12 +77,20 @@ sl_http_header_find(const char *head, const struct sl_http_head *h, const char *
 	return false;
 }
 
-/* Whether a Connection field of the head names the field `name`. */
+/*
+ * Whether a Connection field of the head names the field `name`, which then ends here too.
+ * Never Host nor the framing fields: a client naming them would otherwise have the backend
+ * receive a Host-less request, or a body without the framing the parser went by.
+ */
 static bool
 named_by_connection(const char *head, const struct sl_http_head *h, struct sl_http_span name)
 {
 	struct sl_http_span n, v, t;
 	uint32_t pos = 0, i, end;
+
+	if (IS(head, name, "host") || IS(head, name, "transfer-encoding") ||
+	    IS(head, name, "content-length"))
+		return false;
 
 	while (sl_http_header_next(head, h, &pos, &n, &v)) {
 		if (!IS(head, n, "connection"))
@@ -228,13 +236,15 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 	/* the fields kept are copied as received, in runs of consecutive lines */
 	run = h->fields.off;
 	while (sl_http_header_next(head, h, &pos, &n, &v)) {
-		bool drop = hop_by_hop(head, n) ||
-			    (n.len == 7 && IS(head, n, "upgrade") && !upgrade) ||
-			    (absolute && IS(head, n, "host")) ||
-			    /* written once below: folded duplicates, or replaced by sluice's */
-			    IS(head, n, "content-length") || IS(head, n, "x-forwarded-for") ||
-			    IS(head, n, "x-forwarded-proto") || IS(head, n, "x-real-ip") ||
-			    (conn_named && named_by_connection(head, h, n));
+		bool is_upgrade = n.len == 7 && IS(head, n, "upgrade");
+		bool drop = is_upgrade ? !upgrade /* whatever Connection names */
+				       : hop_by_hop(head, n) || (absolute && IS(head, n, "host")) ||
+					     /* written below: folded, or replaced by sluice's */
+					     IS(head, n, "content-length") ||
+					     IS(head, n, "x-forwarded-for") ||
+					     IS(head, n, "x-forwarded-proto") ||
+					     IS(head, n, "x-real-ip") ||
+					     (conn_named && named_by_connection(head, h, n));
 
 		if (drop) {
 			put(&o, head + run, n.off - run);
@@ -309,10 +319,10 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 	PUT(&o, "\r\n");
 	run = h->fields.off;
 	while (sl_http_header_next(head, h, &pos, &n, &v)) {
-		bool drop = hop_by_hop(head, n) ||
-			    (n.len == 7 && IS(head, n, "upgrade") && !upgrade) ||
-			    IS(head, n, "content-length") ||
-			    (conn_named && named_by_connection(head, h, n));
+		bool is_upgrade = n.len == 7 && IS(head, n, "upgrade");
+		bool drop = is_upgrade ? !upgrade
+				       : hop_by_hop(head, n) || IS(head, n, "content-length") ||
+					     (conn_named && named_by_connection(head, h, n));
 
 		if (drop) {
 			put(&o, head + run, n.off - run);

@@ -126,6 +126,27 @@ test_request_fields_kept_stay_in_order_around_removed_ones(void)
 }
 
 static void
+test_connection_cannot_remove_host_or_framing_fields(void)
+{
+	struct sl_http_fwd_resp f = {0};
+
+	/* dropping them would send a Host-less request, or a body without its framing */
+	rewrite_req("POST / HTTP/1.1\r\nHost: h\r\nConnection: host, transfer-encoding\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n",
+		    &fwd);
+	CU_ASSERT_EQUAL(count_line("Host: h"), 1);
+	CU_ASSERT_EQUAL(count_line("Transfer-Encoding: chunked"), 1);
+	rewrite_req("POST / HTTP/1.1\r\nHost: h\r\nConnection: Content-Length\r\n"
+		    "Content-Length: 2\r\n\r\nok",
+		    &fwd);
+	CU_ASSERT_EQUAL(count_line("Content-Length: 2"), 1);
+	rewrite_resp("HTTP/1.1 200 OK\r\nConnection: transfer-encoding\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n",
+		     &f);
+	CU_ASSERT_EQUAL(count_line("Transfer-Encoding: chunked"), 1);
+}
+
+static void
 test_request_gets_forwarding_fields(void)
 {
 	rewrite_req("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.1\r\n"
@@ -160,6 +181,12 @@ test_request_upgrade_is_kept_only_when_upgrading(void)
 	CU_ASSERT_EQUAL(count_line("Upgrade: websocket"), 1);
 	CU_ASSERT_EQUAL(count_line("Connection: upgrade"), 1);
 	CU_ASSERT_EQUAL(count_line("Sec-WebSocket-Key: k"), 1);
+	/* Connection naming another field besides upgrade does not take Upgrade away */
+	rewrite_req("GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade, X-Foo\r\nX-Foo: 1\r\n\r\n",
+		    &f);
+	CU_ASSERT_EQUAL(count_line("Upgrade: websocket"), 1);
+	CU_ASSERT(!has_field("X-Foo"));
 }
 
 static void
@@ -344,6 +371,7 @@ main(void)
 	    T(test_header_iteration_gives_trimmed_fields_in_order),
 	    T(test_request_hop_by_hop_fields_are_removed),
 	    T(test_request_fields_kept_stay_in_order_around_removed_ones),
+	    T(test_connection_cannot_remove_host_or_framing_fields),
 	    T(test_request_gets_forwarding_fields),
 	    T(test_request_upgrade_is_kept_only_when_upgrading),
 	    T(test_request_path_prefix_is_replaced),
