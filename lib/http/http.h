@@ -171,7 +171,8 @@ void sl_http_parser_init(struct sl_http_parser *p, enum sl_http_kind kind,
 
 /*
  * Start the next message on the same stream (pipelined requests, the final response after a
- * 1xx): keeps kind, limits and (for responses) the request method. The caller feeds the bytes
+ * 1xx): keeps kind, limits and (for responses) the request method; the response to another
+ * request takes sl_http_parser_init() with that request's method. The caller feeds the bytes
  * after the previous message's DONE.
  */
 void sl_http_parser_next(struct sl_http_parser *p);
