@@ -37,7 +37,9 @@
 	X(pmtu_updates)        /* ICMP fragmentation-needed applied */                             \
 	X(icmp_unreachable)    /* connections failed by ICMP destination unreachable */            \
 	X(time_wait)           /* connections that entered TIME-WAIT */                             \
-	X(time_wait_overflow)  /* closed without TIME-WAIT: no record free */
+	X(time_wait_overflow)  /* closed without TIME-WAIT: no record free */               \
+	X(syn_resends)         /* SYNs sent again at once after an unacceptable ACK */            \
+	X(ports_exhausted)     /* active opens refused: no free source port within the bound */
 
 #define SL_TCP_DROPS(X)                                                                            \
 	X(TRUNCATED, "tcp_truncated")       /* header or options beyond the datagram */        \

@@ -1427,6 +1427,8 @@ test_active_open_syn_ack_with_bad_ack_gets_rst(void)
 	p.our_iss = o.seq;
 	peer_syn_ack(&p, o.seq + 1000);
 	EXPECT_SEG(&p, &o, TH_RST, p.our_iss + 1000, 0);
+	/* The SYN again at once, behind the RST (tcp_syn_sent_bad_ack). */
+	EXPECT_SEG(&p, &o, TH_SYN, p.our_iss, 0);
 	EXPECT_NOTHING();
 	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_SENT);
 	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], 1);
@@ -1437,6 +1439,162 @@ test_active_open_syn_ack_with_bad_ack_gets_rst(void)
 	p.ts = true;
 	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
 	CU_ASSERT_EQUAL(r->connected, 1);
+}
+
+/*
+ * The peer's TIME-WAIT for our 4-tuple (from before a restart, or another
+ * process that held the address) refuses our SYN with a bare ACK of its own
+ * sequence space. We answer with the RST it needs (seq = SEG.ACK) and send
+ * the SYN again right behind it, rather than a whole RTO later: a second of
+ * stall per reused port was the p99 under connection churn. At most
+ * SL_TCP_SYN_BAD_ACK_RESENDS times per connection; then only the RST, and
+ * the RTO resends as before.
+ */
+static void
+test_active_open_bad_ack_gets_rst_and_the_syn_again_at_once(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = rec_new();
+	uint32_t tw_snd = 0x7000000u, tw_rcv = 0x55555555u; /* the TIME-WAIT's sequence spaces */
+	int err;
+
+	peer_init(&p, 8090, PO_ALL);
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(8090), &rec_ops, r, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	r->live = true;
+	p.lport = 0;
+	expect_seg(&p, &o);
+	p.lport = o.sport;
+	p.our_iss = o.seq;
+	for (unsigned int i = 0; i < SL_TCP_SYN_BAD_ACK_RESENDS; i++) {
+		advance_ms(1);
+		peer_send(&p, TH_ACK, tw_snd, tw_rcv, NULL, 0, NULL, 0);
+		EXPECT_SEG(&p, &o, TH_RST, tw_rcv, 0);
+		EXPECT_SEG(&p, &o, TH_SYN, p.our_iss, 0);
+		CU_ASSERT(o.mss_ok && o.ts_ok && o.sackp && o.ws_ok);
+		EXPECT_NOTHING();
+	}
+	CU_ASSERT_EQUAL(tw->stats.syn_resends, SL_TCP_SYN_BAD_ACK_RESENDS);
+	CU_ASSERT_EQUAL(tw->stats.drops[SL_TCP_DROP_BAD_ACK], SL_TCP_SYN_BAD_ACK_RESENDS);
+	/* Bounded: one more such ACK only gets its RST, and the RTO resends the SYN. */
+	peer_send(&p, TH_ACK, tw_snd, tw_rcv, NULL, 0, NULL, 0);
+	EXPECT_SEG(&p, &o, TH_RST, tw_rcv, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.syn_resends, SL_TCP_SYN_BAD_ACK_RESENDS);
+	CU_ASSERT_EQUAL(wait_frame(1100), 1000 - SL_TCP_SYN_BAD_ACK_RESENDS);
+	EXPECT_SEG(&p, &o, TH_SYN, p.our_iss, 0);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 1);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	/* The TIME-WAIT is gone: the answer is a SYN-ACK and the connection opens. */
+	p.rcv_nxt = p.our_iss + 1;
+	peer_syn_ack(&p, p.our_iss + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(r->connected, 1);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_ESTABLISHED);
+}
+
+/* Open one connection to PEER_IP:port; its source port (host order), 0 on failure. */
+static uint16_t
+connect_port(uint16_t port, int *err)
+{
+	struct rec *r = rec_new();
+	struct oseg o;
+
+	r->c = sl_tcp_connect(&worker, 0, PEER_IP, rte_cpu_to_be_16(port), &rec_ops, r, err);
+	if (r->c == NULL)
+		return 0;
+	r->live = true;
+	CU_ASSERT_FATAL(pop_frame(&o));
+	CU_ASSERT_EQUAL(o.flags, TH_SYN);
+	return o.sport;
+}
+
+static void
+abort_all(void)
+{
+	for (unsigned int i = 0; i < n_recs; i++)
+		if (recs[i].live) {
+			recs[i].live = false;
+			sl_tcp_abort(recs[i].c);
+		}
+	flush_and_reap();
+	drain();
+}
+
+/*
+ * RFC 6056 Algorithm 4: connections to one destination take successive
+ * ports from a keyed starting point, each one owned by this worker; another
+ * destination starts somewhere else. With three workers, worker 1 owns the
+ * ports whose two low bits are 1.
+ */
+static void
+test_active_open_ports_follow_rfc6056_and_stay_with_their_worker(void)
+{
+	uint16_t first, prev, p, other;
+	int err;
+
+	worker.n_workers = 3;
+	worker.id = 1;
+	first = prev = connect_port(8091, &err);
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	for (unsigned int i = 0; i < 20; i++) {
+		p = connect_port(8091, &err);
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+		CU_ASSERT(p >= SL_TCP_EPHEMERAL_LO);
+		CU_ASSERT_EQUAL(sl_tcp_port_owner(p, 3), 1);
+		CU_ASSERT_EQUAL(p & 3, 1);
+		/* The next port this worker owns, or the range wrapped. */
+		CU_ASSERT(p == prev + 4 || p < prev);
+		prev = p;
+	}
+	other = connect_port(8092, &err);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_EQUAL(sl_tcp_port_owner(other, 3), 1);
+	/* A different start for another destination (by 2^-13 chance the same). */
+	CU_ASSERT(other != prev + 4 && other != first);
+	abort_all();
+	worker.n_workers = 1;
+	worker.id = 0;
+}
+
+/*
+ * When the ports near a destination's starting point are all taken, the
+ * search gives up after SL_TCP_PORT_PROBES candidates with -EADDRNOTAVAIL,
+ * counted, instead of walking the whole range; one free port among them is
+ * found.
+ */
+static void
+test_active_open_port_search_is_bounded(void)
+{
+	uint16_t ports[SL_TCP_PORT_PROBES], p;
+	int err;
+
+	CU_ASSERT_FATAL(cfg.max_connections >= SL_TCP_PORT_PROBES);
+	memset(tw->port_perturb, 0, sizeof(tw->port_perturb));
+	for (unsigned int i = 0; i < SL_TCP_PORT_PROBES; i++) {
+		ports[i] = connect_port(8093, &err);
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+	}
+	/* Back to the first candidate: every port it may try is in use. */
+	memset(tw->port_perturb, 0, sizeof(tw->port_perturb));
+	p = connect_port(8093, &err);
+	CU_ASSERT_EQUAL(p, 0);
+	CU_ASSERT_EQUAL(err, -EADDRNOTAVAIL);
+	CU_ASSERT_EQUAL(tw->stats.ports_exhausted, 1);
+	n_recs--; /* that record never got a connection */
+	/* Free the last one: it is found again, within the bound. */
+	recs[SL_TCP_PORT_PROBES - 1].live = false;
+	sl_tcp_abort(recs[SL_TCP_PORT_PROBES - 1].c);
+	flush_and_reap();
+	drain();
+	memset(tw->port_perturb, 0, sizeof(tw->port_perturb));
+	p = connect_port(8093, &err);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_EQUAL(p, ports[SL_TCP_PORT_PROBES - 1]);
+	CU_ASSERT_EQUAL(tw->stats.ports_exhausted, 1);
+	abort_all();
 }
 
 static void
@@ -3372,6 +3530,9 @@ static const struct sl_test_def handshake_tests[] = {
     T(test_active_open_offers_every_option_and_completes),
     T(test_active_open_refused_by_rst_reports_econnrefused),
     T(test_active_open_syn_ack_with_bad_ack_gets_rst),
+    T(test_active_open_bad_ack_gets_rst_and_the_syn_again_at_once),
+    T(test_active_open_ports_follow_rfc6056_and_stay_with_their_worker),
+    T(test_active_open_port_search_is_bounded),
     T(test_active_open_syn_is_retransmitted_then_times_out),
     T(test_simultaneous_open_reports_connected),
 };

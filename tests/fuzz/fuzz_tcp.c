@@ -1598,7 +1598,7 @@ reset_state(void)
 	rte_srand(1); /* the challenge ACK budget is random: the same draws for the same input */
 	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++)
 		tw->listeners[i].overflow_ms = 0; /* cookies are checked only after an overflow */
-	tw->next_port = 20000;
+	memset(tw->port_perturb, 0, sizeof(tw->port_perturb));
 	n_apps = 0;
 	for (unsigned int i = 0; i < N_TUPLES; i++) {
 		struct tuple *t = &tuples[i];

@@ -227,6 +227,60 @@ sl_tcp_listen(struct sl_worker *w, uint16_t port, const struct sl_tcp_ops *ops, 
 	return -ENOSPC;
 }
 
+/*
+ * The source port of an active open, after RFC 6056 3.3.4 (Algorithm 4,
+ * "double-hash"): candidates start at a keyed hash of the destination
+ * (laddr, raddr, rport) plus a counter, one of SL_TCP_PORT_TABLE picked by
+ * another part of the same hash, that advances past every port handed out.
+ * Successive connections to one destination walk the whole range before a
+ * port comes back (the longest time for the destination's TIME-WAIT to end,
+ * where a port reused too soon costs a refused SYN), different destinations
+ * start at unrelated places, and no one off the path can guess either.
+ *
+ * Only ports this worker owns are candidates (sl_tcp_port_owner looks at the
+ * low bits): they are enumerated directly, block by block, never drawn and
+ * skipped. The search stops after SL_TCP_PORT_PROBES ports in use, so a
+ * destination whose ports run short costs a bounded time per attempt, not a
+ * walk over tens of thousands of table lookups, and fails with
+ * -EADDRNOTAVAIL, counted in ports_exhausted.
+ */
+static int
+tcp_pick_port(struct sl_tcp_worker *tw, const struct sl_worker *w, struct sl_tcp_key *key)
+{
+	unsigned int n = w->n_workers ? w->n_workers : 1;
+	unsigned int block = n <= 1 ? 1 : 1u << (32 - __builtin_clz(n - 1));
+	unsigned int own[SL_MAX_WORKERS], k = 0, first, n_ports, probes, i;
+	uint32_t *counter;
+	uint64_t h;
+
+	for (unsigned int v = 0; v < block; v++)
+		if (sl_tcp_port_owner((uint16_t)v, n) == w->id)
+			own[k++] = v;
+	first = RTE_ALIGN_CEIL(SL_TCP_EPHEMERAL_LO, block);
+	n_ports = (SL_TCP_EPHEMERAL_HI + 1 - first) / block * k;
+	if (n_ports == 0)
+		goto exhausted;
+	h = sl_tcp_port_hash(&tw->secret, key->laddr, key->raddr, key->rport);
+	counter = &tw->port_perturb[(h >> 32) % SL_TCP_PORT_TABLE];
+	probes = RTE_MIN(n_ports, (unsigned int)SL_TCP_PORT_PROBES);
+	for (i = 0; i < probes; i++) {
+		uint32_t idx = (uint32_t)(((uint64_t)(uint32_t)h + *counter + i) % n_ports);
+		uint16_t p = (uint16_t)(first + idx / k * block + own[idx % k]);
+
+		if (sl_tcp_listener_find(tw, rte_cpu_to_be_16(p)) != NULL)
+			continue;
+		key->lport = rte_cpu_to_be_16(p);
+		if (sl_tcp_conn_lookup(tw, key) == NULL) {
+			*counter += i + 1;
+			return 0;
+		}
+	}
+	*counter += i;
+exhausted:
+	tw->stats.ports_exhausted++;
+	return -EADDRNOTAVAIL;
+}
+
 struct sl_tcp_conn *
 sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uint16_t rport,
 	       const struct sl_tcp_ops *ops, void *user, int *err)
@@ -234,7 +288,6 @@ sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uin
 	struct sl_tcp_worker *tw = w->tcp;
 	struct sl_tcp_conn *c;
 	struct sl_tcp_key key;
-	unsigned int span = SL_TCP_EPHEMERAL_HI - SL_TCP_EPHEMERAL_LO + 1;
 
 	if (port_index >= w->n_netif) {
 		*err = -EINVAL;
@@ -247,22 +300,9 @@ sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uin
 	 * The source port names the owning worker (sl_tcp_port_owner), so that
 	 * replies find their way back to us whichever queue they arrive on.
 	 */
-	for (unsigned int tries = 0; tries < span; tries++) {
-		uint16_t p = tw->next_port;
-
-		tw->next_port = p >= SL_TCP_EPHEMERAL_HI - SL_MAX_WORKERS ? SL_TCP_EPHEMERAL_LO : p + 1;
-		if (sl_tcp_port_owner(p, w->n_workers) != w->id)
-			continue;
-		if (sl_tcp_listener_find(tw, rte_cpu_to_be_16(p)) != NULL)
-			continue;
-		key.lport = rte_cpu_to_be_16(p);
-		if (sl_tcp_conn_lookup(tw, &key) == NULL)
-			goto found;
-	}
-	*err = -EADDRNOTAVAIL;
-	return NULL;
-
-found:
+	*err = tcp_pick_port(tw, w, &key);
+	if (*err != 0)
+		return NULL;
 	c = sl_tcp_conn_alloc(tw, w->netif[port_index], &key, err);
 	if (c == NULL)
 		return NULL;

@@ -110,6 +110,7 @@ struct sl_tcp_conn {
 	uint8_t probes;      /* keepalive or zero-window probes without answer */
 	uint8_t soft_err;    /* errno of an ICMP soft error since the last ACK, or 0 */
 	uint8_t writable_due; /* this segment freed send space: call writable at its end */
+	uint8_t syn_resends; /* SYN-SENT: SYNs resent after an unacceptable ACK */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sequence sent + 1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -185,6 +186,8 @@ struct sl_tcp_tw {
 	uint8_t port_index;       /* the netif: w->netif[port_index] */
 };
 
+#define SL_TCP_PORT_TABLE 256 /* active open port counters, picked by a hash of the destination */
+
 struct sl_tcp_worker {
 	struct sl_worker *w;
 	struct rte_hash *table;      /* struct sl_tcp_key -> struct sl_tcp_conn * */
@@ -199,7 +202,7 @@ struct sl_tcp_worker {
 	uint32_t ts_offset;          /* random start of our TSval clock (RFC 7323 5.4) */
 	uint64_t challenge_epoch_s;  /* RFC 5961 challenge ACKs: the second the budget is for */
 	uint32_t challenge_budget;   /* what is left of it (random each second) */
-	uint16_t next_port;          /* active open: next source port to try */
+	uint32_t port_perturb[SL_TCP_PORT_TABLE]; /* RFC 6056 Algorithm 4's table of counters */
 	const struct sl_config_tcp *cfg;
 	/* Receive memory (tcp_rcvmem.c); what is held is stats.rcv_mem. */
 	uint64_t rcv_mem_max;        /* budget: bytes of mbufs receive buffers may hold */
@@ -218,6 +221,8 @@ struct sl_tcp_worker {
 #define SL_TCP_RTO_INITIAL_MS 1000
 #define SL_TCP_RTO_MAX_MS 60000
 #define SL_TCP_SYN_RETRIES 5
+#define SL_TCP_SYN_BAD_ACK_RESENDS 3 /* SYNs resent at once after unacceptable ACKs */
+#define SL_TCP_PORT_PROBES 256       /* source ports tried per active open, at most */
 #define SL_TCP_RETRIES 12          /* data retransmissions before ETIMEDOUT */
 #define SL_TCP_OOO_MAX_SEGS 256    /* per connection */
 #define SL_TCP_FIN_WAIT_2_MS 60000

@@ -369,6 +369,47 @@ tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
+/*
+ * An ACK for something our SYN never sent. The usual sender is the peer's
+ * TIME-WAIT for the same 4-tuple, left by an earlier connection from our
+ * address and port (ours before the ports wrapped, or another process's that
+ * held the address before us): it refuses a SYN whose ISN and timestamp are
+ * not newer than what it saw last (RFC 6191) and answers with an ACK. The RST
+ * with seq = SEG.ACK (RFC 9293) is exactly in its window and, carrying no
+ * timestamp, escapes PAWS: Linux then drops the TIME-WAIT (RFC 1337 not
+ * enforced, its default), so a SYN sent right behind the RST opens the
+ * connection. Waiting for the RTO instead cost a full second per collision,
+ * a p99 of a second under connection churn.
+ *
+ * At once, not after a delay: the RST and the SYN leave in the same burst and
+ * in order, and the peer handles them in order. Bounded per connection, so a
+ * peer that keeps its TIME-WAIT (RFC 1337) or an attacker who injects such
+ * ACKs gets at most SL_TCP_SYN_BAD_ACK_RESENDS extra SYNs, each one answering
+ * one of its segments; after that the RTO takes over as before. Linux rate
+ * limits a TIME-WAIT's ACKs (one per 500 ms), so a loop is short anyway.
+ *
+ * The TSval clock (tw->ts_offset, random per worker and per start) is left
+ * as it is. Within a run it only grows for a given 4-tuple, since one worker
+ * owns each source port; after a restart it is as likely older as newer than
+ * what a TIME-WAIT remembers, and so would be any keyed offset with a fresh
+ * secret (Linux's per-address-pair offset included). What makes the reopening
+ * work either way is the RST, which is not subject to PAWS, and this SYN.
+ */
+static void
+tcp_syn_sent_bad_ack(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	struct sl_tcp_worker *tw = c->tw;
+
+	sl_tcp_send_rst_for(c->ifp, &c->key, s->ack, 0, false);
+	if (c->syn_resends >= SL_TCP_SYN_BAD_ACK_RESENDS)
+		return;
+	c->syn_resends++;
+	if (sl_tcp_send_syn(c, false) == 0) {
+		tw->stats.syn_resends++;
+		tw->stats.retransmits++;
+	}
+}
+
 static void
 tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 {
@@ -378,9 +419,9 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 	seg_free(s); /* data on a SYN-ACK is rare; the peer sends it again */
 	if (s->flags & SL_TH_ACK) {
 		if (sl_seq_leq(s->ack, c->iss) || sl_seq_gt(s->ack, c->snd_max)) {
-			if (!(s->flags & SL_TH_RST))
-				sl_tcp_send_rst_for(c->ifp, &c->key, s->ack, 0, false);
 			tw->stats.drops[SL_TCP_DROP_BAD_ACK]++;
+			if (!(s->flags & SL_TH_RST))
+				tcp_syn_sent_bad_ack(c, s);
 			return;
 		}
 		ack_ok = true;

@@ -50,4 +50,13 @@ void sl_tcp_secret_init(struct sl_tcp_secret *s, const uint8_t seed[SL_SIPHASH_K
 uint32_t sl_tcp_isn(const struct sl_tcp_secret *s, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		    uint16_t rport, uint64_t now_us);
 
+/*
+ * RFC 6056 3.3.4 (Algorithm 4): the keyed hash of a destination behind the
+ * source port of an active open. The low 32 bits are the offset F into the
+ * port range, the high 32 bits pick the counter G from the table that
+ * advances with every port handed out. Same byte-order rule as above.
+ */
+uint64_t sl_tcp_port_hash(const struct sl_tcp_secret *s, uint32_t laddr, uint32_t raddr,
+			  uint16_t rport);
+
 #endif

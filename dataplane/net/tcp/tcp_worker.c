@@ -116,10 +116,17 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 		goto fail;
 	}
 	tw->secret = tcp_secret;
+	/*
+	 * Our TSval clock starts at a random point, per worker and per start: it
+	 * grows for every 4-tuple within a run (one worker owns each source port)
+	 * and says nothing about uptime. A peer's TIME-WAIT from before a restart
+	 * may remember a larger one; tcp_input.c (SYN-SENT) deals with that.
+	 */
 	tw->ts_offset = (uint32_t)rte_rand();
 	tw->now_us = rte_rdtsc() / (rte_get_tsc_hz() / 1000000);
-	tw->next_port = (uint16_t)(SL_TCP_EPHEMERAL_LO +
-				   rte_rand_max(SL_TCP_EPHEMERAL_HI - SL_TCP_EPHEMERAL_LO - SL_MAX_WORKERS));
+	/* RFC 6056 3.3.4: the counters start at random values. */
+	for (unsigned int i = 0; i < SL_TCP_PORT_TABLE; i++)
+		tw->port_perturb[i] = (uint32_t)rte_rand();
 	sl_timer_wheel_init(&tw->wheel, sl_tcp_now_ms(tw));
 	sl_tcp_rcvmem_init(tw);
 	return tw;

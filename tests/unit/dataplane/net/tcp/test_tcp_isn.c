@@ -107,6 +107,29 @@ test_isn_clock_wraps_after_2_pow_32_steps_of_4_us(void)
 	CU_ASSERT_EQUAL(isn_at(T0 + (UINT64_C(4) << 32) - 4), isn_at(T0) - 1);
 }
 
+/* RFC 6056's hash of a destination: keyed, depends on each field, not on the source port. */
+static void
+test_port_hash_depends_on_destination_and_secret(void)
+{
+	uint64_t base, again;
+
+	init_secret(1);
+	base = sl_tcp_port_hash(&secret, LADDR, RADDR, RPORT);
+	CU_ASSERT_EQUAL(sl_tcp_port_hash(&secret, LADDR, RADDR, RPORT), base);
+	CU_ASSERT_NOT_EQUAL(sl_tcp_port_hash(&secret, LADDR + 1, RADDR, RPORT), base);
+	CU_ASSERT_NOT_EQUAL(sl_tcp_port_hash(&secret, LADDR, RADDR + 1, RPORT), base);
+	CU_ASSERT_NOT_EQUAL(sl_tcp_port_hash(&secret, LADDR, RADDR, RPORT + 1), base);
+	CU_ASSERT_NOT_EQUAL(sl_tcp_port_hash(&secret, LADDR, RADDR, RPORT + 256), base);
+	/* Not the ISN's hash in disguise (another domain byte). */
+	CU_ASSERT_NOT_EQUAL((uint32_t)base, sl_tcp_isn(&secret, LADDR, 0, RADDR, RPORT, 0));
+	init_secret(2);
+	again = sl_tcp_port_hash(&secret, LADDR, RADDR, RPORT);
+	CU_ASSERT_NOT_EQUAL(again, base);
+	/* Both halves are used (offset and table index): neither is constant. */
+	CU_ASSERT_NOT_EQUAL((uint32_t)again, (uint32_t)base);
+	CU_ASSERT_NOT_EQUAL(again >> 32, base >> 32);
+}
+
 int
 main(void)
 {
@@ -121,6 +144,7 @@ main(void)
 	    T(test_isn_depends_on_the_secret),
 	    T(test_isn_advances_250000_per_second),
 	    T(test_isn_clock_wraps_after_2_pow_32_steps_of_4_us),
+	    T(test_port_hash_depends_on_destination_and_secret),
 #undef T
 	};
 	CU_pSuite suite;

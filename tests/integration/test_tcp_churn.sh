@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Topology: the af_packet testbed (scripts/testbed.sh up --afp): sluice with one
+# worker in namespace sl-it-churn-<pid>-dp owns sl0d, one end of a veth pair;
+# the other end, sl0 in sl-it-churn-<pid>, holds the client (198.18.0.1) and
+# the kernel backend sluice-backend (198.18.0.11:8080). sluice runs the forward
+# test service: port 80 spliced to the backend (active opens).
+#
+# The stall it guards against: before sluice starts, its address 198.18.0.2
+# sits on sl0d in the kernel and makes connections to the backend from every
+# 8th port of sluice's ephemeral range, which the backend closes first, so the
+# backend's kernel holds TIME-WAIT for those 4-tuples (as after a restart, or
+# after another proxy held the address). Timestamps are off for them, so whether
+# the kernel takes sluice's new SYN depends on its ISN alone: about half the
+# collisions are answered with an ACK, which sluice must reset and follow with
+# a prompt SYN rather than waiting a whole 1 s RTO. Then a bounded
+# connection-per-request load through the splice: every request completes, none
+# takes a second or more, the RTO never fires, and the collisions did happen
+# (tcp_bad_ack > 0). Everything is removed on every exit path.
+#
+# usage: test_tcp_churn.sh [BUILD_DIR]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export SL_BUILD=${1:-$top/build}
+export SL_NS=sl-it-churn-$$
+# shellcheck source=tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+
+tb_need_root
+tb_need_cmd ethtool python3
+state=$top/.run/$SL_NS
+client=(python3 "$top/tests/tools/churn_client.py")
+nsx() { ip netns exec "$SL_NS" "$@"; }
+tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
+ulimit -n 8192
+
+# The ephemeral range of dataplane/net/tcp/tcp_conn.h (SL_TCP_EPHEMERAL_LO/HI).
+eph_lo=10000
+eph_hi=65520
+step=8
+requests=${SL_CHURN_REQUESTS:-800}
+
+# Runs in the testbed before sluice starts (SL_NS, SL_NS_DP set by testbed.sh).
+preload=$(cat <<PRE
+set -e
+ip netns exec "\$SL_NS_DP" sysctl -qw net.ipv4.tcp_timestamps=0
+ip netns exec "\$SL_NS_DP" ip addr add 198.18.0.2/24 dev sl0d
+n=\$(ip netns exec "\$SL_NS_DP" timeout 120 ${client[*]} preload 198.18.0.2 198.18.0.11 8080 \
+	$eph_lo $eph_hi $step 16)
+echo "\$n" >"$state/preloaded"
+# The client sides end in LAST-ACK for a moment: let them finish before the address goes.
+for i in \$(seq 1 50); do
+	[ "\$(ip netns exec "\$SL_NS_DP" ss -Htan | wc -l)" = 0 ] && break
+	sleep 0.1
+done
+ip netns exec "\$SL_NS_DP" ip addr flush dev sl0d
+ip netns exec "\$SL_NS" ss -Htan state time-wait | wc -l >"$state/time_wait"
+PRE
+)
+
+stats() { tb_sluice_stats "$state"; }
+stat() { python3 -c 'import json,sys
+d=json.loads(sys.stdin.read())
+for k in sys.argv[1].split("."): d=d[k]
+print(d)' "$1"; }
+
+mkdir -p "$state"
+if ! "$top/scripts/testbed.sh" up --afp --config "$top/tests/integration/tcp-churn.yaml" \
+	--pre-start "$preload"; then
+	tb_check "af_packet testbed comes up with TIME-WAIT preloaded on the backend" false
+	tb_summary
+	exit
+fi
+tb_log "preloaded $(cat "$state/preloaded") connections; backend holds $(cat "$state/time_wait") TIME-WAIT"
+tb_check "the backend holds TIME-WAIT from sluice's address and ports" \
+	test "$(cat "$state/time_wait")" -ge $(((eph_hi - eph_lo) / step / 2))
+
+out=$(nsx timeout 300 "${client[@]}" load 198.18.0.2 80 "$requests" 8 10)
+rc=$?
+tb_log "load: $out"
+s=$(stats)
+tb_log "tcp: timeouts=$(stat tcp.timeouts <<<"$s") bad_ack=$(stat tcp.drops.tcp_bad_ack <<<"$s") resets_sent=$(stat tcp.resets_sent <<<"$s") syn_resends=$(stat tcp.syn_resends <<<"$s") active_opens=$(stat tcp.active_opens <<<"$s") connect_failures=$(stat tcp.connect_failures <<<"$s")"
+tb_check "all $requests requests through the splice complete" test "$rc" -eq 0
+tb_check "the load met the backend's TIME-WAIT (tcp_bad_ack > 0)" \
+	test "$(stat tcp.drops.tcp_bad_ack <<<"$s")" -gt 0
+tb_check "no request took a SYN retransmission timeout (slow=$(stat slow <<<"$out"), max $(stat max_ms <<<"$out") ms)" \
+	test "$(stat slow <<<"$out")" -eq 0
+tb_check "the retransmission timer never fired (timeouts=$(stat tcp.timeouts <<<"$s"))" \
+	test "$(stat tcp.timeouts <<<"$s")" -eq 0
+tb_check "no connect failed (connect_failures=$(stat tcp.connect_failures <<<"$s"))" \
+	test "$(stat tcp.connect_failures <<<"$s")" -eq 0
+"$top/scripts/testbed.sh" down
+tb_summary
