@@ -13,6 +13,22 @@
 #define ARP_DUMP_CAP 1024
 #define CALL_TIMEOUT_MS 1000
 
+/* The device's own counters: frames lost before any worker saw them. */
+static json_t *
+dev_json(const struct sl_plane_view *v, unsigned int port)
+{
+	struct sl_port_dev_stats d;
+	json_t *o = json_object();
+
+	memset(&d, 0, sizeof(d));
+	if (v->dev_stats != NULL)
+		v->dev_stats(v->port_ids[port], &d);
+#define SL_PORT_DEV_JSON(name) json_object_set_new(o, #name, json_integer((json_int_t)d.name));
+	SL_PORT_DEV_COUNTERS(SL_PORT_DEV_JSON)
+#undef SL_PORT_DEV_JSON
+	return o;
+}
+
 static json_t *
 port_json(const struct sl_plane_view *v, unsigned int port)
 {
@@ -32,6 +48,7 @@ port_json(const struct sl_plane_view *v, unsigned int port)
 	for (unsigned int r = 0; r < SL_NET_DROP_MAX; r++)
 		json_object_set_new(drops, sl_net_drop_name(r), json_integer((json_int_t)sum.drops[r]));
 	json_object_set_new(o, "drops", drops);
+	json_object_set_new(o, "device", dev_json(v, port));
 	return o;
 }
 

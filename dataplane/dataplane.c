@@ -175,11 +175,13 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 		if (rc != 0)
 			goto fail;
 		snprintf(dp->view.port_names[i], SL_PORT_NAME_MAX, "%s", dc->ports[i].name);
+		dp->view.port_ids[i] = dp->ports[i].port_id;
 	}
 
 	dp->view.n_workers = dp->n_workers;
 	dp->view.n_ports = dp->n_ports;
 	dp->view.tsc_hz = rte_get_tsc_hz();
+	dp->view.dev_stats = sl_port_dev_stats;
 	dp->view.pool = dp->pool;
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "lib/stats/net_stats.h"
 #include "log.h"
 #include "port.h"
 
@@ -180,6 +181,21 @@ sl_port_check_link(struct sl_port *p)
 		SL_LOG(INFO, "port %s: link down", p->cfg->name);
 	p->link_known = true;
 	p->link_up = up;
+}
+
+int
+sl_port_dev_stats(uint16_t port_id, struct sl_port_dev_stats *out)
+{
+	struct rte_eth_stats s;
+	int rc = rte_eth_stats_get(port_id, &s);
+
+	if (rc != 0)
+		return rc;
+	out->imissed = s.imissed;
+	out->ierrors = s.ierrors;
+	out->rx_nombuf = s.rx_nombuf;
+	out->oerrors = s.oerrors;
+	return 0;
 }
 
 void

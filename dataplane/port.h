@@ -35,6 +35,9 @@ int sl_port_setup(struct sl_port *p, const struct sl_config_port *cfg, uint16_t 
 		  struct rte_mempool *pool, char *err, size_t errlen);
 /* Log a line when the link changed since the last call (main lcore). */
 void sl_port_check_link(struct sl_port *p);
+/* The device's own drop counters (rte_eth_stats); for struct sl_plane_view.dev_stats. */
+struct sl_port_dev_stats;
+int sl_port_dev_stats(uint16_t port_id, struct sl_port_dev_stats *out);
 /* Stop and close; for a TAP this removes the kernel interface. */
 void sl_port_close(struct sl_port *p);
 

@@ -60,6 +60,9 @@ struct sl_plane_view {
 	const struct sl_tcp_stats *tcp_stats[SL_MAX_WORKERS];
 	const uint64_t *busy_cycles[SL_MAX_WORKERS]; /* TSC cycles in iterations that did work */
 	uint64_t tsc_hz;
+	uint16_t port_ids[SL_MAX_PORTS]; /* ethdev port ids, for dev_stats */
+	/* The device's counters of a port (thread safe, main lcore); 0 or -errno. */
+	int (*dev_stats)(uint16_t port_id, struct sl_port_dev_stats *out);
 	const struct rte_mempool *pool; /* the mbuf pool, for its occupancy */
 	struct rte_ring *cmd[SL_MAX_WORKERS];
 	struct rte_ring *evt[SL_MAX_WORKERS];

@@ -68,6 +68,23 @@ struct sl_net_stats {
 	uint64_t drops[SL_NET_DROP_MAX];
 } __attribute__((aligned(64)));
 
+/*
+ * The device's own counters of frames it lost, per port (not per worker): what
+ * never reached a worker, so no drop reason above can count it. Read from the
+ * PMD (rte_eth_stats) by the control plane through the dataplane.
+ */
+#define SL_PORT_DEV_COUNTERS(X)                                                                    \
+	X(imissed)   /* RX ring full: the workers did not poll fast enough */                      \
+	X(ierrors)   /* erroneous frames received */                                               \
+	X(rx_nombuf) /* RX refill failed: the mbuf pool was empty */                               \
+	X(oerrors)   /* frames the device failed to send */
+
+struct sl_port_dev_stats {
+#define SL_PORT_DEV_FIELD(name) uint64_t name;
+	SL_PORT_DEV_COUNTERS(SL_PORT_DEV_FIELD)
+#undef SL_PORT_DEV_FIELD
+};
+
 /* Reason label for a drop, e.g. "ip_checksum". */
 const char *sl_net_drop_name(enum sl_net_drop reason);
 

@@ -91,5 +91,10 @@ tb_check "the retransmission timer never fired (timeouts=$(stat tcp.timeouts <<<
 	test "$(stat tcp.timeouts <<<"$s")" -eq 0
 tb_check "no connect failed (connect_failures=$(stat tcp.connect_failures <<<"$s"))" \
 	test "$(stat tcp.connect_failures <<<"$s")" -eq 0
+# The device's own drop counters are exported per port (rte_eth_stats).
+dev=$(python3 -c 'import json,sys
+d=json.loads(sys.stdin.read())["ports"][0]["device"]
+print(" ".join("%s=%d" % (k, d[k]) for k in ("imissed", "ierrors", "rx_nombuf", "oerrors")))' <<<"$s")
+tb_check "the port's device counters are in the stats ($dev)" test -n "$dev"
 "$top/scripts/testbed.sh" down
 tb_summary
