@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 #
 # Topology: the af_packet testbed (scripts/testbed.sh up --afp): sluice with one
-# worker in namespace sl-it-churn-<pid>-dp owns sl0d, one end of a veth pair;
+# worker, then two, in namespace sl-it-churn-<pid>-dp owns sl0d, one end of a veth pair;
 # the other end, sl0 in sl-it-churn-<pid>, holds the client (198.18.0.1) and
 # the kernel backend sluice-backend (198.18.0.11:8080). sluice runs the forward
 # test service: port 80 spliced to the backend (active opens).
 #
 # The stall it guards against: before sluice starts, its address 198.18.0.2
 # sits on sl0d in the kernel and makes connections to the backend from every
-# 8th port of sluice's ephemeral range, which the backend closes first, so the
+# 7th port of sluice's ephemeral range, which the backend closes first, so the
 # backend's kernel holds TIME-WAIT for those 4-tuples (as after a restart, or
 # after another proxy held the address). Timestamps are off for them, so whether
 # the kernel takes sluice's new SYN depends on its ISN alone: about half the
@@ -39,7 +39,7 @@ ulimit -n 8192
 # The ephemeral range of dataplane/net/tcp/tcp_conn.h (SL_TCP_EPHEMERAL_LO/HI).
 eph_lo=10000
 eph_hi=65520
-step=8
+step=7 # odd: both parities, i.e. the ports of either of two workers
 requests=${SL_CHURN_REQUESTS:-800}
 
 # Runs in the testbed before sluice starts (SL_NS, SL_NS_DP set by testbed.sh).
@@ -66,35 +66,48 @@ d=json.loads(sys.stdin.read())
 for k in sys.argv[1].split("."): d=d[k]
 print(d)' "$1"; }
 
-mkdir -p "$state"
-if ! "$top/scripts/testbed.sh" up --afp --config "$top/tests/integration/tcp-churn.yaml" \
-	--pre-start "$preload"; then
-	tb_check "af_packet testbed comes up with TIME-WAIT preloaded on the backend" false
-	tb_summary
-	exit
-fi
-tb_log "preloaded $(cat "$state/preloaded") connections; backend holds $(cat "$state/time_wait") TIME-WAIT"
-tb_check "the backend holds TIME-WAIT from sluice's address and ports" \
-	test "$(cat "$state/time_wait")" -ge $(((eph_hi - eph_lo) / step / 2))
+run_suite() { # workers
+	local workers=$1 out rc s dev
+	tb_log "--- $workers worker(s)"
+	mkdir -p "$state"
+	if ! "$top/scripts/testbed.sh" up --afp --workers "$workers" \
+		--config "$top/tests/integration/tcp-churn.yaml" --pre-start "$preload"; then
+		tb_check "af_packet testbed comes up with TIME-WAIT preloaded on the backend" false
+		return
+	fi
+	tb_log "preloaded $(cat "$state/preloaded") connections;" \
+		"the backend holds $(cat "$state/time_wait") TIME-WAIT"
+	tb_check "the backend holds TIME-WAIT from sluice's address and ports" \
+		test "$(cat "$state/time_wait")" -ge $(((eph_hi - eph_lo) / step / 2))
 
-out=$(nsx timeout 300 "${client[@]}" load 198.18.0.2 80 "$requests" 8 10)
-rc=$?
-tb_log "load: $out"
-s=$(stats)
-tb_log "tcp: timeouts=$(stat tcp.timeouts <<<"$s") bad_ack=$(stat tcp.drops.tcp_bad_ack <<<"$s") resets_sent=$(stat tcp.resets_sent <<<"$s") syn_resends=$(stat tcp.syn_resends <<<"$s") active_opens=$(stat tcp.active_opens <<<"$s") connect_failures=$(stat tcp.connect_failures <<<"$s")"
-tb_check "all $requests requests through the splice complete" test "$rc" -eq 0
-tb_check "the load met the backend's TIME-WAIT (tcp_bad_ack > 0)" \
-	test "$(stat tcp.drops.tcp_bad_ack <<<"$s")" -gt 0
-tb_check "no request took a SYN retransmission timeout (slow=$(stat slow <<<"$out"), max $(stat max_ms <<<"$out") ms)" \
-	test "$(stat slow <<<"$out")" -eq 0
-tb_check "the retransmission timer never fired (timeouts=$(stat tcp.timeouts <<<"$s"))" \
-	test "$(stat tcp.timeouts <<<"$s")" -eq 0
-tb_check "no connect failed (connect_failures=$(stat tcp.connect_failures <<<"$s"))" \
-	test "$(stat tcp.connect_failures <<<"$s")" -eq 0
-# The device's own drop counters are exported per port (rte_eth_stats).
-dev=$(python3 -c 'import json,sys
+	out=$(nsx timeout 300 "${client[@]}" load 198.18.0.2 80 "$requests" 8 10)
+	rc=$?
+	tb_log "load: $out"
+	s=$(stats)
+	tb_log "tcp: timeouts=$(stat tcp.timeouts <<<"$s")" \
+		"bad_ack=$(stat tcp.drops.tcp_bad_ack <<<"$s")" \
+		"resets_sent=$(stat tcp.resets_sent <<<"$s")" \
+		"syn_resends=$(stat tcp.syn_resends <<<"$s")" \
+		"active_opens=$(stat tcp.active_opens <<<"$s")" \
+		"connect_failures=$(stat tcp.connect_failures <<<"$s")"
+	tb_check "all $requests requests through the splice complete" test "$rc" -eq 0
+	tb_check "the load met the backend's TIME-WAIT (tcp_bad_ack > 0)" \
+		test "$(stat tcp.drops.tcp_bad_ack <<<"$s")" -gt 0
+	tb_check "no request took a SYN retransmission timeout (slow=$(stat slow <<<"$out"), max $(
+		stat max_ms <<<"$out") ms)" test "$(stat slow <<<"$out")" -eq 0
+	tb_check "the retransmission timer never fired (timeouts=$(stat tcp.timeouts <<<"$s"))" \
+		test "$(stat tcp.timeouts <<<"$s")" -eq 0
+	tb_check "no connect failed (connect_failures=$(stat tcp.connect_failures <<<"$s"))" \
+		test "$(stat tcp.connect_failures <<<"$s")" -eq 0
+	# The device's own drop counters are exported per port (rte_eth_stats).
+	dev=$(python3 -c 'import json,sys
 d=json.loads(sys.stdin.read())["ports"][0]["device"]
-print(" ".join("%s=%d" % (k, d[k]) for k in ("imissed", "ierrors", "rx_nombuf", "oerrors")))' <<<"$s")
-tb_check "the port's device counters are in the stats ($dev)" test -n "$dev"
-"$top/scripts/testbed.sh" down
+print(" ".join("%s=%d" % (k, d[k]) for k in ("imissed", "ierrors", "rx_nombuf", "oerrors")))' \
+		<<<"$s")
+	tb_check "the port's device counters are in the stats ($dev)" test -n "$dev"
+	"$top/scripts/testbed.sh" down
+}
+
+run_suite 1
+run_suite 2
 tb_summary
