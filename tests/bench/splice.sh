@@ -176,6 +176,7 @@ dataplane:
     forward: { port: 80, to: $be_ip:$be_port }
 EOF
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 tb_log "HAProxy then sluice, ${secs} s keep-alive and ${secs} s Connection: close each"
 if ! "$top/scripts/testbed.sh" up --afp --no-backends --lcores 0@1,1@1 \
 	--config "$work/splice.yaml" --pre-start "'$here/splice.sh' --haproxy-phase"; then
@@ -230,3 +231,5 @@ echo "splice benchmark: sluice forward vs HAProxy $(haproxy -v | awk 'NR==1 {pri
 	"af_packet veth testbed; proxies on CPU 1, wrk -t1 -c$conns and nginx on CPU 0;" \
 	"${secs} s per phase"
 python3 "$here/splice_report.py" "$work"
+# On a shared machine the figures are only as good as the CPUs were free.
+echo "load average before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
