@@ -203,8 +203,8 @@ up() {
 }
 
 wait_ready() {
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		grep -q "sluice: ready" "$state/sluice.log" && break
 		kill -0 "$(cat "$state/sluice.pid")" 2>/dev/null || break
 		sleep 0.1

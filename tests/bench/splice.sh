@@ -101,7 +101,8 @@ if [ "${1:-}" = --haproxy-phase ]; then
 fi
 
 # ---- the main script ----
-export SL_BUILD=$(realpath -m "${1:-$top/build}")
+SL_BUILD=$(realpath -m "${1:-$top/build}")
+export SL_BUILD
 export SL_NS=sl-splice-$$
 TB_NAME=splice
 # shellcheck source=tests/integration/lib.sh
