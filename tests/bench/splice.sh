@@ -21,7 +21,10 @@
 # `Connection: close`. CPU per request: HAProxy's process CPU time (/proc/PID/stat, user +
 # system) over the phase; sluice's workers' busy time (busy_seconds in its stats: TSC cycles
 # in poll iterations that did work / TSC Hz), divided by wrk's request count. A poll-mode
-# worker always shows 100% to the OS; the busy time is what it would cost if it slept.
+# worker always shows 100% to the OS; the busy time is what it would cost if it slept. On a
+# loaded machine busy time also counts preemption inside busy iterations, so a second figure
+# follows the table: the worker thread's CPU time (kernel accounting) x its busy share of the
+# wall clock.
 #
 # usage: tests/bench/splice.sh [--short] [BUILD_DIR]    (--short: 2 s phases; default 8 s)
 # Environment: SPLICE_SECONDS (phase length, 1-60), SPLICE_CONNS (wrk connections, 50).
@@ -201,6 +204,16 @@ for k, x in v.items(): print(k, x)' <<<"$s" >"$1"
 	# What the kernel sent towards sluice on the veth: what af_packet lost is the difference
 	# (DPDK 22.11's af_packet PMD reports no imissed of its own).
 	echo "veth_tx $(ip netns exec "$SL_NS" cat /sys/class/net/sl0/statistics/tx_packets)" >>"$1"
+	# The worker threads' CPU time as the kernel counts it, and the wall clock: on a busy
+	# machine busy_seconds also counts time the worker was preempted in a busy iteration.
+	local t cpu=0
+	for t in /proc/"$(cat "$state/sluice.pid")"/task/*; do
+		[[ $(cat "$t/comm" 2>/dev/null) == rte-worker-* ]] || continue
+		cpu=$(awk -v c="$cpu" -v hz="$(getconf CLK_TCK)" '{ print c + ($14 + $15) / hz }' \
+			"$t/stat")
+	done
+	echo "worker_cpu_s $cpu" >>"$1"
+	echo "wall_s $(date +%s.%N)" >>"$1"
 }
 delta() { # BEFORE AFTER OUT: per-counter differences, and af_packet's loss
 	python3 - "$1" "$2" "$3" <<-'PY'
@@ -210,9 +223,11 @@ delta() { # BEFORE AFTER OUT: per-counter differences, and af_packet's loss
 		d = {k: float(b[k]) - float(a[k]) for k in a}
 		with open(sys.argv[3], "w") as f:
 		    for k, v in d.items():
-		        if k not in ("busy_s", "veth_tx", "rx_packets"):
+		        if k not in ("busy_s", "veth_tx", "rx_packets", "worker_cpu_s", "wall_s"):
 		            f.write("%s %d\n" % (k, v))
 		    f.write("afp_lost %d\n" % (d["veth_tx"] - d["rx_packets"]))
+		    # The worker's CPU time in the share of wall time its busy iterations took.
+		    f.write("busy_cpu_s %.4f\n" % (d["worker_cpu_s"] * d["busy_s"] / d["wall_s"]))
 		print(d["busy_s"])
 	PY
 }

@@ -99,9 +99,16 @@ def main(work):
                 ratio(s["cpu_us"], h["cpu_us"])))
     for phase in ("keepalive", "close"):
         p = os.path.join(work, "sluice-%s.txt" % phase)
-        if os.path.exists(p):
-            kv = " ".join("%s=%s" % tuple(l.split()) for l in open(p) if len(l.split()) == 2)
-            print("sluice counters over %s: %s" % (phase, kv))
+        if not os.path.exists(p):
+            continue
+        kv = dict(l.split() for l in open(p) if len(l.split()) == 2)
+        est = kv.pop("busy_cpu_s", None)
+        r, h = rows.get(("sluice", phase)), rows.get(("haproxy", phase))
+        if est is not None and r and r["requests"]:
+            us = float(est) / r["requests"] * 1e6
+            print("sluice CPU/req over %s, as thread CPU time x busy share: %.1f us (%s of "
+                  "HAProxy's)" % (phase, us, ratio(us, h["cpu_us"] if h else None)))
+        print("sluice counters over %s: %s" % (phase, " ".join("%s=%s" % x for x in kv.items())))
     return 0
 
 
