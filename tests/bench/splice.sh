@@ -61,8 +61,8 @@ listening() { # NS ADDR:PORT
 }
 
 wait_listening() { # NS ADDR:PORT
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		listening "$1" "$2" && return 0
 		sleep 0.1
 	done
@@ -107,7 +107,7 @@ fi
 SL_BUILD=$(realpath -m "${1:-$top/build}")
 export SL_BUILD
 export SL_NS=sl-splice-$$
-TB_NAME=splice
+export TB_NAME=splice
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
 
