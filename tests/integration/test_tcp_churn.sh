@@ -41,6 +41,8 @@ eph_lo=10000
 eph_hi=65520
 step=7 # odd: both parities, i.e. the ports of either of two workers
 requests=${SL_CHURN_REQUESTS:-800}
+[[ $requests =~ ^[0-9]+$ ]] && [ "$requests" -ge 1 ] && [ "$requests" -le 20000 ] ||
+	tb_die "SL_CHURN_REQUESTS must be a number from 1 to 20000"
 
 # Runs in the testbed before sluice starts (SL_NS, SL_NS_DP set by testbed.sh).
 preload=$(cat <<PRE
@@ -80,7 +82,9 @@ run_suite() { # workers
 	tb_check "the backend holds TIME-WAIT from sluice's address and ports" \
 		test "$(cat "$state/time_wait")" -ge $(((eph_hi - eph_lo) / step / 2))
 
-	out=$(nsx timeout 300 "${client[@]}" load 198.18.0.2 80 "$requests" 8 10)
+	# Client ports chosen by the test, all different: the kernel's own choice could reuse a
+	# port of a connection sluice still holds in TIME-WAIT, a different matter.
+	out=$(nsx timeout 300 "${client[@]}" load 198.18.0.2 80 "$requests" 8 10 198.18.0.1 40000)
 	rc=$?
 	tb_log "load: $out"
 	s=$(stats)
@@ -90,6 +94,10 @@ run_suite() { # workers
 		"syn_resends=$(stat tcp.syn_resends <<<"$s")" \
 		"active_opens=$(stat tcp.active_opens <<<"$s")" \
 		"connect_failures=$(stat tcp.connect_failures <<<"$s")"
+	tb_log "nonzero: $(python3 -c 'import json,sys
+d=json.loads(sys.stdin.read()); t=d["tcp"]; p=d["ports"][0]
+kv={**{k: v for k, v in t.items() if k != "drops"}, **t["drops"], **p["drops"], **p["device"]}
+print(" ".join("%s=%s" % (k, v) for k, v in kv.items() if v))' <<<"$s")"
 	tb_check "all $requests requests through the splice complete" test "$rc" -eq 0
 	tb_check "the load met the backend's TIME-WAIT (tcp_bad_ack > 0)" \
 		test "$(stat tcp.drops.tcp_bad_ack <<<"$s")" -gt 0
