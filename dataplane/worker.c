@@ -166,9 +166,17 @@ sl_worker_main(void *arg)
 		unsigned int work;
 
 		w->now_ms = t0 / w->tsc_per_ms;
-		sl_tcp_poll(w->tcp, t0 / w->tsc_per_us);
+		sl_tcp_clock(w->tcp, t0 / w->tsc_per_us);
 		work = worker_poll_ports(w);
 		work += worker_poll_peers(w);
+		/*
+		 * Timers after input: when the worker did not run for a while (a slow
+		 * iteration, a shared CPU), the ACKs waiting in the RX ring stop the
+		 * retransmission timers they answer instead of finding them fired.
+		 * Timers first cost a spurious timeout per pause longer than the RTO:
+		 * cwnd back to one segment and everything in flight sent again.
+		 */
+		sl_tcp_poll(w->tcp, t0 / w->tsc_per_us);
 		work += worker_poll_commands(w);
 		if (w->now_ms >= w->next_tick_ms) {
 			w->next_tick_ms = w->now_ms + SL_TICK_MS;

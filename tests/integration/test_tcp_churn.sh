@@ -17,7 +17,10 @@
 # a prompt SYN rather than waiting a whole 1 s RTO. Then a bounded
 # connection-per-request load through the splice: every request completes, none
 # takes a second or more, the RTO never fires, and the collisions did happen
-# (tcp_bad_ack > 0). Everything is removed on every exit path.
+# (tcp_bad_ack > 0). Then a chargen stream (port 19) while the worker is
+# stopped four times for 600 ms: the ACKs waiting when it resumes must stop
+# the retransmission timer before it fires (no timeout). Everything is removed
+# on every exit path.
 #
 # usage: test_tcp_churn.sh [BUILD_DIR]
 set -uo pipefail
@@ -32,6 +35,7 @@ tb_need_root
 tb_need_cmd ethtool python3
 state=$top/.run/$SL_NS
 client=(python3 "$top/tests/tools/churn_client.py")
+peer=(python3 "$top/tests/tools/tcp_peer.py")
 nsx() { ip netns exec "$SL_NS" "$@"; }
 tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
 ulimit -n 8192
@@ -113,7 +117,30 @@ d=json.loads(sys.stdin.read())["ports"][0]["device"]
 print(" ".join("%s=%d" % (k, d[k]) for k in ("imissed", "ierrors", "rx_nombuf", "oerrors")))' \
 		<<<"$s")
 	tb_check "the port's device counters are in the stats ($dev)" test -n "$dev"
+	paused_worker
 	"$top/scripts/testbed.sh" down
+}
+
+# A worker that does not run for a while (SIGSTOP here; a shared CPU, a slow iteration) finds
+# the ACKs for its data waiting in the RX ring: they must stop the retransmission timer before
+# it fires. Four pauses of 600 ms (beyond the RTO) in a chargen stream: no timeout.
+paused_worker() {
+	local pid cl t0 t1 i
+	pid=$(cat "$state/sluice.pid")
+	t0=$(stats | stat tcp.timeouts)
+	nsx timeout 60 "${peer[@]}" source 198.18.0.2 19 1500000000 >/dev/null 2>&1 &
+	cl=$!
+	sleep 0.5
+	for i in 1 2 3 4; do
+		kill -STOP "$pid"
+		sleep 0.6
+		kill -CONT "$pid"
+		sleep 0.4
+	done
+	tb_stop_pid "$cl"
+	t1=$(stats | stat tcp.timeouts)
+	tb_check "no retransmission timeout after 4 pauses of the worker ($((t1 - t0)))" \
+		test "$((t1 - t0))" -eq 0
 }
 
 run_suite 1

@@ -178,6 +178,12 @@ sl_tcp_worker_stats(const struct sl_tcp_worker *tw)
 }
 
 void
+sl_tcp_clock(struct sl_tcp_worker *tw, uint64_t now_us)
+{
+	tw->now_us = now_us;
+}
+
+void
 sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us)
 {
 	tw->now_us = now_us;

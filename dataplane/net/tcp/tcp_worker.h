@@ -36,7 +36,12 @@ struct sl_tcp_worker *sl_tcp_worker_create(struct sl_worker *w, const struct sl_
 void sl_tcp_worker_free(struct sl_tcp_worker *tw);
 const struct sl_tcp_stats *sl_tcp_worker_stats(const struct sl_tcp_worker *tw);
 
-/* Per poll iteration: run due timers; release connections destroyed meanwhile. */
+/*
+ * Per poll iteration: sl_tcp_clock before the received segments (their RTT
+ * samples and timestamps use it), sl_tcp_poll after them to run due timers,
+ * sl_tcp_reap at the end to release connections destroyed meanwhile.
+ */
+void sl_tcp_clock(struct sl_tcp_worker *tw, uint64_t now_us);
 void sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us);
 void sl_tcp_reap(struct sl_tcp_worker *tw);
 
