@@ -198,6 +198,7 @@ v={"busy_s": sum(w["busy_seconds"] for w in d["workers"]),
    "rx_packets": p["rx_packets"], "timeouts": t["timeouts"],
    "bad_ack": t["drops"]["tcp_bad_ack"], "syn_resends": t.get("syn_resends", 0),
    "resets_sent": t["resets_sent"], "retransmits": t["retransmits"],
+   "challenge_acks": t["challenge_acks"], "resets_received": t["resets_received"],
    "connect_failures": t["connect_failures"], "imissed": dev.get("imissed", 0),
    "rx_nombuf": dev.get("rx_nombuf", 0)}
 for k, x in v.items(): print(k, x)' <<<"$s" >"$1"
