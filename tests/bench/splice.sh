@@ -201,6 +201,12 @@ v={"busy_s": sum(w["busy_seconds"] for w in d["workers"]),
    "challenge_acks": t["challenge_acks"], "resets_received": t["resets_received"],
    "connect_failures": t["connect_failures"], "imissed": dev.get("imissed", 0),
    "rx_nombuf": dev.get("rx_nombuf", 0)}
+# Every other TCP counter and drop too: the report prints those that moved.
+for k, x in t.items():
+    if isinstance(x, int) and k not in v and k not in ("conns", "conns_established"):
+        v[k] = x
+for k, x in t["drops"].items():
+    v.setdefault(k, x)
 for k, x in v.items(): print(k, x)' <<<"$s" >"$1"
 	# What the kernel sent towards sluice on the veth: what af_packet lost is the difference
 	# (DPDK 22.11's af_packet PMD reports no imissed of its own).
@@ -224,7 +230,8 @@ delta() { # BEFORE AFTER OUT: per-counter differences, and af_packet's loss
 		d = {k: float(b[k]) - float(a[k]) for k in a}
 		with open(sys.argv[3], "w") as f:
 		    for k, v in d.items():
-		        if k not in ("busy_s", "veth_tx", "rx_packets", "worker_cpu_s", "wall_s"):
+		        if k not in ("busy_s", "veth_tx", "rx_packets", "worker_cpu_s", "wall_s") and \
+		                (v != 0 or k in ("timeouts", "bad_ack", "syn_resends", "imissed")):
 		            f.write("%s %d\n" % (k, v))
 		    f.write("afp_lost %d\n" % (d["veth_tx"] - d["rx_packets"]))
 		    # The worker's CPU time in the share of wall time its busy iterations took.
