@@ -183,6 +183,7 @@ sl_worker_main(void *arg)
 			for (unsigned int i = 0; i < w->n_netif; i++)
 				sl_arp_tick(w->netif[i]);
 		}
+		sl_tcp_flush(w->tcp); /* corked connections' output (sl_tcp_cork) */
 		for (unsigned int i = 0; i < w->n_netif; i++) {
 			if (sl_netif_tx_pending(w->netif[i])) {
 				sl_netif_flush(w->netif[i]);

@@ -88,7 +88,7 @@ arp_remove(struct sl_arp_table *t, struct sl_arp_entry *e)
 
 static void
 arp_send(struct sl_netif *ifp, uint16_t op, const struct rte_ether_addr *eth_dst,
-	 const struct rte_ether_addr *tha, uint32_t tip)
+	 const struct rte_ether_addr *tha, uint32_t tip, uint32_t sip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(ifp->w->pool);
 	struct rte_ether_hdr *eh;
@@ -109,7 +109,7 @@ arp_send(struct sl_netif *ifp, uint16_t op, const struct rte_ether_addr *eth_dst
 	ah->arp_plen = sizeof(uint32_t);
 	ah->arp_opcode = rte_cpu_to_be_16(op);
 	ah->arp_data.arp_sha = ifp->mac;
-	ah->arp_data.arp_sip = ifp->ip;
+	ah->arp_data.arp_sip = sip;
 	ah->arp_data.arp_tha = *tha;
 	ah->arp_data.arp_tip = tip;
 	sl_netif_xmit(ifp, m);
@@ -122,14 +122,18 @@ static void
 arp_request(struct sl_netif *ifp, uint32_t tip, const struct rte_ether_addr *unicast)
 {
 	ifp->stats.arp_tx_requests++;
-	arp_send(ifp, RTE_ARP_OP_REQUEST, unicast ? unicast : &bcast, &zero_mac, tip);
+	arp_send(ifp, RTE_ARP_OP_REQUEST, unicast ? unicast : &bcast, &zero_mac, tip, ifp->ip);
 }
 
 void
 sl_arp_announce(struct sl_netif *ifp)
 {
 	ifp->stats.arp_tx_gratuitous++;
-	arp_send(ifp, RTE_ARP_OP_REQUEST, &bcast, &zero_mac, ifp->ip);
+	arp_send(ifp, RTE_ARP_OP_REQUEST, &bcast, &zero_mac, ifp->ip, ifp->ip);
+	for (unsigned int i = 0; i < ifp->n_addrs; i++) {
+		ifp->stats.arp_tx_gratuitous++;
+		arp_send(ifp, RTE_ARP_OP_REQUEST, &bcast, &zero_mac, ifp->addrs[i], ifp->addrs[i]);
+	}
 }
 
 static void
@@ -174,7 +178,7 @@ sl_arp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer)
 
 	sip = ah->arp_data.arp_sip;
 	tip = ah->arp_data.arp_tip;
-	for_us = tip == ifp->ip;
+	for_us = sl_netif_is_local(ifp, tip); /* the port's address or one of its VIPs */
 	if (!from_peer) {
 		if (op == RTE_ARP_OP_REQUEST)
 			ifp->stats.arp_rx_requests++;
@@ -189,7 +193,7 @@ sl_arp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer)
 	 * do not want in the table.
 	 */
 	e = NULL;
-	if (sip != 0 && sip != ifp->ip) {
+	if (sip != 0 && !sl_netif_is_local(ifp, sip)) {
 		e = arp_find(&ifp->arp, sip);
 		if (e == NULL && for_us) {
 			e = arp_insert(&ifp->arp, sip);
@@ -223,7 +227,7 @@ sl_arp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer)
 	ah->arp_data.arp_tha = ah->arp_data.arp_sha;
 	ah->arp_data.arp_tip = sip;
 	ah->arp_data.arp_sha = ifp->mac;
-	ah->arp_data.arp_sip = ifp->ip;
+	ah->arp_data.arp_sip = tip; /* the address asked for: ours or a VIP */
 	sl_netif_xmit(ifp, m);
 	return;
 

@@ -37,7 +37,7 @@ icmp_unreachable(struct sl_netif *ifp, struct rte_mbuf *m, uint32_t off, uint32_
 	qhlen = rte_ipv4_hdr_len(quoted);
 	if ((quoted->version_ihl >> 4) != 4 || qhlen < sizeof(*quoted) ||
 	    len < sizeof(*ic) + qhlen + 8u || rte_pktmbuf_data_len(m) < qoff + qhlen + 8u ||
-	    quoted->src_addr != ifp->ip) {
+	    !sl_netif_is_local(ifp, quoted->src_addr)) {
 		sl_netif_drop(ifp, m, SL_NET_DROP_ICMP_TRUNCATED);
 		return;
 	}
@@ -89,8 +89,10 @@ sl_icmp_input(struct sl_netif *ifp, struct rte_mbuf *m)
 	sum = (sum & 0xffff) + (sum >> 16);
 	ic->icmp_cksum = ~sum & 0xffff;
 
+	/* From the address that was pinged: a VIP answers for itself. */
+	uint32_t pinged = ip->dst_addr;
 	ip->dst_addr = ip->src_addr;
-	ip->src_addr = ifp->ip;
+	ip->src_addr = pinged;
 	ip->time_to_live = 64;
 	ip->fragment_offset = 0;
 	/* Drop any IP options: they described the request's path, not ours. */

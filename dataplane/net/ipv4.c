@@ -3,6 +3,8 @@
  * IPv4 as a host (RFC 1122): validate, deliver locally, never forward.
  * Fragments are counted and dropped until reassembly exists.
  */
+#include <errno.h>
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -19,7 +21,7 @@ ipv4_bad_source(const struct sl_netif *ifp, uint32_t src)
 	uint32_t h = rte_be_to_cpu_32(src);
 	uint8_t first = h >> 24;
 
-	return first == 0 || first == 127 || first >= 224 || src == ifp->ip ||
+	return first == 0 || first == 127 || first >= 224 || sl_netif_is_local(ifp, src) ||
 	       (ifp->mask != RTE_BE32(0xffffffff) && (src | ifp->mask) == 0xffffffff &&
 		(src & ifp->mask) == (ifp->ip & ifp->mask));
 }
@@ -64,7 +66,7 @@ sl_ipv4_input(struct sl_netif *ifp, struct rte_mbuf *m)
 		sl_netif_drop(ifp, m, SL_NET_DROP_IP_CHECKSUM);
 		return;
 	}
-	if (unlikely(ip->dst_addr != ifp->ip)) {
+	if (unlikely(!sl_netif_is_local(ifp, ip->dst_addr))) {
 		sl_netif_drop(ifp, m, SL_NET_DROP_IP_NOT_US);
 		return;
 	}
@@ -119,4 +121,17 @@ sl_ipv4_output(struct sl_netif *ifp, struct rte_mbuf *m)
 	}
 	ifp->stats.ip_tx++;
 	sl_arp_output(ifp, m, nh);
+}
+
+int
+sl_netif_add_addr(struct sl_netif *ifp, uint32_t ip)
+{
+	if (ip == 0 || ip == RTE_BE32(0xffffffff))
+		return -EINVAL;
+	if (sl_netif_is_local(ifp, ip))
+		return -EEXIST;
+	if (ifp->n_addrs >= SL_NETIF_ADDRS_MAX)
+		return -ENOSPC;
+	ifp->addrs[ifp->n_addrs++] = ip;
+	return 0;
 }

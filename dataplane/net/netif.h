@@ -31,6 +31,7 @@
  * hold everything behind it): the backlog is dropped (`tx_full`).
  */
 #define SL_TX_STUCK_MS 100
+#define SL_NETIF_ADDRS_MAX 32 /* extra addresses (VIPs) per port, besides its own */
 #define SL_ARP_ENTRIES 256 /* power of two */
 #define SL_ARP_PENDING_MAX 8
 #define SL_ARP_REACHABLE_MS 60000 /* an entry lives this long after its last confirmation */
@@ -85,6 +86,13 @@ struct sl_netif {
 	uint32_t ip;      /* network byte order */
 	uint32_t mask;    /* network byte order */
 	uint32_t gateway; /* network byte order, 0 = none */
+	/*
+	 * Further local addresses (service VIPs) besides ip: answered by ARP,
+	 * accepted by IPv4, usable as a listener's or an active open's address.
+	 * Network byte order; same subnet and gateway as ip.
+	 */
+	uint8_t n_addrs;
+	uint32_t addrs[SL_NETIF_ADDRS_MAX];
 	uint16_t ip_id;
 
 	sl_netif_tx_fn tx_burst;
@@ -98,6 +106,29 @@ struct sl_netif {
 	struct sl_net_stats stats;
 	struct sl_arp_table arp;
 } __rte_cache_aligned;
+
+/*
+ * Whether ip (network order) is one of ours on this port. The port's own
+ * address costs one compare; a VIP a scan of at most SL_NETIF_ADDRS_MAX.
+ */
+static inline bool
+sl_netif_is_local(const struct sl_netif *ifp, uint32_t ip)
+{
+	if (ip == ifp->ip)
+		return true;
+	for (unsigned int i = 0; i < ifp->n_addrs; i++)
+		if (ifp->addrs[i] == ip)
+			return true;
+	return false;
+}
+
+/*
+ * Add a local address (a VIP) to this worker's view of the port: call it on
+ * every worker's netif of the port, before traffic for it is expected (the
+ * next sl_arp_announce announces it). 0, -EEXIST, -EINVAL (0 or broadcast),
+ * -ENOSPC beyond SL_NETIF_ADDRS_MAX.
+ */
+int sl_netif_add_addr(struct sl_netif *ifp, uint32_t ip);
 
 /* Frame input: takes ownership of m (consumed, forwarded or freed). */
 void sl_eth_input(struct sl_netif *ifp, struct rte_mbuf *m);
@@ -143,7 +174,7 @@ void sl_arp_input(struct sl_netif *ifp, struct rte_mbuf *m, bool from_peer);
 void sl_arp_output(struct sl_netif *ifp, struct rte_mbuf *m, uint32_t nh);
 /* Expire entries, retry requests, refresh entries about to die. Call every ~100 ms. */
 void sl_arp_tick(struct sl_netif *ifp);
-/* Announce our address (gratuitous ARP request). */
+/* Announce our addresses, the port's and its VIPs (gratuitous ARP requests). */
 void sl_arp_announce(struct sl_netif *ifp);
 /* Copy the table into a dump message; returns entries written. */
 uint32_t sl_arp_dump(const struct sl_netif *ifp, struct sl_msg_arp_entry *out, uint32_t cap);

@@ -41,6 +41,7 @@
 #include <rte_tcp.h>
 
 #include "dataplane/net/cksum.h"
+#include "dataplane/net/mbuf_chain.h"
 #include "dataplane/net/netif.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/net/tcp/tcp_conn.h"
@@ -82,6 +83,7 @@ static struct sl_netif ifp;
 static struct sl_tcp_worker *tw;
 static struct sl_config_tcp cfg;
 static uint64_t now_us;
+static uint32_t our_ip_cur; /* the address the peer talks to: OUR_IP, or a VIP in some tests */
 
 /* ---- the device: what the stack sent, in order, with the time it left ---- */
 
@@ -124,6 +126,7 @@ drain(void)
 static void
 flush_and_reap(void)
 {
+	sl_tcp_flush(tw);
 	sl_netif_flush(&ifp);
 	sl_tcp_reap(tw);
 }
@@ -270,7 +273,7 @@ tcp_frame(const struct seg_spec *s)
 	uint8_t f[FRAME_MAX];
 	unsigned int hlen = 20 + s->optlen, l4 = hlen + s->len, tot = 20 + l4;
 	unsigned int flen = ETH_LEN + tot;
-	uint32_t src = PEER_IP, dst = OUR_IP;
+	uint32_t src = PEER_IP, dst = our_ip_cur;
 	uint8_t *ip = f + ETH_LEN, *th = ip + 20;
 
 	CU_ASSERT_FATAL(s->optlen % 4 == 0 && s->optlen <= 40 && flen <= sizeof(f));
@@ -394,7 +397,7 @@ parse_frame(const struct rte_mbuf *m, struct oseg *o)
 	uint8_t f[FRAME_MAX];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	const uint8_t *ip = f + ETH_LEN, *th;
-	uint32_t src = OUR_IP, dst = PEER_IP;
+	uint32_t src = our_ip_cur, dst = PEER_IP;
 	unsigned int tot, doff;
 
 	memset(o, 0, offsetof(struct oseg, data));
@@ -1134,6 +1137,7 @@ setup(void)
 	ifp.mtu = 1500;
 	ifp.mac = our_mac;
 	ifp.ip = OUR_IP;
+	our_ip_cur = OUR_IP;
 	ifp.mask = IP4(255, 255, 255, 0);
 	ifp.tx_burst = tx_capture;
 	memset(&cfg, 0, sizeof(cfg));
@@ -5158,6 +5162,731 @@ static const struct sl_test_def rcvmem_tests[] = {
     T(test_connection_holding_nothing_gets_in_when_the_worker_is_over_budget),
 };
 
+/* ---- what the proxy needs from the stack (tcp.h): addresses, timeouts, cork, info ---- */
+
+#define VIP IP4(198, 18, 0, 50)
+
+/* A chain of the given piece sizes holding pat_in(0..); its pieces' data addresses in addr[]. */
+static struct rte_mbuf *
+chain_of(const uint16_t *pieces, unsigned int n, uint8_t **addr)
+{
+	struct rte_mbuf *head = NULL;
+	uint32_t off = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint8_t *p;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		p = (uint8_t *)rte_pktmbuf_append(m, pieces[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (uint32_t k = 0; k < pieces[i]; k++)
+			p[k] = pat_in(off + k);
+		if (addr != NULL)
+			addr[i] = p;
+		off += pieces[i];
+		if (head == NULL)
+			head = m;
+		else
+			CU_ASSERT_FATAL(rte_pktmbuf_chain(head, m) == 0);
+	}
+	return head;
+}
+
+/* m's bookkeeping is right and it holds pat_in(from .. from + len). */
+static void
+check_chain(const struct rte_mbuf *m, uint32_t from, uint32_t len)
+{
+	uint32_t sum = 0, bad = 0;
+	uint16_t n = 0;
+
+	CU_ASSERT_EQUAL(m->pkt_len, len);
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next, n++) {
+		const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
+
+		for (uint32_t k = 0; k < s->data_len; k++)
+			bad += p[k] != pat_in(from + sum + k);
+		sum += s->data_len;
+	}
+	CU_ASSERT_EQUAL(sum, len);
+	CU_ASSERT_EQUAL(m->nb_segs, n);
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void
+test_chain_split_at_every_offset_shares_the_data(void)
+{
+	static const uint16_t a[] = {1, 7, 13, 100, 1, 333};
+	static const uint16_t b[] = {1000};
+	static const uint16_t c[] = {2, 1, 1, 2, 5, 3};
+	static const struct {
+		const uint16_t *p;
+		unsigned int n;
+	} chains[] = {{a, RTE_DIM(a)}, {b, RTE_DIM(b)}, {c, RTE_DIM(c)}};
+	unsigned int avail = rte_mempool_avail_count(pool);
+
+	for (unsigned int ci = 0; ci < RTE_DIM(chains); ci++) {
+		uint32_t len = 0;
+
+		for (unsigned int i = 0; i < chains[ci].n; i++)
+			len += chains[ci].p[i];
+		for (int clone = 0; clone <= 1; clone++) {
+			for (uint32_t off = 0; off <= len; off++) {
+				uint8_t *addr[8];
+				struct rte_mbuf *orig = chain_of(chains[ci].p, chains[ci].n, addr);
+				struct rte_mbuf *m = orig, *tail = NULL;
+				const uint8_t *at = NULL;
+				uint32_t before = 0;
+				int rc;
+
+				/* A clone: every piece indirect, as the stack's receive path may hand over. */
+				if (clone) {
+					m = rte_pktmbuf_clone(orig, pool);
+					CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+				}
+				for (unsigned int i = 0; i < chains[ci].n && off < len; i++) {
+					if (off < before + chains[ci].p[i]) {
+						at = addr[i] + (off - before);
+						break;
+					}
+					before += chains[ci].p[i];
+				}
+				rc = sl_mbuf_chain_split(m, off, pool, &tail);
+				if (off == 0 || off == len) {
+					CU_ASSERT_EQUAL(rc, -EINVAL);
+					check_chain(m, 0, len);
+				} else {
+					CU_ASSERT_EQUAL_FATAL(rc, 0);
+					check_chain(m, 0, off);
+					check_chain(tail, off, len - off);
+					/* No copy: the tail's first byte is the original's byte at off. */
+					CU_ASSERT_PTR_EQUAL(rte_pktmbuf_mtod(tail, const uint8_t *), at);
+					rte_pktmbuf_free(tail);
+				}
+				/* Either side alone keeps the data alive: free the head last. */
+				if (clone)
+					rte_pktmbuf_free(orig);
+				else
+					check_chain(m, 0, off == 0 || off == len ? len : off);
+				rte_pktmbuf_free(m);
+				CU_ASSERT_EQUAL_FATAL(rte_mempool_avail_count(pool), avail);
+			}
+		}
+	}
+	/* Out of mbufs: nothing changes. */
+	{
+		struct rte_mbuf *m = chain_of(a, RTE_DIM(a), NULL), *tail = NULL, *hog[POOL_SIZE];
+		unsigned int n = 0;
+
+		while (n < RTE_DIM(hog) && (hog[n] = rte_pktmbuf_alloc(pool)) != NULL)
+			n++;
+		CU_ASSERT_EQUAL(sl_mbuf_chain_split(m, 3, pool, &tail), -ENOBUFS);
+		check_chain(m, 0, 455);
+		CU_ASSERT_EQUAL(sl_mbuf_chain_split(m, 8, pool, &tail), 0); /* a boundary needs none */
+		check_chain(m, 0, 8);
+		check_chain(tail, 8, 447);
+		while (n > 0)
+			rte_pktmbuf_free(hog[--n]);
+		rte_pktmbuf_free(tail);
+		rte_pktmbuf_free(m);
+		CU_ASSERT_EQUAL(rte_mempool_avail_count(pool), avail);
+	}
+}
+
+/* An ARP request from the peer for `tip`. */
+static void
+peer_arp_request(uint32_t tip)
+{
+	uint8_t f[MIN_FRAME];
+	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(f + ETH_LEN);
+
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, &peer_mac, 6);
+	put16(f + 12, RTE_ETHER_TYPE_ARP);
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+	ah->arp_data.arp_sha = peer_mac;
+	ah->arp_data.arp_sip = PEER_IP;
+	ah->arp_data.arp_tip = tip;
+	feed(mbuf_from(f, sizeof(f)));
+}
+
+static void
+test_vip_is_answered_by_arp_and_accepted_by_ipv4(void)
+{
+	struct rte_mbuf *m;
+	struct rte_arp_hdr *ah;
+	struct peer p;
+	struct oseg o;
+
+	/* Before: not ours. */
+	peer_arp_request(VIP);
+	EXPECT_NOTHING();
+	our_ip_cur = VIP;
+	peer_init(&p, 40700, PO_ALL);
+	peer_syn(&p);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(ifp.stats.drops[SL_NET_DROP_IP_NOT_US], 1);
+
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, VIP), 0);
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, VIP), -EEXIST);
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, OUR_IP), -EEXIST);
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, 0), -EINVAL);
+	peer_arp_request(VIP);
+	CU_ASSERT_FATAL(pending() == 1);
+	m = cap[cap_head];
+	ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, ETH_LEN);
+	CU_ASSERT_EQUAL(ah->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
+	CU_ASSERT_EQUAL(ah->arp_data.arp_sip, VIP); /* answered for the VIP, with our MAC */
+	CU_ASSERT(rte_is_same_ether_addr(&ah->arp_data.arp_sha, &our_mac));
+	CU_ASSERT_EQUAL(ah->arp_data.arp_tip, PEER_IP);
+	drain();
+	/* The wildcard listener takes a SYN to the VIP, and answers from the VIP. */
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	/* Announcements cover the VIP too. */
+	sl_arp_announce(&ifp);
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(pending(), 2);
+	drain();
+	CU_ASSERT_EQUAL(ifp.stats.arp_tx_gratuitous, 2);
+}
+
+/* The listener a passive connection came through. */
+static struct sl_tcp_listener *
+listener_of(const struct rec *r)
+{
+	return r->c->listener;
+}
+
+static void
+test_listen_on_address_and_port_picks_the_exact_address_first(void)
+{
+	struct peer p1, p2, p3;
+	struct rec *r;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, VIP), 0);
+	CU_ASSERT_EQUAL(sl_tcp_listen_addr(&worker, VIP, LPORT, &rec_ops, NULL), 0);
+	CU_ASSERT_EQUAL(sl_tcp_listen_addr(&worker, VIP, LPORT, &rec_ops, NULL), -EADDRINUSE);
+	CU_ASSERT_EQUAL(sl_tcp_listen(&worker, LPORT, &rec_ops, NULL), -EADDRINUSE);
+	CU_ASSERT_EQUAL(sl_tcp_listen_addr(&worker, VIP, 0, &rec_ops, NULL), -EINVAL);
+	/* Port 81 on the VIP only. */
+	CU_ASSERT_EQUAL(sl_tcp_listen_addr(&worker, VIP, 81, &rec_ops, NULL), 0);
+
+	our_ip_cur = VIP;
+	peer_init(&p1, 40710, PO_ALL);
+	r = passive_open(&p1);
+	CU_ASSERT_EQUAL(listener_of(r)->addr, VIP);
+	sl_tcp_endpoints(r->c, &laddr, &lport, &raddr, &rport);
+	CU_ASSERT_EQUAL(laddr, VIP);
+	CU_ASSERT_EQUAL(lport, rte_cpu_to_be_16(LPORT));
+
+	our_ip_cur = OUR_IP;
+	peer_init(&p2, 40711, PO_ALL);
+	r = passive_open(&p2);
+	CU_ASSERT_EQUAL(listener_of(r)->addr, 0); /* the wildcard */
+
+	/* 81 on the port's own address: nobody listens there. */
+	peer_init(&p3, 40712, PO_ALL);
+	p3.lport = 81;
+	peer_syn(&p3);
+	{
+		struct oseg o;
+
+		expect_seg(&p3, &o);
+		CU_ASSERT_EQUAL(o.flags, TH_RST | TH_ACK);
+	}
+	our_ip_cur = VIP;
+	r = passive_open(&p3);
+	CU_ASSERT_EQUAL(listener_of(r)->addr, VIP);
+	CU_ASSERT_EQUAL(listener_of(r)->port, rte_cpu_to_be_16(81));
+	{
+		uint16_t ports[8];
+
+		CU_ASSERT_EQUAL(sl_tcp_listener_ports(tw, ports, 8), 2); /* 80 once, 81 */
+	}
+	sl_tcp_abort(p1.c);
+	sl_tcp_abort(p2.c);
+	sl_tcp_abort(p3.c);
+	p1.r->live = p2.r->live = p3.r->live = false;
+	drain();
+}
+
+static void
+test_a_thousand_listeners_are_found_per_segment(void)
+{
+	struct peer p;
+	struct rec *r;
+	unsigned int n = 1;
+
+	/* Port 80 (setup), then ports and VIP:ports up to the limit. */
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, VIP), 0);
+	for (uint16_t port = 1000; n < SL_TCP_LISTENERS_MAX; port++) {
+		CU_ASSERT_EQUAL_FATAL(sl_tcp_listen(&worker, port, &rec_ops, NULL), 0);
+		n++;
+		if (n < SL_TCP_LISTENERS_MAX && port % 2 == 0) {
+			CU_ASSERT_EQUAL_FATAL(sl_tcp_listen_addr(&worker, VIP, port, &rec_ops, NULL), 0);
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL(sl_tcp_listen(&worker, 9999, &rec_ops, NULL), -ENOSPC);
+	peer_init(&p, 40720, PO_ALL);
+	p.lport = 1600;
+	our_ip_cur = VIP;
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(listener_of(r)->addr, VIP);
+	sl_tcp_abort(p.c);
+	r->live = false;
+	flush_and_reap();
+	drain();
+	peer_init(&p, 40721, PO_ALL);
+	p.lport = 1601; /* odd: the wildcard only */
+	r = passive_open(&p);
+	CU_ASSERT_EQUAL(listener_of(r)->addr, 0);
+	CU_ASSERT_EQUAL(listener_of(r)->port, rte_cpu_to_be_16(1601));
+	sl_tcp_abort(p.c);
+	r->live = false;
+	drain();
+}
+
+/* sl_tcp_connect_opts to the peer; returns the record once the SYN is out (not answered). */
+static struct rec *
+connect_opts(struct peer *p, const struct sl_tcp_connect_opts *o, struct oseg *syn)
+{
+	struct rec *r = rec_new();
+	int err = 1;
+
+	r->c = sl_tcp_connect_opts(&worker, PEER_IP, rte_cpu_to_be_16(p->port), o, &rec_ops, r,
+				   &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r->c);
+	CU_ASSERT_EQUAL(err, 0);
+	r->live = true;
+	p->lport = 0;
+	expect_seg(p, syn);
+	CU_ASSERT_FATAL(syn->flags == TH_SYN);
+	p->lport = syn->sport;
+	p->our_iss = syn->seq;
+	p->rcv_nxt = syn->seq + 1;
+	p->r = r;
+	p->c = r->c;
+	return r;
+}
+
+static void
+test_connect_from_a_chosen_address(void)
+{
+	struct sl_tcp_connect_opts o = {.port_index = 0, .laddr = VIP};
+	struct peer p;
+	struct oseg syn;
+	struct rec *r;
+	int err = 0;
+
+	CU_ASSERT_PTR_NULL(sl_tcp_connect_opts(&worker, PEER_IP, RTE_BE16(8080), &o, &rec_ops, NULL,
+					       &err));
+	CU_ASSERT_EQUAL(err, -EADDRNOTAVAIL); /* not ours yet */
+	CU_ASSERT_EQUAL(sl_netif_add_addr(&ifp, VIP), 0);
+	our_ip_cur = VIP; /* parse_frame checks the source address */
+	peer_init(&p, 8080, PO_ALL);
+	r = connect_opts(&p, &o, &syn);
+	peer_syn_ack(&p, syn.seq + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &syn, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	CU_ASSERT_EQUAL(r->connected, 1);
+	CU_ASSERT_EQUAL(r->c->key.laddr, VIP);
+	sl_tcp_abort(r->c);
+	r->live = false;
+	drain();
+}
+
+static void
+test_connect_timeout_fails_the_open_in_time(void)
+{
+	struct sl_tcp_connect_opts o = {.connect_timeout_ms = 2500};
+	struct peer p;
+	struct oseg syn;
+	struct rec *r;
+
+	peer_init(&p, 8081, PO_ALL);
+	r = connect_opts(&p, &o, &syn);
+	CU_ASSERT_EQUAL(wait_frame(1100), 1000); /* the SYN again at the RTO */
+	drain();
+	advance_ms(1499);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	advance_ms(1);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ETIMEDOUT);
+	EXPECT_NOTHING();
+	expect_all_closed();
+
+	/* A connection that opens in time is not touched by it. */
+	peer_init(&p, 8082, PO_ALL);
+	r = connect_opts(&p, &o, &syn);
+	peer_syn_ack(&p, syn.seq + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &syn, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	advance_ms(5000);
+	CU_ASSERT_EQUAL(r->errors, 0);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_ESTABLISHED);
+	sl_tcp_abort(r->c);
+	r->live = false;
+	drain();
+}
+
+static void
+test_user_timeout_aborts_when_sent_data_stays_unacknowledged(void)
+{
+	struct sl_tcp_connect_opts opts = {.user_timeout_ms = 2500};
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 8083, PO_ALL);
+	r = connect_opts(&p, &opts, &o);
+	peer_syn_ack(&p, o.seq + 1);
+	p.ts = true;
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 0));
+	/* Acknowledged progress keeps it alive however long it takes in all (3 s here). */
+	for (uint32_t i = 0; i < 30; i++) {
+		CU_ASSERT_EQUAL(send_data(r->c, i * 100, 100), 0);
+		EXPECT_DATA(&p, &o, i * 100, 100);
+		advance_ms(100);
+		peer_ack_out(&p, (i + 1) * 100);
+	}
+	CU_ASSERT_EQUAL(r->errors, 0);
+	/* Then nothing acknowledged: retransmissions (backed off), cut at 2.5 s exactly. */
+	CU_ASSERT_EQUAL(send_data(r->c, 3000, 100), 0);
+	EXPECT_DATA(&p, &o, 3000, 100);
+	for (unsigned int i = 0; i < 2499; i++) {
+		advance_ms(1);
+		drain();
+	}
+	CU_ASSERT_EQUAL(r->errors, 0);
+	advance_ms(1);
+	CU_ASSERT_EQUAL(r->errors, 1);
+	CU_ASSERT_EQUAL(r->err, -ETIMEDOUT);
+	drain();
+	expect_all_closed();
+}
+
+struct api_timer {
+	struct sl_timer t;
+	unsigned int fired;
+	uint64_t at_ms;
+};
+
+static void
+api_timer_fire(struct sl_timer *t)
+{
+	struct api_timer *a = sl_container_of(t, struct api_timer, t);
+
+	a->fired++;
+	a->at_ms = sl_tcp_clock_ms(&worker);
+}
+
+static void
+test_timers_for_the_layers_above_run_on_the_worker_wheel(void)
+{
+	struct api_timer a, b;
+	uint64_t t0 = sl_tcp_clock_ms(&worker);
+
+	CU_ASSERT_EQUAL(t0, now_us / 1000);
+	CU_ASSERT_EQUAL(sl_tcp_clock_us(&worker), now_us);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	sl_tcp_timer_init(&a.t, api_timer_fire);
+	sl_tcp_timer_init(&b.t, api_timer_fire);
+	sl_tcp_timer_arm(&worker, &a.t, 50);
+	sl_tcp_timer_arm_at(&worker, &b.t, t0 + 20);
+	CU_ASSERT(sl_tcp_timer_armed(&a.t));
+	advance_ms(20);
+	CU_ASSERT_EQUAL(b.fired, 1);
+	CU_ASSERT_EQUAL(b.at_ms, t0 + 20);
+	CU_ASSERT_FALSE(sl_tcp_timer_armed(&b.t));
+	sl_tcp_timer_arm(&worker, &a.t, 50); /* moved: now due at t0 + 70 */
+	advance_ms(49);
+	CU_ASSERT_EQUAL(a.fired, 0);
+	advance_ms(1);
+	CU_ASSERT_EQUAL(a.fired, 1);
+	CU_ASSERT_EQUAL(a.at_ms, t0 + 70);
+	sl_tcp_timer_arm(&worker, &a.t, 10);
+	sl_tcp_timer_cancel(&a.t);
+	advance_ms(20);
+	CU_ASSERT_EQUAL(a.fired, 1);
+	sl_tcp_timer_cancel(&a.t); /* harmless when not armed */
+}
+
+/*
+ * The peer's request (500 bytes, unread by the user) and our 3,000-byte
+ * response queued; then the user closes. Returns the connection's record.
+ */
+static struct rec *
+response_queued_request_unread(struct peer *p)
+{
+	struct rec *r;
+
+	rec_template.consume = false;
+	/* The peer reads slowly (a 1,000-byte window): the response drains in pieces. */
+	peer_init(p, 40730, PO_MSS | PO_SACK | PO_TS);
+	p->win = 1000;
+	r = passive_open(p);
+	peer_data(p, 0, 500);
+	CU_ASSERT_EQUAL(r->held, 500);
+	drain(); /* our ACK */
+	CU_ASSERT_EQUAL(send_data(r->c, 0, 3000), 0);
+	return r;
+}
+
+static void
+test_close_with_unread_data_resets_and_loses_the_response(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = response_queued_request_unread(&p);
+
+	drain();
+	r->live = false;
+	sl_tcp_close(r->c);
+	expect_seg(&p, &o);
+	CU_ASSERT(o.flags & TH_RST); /* what sl_tcp_close_linger is for */
+	expect_all_closed();
+}
+
+static void
+test_linger_close_drains_the_response_then_fin_and_discards_input(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = response_queued_request_unread(&p);
+	uint32_t got = 0;
+	bool fin = false;
+
+	EXPECT_DATA(&p, &o, 0, 1000); /* what the window takes before the close */
+	got = 1000;
+	r->live = false;
+	sl_tcp_close_linger(r->c, 10000);
+	EXPECT_NOTHING();
+	/* The peer still sends (the rest of a body): acknowledged and dropped, no reset. */
+	peer_data(&p, 500, 700);
+	while (pending() > 0) {
+		expect_seg(&p, &o);
+		CU_ASSERT_FALSE(o.flags & TH_RST);
+	}
+	CU_ASSERT_EQUAL(p.r->bytes, 500); /* the user heard nothing more */
+	/* The peer reads and acknowledges: the whole response, then FIN. */
+	while (!fin) {
+		p.rcv_nxt = OUT(&p, got);
+		peer_ack(&p);
+		CU_ASSERT_FATAL(pending() > 0);
+		while (pending() > 0) {
+			expect_seg(&p, &o);
+			CU_ASSERT_FALSE_FATAL(o.flags & TH_RST);
+			if (o.len > 0) {
+				CU_ASSERT_EQUAL(o.seq, OUT(&p, got));
+				check_out_payload(&p, &o);
+				got += o.len;
+			}
+			if (o.flags & TH_FIN) {
+				CU_ASSERT_EQUAL(got, 3000); /* FIN after the last byte */
+				fin = true;
+			}
+		}
+	}
+	p.rcv_nxt = OUT(&p, 3000) + 1;
+	peer_ack(&p);
+	CU_ASSERT_EQUAL(find_conn(&p)->state, SL_TCP_FIN_WAIT_2);
+	/* The peer closes too: TIME-WAIT, as any close. */
+	peer_fin(&p, 1200);
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_ACK);
+	CU_ASSERT_EQUAL(o.ack, IN(&p, 1200) + 1);
+	CU_ASSERT_PTR_NOT_NULL(find_tw(&p));
+	CU_ASSERT_EQUAL(tw->stats.resets_sent, 0);
+	advance_ms(cfg.time_wait_ms + 10);
+	drain();
+	expect_all_closed();
+}
+
+static void
+test_linger_close_resets_at_its_timeout(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r = response_queued_request_unread(&p);
+	uint64_t t0;
+	bool rst = false;
+
+	drain();
+	r->live = false;
+	sl_tcp_close_linger(r->c, 1500);
+	t0 = now_us;
+	/* The peer never acknowledges: retransmissions, then the reset at 1.5 s. */
+	while (!rst && now_us - t0 < 3000000) {
+		advance_ms(1);
+		while (pending() > 0) {
+			expect_seg(&p, &o);
+			if (o.flags & TH_RST) {
+				rst = true;
+				CU_ASSERT_EQUAL(now_us - t0, 1500000);
+			}
+		}
+	}
+	CU_ASSERT(rst);
+	CU_ASSERT_EQUAL(tw->stats.conn_timeouts, 1);
+	expect_all_closed();
+}
+
+/* Our segments now in flight: their lengths and flags. */
+static unsigned int
+collect(struct peer *p, uint32_t *lens, uint8_t *flags, unsigned int max)
+{
+	struct oseg o;
+	unsigned int n = 0;
+
+	while (pending() > 0 && n < max) {
+		expect_seg(p, &o);
+		check_out_payload(p, &o);
+		lens[n] = o.len;
+		flags[n] = o.flags;
+		n++;
+	}
+	return n;
+}
+
+static void
+test_cork_sends_a_head_and_its_body_as_full_segments(void)
+{
+	struct peer p;
+	struct rec *r;
+	uint32_t lens[8];
+	uint8_t flags[8];
+	struct rte_mbuf *head, *body;
+
+	/* Uncorked, as before: the head leaves alone with PSH. */
+	peer_init(&p, 40740, PO_ALL);
+	r = passive_open(&p);
+	head = make_data(0, 200, 2000);
+	body = make_data(200, 3000, 2000);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, head), 0);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, body), 0);
+	flush_and_reap();
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 4);
+	CU_ASSERT_EQUAL(lens[0], 200);
+	CU_ASSERT(flags[0] & TH_PSH);
+
+	/* Corked: full segments only; the rest at the end of the iteration. */
+	peer_init(&p, 40741, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_cork(r->c, true);
+	head = make_data(0, 200, 2000);
+	body = make_data(200, 3000, 2000);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, head), 0);
+	sl_netif_flush(&ifp);
+	EXPECT_NOTHING(); /* a short segment waits */
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, body), 0);
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 2);
+	CU_ASSERT_EQUAL(lens[0], MSS_TS);
+	CU_ASSERT_EQUAL(lens[1], MSS_TS);
+	CU_ASSERT_FALSE(flags[0] & TH_PSH);
+	CU_ASSERT_FALSE(flags[1] & TH_PSH);
+	flush_and_reap(); /* the end of the poll iteration */
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 3200 - 2 * MSS_TS);
+	CU_ASSERT(flags[0] & TH_PSH);
+	EXPECT_NOTHING();
+	/* Uncorking sends what waits at once. */
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(3200, 100, 2000)), 0);
+	sl_netif_flush(&ifp);
+	EXPECT_NOTHING();
+	sl_tcp_cork(r->c, false);
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 100);
+	/* A corked connection closed before the end of the iteration is skipped safely. */
+	sl_tcp_cork(r->c, true);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(3300, 10, 2000)), 0);
+	r->live = false;
+	sl_tcp_abort(r->c);
+	flush_and_reap();
+	drain();
+}
+
+static void
+test_info_reports_rtt_in_microseconds_and_counters(void)
+{
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+	struct sl_tcp_info info;
+
+	/* 250 µs round trips: below the timestamps' 1 ms tick, which made them 0 or 1 ms. */
+	peer_init(&p, 40750, PO_ALL);
+	peer_syn(&p);
+	expect_seg(&p, &o);
+	CU_ASSERT_FATAL(o.flags == (TH_SYN | TH_ACK));
+	peer_got_syn_ack(&p, &o);
+	now_us += 250;
+	sl_tcp_poll(tw, now_us);
+	peer_ack(&p);
+	CU_ASSERT_FATAL(n_recs == 1);
+	r = &recs[0];
+	p.r = r;
+	p.c = r->c;
+	sl_tcp_info(r->c, &info);
+	CU_ASSERT_EQUAL(info.srtt_us, 250);
+	CU_ASSERT_EQUAL(info.rttvar_us, 125);
+	CU_ASSERT_EQUAL(send_data(r->c, 0, 1000), 0);
+	EXPECT_DATA(&p, &o, 0, 1000);
+	now_us += 250;
+	sl_tcp_poll(tw, now_us);
+	peer_ack_out(&p, 1000);
+	sl_tcp_info(r->c, &info);
+	CU_ASSERT_EQUAL(info.srtt_us, 250);
+	CU_ASSERT_EQUAL(info.rttvar_us, 93); /* 3/4 of 125 */
+	CU_ASSERT_STRING_EQUAL(info.state, "ESTABLISHED");
+	CU_ASSERT_EQUAL(info.mss, MSS_TS);
+	CU_ASSERT_EQUAL(info.bytes_acked, 1000);
+	CU_ASSERT_EQUAL(info.retransmits, 0);
+	CU_ASSERT(info.cwnd >= 10u * MSS_TS);
+	/* Received bytes, and a retransmission. */
+	peer_data(&p, 0, 700);
+	CU_ASSERT_EQUAL(send_data(r->c, 1000, 500), 0);
+	drain();
+	CU_ASSERT(wait_frame(2000) > 0);
+	drain();
+	sl_tcp_info(r->c, &info);
+	CU_ASSERT_EQUAL(info.bytes_received, 700);
+	CU_ASSERT_EQUAL(info.retransmits, 1);
+	CU_ASSERT_EQUAL(info.unacked, 500);
+	CU_ASSERT_EQUAL(info.bytes_acked, 1000);
+	sl_tcp_abort(r->c);
+	r->live = false;
+	drain();
+}
+
+static const struct sl_test_def proxy_api_tests[] = {
+    T(test_chain_split_at_every_offset_shares_the_data),
+    T(test_vip_is_answered_by_arp_and_accepted_by_ipv4),
+    T(test_listen_on_address_and_port_picks_the_exact_address_first),
+    T(test_a_thousand_listeners_are_found_per_segment),
+    T(test_connect_from_a_chosen_address),
+    T(test_connect_timeout_fails_the_open_in_time),
+    T(test_user_timeout_aborts_when_sent_data_stays_unacknowledged),
+    T(test_timers_for_the_layers_above_run_on_the_worker_wheel),
+    T(test_close_with_unread_data_resets_and_loses_the_response),
+    T(test_linger_close_drains_the_response_then_fin_and_discards_input),
+    T(test_linger_close_resets_at_its_timeout),
+    T(test_cork_sends_a_head_and_its_body_as_full_segments),
+    T(test_info_reports_rtt_in_microseconds_and_counters),
+};
+
 int
 main(void)
 {
@@ -5175,6 +5904,7 @@ main(void)
 	    {"review", review_tests, RTE_DIM(review_tests)},
 	    {"tx_path", tx_path_tests, RTE_DIM(tx_path_tests)},
 	    {"rcvmem", rcvmem_tests, RTE_DIM(rcvmem_tests)},
+	    {"proxy_api", proxy_api_tests, RTE_DIM(proxy_api_tests)},
 	};
 
 	pool = sl_test_eal_start("test_tcp", "256", POOL_SIZE);

@@ -75,10 +75,30 @@ sl_tcp_conn_lookup(struct sl_tcp_worker *tw, const struct sl_tcp_key *key)
 struct sl_tcp_listener *
 sl_tcp_listener_find(struct sl_tcp_worker *tw, uint16_t port)
 {
-	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++)
-		if (tw->listeners[i].port == port)
-			return &tw->listeners[i];
-	return NULL;
+	uint16_t i = tw->listen_head[port];
+
+	return i != 0 ? &tw->listeners[i - 1] : NULL;
+}
+
+/*
+ * A port's list keeps its wildcard listener, if any, at the head: a port
+ * with one listener (the common case) costs one load and a compare; one
+ * with several costs a hash lookup, then the head as the fallback.
+ */
+struct sl_tcp_listener *
+sl_tcp_listener_lookup(struct sl_tcp_worker *tw, uint32_t laddr, uint16_t port)
+{
+	struct sl_tcp_listener *l = sl_tcp_listener_find(tw, port);
+	struct sl_tcp_listen_key k = {.addr = laddr, .port = port};
+	void *data;
+
+	if (l == NULL)
+		return NULL;
+	if (l->next == 0)
+		return l->addr == 0 || l->addr == laddr ? l : NULL;
+	if (rte_hash_lookup_data(tw->listen_table, &k, &data) >= 0)
+		return data;
+	return l->addr == 0 ? l : NULL;
 }
 
 struct sl_tcp_conn *
@@ -129,6 +149,10 @@ sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp, const struct s
 void
 sl_tcp_established(struct sl_tcp_conn *c)
 {
+	if (c->api_flags & SL_TA_CONNECT_TO) {
+		c->api_flags &= ~SL_TA_CONNECT_TO;
+		sl_timer_cancel(&c->keep_timer); /* the callers arm keepalive next */
+	}
 	sl_tcp_set_state(c, SL_TCP_ESTABLISHED);
 	if (c->flags & SL_TF_FIN_QUEUED)
 		sl_tcp_set_state(c, SL_TCP_FIN_WAIT_1);
@@ -191,8 +215,27 @@ sl_tcp_conn_fail(struct sl_tcp_conn *c, int err)
 }
 
 void
+sl_tcp_flush(struct sl_tcp_worker *tw)
+{
+	while (tw->flush != NULL) {
+		struct sl_tcp_conn *c = tw->flush;
+
+		tw->flush = c->next_flush;
+		c->next_flush = NULL;
+		c->api_flags &= ~SL_TA_FLUSH_Q;
+		if (c->flags & SL_TF_DEAD)
+			continue; /* its memory goes back in sl_tcp_reap, after this */
+		c->api_flags |= SL_TA_FLUSHING;
+		sl_tcp_output(c);
+		c->api_flags &= ~SL_TA_FLUSHING;
+	}
+}
+
+void
 sl_tcp_reap(struct sl_tcp_worker *tw)
 {
+	/* A dead connection may still be on the flush list: empty it before freeing. */
+	sl_tcp_flush(tw);
 	while (tw->dead != NULL) {
 		struct sl_tcp_conn *c = tw->dead;
 
@@ -204,27 +247,50 @@ sl_tcp_reap(struct sl_tcp_worker *tw)
 /* ---- the API of tcp.h ---- */
 
 int
-sl_tcp_listen(struct sl_worker *w, uint16_t port, const struct sl_tcp_ops *ops, void *arg)
+sl_tcp_listen_addr(struct sl_worker *w, uint32_t addr, uint16_t port, const struct sl_tcp_ops *ops,
+		   void *arg)
 {
 	struct sl_tcp_worker *tw = w->tcp;
 	uint16_t nport = rte_cpu_to_be_16(port);
+	struct sl_tcp_listen_key k = {.addr = addr, .port = nport};
+	struct sl_tcp_listener *head = sl_tcp_listener_find(tw, nport), *l = NULL;
+	uint16_t idx;
 
 	if (port == 0)
 		return -EINVAL;
-	if (sl_tcp_listener_find(tw, nport) != NULL)
+	if (rte_hash_lookup(tw->listen_table, &k) >= 0)
 		return -EADDRINUSE;
-	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++) {
-		struct sl_tcp_listener *l = &tw->listeners[i];
-
-		if (l->port != 0)
-			continue;
-		memset(l, 0, sizeof(*l));
-		l->port = nport;
-		l->ops = ops;
-		l->arg = arg;
-		return 0;
+	for (idx = 0; idx < SL_TCP_LISTENERS_MAX; idx++)
+		if (tw->listeners[idx].port == 0) {
+			l = &tw->listeners[idx];
+			break;
+		}
+	if (l == NULL)
+		return -ENOSPC;
+	memset(l, 0, sizeof(*l));
+	l->port = nport;
+	l->addr = addr;
+	l->ops = ops;
+	l->arg = arg;
+	if (rte_hash_add_key_data(tw->listen_table, &k, l) != 0) {
+		l->port = 0;
+		return -ENOSPC;
 	}
-	return -ENOSPC;
+	/* The wildcard heads the port's list (sl_tcp_listener_lookup's fallback). */
+	if (head == NULL || addr == 0) {
+		l->next = tw->listen_head[nport];
+		tw->listen_head[nport] = idx + 1;
+	} else {
+		l->next = head->next;
+		head->next = idx + 1;
+	}
+	return 0;
+}
+
+int
+sl_tcp_listen(struct sl_worker *w, uint16_t port, const struct sl_tcp_ops *ops, void *arg)
+{
+	return sl_tcp_listen_addr(w, 0, port, ops, arg);
 }
 
 /*
@@ -285,6 +351,17 @@ struct sl_tcp_conn *
 sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uint16_t rport,
 	       const struct sl_tcp_ops *ops, void *user, int *err)
 {
+	struct sl_tcp_connect_opts o = {.port_index = port_index};
+
+	return sl_tcp_connect_opts(w, raddr, rport, &o, ops, user, err);
+}
+
+struct sl_tcp_conn *
+sl_tcp_connect_opts(struct sl_worker *w, uint32_t raddr, uint16_t rport,
+		    const struct sl_tcp_connect_opts *opts, const struct sl_tcp_ops *ops, void *user,
+		    int *err)
+{
+	unsigned int port_index = opts->port_index;
 	struct sl_tcp_worker *tw = w->tcp;
 	struct sl_tcp_conn *c;
 	struct sl_tcp_key key;
@@ -293,8 +370,12 @@ sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uin
 		*err = -EINVAL;
 		return NULL;
 	}
+	if (opts->laddr != 0 && !sl_netif_is_local(w->netif[port_index], opts->laddr)) {
+		*err = -EADDRNOTAVAIL;
+		return NULL;
+	}
 	key.raddr = raddr;
-	key.laddr = w->netif[port_index]->ip;
+	key.laddr = opts->laddr != 0 ? opts->laddr : w->netif[port_index]->ip;
 	key.rport = rport;
 	/*
 	 * The source port names the owning worker (sl_tcp_port_owner), so that
@@ -319,6 +400,13 @@ sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uin
 		return NULL;
 	}
 	sl_tcp_arm_rto(c);
+	c->user_timeout_ms = opts->user_timeout_ms;
+	if (opts->connect_timeout_ms != 0) {
+		/* keep_timer is idle until the handshake completes (sl_tcp_established). */
+		c->api_flags |= SL_TA_CONNECT_TO;
+		sl_timer_arm(&tw->wheel, &c->keep_timer,
+			     sl_tcp_now_ms(tw) + opts->connect_timeout_ms);
+	}
 	return c;
 }
 
@@ -434,6 +522,109 @@ sl_tcp_close(struct sl_tcp_conn *c)
 	sl_tcp_shutdown(c);
 	if (c->state == SL_TCP_FIN_WAIT_2)
 		sl_tcp_arm_keepalive(c); /* becomes the FIN-WAIT-2 timeout */
+}
+
+void
+sl_tcp_close_linger(struct sl_tcp_conn *c, uint32_t timeout_ms)
+{
+	c->flags |= SL_TF_USER_GONE;
+	if (c->flags & SL_TF_DEAD)
+		return;
+	if (c->state == SL_TCP_SYN_SENT) {
+		sl_tcp_conn_destroy(c);
+		return;
+	}
+	/*
+	 * From here on tcp_process_data frees what arrives (USER_GONE) and the
+	 * window stays open: the peer is never stopped short of its FIN, and
+	 * never reset while the response drains.
+	 */
+	sl_tcp_consumed(c, c->rcv_held);
+	c->api_flags |= SL_TA_LINGER;
+	sl_tcp_shutdown(c);
+	if (c->flags & SL_TF_DEAD)
+		return;
+	/* keep_timer holds the deadline; sl_tcp_arm_keepalive leaves it alone from now on. */
+	sl_timer_arm(&c->tw->wheel, &c->keep_timer,
+		     sl_tcp_now_ms(c->tw) + (timeout_ms != 0 ? timeout_ms : SL_TCP_FIN_WAIT_2_MS));
+}
+
+void
+sl_tcp_cork(struct sl_tcp_conn *c, bool on)
+{
+	if (on) {
+		c->api_flags |= SL_TA_CORK;
+		return;
+	}
+	c->api_flags &= ~SL_TA_CORK;
+	sl_tcp_output(c);
+}
+
+void
+sl_tcp_set_user_timeout(struct sl_tcp_conn *c, uint32_t ms)
+{
+	c->user_timeout_ms = ms;
+}
+
+void
+sl_tcp_info(const struct sl_tcp_conn *c, struct sl_tcp_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = sl_tcp_state_name(c->state);
+	info->srtt_us = c->srtt_us;
+	info->rttvar_us = c->rttvar_us;
+	info->rto_ms = c->rto_ms;
+	info->mss = c->mss;
+	info->cwnd = c->cwnd;
+	info->ssthresh = c->ssthresh;
+	info->snd_wnd = c->snd_wnd;
+	info->unacked = c->snd_max - c->snd_una;
+	info->send_queued = c->sq_bytes;
+	info->bytes_acked = c->total_acked;
+	info->bytes_received = c->total_received;
+	info->retransmits = c->retransmits;
+}
+
+void
+sl_tcp_timer_init(struct sl_timer *t, sl_timer_fn fn)
+{
+	sl_timer_init(t, fn);
+}
+
+void
+sl_tcp_timer_arm(struct sl_worker *w, struct sl_timer *t, uint64_t after_ms)
+{
+	sl_timer_arm(&w->tcp->wheel, t, sl_tcp_now_ms(w->tcp) + after_ms);
+}
+
+void
+sl_tcp_timer_arm_at(struct sl_worker *w, struct sl_timer *t, uint64_t expire_ms)
+{
+	sl_timer_arm(&w->tcp->wheel, t, expire_ms);
+}
+
+void
+sl_tcp_timer_cancel(struct sl_timer *t)
+{
+	sl_timer_cancel(t);
+}
+
+bool
+sl_tcp_timer_armed(const struct sl_timer *t)
+{
+	return sl_timer_armed(t);
+}
+
+uint64_t
+sl_tcp_clock_ms(const struct sl_worker *w)
+{
+	return sl_tcp_now_ms(w->tcp);
+}
+
+uint64_t
+sl_tcp_clock_us(const struct sl_worker *w)
+{
+	return w->tcp->now_us;
 }
 
 void

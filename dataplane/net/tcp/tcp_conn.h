@@ -86,6 +86,8 @@ struct sl_tcp_worker;
 
 struct sl_tcp_listener {
 	uint16_t port; /* network order; 0 = free slot */
+	uint16_t next; /* index + 1 of the next listener on this port, 0 = last */
+	uint32_t addr; /* network order; 0 = every local address (the wildcard) */
 	uint32_t syn_queued; /* connections in SYN-RECEIVED */
 	uint64_t overflow_ms; /* when the SYN backlog last overflowed (cookies sent), 0 = never */
 	const struct sl_tcp_ops *ops;
@@ -161,10 +163,25 @@ struct sl_tcp_conn {
 	struct sl_timer delack_timer;
 	struct sl_timer keep_timer;   /* keepalive, FIN-WAIT-2 timeout, TIME-WAIT, SYN-RECEIVED */
 
+	/* The proxy's API (tcp.h): cork, lingering close, timeouts, counters for sl_tcp_info. */
+	uint8_t api_flags;         /* SL_TA_* */
+	uint32_t user_timeout_ms;  /* RFC 5482: abort when data stays unacknowledged this long */
+	uint64_t progress_ms;      /* when snd_una last moved, or data went out with none in flight */
+	uint64_t total_acked, total_received; /* bytes, for sl_tcp_info */
+	uint32_t retransmits;
+	struct sl_tcp_conn *next_flush; /* on tw->flush: corked output due at the iteration's end */
+
 	const struct sl_tcp_ops *ops;
 	void *user;
 	struct sl_tcp_conn *next_dead;
 } __rte_cache_aligned;
+
+/* api_flags. */
+#define SL_TA_CORK 0x01     /* partial segments wait for the end of the poll iteration */
+#define SL_TA_FLUSH_Q 0x02  /* on tw->flush */
+#define SL_TA_FLUSHING 0x04 /* sl_tcp_flush is running output: partial segments may go */
+#define SL_TA_LINGER 0x08   /* closed with sl_tcp_close_linger: keep_timer is its deadline */
+#define SL_TA_CONNECT_TO 0x10 /* keep_timer is the connect timeout (SYN-SENT) */
 
 /*
  * A 4-tuple in TIME-WAIT (tcp_timewait.c): what answering a retransmitted FIN
@@ -196,7 +213,16 @@ struct sl_tcp_worker {
 	struct rte_mempool *tw_pool;
 	struct sl_timer_wheel wheel; /* ms ticks */
 	struct sl_tcp_secret secret;
+	/*
+	 * Listeners: the head of each port's list in a direct table (one
+	 * load for "is anything listening on this port", per segment when
+	 * steering), and (addr, port) in a hash once a port has several, so
+	 * a SYN finds its listener in O(1) however many VIPs share the port.
+	 */
 	struct sl_tcp_listener listeners[SL_TCP_LISTENERS_MAX];
+	uint16_t listen_head[65536];  /* by port (network order): index + 1, 0 = none */
+	struct rte_hash *listen_table; /* struct sl_tcp_listen_key -> listener */
+	struct sl_tcp_conn *flush;    /* corked connections with output due (SL_TA_FLUSH_Q) */
 	struct sl_tcp_conn *dead;    /* released at the end of the poll iteration */
 	uint64_t now_us;
 	uint32_t ts_offset;          /* random start of our TSval clock (RFC 7323 5.4) */
@@ -247,7 +273,17 @@ void sl_tcp_established(struct sl_tcp_conn *c);
 void sl_tcp_conn_destroy(struct sl_tcp_conn *c);
 /* Tell the user (if still there) and destroy. */
 void sl_tcp_conn_fail(struct sl_tcp_conn *c, int err);
+/* A listener on port (network order), any address: the head of the port's list, or NULL. */
 struct sl_tcp_listener *sl_tcp_listener_find(struct sl_tcp_worker *tw, uint16_t port);
+/* The listener a segment for laddr:port reaches: the exact address first, then the wildcard. */
+struct sl_tcp_listener *sl_tcp_listener_lookup(struct sl_tcp_worker *tw, uint32_t laddr,
+					       uint16_t port);
+
+struct sl_tcp_listen_key {
+	uint32_t addr;
+	uint16_t port;
+	uint16_t pad; /* zero */
+};
 
 /* tcp_input.c */
 void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);

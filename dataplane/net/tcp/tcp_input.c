@@ -227,6 +227,7 @@ tcp_syn_cookie_reply(struct sl_netif *ifp, const struct sl_tcp_key *key, const s
 }
 
 static void tcp_input_sync(struct sl_tcp_conn *c, struct tcp_seg *s);
+static void tcp_handshake_rtt(struct sl_tcp_conn *c, const struct tcp_seg *s);
 
 /* A bare ACK to a listener: the third step of a handshake answered with a cookie? */
 static void
@@ -344,7 +345,7 @@ static void
 tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_seg *s)
 {
 	struct sl_tcp_worker *tw = ifp->w->tcp;
-	struct sl_tcp_listener *l = sl_tcp_listener_find(tw, key->lport);
+	struct sl_tcp_listener *l = sl_tcp_listener_lookup(tw, key->laddr, key->lport);
 
 	if (l != NULL && !(s->flags & SL_TH_RST)) {
 		switch (s->flags & (SL_TH_SYN | SL_TH_ACK)) {
@@ -448,8 +449,7 @@ tcp_input_syn_sent(struct sl_tcp_conn *c, struct tcp_seg *s)
 		return;
 	}
 	c->snd_una = s->ack;
-	if (c->backoff == 0)
-		tcp_ts_rtt_sample(c, s);
+	tcp_handshake_rtt(c, s);
 	c->backoff = 0;
 	sl_timer_cancel(&c->rtx_timer);
 	c->rtx_mode = SL_TCP_RTX_NONE;
@@ -504,8 +504,7 @@ tcp_ack_handshake(struct sl_tcp_conn *c, struct tcp_seg *s)
 	}
 	/* The ACK covers our SYN: take it here so data accounting starts at iss + 1. */
 	c->snd_una = c->iss + 1;
-	if (c->backoff == 0)
-		tcp_ts_rtt_sample(c, s);
+	tcp_handshake_rtt(c, s);
 	c->backoff = 0;
 	sl_timer_cancel(&c->rtx_timer);
 	c->rtx_mode = SL_TCP_RTX_NONE;
@@ -586,16 +585,41 @@ tcp_ack_sack(struct sl_tcp_conn *c, const struct tcp_seg *s)
 	}
 }
 
-/* RTT of newly acknowledged data: from the echoed timestamp, or Karn-safe timing of one segment. */
+/*
+ * RTT of newly acknowledged data. The timed segment (Karn-safe, one per
+ * round trip) is measured on the µs clock; timestamps tick in ms, so an
+ * echo is used only while no segment is being timed (after a timeout, when
+ * Karn stops timing): mixing ms samples in made a sub-millisecond RTT read
+ * as 0 or 1 ms, and the adaptive balancer needs better than that.
+ */
 static void
 tcp_ack_rtt(struct sl_tcp_conn *c, const struct tcp_seg *s)
 {
 	bool timed = (c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(s->ack, c->rtt_seq);
 
-	if (!tcp_ts_rtt_sample(c, s) && timed)
+	if (timed) {
 		sl_tcp_rtt_sample(c, (uint32_t)(c->tw->now_us - c->rtt_start_us));
-	if (timed)
 		c->flags &= ~SL_TF_RTT_TIMING;
+	} else if (!(c->flags & SL_TF_RTT_TIMING)) {
+		tcp_ts_rtt_sample(c, s);
+	}
+}
+
+/*
+ * The handshake's RTT where it was taken before, with timestamps, but from
+ * the first SYN's send time on the µs clock (sl_tcp_send_syn) rather than
+ * the ms echo. Without timestamps, no sample, as before (RFC 6298's 1 s
+ * start stands until data is timed).
+ */
+static void
+tcp_handshake_rtt(struct sl_tcp_conn *c, const struct tcp_seg *s)
+{
+	if (c->backoff != 0)
+		return;
+	if (c->rtt_start_us != 0 && (c->flags & SL_TF_TS_OK) && s->o.ts_ok)
+		sl_tcp_rtt_sample(c, (uint32_t)(c->tw->now_us - c->rtt_start_us));
+	else
+		tcp_ts_rtt_sample(c, s);
 }
 
 /* Congestion window for `acked` new bytes, in or out of loss recovery (RFC 5681, 6582). */
@@ -660,6 +684,8 @@ tcp_ack_advance(struct sl_tcp_conn *c, const struct tcp_seg *s)
 	tcp_ack_rtt(c, s);
 	c->backoff = 0;
 	c->soft_err = 0; /* something got through: forget an ICMP soft error */
+	c->total_acked += data_acked;
+	c->progress_ms = sl_tcp_now_ms(c->tw); /* the user timeout starts over */
 	sl_tcp_sq_drop_acked(c, data_acked);
 	c->snd_una = ack;
 	if (sl_seq_lt(c->snd_nxt, c->snd_una))
@@ -854,6 +880,7 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 		sl_tcp_arm_delack(c);
 	}
 	tw->stats.bytes_in += len;
+	c->total_received += len;
 	sl_tcp_rcvmem_hold(c, data, len);
 	if (c->flags & SL_TF_USER_GONE) {
 		rte_pktmbuf_free(data); /* nobody reads: count it consumed */
@@ -1066,7 +1093,7 @@ tcp_input_time_wait(struct sl_netif *ifp, struct sl_tcp_tw *t, const struct sl_t
 	}
 	if ((s->flags & (SL_TH_SYN | SL_TH_ACK)) == SL_TH_SYN && !paws &&
 	    (sl_seq_gt(s->seq, t->rcv_nxt) || (ts && (int32_t)(s->o.tsval - t->ts_recent) > 0))) {
-		struct sl_tcp_listener *l = sl_tcp_listener_find(tw, key->lport);
+		struct sl_tcp_listener *l = sl_tcp_listener_lookup(tw, key->laddr, key->lport);
 
 		if (l != NULL) {
 			/*

@@ -358,6 +358,8 @@ sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack)
 	}
 	while (n % 4)
 		opts[n++] = SL_TCPOPT_NOP;
+	/* The handshake's RTT in µs, from the first SYN only (Karn): a resent one leaves TSecr. */
+	c->rtt_start_us = c->snd_max == c->iss ? c->tw->now_us : 0;
 	c->snd_nxt = c->iss + 1;
 	if (sl_seq_gt(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;
@@ -402,8 +404,10 @@ sl_tcp_retransmit_una(struct sl_tcp_conn *c)
 
 	if (len == 0 && !fin)
 		return;
-	if (tcp_send_segment(c, c->snd_una, len, fin ? SL_TH_FIN : 0) == 0)
+	if (tcp_send_segment(c, c->snd_una, len, fin ? SL_TH_FIN : 0) == 0) {
 		c->tw->stats.retransmits++;
+		c->retransmits++;
+	}
 }
 
 /*
@@ -455,7 +459,19 @@ tcp_sack_retransmit(struct sl_tcp_conn *c)
 		c->rtx_high = hs + hl;
 		c->rtx_epoch_nxt = c->snd_nxt;
 		c->tw->stats.retransmits++;
+		c->retransmits++;
 	}
+}
+
+/* Output for c at the end of this poll iteration (once, however often it is asked). */
+static void
+tcp_flush_later(struct sl_tcp_conn *c)
+{
+	if (c->api_flags & SL_TA_FLUSH_Q)
+		return;
+	c->api_flags |= SL_TA_FLUSH_Q;
+	c->next_flush = c->tw->flush;
+	c->tw->flush = c;
 }
 
 void
@@ -483,6 +499,7 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		tcp_sack_retransmit(c);
 
 	uint32_t end = tcp_data_end(c), left = 0, mss = tcp_seg_mss(c);
+	bool corked = false;
 	for (;;) {
 		bool fin_pending = (c->flags & SL_TF_FIN_QUEUED) && sl_seq_leq(c->snd_nxt, end);
 		uint32_t edge = c->snd_una + c->snd_wnd;
@@ -510,11 +527,22 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		if (len < mss && len < left && room < c->max_snd_wnd / 2 &&
 		    !(c->flags & SL_TF_SWS_OVERRIDE))
 			break;
-		if (sl_seq_lt(c->snd_nxt, c->snd_max))
+		/* Corked: a short segment waits for the end of the poll iteration (sl_tcp_flush). */
+		if (len > 0 && len < mss && (c->api_flags & (SL_TA_CORK | SL_TA_FLUSHING)) == SL_TA_CORK) {
+			tcp_flush_later(c);
+			corked = true;
+			break;
+		}
+		bool idle = c->snd_una == c->snd_max;
+		if (sl_seq_lt(c->snd_nxt, c->snd_max)) {
 			c->tw->stats.retransmits++;
+			c->retransmits++;
+		}
 		if (tcp_send_segment(c, c->snd_nxt, len,
 				     (len == left && len > 0 ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0)) != 0)
 			break;
+		if (idle)
+			c->progress_ms = sl_tcp_now_ms(c->tw); /* the user timeout counts from here */
 		/* Timed with timestamps too: the fallback when an echo is not believable. */
 		if (!(c->flags & SL_TF_RTT_TIMING) && c->snd_nxt == c->snd_max &&
 		    len > 0) {
@@ -543,7 +571,7 @@ sl_tcp_output(struct sl_tcp_conn *c)
 	 * was lost, the connection waited forever (fuzz_tcp found it,
 	 * corpus/tcp/regress_sws_stall).
 	 */
-	if (left > 0 && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
+	if (left > 0 && !corked && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
 		sl_tcp_arm_persist(c);
 }
 

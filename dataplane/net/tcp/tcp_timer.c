@@ -46,12 +46,24 @@ tcp_backed_off(uint32_t base_ms, unsigned int backoff)
 	return v > SL_TCP_RTO_MAX_MS ? SL_TCP_RTO_MAX_MS : (uint32_t)v;
 }
 
+/* RFC 5482 user timeout: when data in flight since progress_ms must have been acknowledged. */
+static inline uint64_t
+tcp_user_deadline(const struct sl_tcp_conn *c)
+{
+	return c->progress_ms + c->user_timeout_ms;
+}
+
 void
 sl_tcp_arm_rto(struct sl_tcp_conn *c)
 {
+	uint64_t expire = sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff);
+
+	/* Not later than the user timeout: the abort is due then, not at the next backed-off RTO. */
+	if (c->user_timeout_ms != 0 && c->snd_una != c->snd_max && c->state != SL_TCP_SYN_SENT &&
+	    tcp_user_deadline(c) < expire)
+		expire = RTE_MAX(tcp_user_deadline(c), sl_tcp_now_ms(c->tw));
 	c->rtx_mode = SL_TCP_RTX_RTO;
-	sl_timer_arm(&c->tw->wheel, &c->rtx_timer,
-		     sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff));
+	sl_timer_arm(&c->tw->wheel, &c->rtx_timer, expire);
 }
 
 void
@@ -78,6 +90,8 @@ sl_tcp_arm_keepalive(struct sl_tcp_conn *c)
 {
 	uint32_t after;
 
+	if (c->api_flags & SL_TA_LINGER)
+		return; /* keep_timer is the lingering close's deadline */
 	if (c->state == SL_TCP_FIN_WAIT_2 && (c->flags & SL_TF_USER_GONE))
 		after = SL_TCP_FIN_WAIT_2_MS;
 	else if (c->tw->cfg->keepalive_ms != 0)
@@ -175,6 +189,7 @@ tcp_rtx_fire(struct sl_timer *t)
 		/* RFC 6298 5.7: a lost SYN leaves the RTO at 3 s once data flows. */
 		sl_tcp_send_syn(c, c->state == SL_TCP_SYN_RECEIVED);
 		tw->stats.retransmits++;
+		c->retransmits++;
 		sl_tcp_arm_rto(c);
 		return;
 	case SL_TCP_TIME_WAIT:
@@ -186,7 +201,8 @@ tcp_rtx_fire(struct sl_timer *t)
 	}
 	if (c->snd_una == c->snd_max)
 		return; /* everything was acknowledged meanwhile */
-	if (c->backoff >= SL_TCP_RETRIES) {
+	if (c->backoff >= SL_TCP_RETRIES ||
+	    (c->user_timeout_ms != 0 && sl_tcp_now_ms(tw) >= tcp_user_deadline(c))) {
 		tw->stats.conn_timeouts++;
 		sl_tcp_conn_fail(c, sl_tcp_timeout_err(c));
 		return;
@@ -229,6 +245,23 @@ tcp_keep_fire(struct sl_timer *t)
 	struct sl_tcp_worker *tw = c->tw;
 	uint64_t now = sl_tcp_now_ms(tw);
 
+	/* The lingering close's deadline: the peer did not finish in time. */
+	if ((c->api_flags & SL_TA_LINGER) && c->state != SL_TCP_TIME_WAIT) {
+		/* The peer must learn that what it sent since was never read (RFC 2525 2.17). */
+		tw->stats.conn_timeouts++;
+		if (c->state != SL_TCP_SYN_SENT)
+			sl_tcp_send_rst(c);
+		sl_tcp_conn_destroy(c); /* the user is gone already: no callback */
+		return;
+	}
+	/* The connect timeout of sl_tcp_connect_opts (a simultaneous open is in SYN-RECEIVED). */
+	if (c->api_flags & SL_TA_CONNECT_TO) {
+		if (c->state == SL_TCP_SYN_SENT || c->state == SL_TCP_SYN_RECEIVED) {
+			tw->stats.conn_timeouts++;
+			sl_tcp_conn_fail(c, -ETIMEDOUT);
+		}
+		return;
+	}
 	switch (c->state) {
 	case SL_TCP_TIME_WAIT:
 		sl_tcp_conn_destroy(c);

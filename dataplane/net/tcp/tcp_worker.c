@@ -110,6 +110,16 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 	}
 	if (sl_tcp_tw_init(tw, socket, err, errlen) != 0)
 		goto fail;
+	snprintf(name, sizeof(name), "sl_tcpl_%u", w->id);
+	hp.name = name;
+	hp.entries = SL_TCP_LISTENERS_MAX;
+	hp.key_len = sizeof(struct sl_tcp_listen_key);
+	tw->listen_table = rte_hash_create(&hp);
+	if (tw->listen_table == NULL) {
+		snprintf(err, errlen, "worker %u: cannot create the listener table: %s", w->id,
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
 	/* Programs that create a worker without sl_tcp_global_init (benchmarks) draw it here. */
 	if (!tcp_secret_ready && tcp_secret_draw() != 0) {
 		snprintf(err, errlen, "worker %u: getrandom failed: %s", w->id, strerror(errno));
@@ -156,6 +166,7 @@ sl_tcp_worker_free(struct sl_tcp_worker *tw)
 		rte_hash_free(tw->table);
 	}
 	rte_mempool_free(tw->conn_pool);
+	rte_hash_free(tw->listen_table);
 	sl_tcp_tw_fini(tw);
 	rte_free(tw);
 }
@@ -165,9 +176,10 @@ sl_tcp_listener_ports(const struct sl_tcp_worker *tw, uint16_t *ports, unsigned 
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX && n < max; i++)
-		if (tw->listeners[i].port != 0)
-			ports[n++] = rte_be_to_cpu_16(tw->listeners[i].port);
+	/* Each port once, however many addresses listen on it: the heads of the lists. */
+	for (unsigned int p = 1; p < RTE_DIM(tw->listen_head) && n < max; p++)
+		if (tw->listen_head[p] != 0)
+			ports[n++] = rte_be_to_cpu_16((uint16_t)p);
 	return n;
 }
 

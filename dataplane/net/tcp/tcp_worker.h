@@ -14,7 +14,7 @@ struct sl_tcp_worker;
 struct sl_netif;
 struct rte_mbuf;
 
-#define SL_TCP_LISTENERS_MAX 16
+#define SL_TCP_LISTENERS_MAX 1024 /* (address, port) pairs per worker */
 
 /* The ports (host order) this worker listens on; returns how many. */
 unsigned int sl_tcp_listener_ports(const struct sl_tcp_worker *tw, uint16_t *ports,
@@ -44,6 +44,11 @@ const struct sl_tcp_stats *sl_tcp_worker_stats(const struct sl_tcp_worker *tw);
 void sl_tcp_clock(struct sl_tcp_worker *tw, uint64_t now_us);
 void sl_tcp_poll(struct sl_tcp_worker *tw, uint64_t now_us);
 void sl_tcp_reap(struct sl_tcp_worker *tw);
+/*
+ * End of a poll iteration, before the ports are flushed: output of corked
+ * connections (sl_tcp_cork). sl_tcp_reap runs it too, in case.
+ */
+void sl_tcp_flush(struct sl_tcp_worker *tw);
 
 /* IPv4 hands TCP segments here (m: Ethernet + IPv4 + TCP, IPv4 validated). */
 void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
