@@ -5213,6 +5213,49 @@ check_chain(const struct rte_mbuf *m, uint32_t from, uint32_t len)
 	CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* Split a fresh chain of `pieces` (or a clone of it) at off and check both sides. */
+static void
+split_case(const uint16_t *pieces, unsigned int n, uint32_t len, uint32_t off, bool clone)
+{
+	uint8_t *addr[8];
+	struct rte_mbuf *orig = chain_of(pieces, n, addr);
+	struct rte_mbuf *m = orig, *tail = NULL;
+	const uint8_t *at = NULL;
+	uint32_t before = 0;
+	int rc;
+
+	/* A clone: every piece indirect, as data the stack hands over may be. */
+	if (clone) {
+		m = rte_pktmbuf_clone(orig, pool);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	}
+	for (unsigned int i = 0; i < n && off < len; i++) {
+		if (off < before + pieces[i]) {
+			at = addr[i] + (off - before);
+			break;
+		}
+		before += pieces[i];
+	}
+	rc = sl_mbuf_chain_split(m, off, pool, &tail);
+	if (off == 0 || off == len) {
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		check_chain(m, 0, len);
+	} else {
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		check_chain(m, 0, off);
+		check_chain(tail, off, len - off);
+		/* No copy: the tail's first byte is the original's byte at off. */
+		CU_ASSERT_PTR_EQUAL(rte_pktmbuf_mtod(tail, const uint8_t *), at);
+		rte_pktmbuf_free(tail);
+	}
+	/* Either side alone keeps the data alive: the head goes last. */
+	if (clone)
+		rte_pktmbuf_free(orig);
+	else
+		check_chain(m, 0, off == 0 || off == len ? len : off);
+	rte_pktmbuf_free(m);
+}
+
 static void
 test_chain_split_at_every_offset_shares_the_data(void)
 {
@@ -5230,47 +5273,11 @@ test_chain_split_at_every_offset_shares_the_data(void)
 
 		for (unsigned int i = 0; i < chains[ci].n; i++)
 			len += chains[ci].p[i];
-		for (int clone = 0; clone <= 1; clone++) {
-			for (uint32_t off = 0; off <= len; off++) {
-				uint8_t *addr[8];
-				struct rte_mbuf *orig = chain_of(chains[ci].p, chains[ci].n, addr);
-				struct rte_mbuf *m = orig, *tail = NULL;
-				const uint8_t *at = NULL;
-				uint32_t before = 0;
-				int rc;
-
-				/* A clone: every piece indirect, as the stack's receive path may hand over. */
-				if (clone) {
-					m = rte_pktmbuf_clone(orig, pool);
-					CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-				}
-				for (unsigned int i = 0; i < chains[ci].n && off < len; i++) {
-					if (off < before + chains[ci].p[i]) {
-						at = addr[i] + (off - before);
-						break;
-					}
-					before += chains[ci].p[i];
-				}
-				rc = sl_mbuf_chain_split(m, off, pool, &tail);
-				if (off == 0 || off == len) {
-					CU_ASSERT_EQUAL(rc, -EINVAL);
-					check_chain(m, 0, len);
-				} else {
-					CU_ASSERT_EQUAL_FATAL(rc, 0);
-					check_chain(m, 0, off);
-					check_chain(tail, off, len - off);
-					/* No copy: the tail's first byte is the original's byte at off. */
-					CU_ASSERT_PTR_EQUAL(rte_pktmbuf_mtod(tail, const uint8_t *), at);
-					rte_pktmbuf_free(tail);
-				}
-				/* Either side alone keeps the data alive: free the head last. */
-				if (clone)
-					rte_pktmbuf_free(orig);
-				else
-					check_chain(m, 0, off == 0 || off == len ? len : off);
-				rte_pktmbuf_free(m);
-				CU_ASSERT_EQUAL_FATAL(rte_mempool_avail_count(pool), avail);
-			}
+		for (uint32_t off = 0; off <= len; off++) {
+			split_case(chains[ci].p, chains[ci].n, len, off, false);
+			CU_ASSERT_EQUAL_FATAL(rte_mempool_avail_count(pool), avail);
+			split_case(chains[ci].p, chains[ci].n, len, off, true);
+			CU_ASSERT_EQUAL_FATAL(rte_mempool_avail_count(pool), avail);
 		}
 	}
 	/* Out of mbufs: nothing changes. */
@@ -5282,7 +5289,8 @@ test_chain_split_at_every_offset_shares_the_data(void)
 			n++;
 		CU_ASSERT_EQUAL(sl_mbuf_chain_split(m, 3, pool, &tail), -ENOBUFS);
 		check_chain(m, 0, 455);
-		CU_ASSERT_EQUAL(sl_mbuf_chain_split(m, 8, pool, &tail), 0); /* a boundary needs none */
+		/* A cut on a boundary needs no mbuf. */
+		CU_ASSERT_EQUAL(sl_mbuf_chain_split(m, 8, pool, &tail), 0);
 		check_chain(m, 0, 8);
 		check_chain(tail, 8, 447);
 		while (n > 0)
@@ -5432,7 +5440,8 @@ test_a_thousand_listeners_are_found_per_segment(void)
 		CU_ASSERT_EQUAL_FATAL(sl_tcp_listen(&worker, port, &rec_ops, NULL), 0);
 		n++;
 		if (n < SL_TCP_LISTENERS_MAX && port % 2 == 0) {
-			CU_ASSERT_EQUAL_FATAL(sl_tcp_listen_addr(&worker, VIP, port, &rec_ops, NULL), 0);
+			CU_ASSERT_EQUAL_FATAL(
+			    sl_tcp_listen_addr(&worker, VIP, port, &rec_ops, NULL), 0);
 			n++;
 		}
 	}

@@ -358,8 +358,8 @@ sl_tcp_connect(struct sl_worker *w, unsigned int port_index, uint32_t raddr, uin
 
 struct sl_tcp_conn *
 sl_tcp_connect_opts(struct sl_worker *w, uint32_t raddr, uint16_t rport,
-		    const struct sl_tcp_connect_opts *opts, const struct sl_tcp_ops *ops, void *user,
-		    int *err)
+		    const struct sl_tcp_connect_opts *opts, const struct sl_tcp_ops *ops,
+		    void *user, int *err)
 {
 	unsigned int port_index = opts->port_index;
 	struct sl_tcp_worker *tw = w->tcp;

@@ -527,8 +527,9 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		if (len < mss && len < left && room < c->max_snd_wnd / 2 &&
 		    !(c->flags & SL_TF_SWS_OVERRIDE))
 			break;
-		/* Corked: a short segment waits for the end of the poll iteration (sl_tcp_flush). */
-		if (len > 0 && len < mss && (c->api_flags & (SL_TA_CORK | SL_TA_FLUSHING)) == SL_TA_CORK) {
+		/* Corked: a short segment waits for the poll iteration's end (sl_tcp_flush). */
+		if (len > 0 && len < mss &&
+		    (c->api_flags & (SL_TA_CORK | SL_TA_FLUSHING)) == SL_TA_CORK) {
 			tcp_flush_later(c);
 			corked = true;
 			break;
@@ -541,8 +542,8 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		if (tcp_send_segment(c, c->snd_nxt, len,
 				     (len == left && len > 0 ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0)) != 0)
 			break;
-		if (idle)
-			c->progress_ms = sl_tcp_now_ms(c->tw); /* the user timeout counts from here */
+		if (idle) /* the user timeout counts from here */
+			c->progress_ms = sl_tcp_now_ms(c->tw);
 		/* Timed with timestamps too: the fallback when an echo is not believable. */
 		if (!(c->flags & SL_TF_RTT_TIMING) && c->snd_nxt == c->snd_max &&
 		    len > 0) {

@@ -58,7 +58,7 @@ sl_tcp_arm_rto(struct sl_tcp_conn *c)
 {
 	uint64_t expire = sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff);
 
-	/* Not later than the user timeout: the abort is due then, not at the next backed-off RTO. */
+	/* Not after the user timeout: the abort is due then, not at the next backed-off RTO. */
 	if (c->user_timeout_ms != 0 && c->snd_una != c->snd_max && c->state != SL_TCP_SYN_SENT &&
 	    tcp_user_deadline(c) < expire)
 		expire = RTE_MAX(tcp_user_deadline(c), sl_tcp_now_ms(c->tw));
