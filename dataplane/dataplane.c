@@ -89,6 +89,9 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 		ifp->ip = p->cfg->ip;
 		ifp->mask = rte_cpu_to_be_32(p->cfg->prefix ? ~0u << (32 - p->cfg->prefix) : 0);
 		ifp->gateway = p->cfg->gateway;
+		RTE_BUILD_BUG_ON(SL_CONFIG_PORT_ADDRS_MAX > SL_NETIF_ADDRS_MAX);
+		for (unsigned int k = 0; k < p->cfg->n_addresses; k++)
+			sl_netif_add_addr(ifp, p->cfg->addresses[k]); /* checked by the config */
 		ifp->tx_burst = netif_tx_burst;
 		ifp->tx_prepare = netif_tx_prepare;
 		/* Spread IP ids so two workers do not emit the same id to one peer at once. */

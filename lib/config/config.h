@@ -34,6 +34,8 @@ enum sl_idle_policy {
 	SL_IDLE_POLL,         /* spin forever (production, benchmarks) */
 };
 
+#define SL_CONFIG_PORT_ADDRS_MAX 32 /* as SL_NETIF_ADDRS_MAX */
+
 struct sl_config_port {
 	char name[SL_CONFIG_NAME_MAX];     /* default "port<N>" */
 	char device[SL_CONFIG_DEVICE_MAX]; /* ethdev name: "net_tap0", "0000:03:00.0" */
@@ -41,6 +43,9 @@ struct sl_config_port {
 	uint8_t prefix;                    /* 1..32 */
 	uint32_t gateway;                  /* network byte order, 0 = none */
 	uint16_t mtu;                      /* 576..9000, default 1500 */
+	/* `addresses`: further local addresses (service VIPs) in the port's subnet. */
+	uint8_t n_addresses;
+	uint32_t addresses[SL_CONFIG_PORT_ADDRS_MAX]; /* network byte order */
 };
 
 struct sl_config_tcp {

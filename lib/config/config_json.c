@@ -182,6 +182,15 @@ dataplane(const struct sl_config_dataplane *dp)
 		if (p->gateway)
 			bad |= set(po, "gateway", ipv4(p->gateway, -1));
 		bad |= set(po, "mtu", json_integer(p->mtu));
+		if (p->n_addresses > 0) {
+			json_t *a = json_array();
+
+			bad |= a == NULL;
+			for (unsigned int k = 0; a != NULL && k < p->n_addresses; k++)
+				bad |= json_array_append_new(a, ipv4(p->addresses[k], -1));
+			if (a != NULL)
+				bad |= set(po, "addresses", a);
+		}
 		bad |= json_array_append_new(ports, po);
 	}
 	bad |= set(o, "ports", ports);

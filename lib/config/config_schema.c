@@ -570,6 +570,45 @@ p_port_ip(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yam
 	return 0;
 }
 
+/* `addresses: [198.18.0.60, ...]`: the port's VIPs, checked against its subnet in port_finish. */
+static int
+p_port_addresses(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+		 yaml_node_t *val, void *obj)
+{
+	struct sl_config_port *port = obj;
+	yaml_node_item_t *items = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (val->type != YAML_SEQUENCE_NODE)
+		return expected(c, val, f->key, "a sequence of IPv4 addresses");
+	if ((rc = get_sequence(c, val, f->key, &items, &n)) < 0)
+		return rc;
+	if (n > SL_CONFIG_PORT_ADDRS_MAX)
+		return sl__config_fail(c, val, "'%s' has more than %d entries", f->key,
+				       SL_CONFIG_PORT_ADDRS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node_at(c, items[i]);
+		const char *s;
+		uint32_t ip;
+
+		if ((rc = get_scalar(c, item, f->key, "an IPv4 address", &s)) < 0)
+			return rc;
+		if (sl__config_parse_ipv4(s, &ip) < 0 || ip == 0)
+			return sl__config_fail(c, item,
+					       "bad IPv4 address '%.32s' in '%s'; expected four "
+					       "numbers 0..255 like 198.18.0.60",
+					       s, f->key);
+		for (size_t k = 0; k < i; k++)
+			if (port->addresses[k] == ip)
+				return sl__config_fail(c, item, "'%s' lists %.32s twice", f->key,
+						       s);
+		port->addresses[i] = ip;
+	}
+	port->n_addresses = (uint8_t)n;
+	return 0;
+}
+
 static int
 p_port_prefix(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
 	      void *obj)
@@ -601,6 +640,20 @@ port_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t see
 	if (port->gateway && (port->gateway & mask) != (port->ip & mask))
 		return sl__config_fail(c, node, "the gateway of port '%s' is not in its subnet",
 				       port->device);
+	for (unsigned int i = 0; i < port->n_addresses; i++) {
+		uint32_t a = port->addresses[i];
+
+		if (a == port->ip)
+			return sl__config_fail(c, node,
+					       "port '%s' lists its own ip in 'addresses'; keep it "
+					       "in 'ip' only",
+					       port->device);
+		if ((a & mask) != (port->ip & mask) || (port->prefix < 31 && (a | mask) == ~0u))
+			return sl__config_fail(c, node,
+					       "an address in 'addresses' of port '%s' is not a "
+					       "host of its subnet",
+					       port->device);
+	}
 	if (!port->name[0])
 		snprintf(port->name, sizeof(port->name), "port%u", index);
 	for (unsigned int i = 0; i < index; i++) {
@@ -1305,6 +1358,7 @@ static const struct field port_fields[] = {
 	{"prefix", .parse = p_port_prefix, AT(struct sl_config_port, prefix), .lo = 1, .hi = 32},
 	{"gateway", .parse = p_ipv4, AT(struct sl_config_port, gateway)},
 	{"mtu", UINT(struct sl_config_port, mtu, 576, 9000)},
+	{"addresses", .parse = p_port_addresses},
 };
 
 static const struct field dataplane_fields[] = {

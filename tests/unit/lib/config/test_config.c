@@ -1225,6 +1225,39 @@ test_bad_ipv4_is_refused(void)
 }
 
 static void
+test_port_addresses_are_further_hosts_of_its_subnet(void)
+{
+	struct sl_config *cfg = LOAD("dataplane:\n"
+				     "  ports:\n"
+				     "    - {device: d, ip: 198.18.0.2/24,"
+				     " addresses: [198.18.0.60, 198.18.0.61]}\n");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->dataplane.ports[0].n_addresses, 2);
+	CU_ASSERT_EQUAL(cfg->dataplane.ports[0].addresses[0], ip("198.18.0.60"));
+	CU_ASSERT_EQUAL(cfg->dataplane.ports[0].addresses[1], ip("198.18.0.61"));
+	sl_config_free(cfg);
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: [198.18.0.60, 198.18.0.60]}\n",
+		 3, 63, "'addresses' lists 198.18.0.60 twice");
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: [198.18.0.600]}\n",
+		 3, 50, "bad IPv4 address '198.18.0.600' in 'addresses'");
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: 198.18.0.60}\n",
+		 3, 49, "addresses");
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: [198.18.1.60]}\n",
+		 3, 7, "an address in 'addresses' of port 'd' is not a host of its subnet");
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: [198.18.0.255]}\n",
+		 3, 7, "is not a host of its subnet");
+	ERROR_AT("dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+		 " addresses: [198.18.0.2]}\n",
+		 3, 7, "port 'd' lists its own ip in 'addresses'");
+}
+
+static void
 test_mixing_services_with_routes_or_backends_is_refused(void)
 {
 	ERROR_AT("services:\n"
@@ -1443,6 +1476,7 @@ main(int argc, char **argv)
 	    T(test_duplicate_key_names_both_lines),
 	    T(test_prefix_out_of_range_is_refused),
 	    T(test_bad_ipv4_is_refused),
+	    T(test_port_addresses_are_further_hosts_of_its_subnet),
 	    T(test_mixing_services_with_routes_or_backends_is_refused),
 	    T(test_health_check_timeout_longer_than_interval_is_refused),
 	    T(test_missing_required_keys_are_named),
