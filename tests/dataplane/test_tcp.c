@@ -5584,6 +5584,32 @@ test_user_timeout_aborts_when_sent_data_stays_unacknowledged(void)
 	expect_all_closed();
 }
 
+static void
+test_user_timeout_leaves_a_simultaneous_open_to_its_syn_timer(void)
+{
+	struct sl_tcp_connect_opts opts = {.user_timeout_ms = 2500};
+	struct peer p;
+	struct oseg o;
+	struct rec *r;
+
+	peer_init(&p, 8084, PO_ALL);
+	r = connect_opts(&p, &opts, &o);
+	peer_syn(&p); /* the peer's SYN crosses ours: SYN-RECEIVED, our SYN-ACK */
+	expect_seg(&p, &o);
+	CU_ASSERT_EQUAL(o.flags, TH_SYN | TH_ACK);
+	CU_ASSERT_EQUAL(r->c->state, SL_TCP_SYN_RECEIVED);
+	/* The SYN-ACK again at the RTO, then backed off: not once per millisecond. */
+	CU_ASSERT(wait_frame(1100) > 0);
+	drain();
+	advance_ms(100);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(r->errors, 0);
+	sl_tcp_abort(r->c);
+	r->live = false;
+	flush_and_reap();
+	drain();
+}
+
 struct api_timer {
 	struct sl_timer t;
 	unsigned int fired;
@@ -5888,6 +5914,7 @@ static const struct sl_test_def proxy_api_tests[] = {
     T(test_connect_from_a_chosen_address),
     T(test_connect_timeout_fails_the_open_in_time),
     T(test_user_timeout_aborts_when_sent_data_stays_unacknowledged),
+    T(test_user_timeout_leaves_a_simultaneous_open_to_its_syn_timer),
     T(test_timers_for_the_layers_above_run_on_the_worker_wheel),
     T(test_close_with_unread_data_resets_and_loses_the_response),
     T(test_linger_close_drains_the_response_then_fin_and_discards_input),

@@ -58,9 +58,14 @@ sl_tcp_arm_rto(struct sl_tcp_conn *c)
 {
 	uint64_t expire = sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff);
 
-	/* Not after the user timeout: the abort is due then, not at the next backed-off RTO. */
-	if (c->user_timeout_ms != 0 && c->snd_una != c->snd_max && c->state != SL_TCP_SYN_SENT &&
-	    tcp_user_deadline(c) < expire)
+	/*
+	 * Not after the user timeout: the abort is due then, not at the next
+	 * backed-off RTO. Synchronized states only: the handshake has its own
+	 * limits, and progress_ms means nothing before (a simultaneous open in
+	 * SYN-RECEIVED resent its SYN-ACK every millisecond).
+	 */
+	if (c->user_timeout_ms != 0 && c->snd_una != c->snd_max &&
+	    c->state >= SL_TCP_ESTABLISHED && tcp_user_deadline(c) < expire)
 		expire = RTE_MAX(tcp_user_deadline(c), sl_tcp_now_ms(c->tw));
 	c->rtx_mode = SL_TCP_RTX_RTO;
 	sl_timer_arm(&c->tw->wheel, &c->rtx_timer, expire);
