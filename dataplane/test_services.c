@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * echo, discard and chargen on the userspace stack. Each keeps its state in
+ * echo, discard, chargen and answer on the userspace stack. Each keeps its state in
  * the connection's user pointer (no allocation): echo the chain it could not
  * send yet, chargen its position in the stream.
  */
@@ -184,6 +184,65 @@ static const struct sl_tcp_ops chargen_ops = {
 	.error = ignore_error,
 };
 
+/*
+ * ---- answer: a response, then a lingering close with the request unread ----
+ * What the proxy does with a request it refuses before its body ended (413,
+ * 400): the whole answer must reach the client, never a reset that makes its
+ * kernel drop what it received (with sl_tcp_close, test_tcp_api.sh saw 14 KB
+ * of 100 KB arrive, then ECONNRESET). The answer is sent corked in mbufs of
+ * the pool's size, so it leaves as full segments.
+ */
+
+#define ANSWER_BYTES 100000u
+
+static void
+answer_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct rte_mempool *pool = sl_tcp_pool(c);
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	uint32_t pos = 0;
+
+	(void)len;
+	rte_pktmbuf_free(data); /* not consumed: the request is left unread */
+	while (pos < ANSWER_BYTES) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint16_t n;
+		uint8_t *p;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			sl_tcp_abort(c);
+			return;
+		}
+		n = (uint16_t)RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), ANSWER_BYTES - pos);
+		p = (uint8_t *)rte_pktmbuf_append(m, n);
+		for (uint16_t i = 0; i < n; i++)
+			p[i] = (uint8_t)((pos + i) % 251);
+		pos += n;
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += n;
+		}
+		tail = m;
+	}
+	sl_tcp_cork(c, true);
+	if (sl_tcp_send(c, head) != 0) {
+		rte_pktmbuf_free(head);
+		sl_tcp_abort(c);
+		return;
+	}
+	sl_tcp_close_linger(c, 5000);
+}
+
+static const struct sl_tcp_ops answer_ops = {
+	.readable = answer_readable,
+	.peer_closed = close_on_peer_close,
+	.error = ignore_error,
+};
+
 static int forward_start(struct sl_worker *w, const struct sl_config_forward *cfg, uint32_t pairs);
 
 int
@@ -198,6 +257,8 @@ sl_test_services_start(struct sl_worker *w, const struct sl_config_test_services
 		rc = sl_tcp_listen(w, cfg->discard, &discard_ops, NULL);
 	if (rc == 0 && cfg->chargen != 0)
 		rc = sl_tcp_listen(w, cfg->chargen, &chargen_ops, NULL);
+	if (rc == 0 && cfg->answer != 0)
+		rc = sl_tcp_listen(w, cfg->answer, &answer_ops, NULL);
 	if (rc == 0 && cfg->forward.port != 0)
 		rc = forward_start(w, &cfg->forward, RTE_MAX(max_connections / 2, 1u));
 	return rc;

@@ -73,6 +73,12 @@ struct sl_config_test_services {
 	uint16_t echo;    /* 0 = off */
 	uint16_t discard; /* 0 = off */
 	uint16_t chargen; /* 0 = off */
+	/*
+	 * answer: on the first bytes of a connection, a 100,000-byte answer
+	 * (byte i is i % 251), corked, then a lingering close with the rest of
+	 * the request unread, as a server refusing a request body. 0 = off.
+	 */
+	uint16_t answer;
 	struct sl_config_forward forward;
 };
 

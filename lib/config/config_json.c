@@ -211,6 +211,8 @@ dataplane(const struct sl_config_dataplane *dp)
 	bad |= set(ts, "echo", json_integer(dp->test_services.echo));
 	bad |= set(ts, "discard", json_integer(dp->test_services.discard));
 	bad |= set(ts, "chargen", json_integer(dp->test_services.chargen));
+	if (dp->test_services.answer != 0)
+		bad |= set(ts, "answer", json_integer(dp->test_services.answer));
 	if (dp->test_services.forward.port != 0) {
 		const struct sl_config_forward *fw = &dp->test_services.forward;
 		json_t *f = json_object();

@@ -1343,6 +1343,7 @@ static const struct field test_services_fields[] = {
 	{"echo", UINT(struct sl_config_test_services, echo, 0, 65535)},
 	{"discard", UINT(struct sl_config_test_services, discard, 0, 65535)},
 	{"chargen", UINT(struct sl_config_test_services, chargen, 0, 65535)},
+	{"answer", UINT(struct sl_config_test_services, answer, 0, 65535)},
 	{"forward", SECTION(struct sl_config_test_services, forward, forward_section)},
 };
 

@@ -777,7 +777,7 @@ test_dataplane_section_reads_every_key(void)
 				     "    rto_min: 50ms\n"
 				     "    delayed_ack: 0ms\n"
 				     "    congestion: cubic\n"
-				     "  test_services: {echo: 7, discard: 9, chargen: 19}\n");
+				     "  test_services: {echo: 7, discard: 9, chargen: 19, answer: 8}\n");
 	const struct sl_config_dataplane *dp;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -808,6 +808,7 @@ test_dataplane_section_reads_every_key(void)
 	CU_ASSERT_EQUAL(dp->test_services.echo, 7);
 	CU_ASSERT_EQUAL(dp->test_services.discard, 9);
 	CU_ASSERT_EQUAL(dp->test_services.chargen, 19);
+	CU_ASSERT_EQUAL(dp->test_services.answer, 8);
 	CU_ASSERT_EQUAL(cfg->n_services, 0);
 	free(json_round_trip(cfg));
 	sl_config_free(cfg);
