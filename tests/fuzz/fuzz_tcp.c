@@ -634,6 +634,7 @@ check_all(void)
 static void
 flush_and_reap(void)
 {
+	sl_tcp_flush(tw); /* corked output, as the worker loop does before the ports */
 	sl_netif_flush(&ifp);
 	for (const struct sl_tcp_conn *c = tw->dead; c != NULL; c = c->next_dead) {
 		if (!(c->flags & SL_TF_DEAD))
@@ -1509,6 +1510,10 @@ rec_time(struct input *in)
  *   4 abort, 5 want_writable, 6 consume all, 7 send exactly the send space, 8 connect (active
  *   tuples), 9 send an empty mbuf, 10 the NIC computes checksums from now on, or stops (any
  *   tuple: the port's setting).
+ * Arguments that close and want_writable ignore select the proxy's calls (tcp.h) instead,
+ * leaving what older corpus inputs do as it was: close with arg >= 0xf000 is
+ * sl_tcp_close_linger(arg & 0xfff ms), want_writable with arg >= 0xf000 is
+ * sl_tcp_cork(arg & 1).
  */
 static bool
 rec_user(struct input *in, uint8_t tuple_idx)
@@ -1544,13 +1549,21 @@ rec_user(struct input *in, uint8_t tuple_idx)
 		sl_tcp_shutdown(a->c);
 		break;
 	case 3:
-		app_close(a);
+		if (arg >= 0xf000) {
+			app_release(a);
+			sl_tcp_close_linger(a->c, arg & 0xfffu);
+		} else {
+			app_close(a);
+		}
 		break;
 	case 4:
 		app_abort(a);
 		break;
 	case 5:
-		sl_tcp_want_writable(a->c);
+		if (arg >= 0xf000)
+			sl_tcp_cork(a->c, arg & 1);
+		else
+			sl_tcp_want_writable(a->c);
 		break;
 	case 6:
 		app_consume(a, a->held);
