@@ -91,7 +91,7 @@ sl_mbuf_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool,
 		i++;
 	}
 	if (before + s->data_len == off) {
-		/* On a boundary: the rest of the chain is the tail (off < total: s->next exists). */
+		/* On a boundary: the rest of the chain is the tail (off < total: s->next). */
 		t = s->next;
 		s->next = NULL;
 		t->nb_segs = (uint16_t)(m->nb_segs - i);

@@ -166,7 +166,7 @@ struct sl_tcp_conn {
 	/* The proxy's API (tcp.h): cork, lingering close, timeouts, counters for sl_tcp_info. */
 	uint8_t api_flags;         /* SL_TA_* */
 	uint32_t user_timeout_ms;  /* RFC 5482: abort when data stays unacknowledged this long */
-	uint64_t progress_ms;      /* when snd_una last moved, or data went out with none in flight */
+	uint64_t progress_ms;      /* snd_una last moved, or data left with none in flight */
 	uint64_t total_acked, total_received; /* bytes, for sl_tcp_info */
 	uint32_t retransmits;
 	struct sl_tcp_conn *next_flush; /* on tw->flush: corked output due at the iteration's end */

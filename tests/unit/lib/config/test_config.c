@@ -777,7 +777,8 @@ test_dataplane_section_reads_every_key(void)
 				     "    rto_min: 50ms\n"
 				     "    delayed_ack: 0ms\n"
 				     "    congestion: cubic\n"
-				     "  test_services: {echo: 7, discard: 9, chargen: 19, answer: 8}\n");
+				     "  test_services: {echo: 7, discard: 9, chargen: 19,"
+				     " answer: 8}\n");
 	const struct sl_config_dataplane *dp;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
