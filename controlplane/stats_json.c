@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <rte_mempool.h>
 
+#include "lib/stats/req_stats.h"
 #include "ring_client.h"
 #include "stats_json.h"
 
@@ -109,6 +110,44 @@ tcp_json(const struct sl_plane_view *v)
 	return o;
 }
 
+/* The proxy's counters summed over workers and rows: requests by status class, errors by
+ * reason, retries and pool use (the per-row export is the control plane issue's). */
+static json_t *
+http_json(const struct sl_plane_view *v)
+{
+	struct sl_req_row sum;
+	json_t *o = json_object(), *req = json_object(), *errs = json_object();
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned int w = 0; w < v->n_workers; w++) {
+		const struct sl_req_stats *st = v->req_stats[w];
+
+		if (st == NULL)
+			continue;
+		for (unsigned int r = 0; r < st->n_rows; r++) {
+			const uint64_t *src = (const uint64_t *)&st->rows[r];
+			uint64_t *dst = (uint64_t *)&sum;
+
+			for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
+				dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		}
+	}
+	for (unsigned int c = 0; c < SL_REQ_CLASS_MAX; c++)
+		json_object_set_new(req, sl_req_class_name(c), json_integer((json_int_t)sum.requests[c]));
+	for (unsigned int e = 0; e < SL_PROXY_ERR_MAX; e++)
+		if (sum.errors[e])
+			json_object_set_new(errs, sl_proxy_error_name(e),
+					    json_integer((json_int_t)sum.errors[e]));
+	json_object_set_new(o, "requests", req);
+	json_object_set_new(o, "errors", errs);
+	json_object_set_new(o, "retries", json_integer((json_int_t)sum.retries));
+	json_object_set_new(o, "pool_reused", json_integer((json_int_t)sum.pool_reused));
+	json_object_set_new(o, "pool_opened", json_integer((json_int_t)sum.pool_opened));
+	json_object_set_new(o, "open_conns", json_integer((json_int_t)sum.open_conns));
+	json_object_set_new(o, "idle_conns", json_integer((json_int_t)sum.idle_conns));
+	return o;
+}
+
 char *
 sl_cp_stats_json(const struct sl_plane_view *v)
 {
@@ -128,6 +167,7 @@ sl_cp_stats_json(const struct sl_plane_view *v)
 	json_object_set_new(root, "ports", ports);
 	json_object_set_new(root, "workers", workers);
 	json_object_set_new(root, "tcp", tcp_json(v));
+	json_object_set_new(root, "http", http_json(v));
 	json_t *mbufs = json_object();
 	json_object_set_new(mbufs, "size", json_integer(v->pool->size));
 	json_object_set_new(mbufs, "in_use", json_integer(rte_mempool_in_use_count(v->pool)));

@@ -14,6 +14,7 @@
 #include "dataplane.h"
 #include "flow_steer.h"
 #include "net/tcp/tcp_worker.h"
+#include "proxy/proxy.h"
 #include "test_services.h"
 #include "log.h"
 
@@ -107,6 +108,9 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 		snprintf(dp->err, sizeof(dp->err), "cannot start the test services (port in use?)");
 		return -EINVAL;
 	}
+	if (dp->proxy != NULL && sl_proxy_worker_start(dp->proxy, w, dp->err, sizeof(dp->err)) != 0)
+		return -EINVAL;
+	dp->view.req_stats[id] = sl_proxy_worker_stats(w);
 	dp->view.tcp_stats[id] = sl_tcp_worker_stats(w->tcp);
 	dp->view.busy_cycles[id] = &w->busy_cycles;
 	dp->view.cmd[id] = w->cmd;
@@ -181,6 +185,9 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 		dp->view.port_ids[i] = dp->ports[i].port_id;
 	}
 
+	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
+	if (rc != 0)
+		goto fail;
 	dp->view.n_workers = dp->n_workers;
 	dp->view.n_ports = dp->n_ports;
 	dp->view.tsc_hz = rte_get_tsc_hz();
@@ -273,12 +280,15 @@ sl_dataplane_fini(struct sl_dataplane *dp)
 		rte_ring_free(w->cmd);
 		rte_ring_free(w->evt);
 		sl_test_services_stop(w);
+		sl_proxy_worker_stop(w);
 		sl_tcp_worker_free(w->tcp);
 		for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
 			rte_free(w->netif[i]);
 		rte_free(w);
 		dp->workers[id] = NULL;
 	}
+	sl_proxy_free(dp->proxy);
+	dp->proxy = NULL;
 	rte_mempool_free(dp->pool);
 	dp->pool = NULL;
 	dp->n_ports = 0;

@@ -22,6 +22,7 @@ struct sl_dataplane {
 	struct sl_worker *workers[SL_MAX_WORKERS];
 	volatile bool stop;
 	bool launched;
+	struct sl_proxy *proxy;    /* the HTTP proxy's shared snapshot, or NULL */
 	struct sl_plane_view view; /* what the control plane may see */
 	char err[256];             /* a worker's start-up failure, in words */
 };

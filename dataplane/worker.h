@@ -24,6 +24,7 @@
 #define SL_TICK_MS 100 /* period of housekeeping (ARP) */
 
 struct sl_tcp_worker;
+struct sl_proxy_worker;
 
 struct sl_worker {
 	unsigned int id; /* 0 .. n_workers-1; also the queue index on every port */
@@ -46,6 +47,7 @@ struct sl_worker {
 	struct rte_ring *evt;                       /* this worker -> control */
 	struct sl_tcp_worker *tcp;
 	void *services; /* state of the services listening on this worker */
+	struct sl_proxy_worker *proxy; /* the HTTP proxy's part of this worker (dataplane/proxy) */
 
 	uint64_t busy_cycles; /* TSC cycles spent in loop iterations that did work */
 	uint64_t iterations;

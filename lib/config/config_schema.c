@@ -60,7 +60,7 @@ struct section {
 
 static const struct section top_section, dataplane_section, port_section, tcp_section,
     test_services_section, forward_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
-    queue_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
+    queue_section, timeouts_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
     auth_section, admin_api_section, service_section, location_section, route_section,
     backend_section;
 
@@ -1406,6 +1406,13 @@ static const struct field cp_fields[] = {
 	{"idle_timeout", DURATION(struct sl_config_connection_pool, idle_timeout_ms, 0, UNBOUNDED)},
 };
 
+static const struct field timeouts_fields[] = {
+	{"client_header", DURATION(struct sl_config_timeouts, client_header_ms, 1, UNBOUNDED)},
+	{"client_keepalive", DURATION(struct sl_config_timeouts, client_keepalive_ms, 1, UNBOUNDED)},
+	{"backend_connect", DURATION(struct sl_config_timeouts, backend_connect_ms, 1, UNBOUNDED)},
+	{"backend_response", DURATION(struct sl_config_timeouts, backend_response_ms, 1, UNBOUNDED)},
+};
+
 static const struct field queue_fields[] = {
 	{"enabled", BOOL(struct sl_config_queue, enabled)},
 	{"max_concurrent", UINT(struct sl_config_queue, max_concurrent, 1, 1 << 24)},
@@ -1516,6 +1523,7 @@ static const struct field top_fields[] = {
 	{"algorithm", .parse = p_algorithm},
 	POLICY_SECTIONS(CFG),
 	{"queue", SECTION(CFG, queue, queue_section)},
+	{"timeouts", SECTION(CFG, timeouts, timeouts_section)},
 	{"cors", SECTION(CFG, cors, cors_section)},
 	{"security", SECTION(CFG, security, security_section)},
 	{"tls", SECTION(CFG, tls, tls_section)},
@@ -1545,6 +1553,7 @@ SECTION_DEF(rl_section, "rate_limit", rl_fields, enable, rl_finish);
 SECTION_DEF(cb_section, "circuit_breaker", cb_fields, enable, NULL);
 SECTION_DEF(cp_section, "connection_pool", cp_fields, NULL, cp_finish);
 SECTION_DEF(queue_section, "queue", queue_fields, enable, NULL);
+SECTION_DEF(timeouts_section, "timeouts", timeouts_fields, NULL, NULL);
 SECTION_DEF(cors_section, "cors", cors_fields, enable, NULL);
 SECTION_DEF(security_section, "security", security_fields, enable, NULL);
 SECTION_DEF(tls_section, "tls", tls_fields, enable, tls_finish);
@@ -1672,6 +1681,8 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->circuit_breaker = (struct sl_config_circuit_breaker){true, 5, 60000};
 	cfg->connection_pool = (struct sl_config_connection_pool){100, 1000, 90000};
 	cfg->queue = (struct sl_config_queue){false, 1024, 1024, 5000};
+	/* nginx's client_header_timeout and keepalive_timeout; HAProxy-like connect. */
+	cfg->timeouts = (struct sl_config_timeouts){10000, 60000, 3000, 60000};
 	cfg->security.hsts_max_age = 31536000;
 }
 

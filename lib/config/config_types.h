@@ -88,6 +88,14 @@ struct sl_config_connection_pool {
 };
 
 /* Teeter's worker pool and queue: a concurrency limit with a bounded wait. Off by default. */
+/* Proxy timeouts (top-level `timeouts:`), all in milliseconds, each >= 1. */
+struct sl_config_timeouts {
+	uint32_t client_header_ms;    /* whole request head must arrive within it: else 408 */
+	uint32_t client_keepalive_ms; /* idle client connection between requests: closed */
+	uint32_t backend_connect_ms;  /* backend handshake: else retry elsewhere or 503 */
+	uint32_t backend_response_ms; /* response head after the request was sent: else 504 */
+};
+
 struct sl_config_queue {
 	bool enabled;
 	uint32_t max_concurrent; /* requests in flight; default 1024 */
@@ -218,6 +226,7 @@ struct sl_config {
 	struct sl_config_circuit_breaker circuit_breaker;
 	struct sl_config_connection_pool connection_pool;
 	struct sl_config_queue queue;
+	struct sl_config_timeouts timeouts;
 	struct sl_config_cors cors;
 	struct sl_config_security security;
 	struct sl_config_tls tls;

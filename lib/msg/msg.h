@@ -15,6 +15,8 @@
 #include "lib/stats/net_stats.h"
 #include "lib/stats/tcp_stats.h"
 
+struct sl_req_stats;
+
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
 #define SL_PORT_NAME_MAX 64
@@ -59,6 +61,7 @@ struct sl_plane_view {
 	const struct sl_net_stats *net_stats[SL_MAX_WORKERS][SL_MAX_PORTS];
 	const struct sl_tcp_stats *tcp_stats[SL_MAX_WORKERS];
 	const uint64_t *busy_cycles[SL_MAX_WORKERS]; /* TSC cycles in iterations that did work */
+	const struct sl_req_stats *req_stats[SL_MAX_WORKERS]; /* HTTP proxy counters; NULL: none */
 	uint64_t tsc_hz;
 	uint16_t port_ids[SL_MAX_PORTS]; /* ethdev port ids, for dev_stats */
 	/* The device's counters of a port (thread safe, main lcore); 0 or -errno. */

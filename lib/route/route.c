@@ -237,6 +237,12 @@ sl_route_n_locations(const struct sl_route_table *t)
 	return t ? t->n_locs : 0;
 }
 
+const struct sl_route_location *
+sl_route_location_at(const struct sl_route_table *t, unsigned int id)
+{
+	return t != NULL && id < t->n_locs ? &t->locs[id] : NULL;
+}
+
 /* Host header value -> the name to match: no surrounding blanks, no port, no trailing dot. */
 static void
 normalise_host(const char *h, size_t len, const char **out, size_t *out_len)

@@ -106,6 +106,10 @@ void sl_route_free(struct sl_route_table *t);
 /* Number of locations in the table (ids run 0..n-1). */
 unsigned int sl_route_n_locations(const struct sl_route_table *t);
 
+/* Location `id` (0..n-1, file order), or NULL. */
+const struct sl_route_location *sl_route_location_at(const struct sl_route_table *t,
+						     unsigned int id);
+
 /*
  * Route one request. `host` is the Host header's value (NULL or empty when absent),
  * `target` the request target as received. Fills *m; never fails (an unroutable request

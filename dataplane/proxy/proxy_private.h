@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_PROXY_PRIVATE_H
+#define SL_PROXY_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "lib/balance/balance.h"
+#include "lib/http/http.h"
+#include "lib/resilience/retry.h"
+#include "lib/route/route.h"
+#include "lib/stats/req_stats.h"
+#include "lib/timer/timer_wheel.h"
+#include "proxy.h"
+
+struct sl_tcp_conn;
+
+/* Sessions, backend connections and head buffers per worker (bounded by tcp.max_connections). */
+#define PX_MAX_SESSIONS 4096u
+#define PX_MAX_HEAD_BUFS 1024u
+#define PX_LINGER_MS 2000u /* after our own reply: how long the client may take to close */
+#define PX_SCRATCH (SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields */
+
+/* A location of the snapshot: its route entry and its shared live state. */
+struct px_location {
+	const struct sl_route_location *rl;
+	const struct sl_config_location *cfg;
+	struct sl_bal_live *live;
+	unsigned int n_backends;
+	unsigned int backend_base; /* global index of its first backend (stats rows) */
+	uint32_t *ip;		   /* n_backends, network order */
+	uint16_t *port;		   /* n_backends, network order */
+};
+
+struct sl_proxy {
+	const struct sl_config *cfg;
+	struct sl_route_table *routes;
+	unsigned int n_workers;
+	unsigned int n_locations, n_backends;
+	struct px_location *locs; /* by route location id */
+	uint16_t ports[SL_CONFIG_MAX_PORTS];
+	unsigned int n_ports;
+	struct sl_http_limits limits;
+	struct sl_retry_cfg retry;
+	struct sl_balancer **protos; /* worker 0's balancers, which the others clone */
+};
+
+struct px_sconn;
+
+/* One worker's pool of connections to one backend of one location. */
+struct px_backend {
+	struct px_sconn *idle; /* LIFO list of idle keep-alive connections */
+	unsigned int n_idle;
+	unsigned int n_open;
+};
+
+struct px_wloc {
+	struct sl_balancer *bal;
+	struct px_backend *backends;
+};
+
+struct sl_proxy_worker {
+	struct sl_proxy *p;
+	struct sl_worker *w;
+	struct sl_timer_wheel *wheel; /* the TCP stack's (ms ticks) */
+	struct px_wloc *locs;
+	struct rte_mempool *sessions, *sconns, *heads;
+	struct sl_req_stats *stats;
+	struct sl_retry_budget budget;
+	uint64_t tsc_per_us;
+	char scratch[PX_SCRATCH];
+};
+
+/* One direction's input: bytes received and not yet given up (sl_tcp_consumed). */
+struct px_dir {
+	struct rte_mbuf *in; /* chain, or NULL */
+	uint32_t len;	     /* bytes in `in` */
+	uint32_t parsed;     /* bytes of `in` from its front already fed to the parser */
+	uint32_t fwd;	     /* bytes of `in` from its front that belong to the message, unsent */
+};
+
+/*
+ * The session's state (HAProxy's stream): the client connection and at most one backend
+ * connection. px_run() is the only function that changes it.
+ */
+enum sl_session_state {
+	SL_SS_IDLE,	/* keep-alive: waiting for the first byte of the next request */
+	SL_SS_HEAD,	/* reading the request head (header timeout armed) */
+	SL_SS_CONNECT,	/* routed and a backend picked: its connection is opening */
+	SL_SS_EXCHANGE, /* request head sent; body out, response back */
+	SL_SS_LINGER,	/* our own reply queued and FIN sent: draining until the client closes */
+};
+
+struct px_session {
+	struct sl_proxy_worker *px;
+	struct sl_tcp_conn *cli;
+	struct px_sconn *srv;
+	enum sl_session_state state;
+	struct sl_timer timer; /* the state's timeout: header, idle, connect, response, linger */
+	struct px_dir req, resp;
+	struct sl_http_parser rp, sp;
+	char *head;	/* head buffer (request head, then the response head), or NULL */
+	uint32_t hlen;	/* head bytes in it */
+	struct rte_mbuf *cli_out, *srv_out; /* our own bytes (heads) waiting for send space */
+	/* The request being served. */
+	struct px_location *loc;
+	unsigned int loc_id;
+	int bidx; /* backend index in the location, -1 while none */
+	struct sl_bal_req breq;
+	uint32_t attempts;
+	uint64_t t0_tsc, t_sent_tsc;
+	unsigned int row; /* stats row the request counts in */
+	uint16_t status;
+	uint16_t lport; /* host order: the service port */
+	uint32_t client_ip;
+	bool req_done;	    /* the parser saw the request's end */
+	bool resp_head;	    /* the final response head was relayed */
+	bool resp_done;	    /* the parser saw the response's end */
+	bool resp_started;  /* a byte of the response went to the client */
+	bool srv_eof;	    /* the backend sent FIN */
+	bool cli_eof;	    /* the client sent FIN */
+	bool cli_keep;	    /* keep the client connection after this exchange */
+	bool json;	    /* the client prefers JSON error pages */
+	bool inflight;	    /* counted in the location's live in-flight counters */
+	bool reused;	    /* the backend connection came from the pool */
+	bool resp_begun;    /* a byte of the (first) response head arrived */
+	uint64_t body_out;  /* request body bytes handed to the backend connection */
+};
+
+/* A connection to a backend: in a session, or idle in its backend's pool. */
+struct px_sconn {
+	struct sl_tcp_conn *c;
+	struct sl_proxy_worker *px;
+	struct px_backend *be;
+	unsigned int gidx; /* global backend index (stats) */
+	struct px_session *s; /* NULL while idle */
+	struct px_sconn *next_idle, **pprev_idle;
+	struct sl_timer idle_timer;
+	bool connected;
+};
+
+/* session.c */
+extern const struct sl_tcp_ops sl_px_client_ops;
+
+/* The chain's first `off` bytes (0 < off < m->pkt_len) stay in m; returns the rest, or NULL
+ * when an mbuf for the cut segment cannot be had. No payload byte is copied. */
+struct rte_mbuf *sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool);
+
+#endif

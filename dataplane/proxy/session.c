@@ -1,0 +1,1157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Proxy sessions: a client connection, at most one backend connection, and the state machine
+ * between them (enum sl_session_state; px_run() is the only function that changes the state).
+ *
+ * One request at a time per client connection: bytes of a pipelined next request stay in the
+ * client's input chain, unconsumed (so they count against the client's window), and are
+ * parsed once the current exchange has ended. Heads are copied into the session's head buffer
+ * (the parser wants them contiguous, and they are rewritten anyway); bodies move by mbuf
+ * reference, cut at message boundaries with sl_px_chain_split. A direction's bytes are given
+ * back to TCP (sl_tcp_consumed) only when the other side's send queue has taken them: a slow
+ * reader on either side slows the writer on the other.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "dataplane/net/mbuf_chain.h"
+#include "dataplane/net/tcp/tcp.h"
+#include "dataplane/net/tcp/tcp_conn.h"
+#include "dataplane/worker.h"
+#include "proxy_private.h"
+
+static const struct sl_tcp_ops srv_ops;
+
+/* ---- small helpers ---- */
+
+static inline uint64_t
+px_now_ms(const struct sl_proxy_worker *px)
+{
+	return sl_tcp_now_ms(px->w->tcp);
+}
+
+static inline const struct sl_config_timeouts *
+px_timeouts(const struct sl_proxy_worker *px)
+{
+	return &px->p->cfg->timeouts;
+}
+
+static void
+px_arm(struct px_session *s, uint32_t ms)
+{
+	sl_timer_arm(s->px->wheel, &s->timer, px_now_ms(s->px) + ms);
+}
+
+struct rte_mbuf *
+sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool)
+{
+	struct rte_mbuf *seg = m, *tail;
+	uint32_t before = 0, total = m->pkt_len;
+	uint16_t n = 1;
+
+	while (before + seg->data_len <= off) {
+		before += seg->data_len;
+		seg = seg->next;
+		n++;
+	}
+	/* off falls inside seg (or at its start, when before == off). */
+	if (before == off) {
+		/* Cut between the previous segment and seg: no new mbuf needed. */
+		struct rte_mbuf *prev = m;
+
+		while (prev->next != seg)
+			prev = prev->next;
+		prev->next = NULL;
+		tail = seg;
+		n--;
+	} else {
+		uint32_t k = off - before;
+
+		tail = rte_pktmbuf_alloc(pool);
+		if (tail == NULL)
+			return NULL;
+		/* An indirect mbuf on the same data: the cut costs a reference, not a copy. */
+		rte_pktmbuf_attach(tail, seg);
+		tail->data_off = (uint16_t)(seg->data_off + k);
+		tail->data_len = (uint16_t)(seg->data_len - k);
+		tail->next = seg->next;
+		seg->data_len = (uint16_t)k;
+		seg->next = NULL;
+	}
+	tail->pkt_len = total - off;
+	tail->nb_segs = (uint16_t)(m->nb_segs - n + 1);
+	m->pkt_len = off;
+	m->nb_segs = n;
+	return tail;
+}
+
+static void
+dir_append(struct px_dir *d, struct rte_mbuf *m, uint32_t len)
+{
+	if (d->in == NULL)
+		d->in = m;
+	else
+		sl_mbuf_chain_cat(d->in, m);
+	d->len += len;
+}
+
+/* The bytes of d->in from offset off to the end of the segment holding it. */
+static const char *
+dir_piece(const struct px_dir *d, uint32_t off, uint32_t *n)
+{
+	const struct rte_mbuf *seg = d->in;
+
+	while (off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	*n = seg->data_len - off;
+	return rte_pktmbuf_mtod_offset(seg, const char *, off);
+}
+
+/* Drop the first n bytes (n <= len). */
+static void
+dir_drop(struct px_dir *d, uint32_t n)
+{
+	if (n == 0)
+		return;
+	if (n == d->len) {
+		rte_pktmbuf_free(d->in);
+		d->in = NULL;
+	} else {
+		d->in = sl_mbuf_chain_adj(d->in, n);
+	}
+	d->len -= n;
+	d->parsed -= RTE_MIN(d->parsed, n);
+	d->fwd -= RTE_MIN(d->fwd, n);
+}
+
+/* Take the first n bytes (0 < n <= len) as a chain of their own; NULL without an mbuf. */
+static struct rte_mbuf *
+dir_take(struct px_dir *d, uint32_t n, struct rte_mempool *pool)
+{
+	struct rte_mbuf *front = d->in;
+
+	if (n < d->len) {
+		struct rte_mbuf *rest = sl_px_chain_split(d->in, n, pool);
+
+		if (rest == NULL)
+			return NULL;
+		d->in = rest;
+	} else {
+		d->in = NULL;
+	}
+	d->len -= n;
+	d->parsed -= n;
+	d->fwd -= n;
+	return front;
+}
+
+static void
+dir_free(struct px_dir *d)
+{
+	rte_pktmbuf_free(d->in);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Our own bytes (heads, error pages) into a fresh chain: the head is the one copy we make. */
+static struct rte_mbuf *
+px_mbufs(struct rte_mempool *pool, const char *buf, uint32_t len)
+{
+	struct rte_mbuf *head = NULL;
+
+	while (len > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint32_t n;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), buf, n);
+		if (head == NULL)
+			head = m;
+		else
+			sl_mbuf_chain_cat(head, m);
+		buf += n;
+		len -= n;
+	}
+	return head;
+}
+
+/* Dotted quad of a network-order address, NUL-terminated; buf has 16 bytes. */
+static void
+px_ip_text(uint32_t ip, char *buf)
+{
+	const uint8_t *b = (const uint8_t *)&ip;
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = b[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/* ---- backend connections and pools ---- */
+
+static void
+sconn_unlink_idle(struct px_sconn *sc)
+{
+	if (sc->pprev_idle == NULL)
+		return;
+	*sc->pprev_idle = sc->next_idle;
+	if (sc->next_idle != NULL)
+		sc->next_idle->pprev_idle = sc->pprev_idle;
+	sc->pprev_idle = NULL;
+	sc->next_idle = NULL;
+	sc->be->n_idle--;
+	sl_req_dec(sc->px->stats, sc->gidx, idle_conns);
+}
+
+/* The TCP handle is gone (closed, aborted, or died): give the object back. */
+static void
+sconn_release(struct px_sconn *sc)
+{
+	sconn_unlink_idle(sc);
+	sl_timer_cancel(&sc->idle_timer);
+	sc->be->n_open--;
+	sl_req_dec(sc->px->stats, sc->gidx, open_conns);
+	rte_mempool_put(sc->px->sconns, sc);
+}
+
+static void
+sconn_close(struct px_sconn *sc, bool abort)
+{
+	if (abort)
+		sl_tcp_abort(sc->c);
+	else
+		sl_tcp_close(sc->c);
+	sconn_release(sc);
+}
+
+static void
+sconn_idle_expired(struct sl_timer *t)
+{
+	sconn_close(sl_container_of(t, struct px_sconn, idle_timer), false);
+}
+
+static void
+pool_put(struct px_sconn *sc, const struct sl_config_connection_pool *cp)
+{
+	struct px_backend *be = sc->be;
+
+	sc->s = NULL;
+	if (be->n_idle >= cp->max_idle || cp->idle_timeout_ms == 0) {
+		sconn_close(sc, false);
+		return;
+	}
+	sc->next_idle = be->idle;
+	if (be->idle != NULL)
+		be->idle->pprev_idle = &sc->next_idle;
+	be->idle = sc;
+	sc->pprev_idle = &be->idle;
+	be->n_idle++;
+	sl_req_inc(sc->px->stats, sc->gidx, idle_conns);
+	sl_timer_arm(sc->px->wheel, &sc->idle_timer, px_now_ms(sc->px) + cp->idle_timeout_ms);
+}
+
+/* An idle connection still good for a request, or NULL. */
+static struct px_sconn *
+pool_get(struct px_backend *be)
+{
+	struct px_sconn *sc;
+
+	while ((sc = be->idle) != NULL) {
+		sconn_unlink_idle(sc);
+		sl_timer_cancel(&sc->idle_timer);
+		/* The backend closed it (its FIN is in): never send a request into that. */
+		if (!sl_tcp_peer_done(sc->c))
+			return sc;
+		sconn_close(sc, false);
+	}
+	return NULL;
+}
+
+/* ---- session life ---- */
+
+static void px_run(struct px_session *s);
+
+static unsigned int
+px_row_backend(const struct px_session *s)
+{
+	return sl_req_row_backend(s->px->stats, s->loc->backend_base + (unsigned int)s->bidx);
+}
+
+/* The request ends, however: counters, the in-flight count, the balancer's latency sample. */
+static void
+px_req_finish(struct px_session *s, unsigned int status)
+{
+	struct sl_proxy_worker *px = s->px;
+	uint64_t ns = (rte_rdtsc() - s->t0_tsc) * 1000 / px->tsc_per_us;
+
+	sl_req_done(px->stats, s->row, status, ns);
+	if (s->inflight) {
+		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
+		s->inflight = false;
+	}
+	s->t0_tsc = 0;
+}
+
+static void
+px_error(struct px_session *s, enum sl_proxy_error e)
+{
+	sl_req_error(s->px->stats, s->row, e);
+}
+
+/* Let go of the backend connection: back to the pool when it is clean, else closed. */
+static void
+px_srv_detach(struct px_session *s, bool reusable)
+{
+	struct px_sconn *sc = s->srv;
+
+	if (sc == NULL) {
+		/* Its handle died (srv_error): what it had sent goes with it. */
+		dir_free(&s->resp);
+		rte_pktmbuf_free(s->srv_out);
+		s->srv_out = NULL;
+		s->srv_eof = false;
+		return;
+	}
+	s->srv = NULL;
+	rte_pktmbuf_free(s->srv_out);
+	s->srv_out = NULL;
+	if (s->resp.len > 0) {
+		sl_tcp_consumed(sc->c, s->resp.len);
+		reusable = false;
+	}
+	dir_free(&s->resp);
+	if (reusable && sc->connected && !s->srv_eof)
+		pool_put(sc, &s->loc->cfg->connection_pool);
+	else
+		sconn_close(sc, !reusable);
+	s->srv_eof = false;
+}
+
+static void
+px_head_put(struct px_session *s)
+{
+	if (s->head != NULL) {
+		rte_mempool_put(s->px->heads, s->head);
+		s->head = NULL;
+	}
+}
+
+/* The client handle is gone (or we just closed it): free everything. */
+static void
+px_end(struct px_session *s)
+{
+	if (s->t0_tsc != 0) {
+		px_error(s, SL_PROXY_ERR_CLIENT_ABORT);
+		px_req_finish(s, 0);
+	}
+	sl_timer_cancel(&s->timer);
+	px_srv_detach(s, false);
+	rte_pktmbuf_free(s->cli_out);
+	rte_pktmbuf_free(s->srv_out);
+	dir_free(&s->req);
+	dir_free(&s->resp);
+	px_head_put(s);
+	rte_mempool_put(s->px->sessions, s);
+}
+
+/* Close the client connection (FIN after what is queued) and end the session. */
+static bool
+px_close_client(struct px_session *s, bool abort)
+{
+	struct sl_tcp_conn *c = s->cli;
+
+	s->cli = NULL;
+	if (c != NULL) {
+		/* What we will not read must not make sl_tcp_close reset. */
+		if (s->req.len > 0)
+			sl_tcp_consumed(c, s->req.len);
+		if (abort)
+			sl_tcp_abort(c);
+		else
+			sl_tcp_close(c);
+	}
+	px_end(s);
+	return false;
+}
+
+/*
+ * Answer with a response sluice makes (error page or redirect) and close: the reply goes out,
+ * then FIN; input is read and dropped until the client closes or PX_LINGER_MS pass.
+ */
+static bool
+px_reply(struct px_session *s, unsigned int status, const char *location, size_t loc_len)
+{
+	struct sl_proxy_worker *px = s->px;
+	struct rte_mbuf *m;
+	int n;
+
+	px_srv_detach(s, false);
+	if (s->resp_started || s->cli == NULL) {
+		/* Part of a response is out: a clean page cannot follow it. */
+		if (s->t0_tsc != 0)
+			px_req_finish(s, s->status);
+		return px_close_client(s, true);
+	}
+	if (location != NULL) /* the Location is in scratch[2048..] */
+		n = sl_http_write_redirect(status, location, loc_len, true, px->scratch, 2048);
+	else
+		n = sl_http_write_error(status, s->json, true, px->scratch, sizeof(px->scratch));
+	if (s->t0_tsc != 0)
+		px_req_finish(s, status);
+	m = n > 0 ? px_mbufs(px->w->pool, px->scratch, (uint32_t)n) : NULL;
+	if (m == NULL || sl_tcp_send(s->cli, m) != 0) {
+		rte_pktmbuf_free(m);
+		return px_close_client(s, true);
+	}
+	if (s->req.len > 0)
+		sl_tcp_consumed(s->cli, s->req.len);
+	dir_free(&s->req);
+	px_head_put(s);
+	sl_tcp_shutdown(s->cli);
+	s->state = SL_SS_LINGER;
+	px_arm(s, PX_LINGER_MS);
+	return true;
+}
+
+static enum sl_proxy_error
+px_status_error(unsigned int status)
+{
+	switch (status) {
+	case 413:
+		return SL_PROXY_ERR_BODY_TOO_LARGE;
+	case 414:
+		return SL_PROXY_ERR_URI_TOO_LONG;
+	case 431:
+		return SL_PROXY_ERR_HEADERS_TOO_LARGE;
+	default:
+		return SL_PROXY_ERR_BAD_REQUEST;
+	}
+}
+
+/* ---- request head: route, pick, connect ---- */
+
+/* Open or reuse a connection to the picked backend. 0, or -errno (no connection). */
+static int
+px_connect(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+	struct px_location *pl = s->loc;
+	struct px_backend *be = &px->locs[s->loc_id].backends[s->bidx];
+	unsigned int gidx = px_row_backend(s);
+	struct px_sconn *sc = NULL;
+	int err = 0;
+
+	s->row = gidx;
+	/* A request that must not be sent twice goes on a fresh connection: a pooled one may
+	 * be closing under us, and then its bytes would be lost or acted on twice. */
+	if (sl_http_idempotent(s->rp.head.method) && s->rp.head.framing == SL_HTTP_BODY_NONE)
+		sc = pool_get(be);
+	if (sc != NULL) {
+		s->reused = true;
+		sl_req_inc(px->stats, gidx, pool_reused);
+	} else {
+		uint32_t max_open = pl->cfg->connection_pool.max_open;
+
+		if (max_open != 0 && be->n_open >= max_open)
+			return -EMFILE;
+		if (rte_mempool_get(px->sconns, (void **)&sc) != 0)
+			return -ENOBUFS;
+		memset(sc, 0, sizeof(*sc));
+		sc->px = px;
+		sc->be = be;
+		sc->gidx = gidx;
+		sl_timer_init(&sc->idle_timer, sconn_idle_expired);
+		sc->c = sl_tcp_connect(px->w, sl_tcp_port_index(s->cli), pl->ip[s->bidx],
+				       pl->port[s->bidx], &srv_ops, sc, &err);
+		if (sc->c == NULL) {
+			rte_mempool_put(px->sconns, sc);
+			return err ? err : -ENOBUFS;
+		}
+		be->n_open++;
+		sl_req_inc(px->stats, gidx, open_conns);
+		sl_req_inc(px->stats, gidx, pool_opened);
+		s->reused = false;
+	}
+	sc->s = s;
+	s->srv = sc;
+	sl_bal_live_acquire(pl->live, px->w->id, (unsigned int)s->bidx);
+	s->inflight = true;
+	s->attempts++;
+	s->state = SL_SS_CONNECT;
+	px_arm(s, px_timeouts(px)->backend_connect_ms);
+	return 0;
+}
+
+/* Pick a backend (not one tried already) and connect; on failure the reply is sent. */
+static bool
+px_pick_and_connect(struct px_session *s)
+{
+	for (;;) {
+		int rc;
+
+		s->bidx = sl_bal_pick(s->px->locs[s->loc_id].bal, &s->breq);
+		if (s->bidx < 0) {
+			s->row = sl_req_row_location(s->px->stats, s->loc_id);
+			px_error(s, SL_PROXY_ERR_NO_BACKEND);
+			s->bidx = 0;
+			return px_reply(s, 503, NULL, 0);
+		}
+		rc = px_connect(s);
+		if (rc == 0)
+			return true;
+		s->row = px_row_backend(s);
+		px_error(s, rc == -ENOBUFS ? SL_PROXY_ERR_NO_MEMORY : SL_PROXY_ERR_CONNECT_FAILURE);
+		if (s->breq.n_tried >= SL_BAL_MAX_TRIED)
+			return px_reply(s, 503, NULL, 0);
+		s->breq.tried[s->breq.n_tried++] = (uint16_t)s->bidx;
+	}
+}
+
+static bool
+px_route(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+	const struct sl_http_head *h = &s->rp.head;
+	struct sl_http_span v;
+	struct sl_route_match m;
+	const char *host = NULL;
+	size_t host_len = 0;
+
+	s->json = sl_http_header_find(s->head, h, "accept", &v) &&
+		  sl_http_accept_json(s->head + v.off, v.len);
+	if (h->flags & SL_HTTP_F_HOST) {
+		host = s->head + h->host.off;
+		host_len = h->host.len;
+	}
+	sl_route_match(px->p->routes, s->lport, host, host_len, s->head + h->target.off,
+		       h->target.len, 0, &m);
+	if (m.action == SL_ROUTE_NOT_FOUND) {
+		s->row = sl_req_row_unrouted(px->stats);
+		px_error(s, SL_PROXY_ERR_NO_ROUTE);
+		return px_reply(s, 404, NULL, 0);
+	}
+	s->loc_id = m.loc->id;
+	s->loc = &px->p->locs[s->loc_id];
+	s->row = sl_req_row_location(px->stats, s->loc_id);
+	if (m.action == SL_ROUTE_REDIRECT) {
+		int n = sl_route_location_header(&m, px->scratch + 2048, sizeof(px->scratch) - 2048);
+
+		if (n < 0)
+			return px_reply(s, 400, NULL, 0);
+		/* px_reply writes the page into scratch[0..2048): keep the Location apart. */
+		return px_reply(s, m.status, px->scratch + 2048, (size_t)n);
+	}
+	memset(&s->breq, 0, sizeof(s->breq));
+	s->breq.client_ip = s->client_ip;
+	s->attempts = 0;
+	sl_retry_budget_deposit(&px->budget);
+	return px_pick_and_connect(s);
+}
+
+/* The request head, rewritten for the backend, into srv_out. */
+static int
+px_write_request_head(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+	const struct sl_config_location *loc = s->loc->cfg;
+	char ip[16];
+	struct sl_http_fwd fwd = {
+		.client_ip = ip,
+		.proto = "http",
+		.via = "sluice",
+		.host = loc->backends[s->bidx].target.host,
+		.prefix_from = loc->rewrite[0] ? loc->path : NULL,
+		.prefix_to = loc->rewrite[0] ? loc->rewrite : NULL,
+	};
+	int n;
+
+	px_ip_text(s->client_ip, ip);
+	n = sl_http_write_request_head(s->head, &s->rp.head, &fwd, px->scratch, sizeof(px->scratch));
+	if (n < 0)
+		return n;
+	s->srv_out = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
+	return s->srv_out != NULL ? 0 : -ENOBUFS;
+}
+
+/* ---- failures on the backend side: retry, or the right page ---- */
+
+static bool
+px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int status)
+{
+	struct sl_proxy_worker *px = s->px;
+	const struct sl_http_head *h = &s->rp.head;
+	uint64_t now_us = rte_rdtsc() / px->tsc_per_us;
+	bool sent = s->state == SL_SS_EXCHANGE;
+	struct sl_retry_attempt a = {
+		.method = s->head != NULL ? s->head + h->method_s.off : "",
+		.method_len = s->head != NULL ? h->method_s.len : 0,
+		.attempts = s->attempts,
+		.request_sent = sent,
+		.response_started = s->resp_started || s->resp_begun || s->resp.len > 0,
+		.body_len = h->framing == SL_HTTP_BODY_NONE ? 0 : (h->content_length ? h->content_length : 1),
+		.body_complete = s->req_done,
+		.body_held = 0,
+	};
+
+	/* The body leaves only once the connection is up: after a connect failure all of it is
+	 * still in the client's input; after sending, what went out is gone. */
+	if (!sent || s->body_out == 0)
+		a.body_held = a.body_len;
+	px_error(s, e);
+	if (s->inflight) {
+		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
+		s->inflight = false;
+	}
+	px_srv_detach(s, false);
+	if (s->cli != NULL && e != SL_PROXY_ERR_BACKEND_TIMEOUT &&
+	    sl_retry_decide(&px->p->retry, &a, &px->budget, now_us) == SL_RETRY_YES &&
+	    s->breq.n_tried < SL_BAL_MAX_TRIED) {
+		s->breq.tried[s->breq.n_tried++] = (uint16_t)s->bidx;
+		sl_req_inc(px->stats, s->row, retries);
+		s->state = SL_SS_CONNECT;
+		return px_pick_and_connect(s);
+	}
+	return px_reply(s, status, NULL, 0);
+}
+
+/* ---- the exchange ---- */
+
+/* Feed head bytes of d to parser p, copying them into the head buffer. 1 head done, 0 more
+ * needed, -1 error. */
+static int
+px_parse_head(struct px_session *s, struct px_dir *d, struct sl_http_parser *p)
+{
+	while (d->parsed < d->len) {
+		struct sl_http_result r;
+		enum sl_http_event ev;
+		uint32_t n;
+		const char *piece = dir_piece(d, d->parsed, &n);
+
+		ev = sl_http_parse(p, piece, n, &r);
+		if (ev == SL_HTTP_ERROR)
+			return -1;
+		/* The parser never accepts more than max_head bytes of head: the buffer fits. */
+		memcpy(s->head + s->hlen, piece, r.consumed);
+		s->hlen += (uint32_t)r.consumed;
+		d->parsed += (uint32_t)r.consumed;
+		if (ev == SL_HTTP_HEAD)
+			return 1;
+	}
+	return 0;
+}
+
+/* Parse body bytes of d (after its head). Returns -1 on a framing error. */
+static int
+px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh)
+{
+	while (!*done && (d->parsed < d->len || fresh)) {
+		struct sl_http_result r;
+		enum sl_http_event ev;
+		uint32_t n = 0;
+		const char *piece = d->parsed < d->len ? dir_piece(d, d->parsed, &n) : "";
+
+		fresh = false;
+		ev = sl_http_parse(p, piece, n, &r);
+		if (ev == SL_HTTP_ERROR || ev == SL_HTTP_UPGRADE)
+			return -1;
+		d->parsed += (uint32_t)r.consumed;
+		d->fwd += (uint32_t)r.consumed;
+		if (ev == SL_HTTP_DONE)
+			*done = true;
+	}
+	return 0;
+}
+
+/* Send our pending bytes, then the forwardable bytes of `from`, to `to`. -1: `to` is gone. */
+static int
+px_push(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf **pending,
+	struct px_dir *from, struct sl_tcp_conn *from_conn, uint64_t *count)
+{
+	if (*pending != NULL) {
+		int rc = sl_tcp_send(to, *pending);
+
+		if (rc == -EAGAIN)
+			return 0;
+		if (rc != 0)
+			return -1;
+		*pending = NULL;
+	}
+	if (from->fwd == 0)
+		return 0;
+	if (sl_tcp_send_space(to) == 0) {
+		sl_tcp_want_writable(to);
+		return 0;
+	}
+	uint32_t n = from->fwd;
+	struct rte_mbuf *m = dir_take(from, n, sl_tcp_pool(to));
+
+	if (m == NULL)
+		return 0; /* no mbuf for the cut: the next event tries again */
+	if (sl_tcp_send(to, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	if (from_conn != NULL)
+		sl_tcp_consumed(from_conn, n);
+	if (count != NULL)
+		*count += n;
+	return 0;
+}
+
+/* The response head is in: relay it (1xx) or start the response. 0; else a reply was sent
+ * instead: 1 the session lives on, -1 it has ended. */
+static int
+px_response_head(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+	const struct sl_http_head *rh = &s->sp.head;
+	const struct sl_http_head *qh = &s->rp.head;
+	struct sl_http_fwd_resp fr = {.via = "sluice"};
+	uint32_t n_head = s->resp.parsed;
+	int n;
+
+	dir_drop(&s->resp, n_head);
+	sl_tcp_consumed(s->srv->c, n_head);
+	if (rh->flags & SL_HTTP_F_INTERIM) {
+		/* 100 Continue and friends: pass on, the final response follows. */
+		fr.close = false;
+	} else {
+		s->status = rh->status;
+		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done;
+		fr.close = !s->cli_keep;
+		fr.keep_alive_10 = s->cli_keep && qh->version == 10;
+		sl_timer_cancel(&s->timer);
+		sl_bal_observe(px->locs[s->loc_id].bal, (unsigned int)s->bidx,
+			       (uint32_t)((rte_rdtsc() - s->t_sent_tsc) / px->tsc_per_us));
+	}
+	n = sl_http_write_response_head(s->head, rh, &fr, px->scratch, sizeof(px->scratch));
+	if (n < 0) {
+		px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+		return px_reply(s, 502, NULL, 0) ? 1 : -1;
+	}
+	struct rte_mbuf *m = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
+
+	if (m == NULL) {
+		px_error(s, SL_PROXY_ERR_NO_MEMORY);
+		return px_reply(s, 502, NULL, 0) ? 1 : -1;
+	}
+	if (s->cli_out != NULL)
+		sl_mbuf_chain_cat(s->cli_out, m);
+	else
+		s->cli_out = m;
+	s->resp_started = true;
+	s->hlen = 0;
+	if (rh->flags & SL_HTTP_F_INTERIM) {
+		sl_http_parser_next(&s->sp);
+		return 0;
+	}
+	s->resp_head = true;
+	return 0;
+}
+
+/* The exchange ended cleanly: account, recycle the backend, next request or close. */
+static bool
+px_exchange_done(struct px_session *s)
+{
+	bool srv_keep = s->req_done && s->req.fwd == 0 && s->sp.head.framing != SL_HTTP_BODY_CLOSE &&
+			sl_http_keep_alive(&s->sp.head) && s->resp.len == 0 && !s->srv_eof;
+
+	px_req_finish(s, s->status);
+	sl_timer_cancel(&s->timer);
+	px_srv_detach(s, srv_keep);
+	px_head_put(s);
+	if (!s->cli_keep)
+		return px_close_client(s, false);
+	s->state = SL_SS_IDLE;
+	px_arm(s, px_timeouts(s->px)->client_keepalive_ms);
+	return true;
+}
+
+/* Runs the exchange as far as the bytes allow. Returns false when the session has ended. */
+static bool
+px_exchange(struct px_session *s)
+{
+	struct px_sconn *sc = s->srv;
+	int rc;
+
+	/* Request: body bytes towards the backend. */
+	if (!s->req_done || s->req.fwd > 0 || s->srv_out != NULL) {
+		if (px_parse_body(&s->req, &s->rp, &s->req_done, false) != 0) {
+			px_error(s, SL_PROXY_ERR_BAD_REQUEST);
+			return px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
+		}
+		if (px_push(s, sc->c, &s->srv_out, &s->req, s->cli, &s->body_out) != 0) {
+			return px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+		}
+	}
+	/* Response: head, then body towards the client. */
+	if (s->resp.len > 0 && !s->resp_head) {
+		if (!s->resp_begun) {
+			/* No retry from here on: the request head may give its buffer up. */
+			s->resp_begun = true;
+			s->hlen = 0;
+		}
+		rc = px_parse_head(s, &s->resp, &s->sp);
+		if (rc < 0) {
+			px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+			return px_reply(s, 502, NULL, 0);
+		}
+		while (rc == 1) {
+			bool interim = s->sp.head.flags & SL_HTTP_F_INTERIM;
+
+			rc = px_response_head(s);
+			if (rc != 0)
+				return rc > 0;
+			if (!interim) {
+				if (px_parse_body(&s->resp, &s->sp, &s->resp_done, true) != 0) {
+					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+					return px_reply(s, 502, NULL, 0);
+				}
+				break;
+			}
+			rc = px_parse_head(s, &s->resp, &s->sp);
+			if (rc < 0) {
+				px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+				return px_reply(s, 502, NULL, 0);
+			}
+		}
+	} else if (s->resp_head && !s->resp_done) {
+		if (px_parse_body(&s->resp, &s->sp, &s->resp_done, false) != 0) {
+			px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+			return px_reply(s, 502, NULL, 0);
+		}
+	}
+	if (s->srv_eof && !s->resp_done && s->resp.parsed == s->resp.len) {
+		if (!s->resp_head && s->resp.len == 0 && !s->resp_started) {
+			/* Closed before any response byte: a reset in effect; retry if allowed. */
+			return px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+		}
+		if (s->resp_head && sl_http_parse_eof(&s->sp) == SL_HTTP_DONE) {
+			s->resp_done = true;
+		} else {
+			px_error(s, SL_PROXY_ERR_BACKEND_RESET);
+			return px_reply(s, 502, NULL, 0);
+		}
+	}
+	if (px_push(s, s->cli, &s->cli_out, &s->resp, sc->c, NULL) != 0) {
+		return px_close_client(s, true);
+	}
+	if (s->resp_done && s->resp.fwd == 0 && s->cli_out == NULL) {
+		if (!s->req_done || s->req.fwd > 0) {
+			/* The backend answered before taking the whole request: neither
+			 * connection can carry another message. */
+			s->cli_keep = false;
+		}
+		return px_exchange_done(s);
+	}
+	return true;
+}
+
+static void
+px_run(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+
+	for (;;) {
+		switch (s->state) {
+		case SL_SS_IDLE:
+			if (s->req.len == 0) {
+				if (s->cli_eof)
+					px_close_client(s, false);
+				return;
+			}
+			if (rte_mempool_get(px->heads, (void **)&s->head) != 0) {
+				s->head = NULL;
+				s->t0_tsc = rte_rdtsc();
+				s->row = sl_req_row_unrouted(px->stats);
+				px_error(s, SL_PROXY_ERR_NO_MEMORY);
+				px_reply(s, 503, NULL, 0);
+				return;
+			}
+			s->hlen = 0;
+			s->req.parsed = 0;
+			s->req.fwd = 0;
+			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits, SL_HTTP_M_OTHER);
+			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
+			s->resp_begun = s->cli_keep = false;
+			s->srv_eof = false;
+			s->status = 0;
+			s->body_out = 0;
+			s->bidx = -1;
+			s->t0_tsc = rte_rdtsc();
+			s->row = sl_req_row_unrouted(px->stats);
+			s->state = SL_SS_HEAD;
+			px_arm(s, px_timeouts(px)->client_header_ms);
+			break;
+		case SL_SS_HEAD: {
+			int rc = px_parse_head(s, &s->req, &s->rp);
+
+			if (rc < 0) {
+				px_error(s, px_status_error(s->rp.status));
+				px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
+				return;
+			}
+			if (rc == 0) {
+				if (s->cli_eof) {
+					/* Closed in the middle of a head: nothing to answer. */
+					px_close_client(s, false);
+				}
+				return;
+			}
+			/* The head is in our buffer: give its bytes back to TCP. */
+			uint32_t n = s->req.parsed;
+
+			dir_drop(&s->req, n);
+			sl_tcp_consumed(s->cli, n);
+			sl_timer_cancel(&s->timer);
+			if (!px_route(s))
+				return;
+			break;
+		}
+		case SL_SS_CONNECT:
+			if (s->srv == NULL || !s->srv->connected)
+				return;
+			sl_timer_cancel(&s->timer);
+			if (px_write_request_head(s) != 0) {
+				px_error(s, SL_PROXY_ERR_NO_MEMORY);
+				px_reply(s, 503, NULL, 0);
+				return;
+			}
+			sl_http_parser_init(&s->sp, SL_HTTP_RESPONSE, &px->p->limits,
+					    (enum sl_http_method)s->rp.head.method);
+			s->state = SL_SS_EXCHANGE;
+			s->t_sent_tsc = rte_rdtsc();
+			px_arm(s, px_timeouts(px)->backend_response_ms);
+			/* The body starts right after the head. */
+			if (px_parse_body(&s->req, &s->rp, &s->req_done, true) != 0) {
+				px_error(s, SL_PROXY_ERR_BAD_REQUEST);
+				px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
+				return;
+			}
+			break;
+		case SL_SS_EXCHANGE:
+			if (!px_exchange(s))
+				return;
+			if (s->state == SL_SS_EXCHANGE)
+				return;
+			break;
+		case SL_SS_LINGER:
+			if (s->req.len > 0) {
+				sl_tcp_consumed(s->cli, s->req.len);
+				dir_free(&s->req);
+			}
+			if (s->cli_eof)
+				px_close_client(s, false);
+			return;
+		}
+	}
+}
+
+static void
+px_timer_fired(struct sl_timer *t)
+{
+	struct px_session *s = sl_container_of(t, struct px_session, timer);
+
+	switch (s->state) {
+	case SL_SS_IDLE:
+		px_close_client(s, false);
+		break;
+	case SL_SS_HEAD:
+		px_error(s, SL_PROXY_ERR_HEADER_TIMEOUT);
+		px_reply(s, 408, NULL, 0);
+		break;
+	case SL_SS_CONNECT:
+		px_backend_failed(s, SL_PROXY_ERR_CONNECT_TIMEOUT, 503);
+		break;
+	case SL_SS_EXCHANGE:
+		px_backend_failed(s, SL_PROXY_ERR_BACKEND_TIMEOUT, 504);
+		break;
+	case SL_SS_LINGER:
+		px_close_client(s, true);
+		break;
+	}
+}
+
+/* ---- client side callbacks ---- */
+
+static int
+cli_accepted(struct sl_tcp_conn *c)
+{
+	struct sl_proxy_worker *px = sl_tcp_user(c); /* the listener's argument */
+	struct px_session *s;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	if (rte_mempool_get(px->sessions, (void **)&s) != 0)
+		return -ENOBUFS;
+	memset(s, 0, sizeof(*s));
+	s->px = px;
+	s->cli = c;
+	s->bidx = -1;
+	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
+	s->client_ip = raddr;
+	s->lport = rte_be_to_cpu_16(lport);
+	sl_timer_init(&s->timer, px_timer_fired);
+	s->state = SL_SS_IDLE;
+	sl_tcp_set_user(c, s);
+	/* A connection that sends nothing is as much a slowloris as one that sends slowly. */
+	px_arm(s, px_timeouts(px)->client_header_ms);
+	return 0;
+}
+
+static void
+cli_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct px_session *s = sl_tcp_user(c);
+
+	dir_append(&s->req, data, len);
+	px_run(s);
+}
+
+static void
+cli_writable(struct sl_tcp_conn *c)
+{
+	px_run(sl_tcp_user(c));
+}
+
+static void
+cli_peer_closed(struct sl_tcp_conn *c)
+{
+	struct px_session *s = sl_tcp_user(c);
+
+	s->cli_eof = true;
+	px_run(s);
+}
+
+static void
+cli_gone(struct sl_tcp_conn *c)
+{
+	struct px_session *s = sl_tcp_user(c);
+
+	s->cli = NULL;
+	px_end(s);
+}
+
+static void
+cli_error(struct sl_tcp_conn *c, int err)
+{
+	(void)err;
+	cli_gone(c);
+}
+
+const struct sl_tcp_ops sl_px_client_ops = {
+	.accepted = cli_accepted,
+	.readable = cli_readable,
+	.writable = cli_writable,
+	.peer_closed = cli_peer_closed,
+	.closed = cli_gone,
+	.error = cli_error,
+};
+
+/* ---- backend side callbacks ---- */
+
+static void
+srv_connected(struct sl_tcp_conn *c)
+{
+	struct px_sconn *sc = sl_tcp_user(c);
+
+	sc->connected = true;
+	if (sc->s != NULL)
+		px_run(sc->s);
+}
+
+static void
+srv_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct px_sconn *sc = sl_tcp_user(c);
+	struct px_session *s = sc->s;
+
+	if (s == NULL) {
+		/* Bytes on an idle connection answer nothing: it cannot be trusted again. */
+		rte_pktmbuf_free(data);
+		sl_tcp_consumed(c, len);
+		sconn_close(sc, true);
+		return;
+	}
+	dir_append(&s->resp, data, len);
+	px_run(s);
+}
+
+static void
+srv_writable(struct sl_tcp_conn *c)
+{
+	struct px_sconn *sc = sl_tcp_user(c);
+
+	if (sc->s != NULL)
+		px_run(sc->s);
+}
+
+static void
+srv_peer_closed(struct sl_tcp_conn *c)
+{
+	struct px_sconn *sc = sl_tcp_user(c);
+
+	if (sc->s == NULL) {
+		sconn_close(sc, false);
+		return;
+	}
+	sc->s->srv_eof = true;
+	px_run(sc->s);
+}
+
+static void
+srv_error(struct sl_tcp_conn *c, int err)
+{
+	struct px_sconn *sc = sl_tcp_user(c);
+	struct px_session *s = sc->s;
+
+	/* The handle dies with this callback: detach it before anything may touch it. */
+	if (s != NULL) {
+		s->srv = NULL;
+		if (s->resp.len > 0)
+			dir_free(&s->resp);
+		rte_pktmbuf_free(s->srv_out);
+		s->srv_out = NULL;
+	}
+	sconn_release(sc);
+	if (s == NULL)
+		return;
+	if (s->state == SL_SS_CONNECT)
+		px_backend_failed(s, err == -ETIMEDOUT ? SL_PROXY_ERR_CONNECT_TIMEOUT
+						       : SL_PROXY_ERR_CONNECT_FAILURE,
+				  503);
+	else if (s->state == SL_SS_EXCHANGE)
+		px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+}
+
+static void
+srv_closed(struct sl_tcp_conn *c)
+{
+	srv_error(c, -ECONNRESET);
+}
+
+static const struct sl_tcp_ops srv_ops = {
+	.connected = srv_connected,
+	.readable = srv_readable,
+	.writable = srv_writable,
+	.peer_closed = srv_peer_closed,
+	.closed = srv_closed,
+	.error = srv_error,
+};
