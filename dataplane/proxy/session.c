@@ -675,6 +675,9 @@ px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh
 		d->fwd += (uint32_t)r.consumed;
 		if (ev == SL_HTTP_DONE)
 			*done = true;
+		/* A BODY event may end exactly at the message's end: DONE comes from the next
+		 * call, even with no byte left. */
+		fresh = ev == SL_HTTP_BODY;
 	}
 	return 0;
 }
