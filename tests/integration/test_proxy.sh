@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# shellcheck source-path=SCRIPTDIR
+# The HTTP proxy end to end in the TAP testbed (scripts/testbed.sh, namespace sl-px-<pid>):
+# sluice at 198.18.0.2 with the test's own configuration (tap-demo's locations plus a few for
+# failures), sluice-backend at 198.18.0.11-.13:8080, curl / python3 / wrk as clients, all
+# inside the namespace. The testbed goes away on every exit.
+#
+# Usage: test_proxy.sh [BUILD_DIR]   (default build/)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+export SL_BUILD=${1:-$top/build}
+SL_BUILD=$(cd "$SL_BUILD" && pwd)
+export SL_NS=sl-px-$$
+state=$top/.run/$SL_NS
+VIP=198.18.0.2
+
+tb_need_root
+tb_need_cmd ip curl python3 sha256sum
+TMP=$(mktemp -d /tmp/sl-px-test.XXXXXX)
+tb_on_exit "rm -rf '$TMP'"
+
+# tap-demo's five locations, and for the failure cases: a service on port 8081 that only
+# knows /only/ (404 elsewhere), a location whose backends refuse (503), short timeouts.
+cat >"$TMP/proxy.yaml" <<'EOF'
+dataplane:
+  ports:
+    - name: tap0
+      device: net_tap0
+      ip: 198.18.0.2/24
+      mtu: 1500
+  idle: adaptive
+  mbufs: 8191
+timeouts:
+  client_header: 2s
+  client_keepalive: 10s
+  backend_connect: 1s
+  backend_response: 2s
+services:
+  - name: demo
+    host: "*"
+    port: 80
+    locations:
+      - path: /
+        lb_policy: round_robin
+        backends: &three
+          - url: http://198.18.0.11:8080
+          - url: http://198.18.0.12:8080
+          - url: http://198.18.0.13:8080
+      - path: /cart/
+        lb_policy: consistent_hashing
+        backends: *three
+      - path: /upload/
+        lb_policy: least_connections
+        backends: *three
+      - path: /heavy/
+        lb_policy: weighted_round_robin
+        backends:
+          - url: http://198.18.0.11:8080
+            weight: 8
+          - url: http://198.18.0.12:8080
+          - url: http://198.18.0.13:8080
+      - path: /api/
+        lb_policy: adaptive
+        backends: *three
+      - path: /down/
+        backends:
+          - url: http://198.18.0.11:8099
+          - url: http://198.18.0.12:8099
+      - path: /old/
+        redirect: /new/
+        backends: *three
+  - name: strict
+    host: "*"
+    port: 8081
+    locations:
+      - path: /only/
+        backends: *three
+EOF
+if ! "$SL_BUILD/apps/sluice/sluice" --check --config "$TMP/proxy.yaml" >/dev/null 2>"$TMP/check.err"; then
+	cat "$TMP/check.err" >&2
+	tb_die "the test configuration does not load"
+fi
+
+tb_on_exit "'$top/scripts/testbed.sh' down"
+"$top/scripts/testbed.sh" up --config "$TMP/proxy.yaml" >"$TMP/up.log" 2>&1 ||
+	{ cat "$TMP/up.log" >&2; tb_die "testbed did not come up"; }
+tb_wait_for "ip netns exec '$SL_NS' curl -s -m 2 -o /dev/null http://$VIP/health" 15 ||
+	{ cat "$state/sluice.log" >&2; tb_die "sluice does not answer HTTP"; }
+
+nsx() { ip netns exec "$SL_NS" "$@"; }
+pcurl() { nsx curl -sS --max-time 20 "$@"; }
+# field FILE KEY: a top-level field of a JSON document
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+expect() {
+	if [ "$2" = "$3" ]; then tb_pass "$1"; else tb_fail "$1" "got '$2', expected '$3'"; fi
+}
+# names PATH N: the backend names of N requests, one a line
+names() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		pcurl "http://$VIP$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["backend"])'
+	done
+}
+
+# --- routing and policies --------------------------------------------------------------------
+
+pcurl -o "$TMP/get.json" -H 'X-Forwarded-For: 203.0.113.9' "http://$VIP/hello?x=1"
+expect "get_proxied_path" "$(field "$TMP/get.json" target)" "/hello?x=1"
+expect "get_x_forwarded_for_appended" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["headers"]["x-forwarded-for"])' "$TMP/get.json")" \
+	"203.0.113.9, 198.18.0.1"
+expect "get_via_added" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["headers"]["via"])' "$TMP/get.json")" \
+	"1.1 sluice"
+
+names / 9 | sort | uniq -c | awk '{print $1}' | tr '\n' ' ' >"$TMP/rr"
+expect "round_robin_spreads_evenly_over_3" "$(cat "$TMP/rr")" "3 3 3 "
+
+names /heavy/ 100 | sort | uniq -c | awk '{print $2"="$1}' | tr '\n' ' ' >"$TMP/wrr"
+expect "weighted_8_1_1_over_100" "$(cat "$TMP/wrr")" "backend1=80 backend2=10 backend3=10 "
+
+expect "consistent_hashing_sticky_per_client" "$(names /cart/ 10 | sort -u | wc -l)" 1
+expect "least_connections_serves" "$(names /upload/ 3 | wc -l)" 3
+expect "adaptive_serves" "$(names /api/ 3 | wc -l)" 3
+
+code=$(pcurl -o "$TMP/404" -w '%{http_code}' "http://$VIP:8081/elsewhere")
+expect "no_route_is_404" "$code" 404
+code=$(pcurl -o /dev/null -w '%{http_code} %{redirect_url}' "http://$VIP/old/")
+expect "redirect_is_301_with_location" "$code" "301 http://$VIP/new/"
+
+# --- bodies ----------------------------------------------------------------------------------
+
+head -c 10485760 /dev/urandom >"$TMP/up.bin"
+want=$(sha256sum <"$TMP/up.bin" | cut -d' ' -f1)
+pcurl -o "$TMP/up.json" --data-binary "@$TMP/up.bin" -H 'Content-Type: application/octet-stream' \
+	"http://$VIP/upload/x"
+expect "upload_10MB_sha256" "$(field "$TMP/up.json" body_sha256)" "$want"
+expect "upload_10MB_length" "$(field "$TMP/up.json" body_bytes)" 10485760
+pcurl -o "$TMP/up2.json" -H 'Transfer-Encoding: chunked' --data-binary "@$TMP/up.bin" \
+	"http://$VIP/upload/chunked"
+expect "upload_chunked_sha256" "$(field "$TMP/up2.json" body_sha256)" "$want"
+
+pcurl -o "$TMP/down.bin" "http://$VIP/bytes/10485760"
+want=$(python3 -c '
+import hashlib,sys
+n=10485760; pat=bytes(97+i%26 for i in range(26)); h=hashlib.sha256()
+h.update((pat*(n//26+1))[:n]); print(h.hexdigest())')
+expect "download_10MB_sha256" "$(sha256sum <"$TMP/down.bin" | cut -d' ' -f1)" "$want"
+code=$(pcurl -o /dev/null -w '%{http_code} %{size_download}' -I "http://$VIP/bytes/100")
+expect "head_has_no_body" "$code" "200 0"
+
+# --- keep-alive and pipelining ---------------------------------------------------------------
+
+out=$(pcurl -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' \
+	"http://$VIP/a" "http://$VIP/b" "http://$VIP/c" | tr '\n' ' ')
+expect "client_keep_alive_one_connection" "$out" "1 0 0 "
+# Every backend has had several requests by now: the pool reuses their connections.
+pcurl -o "$TMP/ka.json" "http://$VIP/ka"
+n=$(field "$TMP/ka.json" conn_requests)
+if [ "$n" -gt 1 ]; then tb_pass "backend_connection_reused ($n requests)"; else
+	tb_fail "backend_connection_reused" "conn_requests=$n"; fi
+
+cat >"$TMP/pipe.py" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+reqs = b"".join(b"GET /p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(3))
+reqs += b"GET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+s.sendall(reqs)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+import re
+print(" ".join(m.decode() for m in re.findall(rb'"target":"(/p\d)"', data)))
+EOF
+expect "pipelined_answered_in_order" "$(nsx python3 "$TMP/pipe.py" "$VIP")" "/p0 /p1 /p2 /p3"
+
+# --- bad requests ----------------------------------------------------------------------------
+
+# raw BYTES: send them (printf format), print the status line and whether the server closed.
+cat >"$TMP/raw.py" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+data = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    print("timeout", end=" ")
+print(data.split(b"\r\n")[0].decode(errors="replace"))
+EOF
+raw() { nsx python3 "$TMP/raw.py" "$VIP" "$1"; }
+expect "no_host_is_400_and_close" "$(raw 'GET / HTTP/1.1\r\n\r\n')" "HTTP/1.1 400 Bad Request"
+expect "cl_and_te_is_400" \
+	"$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')" \
+	"HTTP/1.1 400 Bad Request"
+expect "two_content_lengths_is_400" \
+	"$(raw 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd')" \
+	"HTTP/1.1 400 Bad Request"
+expect "obs_fold_is_400" "$(raw 'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n')" \
+	"HTTP/1.1 400 Bad Request"
+expect "space_before_colon_is_400" "$(raw 'GET / HTTP/1.1\r\nHost : x\r\n\r\n')" \
+	"HTTP/1.1 400 Bad Request"
+long=$(python3 -c 'print("/" + "a" * 9000)')
+expect "long_target_is_414" "$(raw "GET $long HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")" \
+	"HTTP/1.1 414 URI Too Long"
+
+# --- failures --------------------------------------------------------------------------------
+
+code=$(pcurl -o "$TMP/503.html" -w '%{http_code}' "http://$VIP/down/")
+expect "all_backends_down_503" "$code" 503
+if grep -qi "Service Unavailable" "$TMP/503.html"; then tb_pass "503_html_page"; else
+	tb_fail "503_html_page"; fi
+pcurl -o "$TMP/503.json" -H 'Accept: application/json' "http://$VIP/down/" || true
+expect "503_json_page" "$(field "$TMP/503.json" status)" 503
+
+t0=$(date +%s%N)
+expect "slowloris_is_408" "$(raw 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ')" \
+	"HTTP/1.1 408 Request Timeout"
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$ms" -ge 1500 ] && [ "$ms" -lt 6000 ]; then tb_pass "slowloris_after_header_timeout (${ms} ms)"; else
+	tb_fail "slowloris_after_header_timeout" "${ms} ms"; fi
+
+code=$(pcurl -o /dev/null -w '%{http_code}' "http://$VIP/delay/3500")
+expect "backend_never_answers_504" "$code" 504
+
+# A backend killed in the middle of a load run: GETs are retried, the client sees no error.
+if command -v wrk >/dev/null 2>&1; then
+	nsx wrk -t1 -c8 -d5s "http://$VIP/" >"$TMP/wrk.out" 2>&1 &
+	wrk_pid=$!
+	sleep 2
+	tb_stop_pid "$(cat "$state/backend-3.pid")" 2
+	wait "$wrk_pid" || true
+	reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
+	if grep -q -E 'Non-2xx|Socket errors' "$TMP/wrk.out"; then
+		tb_fail "backend_killed_under_load_no_client_error" "$(tr '\n' ' ' <"$TMP/wrk.out")"
+	elif [ "${reqs:-0}" -gt 100 ]; then
+		tb_pass "backend_killed_under_load_no_client_error ($reqs requests)"
+	else
+		tb_fail "backend_killed_under_load_no_client_error" "only ${reqs:-0} requests"
+	fi
+	names / 6 | sort -u | tr '\n' ' ' >"$TMP/left"
+	expect "requests_go_to_the_living_backends" "$(cat "$TMP/left")" "backend1 backend2 "
+fi
+
+# --- counters --------------------------------------------------------------------------------
+
+if tb_sluice_stats "$state" >"$TMP/stats.json"; then
+	python3 - "$TMP/stats.json" >"$TMP/http.txt" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))["http"]
+print(h["requests"]["2xx"] > 100, h["requests"]["4xx"] >= 7, h["requests"]["5xx"] >= 3,
+      h["errors"].get("no_route", 0) >= 1, h["errors"].get("header_timeout", 0) == 1,
+      h["errors"].get("backend_timeout", 0) == 1, h["retries"] >= 2, h["pool_reused"] > 10)
+EOF
+	expect "stats_http_counters" "$(cat "$TMP/http.txt")" "True True True True True True True True"
+else
+	tb_fail "stats_http_counters" "no stats line"
+fi
+if kill -0 "$(cat "$state/sluice.pid")" 2>/dev/null; then tb_pass "sluice_still_running"; else
+	tb_fail "sluice_still_running"; fi
+
+tb_summary
