@@ -614,6 +614,9 @@ px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int stat
 	 * still in the client's input; after sending, what went out is gone. */
 	if (!sent || s->body_out == 0)
 		a.body_held = a.body_len;
+	/* A connection that never came up carried no byte of the request: retrying it costs the
+	 * backends nothing, so it takes nothing from the retry budget (which guards against
+	 * storms of requests sent again). */
 	px_error(s, e);
 	if (s->inflight) {
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
@@ -621,7 +624,7 @@ px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int stat
 	}
 	px_srv_detach(s, false);
 	if (s->cli != NULL && e != SL_PROXY_ERR_BACKEND_TIMEOUT &&
-	    sl_retry_decide(&px->p->retry, &a, &px->budget, now_us) == SL_RETRY_YES &&
+	    sl_retry_decide(&px->p->retry, &a, sent ? &px->budget : NULL, now_us) == SL_RETRY_YES &&
 	    s->breq.n_tried < SL_BAL_MAX_TRIED) {
 		s->breq.tried[s->breq.n_tried++] = (uint16_t)s->bidx;
 		sl_req_inc(px->stats, s->row, retries);
@@ -981,7 +984,9 @@ px_timer_fired(struct sl_timer *t)
 		px_reply(s, 408, NULL, 0);
 		break;
 	case SL_SS_CONNECT:
-		px_backend_failed(s, SL_PROXY_ERR_CONNECT_TIMEOUT, 503);
+		/* A retry may have taken a pooled connection that is up already: go on. */
+		if (px_backend_failed(s, SL_PROXY_ERR_CONNECT_TIMEOUT, 503))
+			px_run(s);
 		break;
 	case SL_SS_EXCHANGE:
 		px_backend_failed(s, SL_PROXY_ERR_BACKEND_TIMEOUT, 504);
@@ -1136,12 +1141,17 @@ srv_error(struct sl_tcp_conn *c, int err)
 	sconn_release(sc);
 	if (s == NULL)
 		return;
+	bool alive = true;
+
 	if (s->state == SL_SS_CONNECT)
-		px_backend_failed(s, err == -ETIMEDOUT ? SL_PROXY_ERR_CONNECT_TIMEOUT
-						       : SL_PROXY_ERR_CONNECT_FAILURE,
-				  503);
+		alive = px_backend_failed(s, err == -ETIMEDOUT ? SL_PROXY_ERR_CONNECT_TIMEOUT
+							       : SL_PROXY_ERR_CONNECT_FAILURE,
+					  503);
 	else if (s->state == SL_SS_EXCHANGE)
-		px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+		alive = px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+	/* A retry may have taken a pooled connection that is up already: go on with it. */
+	if (alive && s->state == SL_SS_CONNECT)
+		px_run(s);
 }
 
 static void
