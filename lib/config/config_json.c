@@ -293,6 +293,16 @@ globals(json_t *root, const struct sl_config *cfg)
 		bad |= set(qo, "timeout", duration(q->timeout_ms));
 	}
 	bad |= set(root, "queue", qo);
+	json_t *to = json_object();
+
+	bad |= !to;
+	if (to) {
+		bad |= set(to, "client_header", duration(cfg->timeouts.client_header_ms));
+		bad |= set(to, "client_keepalive", duration(cfg->timeouts.client_keepalive_ms));
+		bad |= set(to, "backend_connect", duration(cfg->timeouts.backend_connect_ms));
+		bad |= set(to, "backend_response", duration(cfg->timeouts.backend_response_ms));
+	}
+	bad |= set(root, "timeouts", to);
 	if (co) {
 		bad |= set(co, "enabled", json_boolean(cors->enabled));
 		bad |= set(co, "allowed_origins", strlist(&cors->allowed_origins));
