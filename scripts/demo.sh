@@ -67,7 +67,15 @@ sluice is up in namespace $ns (log: .run/$ns/sluice.log). Try:
   ip netns exec $ns ip neigh show dev sl0              # sluice's MAC, learned by ARP
   ip netns exec $ns curl -s http://198.18.0.11:8080/   # a demo backend, directly
   kill -USR1 \$(cat .run/$ns/sluice.pid); tail -1 .run/$ns/sluice.log   # counters, ARP table
-HTTP through sluice (curl http://198.18.0.2/) arrives with the TCP stack and the proxy.
+
+HTTP through sluice; the JSON's "backend" names the backend that answered:
+  ip netns exec $ns curl -s http://198.18.0.2/            # round robin: backend1, 2, 3, 1...
+  ip netns exec $ns curl -s http://198.18.0.2/cart/       # consistent hashing: same backend each time
+  ip netns exec $ns curl -s http://198.18.0.2/upload/ --data-binary @/etc/os-release  # least connections
+  ip netns exec $ns curl -s http://198.18.0.2/heavy/      # weighted 8:1:1
+  ip netns exec $ns curl -s http://198.18.0.2/api/        # adaptive (in-flight x latency)
+  ip netns exec $ns curl -s http://198.18.0.2/bytes/1000000 | wc -c   # a 1 MB download
+  for i in \$(seq 20); do ip netns exec $ns curl -s http://198.18.0.2/heavy/ | grep -o 'backend[0-9]'; done | sort | uniq -c
 EOT
 
 if [ "$mode" = detach ]; then
