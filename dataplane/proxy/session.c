@@ -52,7 +52,7 @@ sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool)
 {
 	struct rte_mbuf *seg = m, *tail;
 	uint32_t before = 0, total = m->pkt_len;
-	uint16_t n = 1;
+	uint16_t n = 1, nb = m->nb_segs;
 
 	while (before + seg->data_len <= off) {
 		before += seg->data_len;
@@ -69,6 +69,7 @@ sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool)
 		prev->next = NULL;
 		tail = seg;
 		n--;
+		tail->nb_segs = (uint16_t)(nb - n);
 	} else {
 		uint32_t k = off - before;
 
@@ -82,9 +83,9 @@ sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool)
 		tail->next = seg->next;
 		seg->data_len = (uint16_t)k;
 		seg->next = NULL;
+		tail->nb_segs = (uint16_t)(nb - n + 1); /* seg is in both pieces */
 	}
 	tail->pkt_len = total - off;
-	tail->nb_segs = (uint16_t)(m->nb_segs - n + 1);
 	m->pkt_len = off;
 	m->nb_segs = n;
 	return tail;
