@@ -92,6 +92,7 @@ enum sl_session_state {
 	SL_SS_CONNECT,	/* routed and a backend picked: its connection is opening */
 	SL_SS_EXCHANGE, /* request head sent; body out, response back */
 	SL_SS_LINGER,	/* our own reply queued and FIN sent: draining until the client closes */
+	SL_SS_TUNNEL,	/* after a 101: raw bytes both ways, half-closes passed on */
 };
 
 struct px_session {
@@ -127,6 +128,8 @@ struct px_session {
 	bool inflight;	    /* counted in the location's live in-flight counters */
 	bool reused;	    /* the backend connection came from the pool */
 	bool resp_begun;    /* a byte of the (first) response head arrived */
+	bool upgrade;	    /* the request asks for an Upgrade (forwarded with it) */
+	bool cli_shut, srv_shut; /* TUNNEL: FIN passed on to that side */
 	uint64_t body_out;  /* request body bytes handed to the backend connection */
 };
 

@@ -559,6 +559,10 @@ px_route(struct px_session *s)
 		/* px_reply writes the page into scratch[0..2048): keep the Location apart. */
 		return px_reply(s, m.status, px->scratch + 2048, (size_t)n);
 	}
+	/* A WebSocket-style upgrade: a GET naming Upgrade in Connection, with an Upgrade field. */
+	s->upgrade = h->method == SL_HTTP_M_GET && h->framing == SL_HTTP_BODY_NONE &&
+		     (h->flags & (SL_HTTP_F_UPGRADE | SL_HTTP_F_CONN_UPGRADE)) ==
+			 (SL_HTTP_F_UPGRADE | SL_HTTP_F_CONN_UPGRADE);
 	memset(&s->breq, 0, sizeof(s->breq));
 	s->breq.client_ip = s->client_ip;
 	s->attempts = 0;
@@ -580,6 +584,7 @@ px_write_request_head(struct px_session *s)
 		.host = loc->backends[s->bidx].target.host,
 		.prefix_from = loc->rewrite[0] ? loc->path : NULL,
 		.prefix_to = loc->rewrite[0] ? loc->rewrite : NULL,
+		.upgrade = s->upgrade,
 	};
 	int n;
 
@@ -826,6 +831,17 @@ px_exchange(struct px_session *s)
 			rc = px_response_head(s);
 			if (rc != 0)
 				return rc > 0;
+			if (!interim && s->sp.head.status == 101) {
+				/* Switching protocols: from here on both ways are raw bytes. */
+				if (!s->upgrade || !s->req_done || s->req.fwd > 0 || s->srv_out != NULL) {
+					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
+					return px_reply(s, 502, NULL, 0);
+				}
+				px_req_finish(s, 101);
+				px_head_put(s);
+				s->state = SL_SS_TUNNEL;
+				return true;
+			}
 			if (!interim) {
 				if (px_parse_body(&s->resp, &s->sp, &s->resp_done, true) != 0) {
 					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
@@ -871,6 +887,40 @@ px_exchange(struct px_session *s)
 	return true;
 }
 
+/* TUNNEL: relay whatever arrives, pass FINs on, end when both sides are done. */
+static void
+px_tunnel(struct px_session *s)
+{
+	struct px_sconn *sc = s->srv;
+
+	s->req.parsed = s->req.fwd = s->req.len;
+	s->resp.parsed = s->resp.fwd = s->resp.len;
+	if (sc != NULL &&
+	    px_push(s, sc->c, &s->srv_out, &s->req, s->cli, NULL) != 0) {
+		px_close_client(s, true);
+		return;
+	}
+	if (px_push(s, s->cli, &s->cli_out, &s->resp, sc != NULL ? sc->c : NULL, NULL) != 0) {
+		px_close_client(s, true);
+		return;
+	}
+	if (s->cli_eof && s->req.len == 0 && !s->srv_shut && sc != NULL) {
+		sl_tcp_shutdown(sc->c);
+		s->srv_shut = true;
+	}
+	if ((s->srv_eof || sc == NULL) && s->resp.len == 0 && s->cli_out == NULL && !s->cli_shut) {
+		sl_tcp_shutdown(s->cli);
+		s->cli_shut = true;
+	}
+	if (s->cli_shut && s->cli_eof && (sc == NULL || (s->srv_shut && s->srv_eof))) {
+		if (sc != NULL) {
+			s->srv = NULL;
+			sconn_close(sc, false);
+		}
+		px_close_client(s, false);
+	}
+}
+
 static void
 px_run(struct px_session *s)
 {
@@ -897,7 +947,7 @@ px_run(struct px_session *s)
 			s->req.fwd = 0;
 			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits, SL_HTTP_M_OTHER);
 			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
-			s->resp_begun = s->cli_keep = false;
+			s->resp_begun = s->cli_keep = s->upgrade = false;
 			s->srv_eof = false;
 			s->status = 0;
 			s->body_out = 0;
@@ -959,6 +1009,9 @@ px_run(struct px_session *s)
 			if (s->state == SL_SS_EXCHANGE)
 				return;
 			break;
+		case SL_SS_TUNNEL:
+			px_tunnel(s);
+			return;
 		case SL_SS_LINGER:
 			if (s->req.len > 0) {
 				sl_tcp_consumed(s->cli, s->req.len);
@@ -995,6 +1048,8 @@ px_timer_fired(struct sl_timer *t)
 	case SL_SS_LINGER:
 		px_close_client(s, true);
 		break;
+	case SL_SS_TUNNEL:
+		break; /* no timer in a tunnel: the TCP keepalive watches the peers */
 	}
 }
 
@@ -1134,7 +1189,8 @@ srv_error(struct sl_tcp_conn *c, int err)
 	/* The handle dies with this callback: detach it before anything may touch it. */
 	if (s != NULL) {
 		s->srv = NULL;
-		if (s->resp.len > 0)
+		/* A tunnel still owes the client what the backend sent before it went. */
+		if (s->state != SL_SS_TUNNEL)
 			dir_free(&s->resp);
 		rte_pktmbuf_free(s->srv_out);
 		s->srv_out = NULL;
@@ -1150,6 +1206,11 @@ srv_error(struct sl_tcp_conn *c, int err)
 					  503);
 	else if (s->state == SL_SS_EXCHANGE)
 		alive = px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+	else if (s->state == SL_SS_TUNNEL) {
+		/* Closed both ways (closed) or died (error): flush what it sent, then end. */
+		px_tunnel(s);
+		return;
+	}
 	/* A retry may have taken a pooled connection that is up already: go on with it. */
 	if (alive && s->state == SL_SS_CONNECT)
 		px_run(s);

@@ -75,6 +75,9 @@ services:
       - path: /old/
         redirect: /new/
         backends: *three
+      - path: /ws/
+        backends:
+          - url: http://198.18.0.11:8090
   - name: strict
     host: "*"
     port: 8081
@@ -182,6 +185,61 @@ import re
 print(" ".join(m.decode() for m in re.findall(rb'"target":"(/p\d)"', data)))
 EOF
 expect "pipelined_answered_in_order" "$(nsx python3 "$TMP/pipe.py" "$VIP")" "/p0 /p1 /p2 /p3"
+
+# --- upgrade: a raw echo behind a 101, half-closes passed on ---------------------------------
+
+cat >"$TMP/ws_server.py" <<'EOF'
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(8); srv.settimeout(60)
+def serve(c):
+    c.settimeout(20); buf = b""
+    while b"\r\n\r\n" not in buf:
+        b = c.recv(4096)
+        if not b: return
+        buf += b
+    ok = b"upgrade: websocket" in buf.lower()
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+              if ok else b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    rest = buf.split(b"\r\n\r\n", 1)[1]
+    if rest: c.sendall(rest)
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        c.sendall(b)
+    c.close()
+while True:
+    try: c, _ = srv.accept()
+    except socket.timeout: break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+cat >"$TMP/ws_client.py" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"GET /ws/chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, rest = buf.split(b"\r\n\r\n", 1)
+status = head.split(b"\r\n")[0].decode()
+payload = bytes(range(256)) * 400
+s.sendall(payload)
+got = rest
+while len(got) < len(payload):
+    b = s.recv(65536)
+    if not b: break
+    got += b
+s.shutdown(socket.SHUT_WR)
+eof = s.recv(10) == b""
+print(status, got == payload, eof)
+EOF
+nsx python3 "$TMP/ws_server.py" 198.18.0.11 8090 &
+ws_pid=$!
+tb_on_exit "kill $ws_pid"
+tb_wait_for "nsx python3 -c 'import socket; socket.create_connection((\"198.18.0.11\", 8090), timeout=1)'" 5 ||
+	tb_log "the upgrade test server did not start"
+expect "upgrade_relays_raw_bytes_and_half_close" "$(nsx python3 "$TMP/ws_client.py" "$VIP" 2>&1)" \
+	"HTTP/1.1 101 Switching Protocols True True"
 
 # --- bad requests ----------------------------------------------------------------------------
 
