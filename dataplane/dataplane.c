@@ -164,17 +164,23 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	}
 	dp->n_ports = dc->n_ports;
 
+	/* What the proxy cannot serve is refused before any device is touched. */
+	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
+	if (rc != 0)
+		return rc;
+
 	rc = sl_tcp_global_init();
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot initialise TCP (secret, mbuf field): %s", rte_strerror(-rc));
-		return rc;
+		goto fail;
 	}
 	dp->pool = rte_pktmbuf_pool_create("sl_mbufs", dc->mbufs, MBUF_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (dp->pool == NULL) {
 		snprintf(err, errlen, "cannot create a pool of %u mbufs: %s (lower dataplane.mbufs "
 				      "or reserve more memory)", dc->mbufs, rte_strerror(rte_errno));
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
 	}
 	for (unsigned int i = 0; i < dp->n_ports; i++) {
 		rc = sl_port_setup(&dp->ports[i], &dc->ports[i], dp->n_workers, dp->pool, err,
@@ -185,9 +191,6 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 		dp->view.port_ids[i] = dp->ports[i].port_id;
 	}
 
-	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
-	if (rc != 0)
-		goto fail;
 	dp->view.n_workers = dp->n_workers;
 	dp->view.n_ports = dp->n_ports;
 	dp->view.tsc_hz = rte_get_tsc_hz();

@@ -82,14 +82,14 @@ build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned 
 		const struct sl_config_backend *be = &loc->backends[b];
 
 		if (be->target.https) {
-			snprintf(err, errlen, "line %u: backend %s: https backends need TLS, which "
-					      "sluice does not have yet", be->line, be->url);
+			snprintf(err, errlen, "%s:%u: backend %s: https backends need TLS, which "
+					      "sluice does not have yet", p->cfg->file, be->line, be->url);
 			return -ENOTSUP;
 		}
 		if (be->target.ip == 0) {
-			snprintf(err, errlen, "line %u: backend %s: '%s' is not an IPv4 address; "
-					      "the proxy resolves no names yet", be->line, be->url,
-				 be->target.host);
+			snprintf(err, errlen, "%s:%u: backend %s: '%s' is not an IPv4 address; "
+					      "the proxy resolves no names yet", p->cfg->file, be->line,
+				 be->url, be->target.host);
 			return -EINVAL;
 		}
 		pl->ip[b] = be->target.ip;
@@ -101,8 +101,8 @@ build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned 
 		return rc;
 	rc = sl_bal_create_location(loc, pl->live, 0, 0x51u, &p->protos[rl->id]);
 	if (rc != 0)
-		snprintf(err, errlen, "line %u: location %s: cannot build its balancer: %s",
-			 loc->line, loc->path, strerror(-rc));
+		snprintf(err, errlen, "%s:%u: location %s: cannot build its balancer: %s",
+			 p->cfg->file, loc->line, loc->path, strerror(-rc));
 	return rc;
 }
 

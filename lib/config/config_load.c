@@ -127,6 +127,7 @@ sl_config_load_buffer(const char *name, const char *buf, size_t len, struct sl_c
 		goto out_doc;
 	}
 	sl__config_set_defaults(cfg);
+	snprintf(cfg->file, sizeof(cfg->file), "%s", err->file);
 	c = (struct sl__config_ctx){.file = err->file, .err = err, .cfg = cfg, .doc = &doc};
 	rc = sl__config_apply(&c, root);
 	if (rc < 0) {

@@ -217,6 +217,7 @@ struct sl_config_service {
 };
 
 struct sl_config {
+	char file[256]; /* where it was loaded from ("<buffer>" without a name): for messages */
 	struct sl_config_dataplane dataplane; /* no ports when the section is absent */
 	struct sl_config_admin admin;
 

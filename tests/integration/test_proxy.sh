@@ -90,6 +90,25 @@ if ! "$SL_BUILD/apps/sluice/sluice" --check --config "$TMP/proxy.yaml" >/dev/nul
 	tb_die "the test configuration does not load"
 fi
 
+# --- what the proxy refuses at start (EAL on a null device; no namespace needed) -------------
+
+# refused NAME YAML_SERVICES NEEDLE: sluice must exit non-zero saying NEEDLE.
+refused() {
+	local prefix=sl-px-chk-$$-$1 out rc=0
+	printf 'dataplane:\n  ports:\n    - name: n0\n      device: net_null0\n      ip: 198.18.9.2/24\n%s\n' \
+		"$2" >"$TMP/$1.yaml"
+	out=$(timeout 60 "$SL_BUILD/apps/sluice/sluice" -l 0-1 --no-pci --no-huge -m 256 \
+		--file-prefix "$prefix" --vdev net_null0 --log-level=pmd:error -- \
+		--config "$TMP/$1.yaml" 2>&1 </dev/null) || rc=$?
+	rm -rf "/var/run/dpdk/$prefix"
+	if [ "$rc" -ne 0 ] && grep -qF -- "$3" <<<"$out"; then tb_pass "refused_at_start_$1"; else
+		tb_fail "refused_at_start_$1" "rc=$rc: $(tail -2 <<<"$out" | tr '\n' ' ')"; fi
+}
+refused backend_name "$(printf 'services:\n  - name: s\n    locations:\n      - path: /\n        backends:\n          - url: http://backend.example:8080\n')" \
+	"$TMP/backend_name.yaml:11: backend http://backend.example:8080: 'backend.example' is not an IPv4 address"
+refused http_redirect "$(printf 'services:\n  - name: s\n    locations:\n      - path: /\n        http_redirect: true\n        backends:\n          - url: http://198.18.9.11:8080\n')" \
+	"http_redirect needs TLS"
+
 tb_on_exit "'$top/scripts/testbed.sh' down"
 "$top/scripts/testbed.sh" up --config "$TMP/proxy.yaml" >"$TMP/up.log" 2>&1 ||
 	{ cat "$TMP/up.log" >&2; tb_die "testbed did not come up"; }
