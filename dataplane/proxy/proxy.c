@@ -53,8 +53,10 @@ add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
 		if (p->ports[i] == port)
 			return 0;
 	if (p->n_ports == SL_TCP_LISTENERS_MAX) {
-		snprintf(err, errlen, "services use more than %u ports; the TCP stack listens on at "
-				      "most %u", SL_TCP_LISTENERS_MAX, SL_TCP_LISTENERS_MAX);
+		snprintf(err, errlen,
+			 "services use more than %u ports; the TCP stack listens on at "
+			 "most %u",
+			 SL_TCP_LISTENERS_MAX, SL_TCP_LISTENERS_MAX);
 		return -EINVAL;
 	}
 	p->ports[p->n_ports++] = port;
@@ -62,8 +64,8 @@ add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
 }
 
 static int
-build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned int base,
-	       char *err, size_t errlen)
+build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned int base, char *err,
+	       size_t errlen)
 {
 	const struct sl_config_location *loc = rl->location;
 	struct px_location *pl = &p->locs[rl->id];
@@ -82,14 +84,17 @@ build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned 
 		const struct sl_config_backend *be = &loc->backends[b];
 
 		if (be->target.https) {
-			snprintf(err, errlen, "%s:%u: backend %s: https backends need TLS, which "
-					      "sluice does not have yet", p->cfg->file, be->line, be->url);
+			snprintf(err, errlen,
+				 "%s:%u: backend %s: https backends need TLS, which "
+				 "sluice does not have yet",
+				 p->cfg->file, be->line, be->url);
 			return -ENOTSUP;
 		}
 		if (be->target.ip == 0) {
-			snprintf(err, errlen, "%s:%u: backend %s: '%s' is not an IPv4 address; "
-					      "the proxy resolves no names yet", p->cfg->file, be->line,
-				 be->url, be->target.host);
+			snprintf(err, errlen,
+				 "%s:%u: backend %s: '%s' is not an IPv4 address; "
+				 "the proxy resolves no names yet",
+				 p->cfg->file, be->line, be->url, be->target.host);
 			return -EINVAL;
 		}
 		pl->ip[b] = be->target.ip;
@@ -153,7 +158,8 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 			id += l;
 			rl = sl_route_location_at(p->routes, id);
 			if (rl == NULL || rl->location != &svc->locations[l]) {
-				snprintf(err, errlen, "internal: route table order differs from the file");
+				snprintf(err, errlen,
+					 "internal: route table order differs from the file");
 				rc = -EINVAL;
 				goto fail;
 			}
@@ -208,15 +214,16 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	for (unsigned int i = 0; i < p->n_locations; i++) {
 		struct px_wloc *wl = &px->locs[i];
 
-		wl->backends = rte_zmalloc_socket("sl_px_be",
-						  sizeof(*wl->backends) * p->locs[i].n_backends,
-						  RTE_CACHE_LINE_SIZE, socket);
+		wl->backends =
+		    rte_zmalloc_socket("sl_px_be", sizeof(*wl->backends) * p->locs[i].n_backends,
+				       RTE_CACHE_LINE_SIZE, socket);
 		if (wl->backends == NULL)
 			return -ENOMEM;
 		if (w->id == 0)
 			wl->bal = p->protos[i];
 		else {
-			rc = sl_bal_clone(p->protos[i], w->id, 0x51u + w->id * 0x9e3779b9u, &wl->bal);
+			rc = sl_bal_clone(p->protos[i], w->id, 0x51u + w->id * 0x9e3779b9u,
+					  &wl->bal);
 			if (rc != 0)
 				return rc;
 		}

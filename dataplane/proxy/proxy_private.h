@@ -22,7 +22,8 @@ struct sl_tcp_conn;
 #define PX_MAX_SESSIONS 4096u
 #define PX_MAX_HEAD_BUFS 1024u
 #define PX_LINGER_MS 2000u /* after our own reply: how long the client may take to close */
-#define PX_SCRATCH (SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields */
+#define PX_SCRATCH (SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields   \
+						       */
 
 /* A location of the snapshot: its route entry and its shared live state. */
 struct px_location {
@@ -103,8 +104,8 @@ struct px_session {
 	struct sl_timer timer; /* the state's timeout: header, idle, connect, response, linger */
 	struct px_dir req, resp;
 	struct sl_http_parser rp, sp;
-	char *head;	/* head buffer (request head, then the response head), or NULL */
-	uint32_t hlen;	/* head bytes in it */
+	char *head;    /* head buffer (request head, then the response head), or NULL */
+	uint32_t hlen; /* head bytes in it */
 	struct rte_mbuf *cli_out, *srv_out; /* our own bytes (heads) waiting for send space */
 	/* The request being served. */
 	struct px_location *loc;
@@ -117,20 +118,20 @@ struct px_session {
 	uint16_t status;
 	uint16_t lport; /* host order: the service port */
 	uint32_t client_ip;
-	bool req_done;	    /* the parser saw the request's end */
-	bool resp_head;	    /* the final response head was relayed */
-	bool resp_done;	    /* the parser saw the response's end */
-	bool resp_started;  /* a byte of the response went to the client */
-	bool srv_eof;	    /* the backend sent FIN */
-	bool cli_eof;	    /* the client sent FIN */
-	bool cli_keep;	    /* keep the client connection after this exchange */
-	bool json;	    /* the client prefers JSON error pages */
-	bool inflight;	    /* counted in the location's live in-flight counters */
-	bool reused;	    /* the backend connection came from the pool */
-	bool resp_begun;    /* a byte of the (first) response head arrived */
-	bool upgrade;	    /* the request asks for an Upgrade (forwarded with it) */
+	bool req_done;		 /* the parser saw the request's end */
+	bool resp_head;		 /* the final response head was relayed */
+	bool resp_done;		 /* the parser saw the response's end */
+	bool resp_started;	 /* a byte of the response went to the client */
+	bool srv_eof;		 /* the backend sent FIN */
+	bool cli_eof;		 /* the client sent FIN */
+	bool cli_keep;		 /* keep the client connection after this exchange */
+	bool json;		 /* the client prefers JSON error pages */
+	bool inflight;		 /* counted in the location's live in-flight counters */
+	bool reused;		 /* the backend connection came from the pool */
+	bool resp_begun;	 /* a byte of the (first) response head arrived */
+	bool upgrade;		 /* the request asks for an Upgrade (forwarded with it) */
 	bool cli_shut, srv_shut; /* TUNNEL: FIN passed on to that side */
-	uint64_t body_out;  /* request body bytes handed to the backend connection */
+	uint64_t body_out;	 /* request body bytes handed to the backend connection */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */
@@ -138,7 +139,7 @@ struct px_sconn {
 	struct sl_tcp_conn *c;
 	struct sl_proxy_worker *px;
 	struct px_backend *be;
-	unsigned int gidx; /* global backend index (stats) */
+	unsigned int gidx;    /* global backend index (stats) */
 	struct px_session *s; /* NULL while idle */
 	struct px_sconn *next_idle, **pprev_idle;
 	struct sl_timer idle_timer;

@@ -552,7 +552,8 @@ px_route(struct px_session *s)
 	s->loc = &px->p->locs[s->loc_id];
 	s->row = sl_req_row_location(px->stats, s->loc_id);
 	if (m.action == SL_ROUTE_REDIRECT) {
-		int n = sl_route_location_header(&m, px->scratch + 2048, sizeof(px->scratch) - 2048);
+		int n =
+		    sl_route_location_header(&m, px->scratch + 2048, sizeof(px->scratch) - 2048);
 
 		if (n < 0)
 			return px_reply(s, 400, NULL, 0);
@@ -578,18 +579,19 @@ px_write_request_head(struct px_session *s)
 	const struct sl_config_location *loc = s->loc->cfg;
 	char ip[16];
 	struct sl_http_fwd fwd = {
-		.client_ip = ip,
-		.proto = "http",
-		.via = "sluice",
-		.host = loc->backends[s->bidx].target.host,
-		.prefix_from = loc->rewrite[0] ? loc->path : NULL,
-		.prefix_to = loc->rewrite[0] ? loc->rewrite : NULL,
-		.upgrade = s->upgrade,
+	    .client_ip = ip,
+	    .proto = "http",
+	    .via = "sluice",
+	    .host = loc->backends[s->bidx].target.host,
+	    .prefix_from = loc->rewrite[0] ? loc->path : NULL,
+	    .prefix_to = loc->rewrite[0] ? loc->rewrite : NULL,
+	    .upgrade = s->upgrade,
 	};
 	int n;
 
 	px_ip_text(s->client_ip, ip);
-	n = sl_http_write_request_head(s->head, &s->rp.head, &fwd, px->scratch, sizeof(px->scratch));
+	n = sl_http_write_request_head(s->head, &s->rp.head, &fwd, px->scratch,
+				       sizeof(px->scratch));
 	if (n < 0)
 		return n;
 	s->srv_out = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
@@ -606,14 +608,15 @@ px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int stat
 	uint64_t now_us = rte_rdtsc() / px->tsc_per_us;
 	bool sent = s->state == SL_SS_EXCHANGE;
 	struct sl_retry_attempt a = {
-		.method = s->head != NULL ? s->head + h->method_s.off : "",
-		.method_len = s->head != NULL ? h->method_s.len : 0,
-		.attempts = s->attempts,
-		.request_sent = sent,
-		.response_started = s->resp_started || s->resp_begun || s->resp.len > 0,
-		.body_len = h->framing == SL_HTTP_BODY_NONE ? 0 : (h->content_length ? h->content_length : 1),
-		.body_complete = s->req_done,
-		.body_held = 0,
+	    .method = s->head != NULL ? s->head + h->method_s.off : "",
+	    .method_len = s->head != NULL ? h->method_s.len : 0,
+	    .attempts = s->attempts,
+	    .request_sent = sent,
+	    .response_started = s->resp_started || s->resp_begun || s->resp.len > 0,
+	    .body_len =
+		h->framing == SL_HTTP_BODY_NONE ? 0 : (h->content_length ? h->content_length : 1),
+	    .body_complete = s->req_done,
+	    .body_held = 0,
 	};
 
 	/* The body leaves only once the connection is up: after a connect failure all of it is
@@ -782,7 +785,8 @@ px_response_head(struct px_session *s)
 static bool
 px_exchange_done(struct px_session *s)
 {
-	bool srv_keep = s->req_done && s->req.fwd == 0 && s->sp.head.framing != SL_HTTP_BODY_CLOSE &&
+	bool srv_keep = s->req_done && s->req.fwd == 0 &&
+			s->sp.head.framing != SL_HTTP_BODY_CLOSE &&
 			sl_http_keep_alive(&s->sp.head) && s->resp.len == 0 && !s->srv_eof;
 
 	px_req_finish(s, s->status);
@@ -833,7 +837,8 @@ px_exchange(struct px_session *s)
 				return rc > 0;
 			if (!interim && s->sp.head.status == 101) {
 				/* Switching protocols: from here on both ways are raw bytes. */
-				if (!s->upgrade || !s->req_done || s->req.fwd > 0 || s->srv_out != NULL) {
+				if (!s->upgrade || !s->req_done || s->req.fwd > 0 ||
+				    s->srv_out != NULL) {
 					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
 					return px_reply(s, 502, NULL, 0);
 				}
@@ -895,8 +900,7 @@ px_tunnel(struct px_session *s)
 
 	s->req.parsed = s->req.fwd = s->req.len;
 	s->resp.parsed = s->resp.fwd = s->resp.len;
-	if (sc != NULL &&
-	    px_push(s, sc->c, &s->srv_out, &s->req, s->cli, NULL) != 0) {
+	if (sc != NULL && px_push(s, sc->c, &s->srv_out, &s->req, s->cli, NULL) != 0) {
 		px_close_client(s, true);
 		return;
 	}
@@ -945,7 +949,8 @@ px_run(struct px_session *s)
 			s->hlen = 0;
 			s->req.parsed = 0;
 			s->req.fwd = 0;
-			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits, SL_HTTP_M_OTHER);
+			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits,
+					    SL_HTTP_M_OTHER);
 			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
 			s->resp_begun = s->cli_keep = s->upgrade = false;
 			s->srv_eof = false;
@@ -1121,12 +1126,12 @@ cli_error(struct sl_tcp_conn *c, int err)
 }
 
 const struct sl_tcp_ops sl_px_client_ops = {
-	.accepted = cli_accepted,
-	.readable = cli_readable,
-	.writable = cli_writable,
-	.peer_closed = cli_peer_closed,
-	.closed = cli_gone,
-	.error = cli_error,
+    .accepted = cli_accepted,
+    .readable = cli_readable,
+    .writable = cli_writable,
+    .peer_closed = cli_peer_closed,
+    .closed = cli_gone,
+    .error = cli_error,
 };
 
 /* ---- backend side callbacks ---- */
@@ -1201,8 +1206,9 @@ srv_error(struct sl_tcp_conn *c, int err)
 	bool alive = true;
 
 	if (s->state == SL_SS_CONNECT)
-		alive = px_backend_failed(s, err == -ETIMEDOUT ? SL_PROXY_ERR_CONNECT_TIMEOUT
-							       : SL_PROXY_ERR_CONNECT_FAILURE,
+		alive = px_backend_failed(s,
+					  err == -ETIMEDOUT ? SL_PROXY_ERR_CONNECT_TIMEOUT
+							    : SL_PROXY_ERR_CONNECT_FAILURE,
 					  503);
 	else if (s->state == SL_SS_EXCHANGE)
 		alive = px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
@@ -1223,10 +1229,10 @@ srv_closed(struct sl_tcp_conn *c)
 }
 
 static const struct sl_tcp_ops srv_ops = {
-	.connected = srv_connected,
-	.readable = srv_readable,
-	.writable = srv_writable,
-	.peer_closed = srv_peer_closed,
-	.closed = srv_closed,
-	.error = srv_error,
+    .connected = srv_connected,
+    .readable = srv_readable,
+    .writable = srv_writable,
+    .peer_closed = srv_peer_closed,
+    .closed = srv_closed,
+    .error = srv_error,
 };
