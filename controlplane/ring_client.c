@@ -6,6 +6,27 @@
 
 #include "ring_client.h"
 
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A message back on an event ring that is a liveness ping: its record is around it. */
+static bool
+ping_back(void *back)
+{
+	struct sl_msg *m = back;
+
+	if (m->type != SL_MSG_PING)
+		return false;
+	sl_msg_ping_answer((struct sl_msg_ping *)m, m, mono_ns());
+	return true;
+}
+
 int
 sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *msg,
 	   unsigned int timeout_ms)
@@ -17,11 +38,51 @@ sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *ms
 		return -EINVAL;
 	if (rte_ring_sp_enqueue(v->cmd[worker], msg) != 0)
 		return -ENOBUFS;
-	for (unsigned int waited_us = 0; waited_us < timeout_ms * 1000u; waited_us += 200) {
+	for (unsigned int waited_us = 0; waited_us < timeout_ms * 1000u;) {
 		/* One caller at a time per worker (the control thread), so the first reply is ours. */
-		if (rte_ring_sc_dequeue(v->evt[worker], &back) == 0)
+		if (rte_ring_sc_dequeue(v->evt[worker], &back) == 0) {
+			if (back != msg && ping_back(back))
+				continue;
 			return back == msg ? 0 : -EPROTO;
+		}
 		nanosleep(&ts, NULL);
+		waited_us += 200;
 	}
 	return -ETIMEDOUT;
+}
+
+void
+sl_cp_live_init(struct sl_cp_live *l, unsigned int n_workers, uint64_t now_ns)
+{
+	l->n_workers = n_workers;
+	l->deadline_ns = SL_CP_PING_DEADLINE_MS * 1000000ull;
+	for (unsigned int w = 0; w < SL_MAX_WORKERS; w++)
+		sl_msg_ping_init(&l->ping[w], now_ns);
+}
+
+void
+sl_cp_live_poll(struct sl_cp_live *l, const struct sl_plane_view *v, uint64_t now_ns)
+{
+	for (unsigned int w = 0; w < l->n_workers && w < v->n_workers; w++) {
+		struct sl_msg_ping *p = &l->ping[w];
+		void *back;
+
+		/* Anything else here is a reply to a call that timed out: it stays leaked. */
+		while (rte_ring_sc_dequeue(v->evt[w], &back) == 0)
+			if (back == &p->msg)
+				sl_msg_ping_answer(p, back, now_ns);
+		if (!sl_msg_ping_due(p, now_ns, SL_CP_PING_PERIOD_MS * 1000000ull))
+			continue;
+		sl_msg_ping_prepare(p, now_ns);
+		if (rte_ring_sp_enqueue(v->cmd[w], &p->msg) != 0)
+			sl_msg_ping_unsent(p);
+	}
+}
+
+bool
+sl_cp_live_alive(void *live, unsigned int w)
+{
+	const struct sl_cp_live *l = live;
+
+	return w < l->n_workers && sl_msg_ping_alive(&l->ping[w], mono_ns(), l->deadline_ns);
 }

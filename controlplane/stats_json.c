@@ -148,11 +148,10 @@ http_json(const struct sl_plane_view *v)
 	return o;
 }
 
-char *
-sl_cp_stats_json(const struct sl_plane_view *v)
+json_t *
+sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 {
 	json_t *root = json_object(), *ports = json_array(), *workers = json_array();
-	char *s;
 
 	for (unsigned int p = 0; p < v->n_ports; p++)
 		json_array_append_new(ports, port_json(v, p));
@@ -173,7 +172,17 @@ sl_cp_stats_json(const struct sl_plane_view *v)
 	json_object_set_new(mbufs, "in_use", json_integer(rte_mempool_in_use_count(v->pool)));
 	json_object_set_new(root, "mbufs", mbufs);
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)v->tsc_hz));
-	json_object_set_new(root, "arp", arp_json(v));
+	if (with_arp)
+		json_object_set_new(root, "arp", arp_json(v));
+	return root;
+}
+
+char *
+sl_cp_stats_json(const struct sl_plane_view *v)
+{
+	json_t *root = sl_cp_stats_object(v, true);
+	char *s;
+
 	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return s;

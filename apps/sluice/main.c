@@ -21,6 +21,8 @@
 #include <rte_version.h>
 
 #include "controlplane/admin_server.h"
+#include "controlplane/api_metrics.h"
+#include "controlplane/ring_client.h"
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
@@ -212,6 +214,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 {
 	struct sl_dataplane dp;
 	struct sl_admin_server *admin = NULL;
+	static struct sl_cp_live live; /* read by /health on civetweb's threads */
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
 	char err[512];
@@ -252,10 +255,20 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	}
 	/* The admin API: civetweb threads on the kernel stack, started once the workers run. */
 	{
-		struct sl_admin_opts ao = {
-		    .cfg = &cfg->admin, .n_workers = dp.view.n_workers, .app = &dp};
+		struct sl_admin_opts ao = {.cfg = &cfg->admin,
+					   .n_workers = dp.view.n_workers,
+					   .worker_alive = sl_cp_live_alive,
+					   .worker_alive_arg = &live,
+					   .app = &dp};
 
+		sl_cp_live_init(&live, dp.view.n_workers, sl_cp_now_ns());
 		rc = sl_admin_create(&ao, &admin, err, sizeof(err));
+		if (rc == 0) {
+			rc = sl_api_metrics_register(admin, &dp.view, cfg, &live);
+			if (rc != 0)
+				snprintf(err, sizeof(err), "cannot register /metrics: %s",
+					 strerror(-rc));
+		}
 		if (rc == 0)
 			rc = sl_admin_start(admin, err, sizeof(err));
 		if (rc != 0) {
@@ -270,13 +283,19 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	}
 	SL_LOG(INFO, "ready");
 
-	/* The control loop. Link state is polled: not every PMD raises an interrupt. */
+	/*
+	 * The control loop. Link state is polled: not every PMD raises an interrupt. This
+	 * thread owns the rings: it pings the workers (liveness for /health), civetweb's
+	 * threads only read what it records.
+	 */
 	for (unsigned int tick = 0; !got_stop; tick++) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
+		struct timespec ts = {0, 50 * 1000 * 1000};
 
-		if (tick % 10 == 0)
+		sl_cp_live_poll(&live, &dp.view, sl_cp_now_ns());
+		if (tick % 20 == 0)
 			for (unsigned int i = 0; i < dp.n_ports; i++)
 				sl_port_check_link(&dp.ports[i]);
+
 		if (got_dump) {
 			got_dump = 0;
 			dump_stats(&dp);
@@ -288,6 +307,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 
 out:
 	sl_admin_destroy(admin);
+	sl_api_metrics_fini();
 	sl_dataplane_fini(&dp);
 	sl_config_free(cfg);
 	rte_eal_cleanup();

@@ -10,6 +10,7 @@
  * same message back, so workers never allocate.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/stats/net_stats.h"
@@ -26,6 +27,7 @@ struct rte_mempool;
 
 enum sl_msg_type {
 	SL_MSG_ARP_DUMP = 1, /* worker copies its ARP tables into msg->u.arp[] */
+	SL_MSG_PING = 2,     /* worker sends it back untouched but for worker/result: liveness */
 };
 
 enum sl_arp_state {
@@ -48,6 +50,7 @@ struct sl_msg {
 	int32_t result;  /* 0 or -errno, filled by the worker */
 	uint32_t cap;    /* capacity of the array below, set by the sender */
 	uint32_t n;      /* entries filled */
+	uint64_t id;     /* request id, set by the sender, echoed by the worker */
 	union {
 		struct sl_msg_arp_entry arp[0];
 	} u;
@@ -72,5 +75,37 @@ struct sl_plane_view {
 };
 
 const char *sl_arp_state_name(enum sl_arp_state s);
+
+/*
+ * Worker liveness, kept by the control thread (the only one that touches the rings): one
+ * ping message per worker, at most one in flight, a new request id each time. A worker is
+ * alive while its last answer is younger than the deadline; a ping still unanswered after
+ * the deadline makes it "not answering". last_ok_ns is atomic so that other threads
+ * (civetweb's /health) may read it while the control thread writes it.
+ */
+struct sl_msg_ping {
+	struct sl_msg msg; /* first: the ring carries &ping->msg */
+	uint64_t next_id;
+	uint64_t sent_ns; /* when the ping in flight was sent */
+	bool in_flight;
+	uint64_t last_ok_ns; /* atomic: when the last answer came (start time before any) */
+	uint64_t last_rtt_ns; /* atomic */
+};
+
+/* Start the record at now_ns: a worker gets one deadline of grace before its first answer. */
+void sl_msg_ping_init(struct sl_msg_ping *p, uint64_t now_ns);
+/* Should a ping be sent now (none in flight, the last sent at least period_ns ago)? */
+bool sl_msg_ping_due(const struct sl_msg_ping *p, uint64_t now_ns, uint64_t period_ns);
+/* Fill the message for a new ping; the caller enqueues &p->msg. Returns its id. */
+uint64_t sl_msg_ping_prepare(struct sl_msg_ping *p, uint64_t now_ns);
+/* The enqueue failed: the ping is not in flight. */
+void sl_msg_ping_unsent(struct sl_msg_ping *p);
+/* A message came back on the event ring: 0 if it answers the ping in flight, -EPROTO if it
+ * is this record's message with another id or type, -ENOENT if it is not this record's. */
+int sl_msg_ping_answer(struct sl_msg_ping *p, const struct sl_msg *m, uint64_t now_ns);
+/* Did the worker answer within deadline_ns of now (any thread)? */
+bool sl_msg_ping_alive(const struct sl_msg_ping *p, uint64_t now_ns, uint64_t deadline_ns);
+/* Milliseconds since the last answer (any thread). */
+uint64_t sl_msg_ping_age_ms(const struct sl_msg_ping *p, uint64_t now_ns);
 
 #endif

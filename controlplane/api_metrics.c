@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+#include <rte_mempool.h>
+
+#include "controlplane/api_metrics.h"
+#include "controlplane/stats_json.h"
+#include "lib/stats/hist.h"
+#include "lib/stats/metrics.h"
+
+/* Set once at register, before the server starts; read-only afterwards. */
+static struct {
+	const struct sl_plane_view *view;
+	struct sl_cp_live *live;
+	unsigned int n_services, n_locations, n_backends;
+	const char **services, **locations, **backends;
+	unsigned int *location_service, *backend_location;
+	struct sl_metrics_names names;
+} M;
+
+/* The proxy's blocks summed into a private block, or NULL (no proxy, or no memory). */
+static struct sl_req_stats *
+merge_requests(const struct sl_plane_view *v)
+{
+	const struct sl_req_stats *src[SL_MAX_WORKERS];
+	struct sl_req_stats *sum;
+	unsigned int n = 0;
+
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		if (v->req_stats[w] != NULL)
+			src[n++] = v->req_stats[w];
+	if (n == 0)
+		return NULL;
+	/* Names come from the file: export only a block laid out for them. */
+	if (src[0]->n_services != M.n_services || src[0]->n_locations != M.n_locations ||
+	    src[0]->n_backends != M.n_backends)
+		return NULL;
+	sum = sl_req_stats_create(M.n_services, M.n_locations, M.n_backends);
+	if (sum != NULL && sl_req_stats_merge(sum, src, n) != 0) {
+		sl_req_stats_free(sum);
+		return NULL;
+	}
+	return sum;
+}
+
+static int
+render(struct sl_prom *p, const struct sl_plane_view *v)
+{
+	struct sl_tcp_stats tcp;
+	struct sl_net_stats ports[SL_MAX_PORTS];
+	struct sl_metrics_port_hw hw[SL_MAX_PORTS];
+	const char *port_names[SL_MAX_PORTS];
+	double busy[SL_MAX_WORKERS];
+	struct sl_req_stats *req;
+	int rc;
+
+	memset(&tcp, 0, sizeof(tcp));
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		sl_tcp_stats_add(&tcp, v->tcp_stats[w]);
+	rc = sl_metrics_tcp(p, &tcp);
+
+	memset(ports, 0, sizeof(ports));
+	memset(hw, 0, sizeof(hw));
+	for (unsigned int i = 0; i < v->n_ports; i++) {
+		struct sl_port_dev_stats d = {0};
+
+		port_names[i] = v->port_names[i];
+		for (unsigned int w = 0; w < v->n_workers; w++)
+			sl_net_stats_add(&ports[i], v->net_stats[w][i]);
+		if (v->dev_stats != NULL && v->dev_stats(v->port_ids[i], &d) == 0)
+			hw[i] = (struct sl_metrics_port_hw){.rx_missed = d.imissed,
+							    .rx_errors = d.ierrors,
+							    .tx_errors = d.oerrors,
+							    .rx_nombuf = d.rx_nombuf};
+	}
+	if (rc == 0)
+		rc = sl_metrics_ports(p, port_names, ports, hw, v->n_ports);
+
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		busy[w] = (double)__atomic_load_n(v->busy_cycles[w], __ATOMIC_RELAXED) /
+			  (double)v->tsc_hz;
+	if (rc == 0)
+		rc = sl_metrics_workers(p, busy, v->n_workers);
+
+	if (rc == 0 && v->pool != NULL) {
+		const char *name = v->pool->name;
+		uint64_t size = v->pool->size;
+		uint64_t in_use = rte_mempool_in_use_count(v->pool);
+
+		rc = sl_metrics_mbuf_pools(p, &name, &size, &in_use, 1);
+	}
+
+	req = merge_requests(v);
+	if (rc == 0 && req != NULL)
+		rc = sl_metrics_requests(p, req, &M.names, sl_prom_le_default,
+					 sl_prom_n_le_default);
+	sl_req_stats_free(req);
+	return rc ? rc : sl_prom_finish(p);
+}
+
+static int
+get_metrics(struct sl_admin_req *r)
+{
+	struct sl_prom p;
+	int rc;
+
+	sl_prom_init(&p);
+	rc = render(&p, M.view);
+	if (rc != 0) {
+		sl_prom_free(&p);
+		return sl_admin_reply_error(r, 500, "internal error",
+					    "cannot render the metrics: %s", strerror(-rc));
+	}
+	mg_printf(r->conn,
+		  "HTTP/1.1 200 OK\r\n"
+		  "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		  "Content-Length: %zu\r\n"
+		  "Cache-Control: no-store\r\n"
+		  "\r\n",
+		  p.len);
+	mg_write(r->conn, p.buf, p.len);
+	sl_prom_free(&p);
+	return 200;
+}
+
+static json_t *
+row_json(const struct sl_req_stats *st, unsigned int row, const char *svc, const char *loc,
+	 const char *be)
+{
+	const struct sl_req_row *rw = &st->rows[row];
+	const struct sl_hist *h = &st->hists[row];
+	json_t *o = json_object(), *req = json_object(), *errs = json_object(), *d = json_object();
+	uint64_t count = sl_hist_count(h);
+
+	json_object_set_new(o, "service", json_string(svc));
+	json_object_set_new(o, "location", json_string(loc));
+	json_object_set_new(o, "backend", json_string(be));
+	for (unsigned int c = 0; c < SL_REQ_CLASS_MAX; c++)
+		json_object_set_new(req, sl_req_class_name(c), json_integer((json_int_t)rw->requests[c]));
+	for (unsigned int e = 0; e < SL_PROXY_ERR_MAX; e++)
+		if (rw->errors[e])
+			json_object_set_new(errs, sl_proxy_error_name(e),
+					    json_integer((json_int_t)rw->errors[e]));
+	json_object_set_new(o, "requests", req);
+	json_object_set_new(o, "errors", errs);
+#define SL_ROW_JSON(f, metric, help) json_object_set_new(o, #f, json_integer((json_int_t)rw->f));
+	SL_REQ_COUNTERS(SL_ROW_JSON)
+#undef SL_ROW_JSON
+	/* Gauges are sums of per-worker values that may wrap (req_stats.h): read them signed. */
+#define SL_ROW_JSON(f, metric, help) json_object_set_new(o, #f, json_integer((int64_t)rw->f));
+	SL_REQ_GAUGES(SL_ROW_JSON)
+#undef SL_ROW_JSON
+	json_object_set_new(d, "count", json_integer((json_int_t)count));
+	json_object_set_new(d, "sum_seconds", json_real((double)sl_hist_sum(h) / 1e9));
+	json_object_set_new(d, "p50_seconds",
+			    count ? json_real((double)sl_hist_quantile(h, 0.50) / 1e9) : json_null());
+	json_object_set_new(d, "p95_seconds",
+			    count ? json_real((double)sl_hist_quantile(h, 0.95) / 1e9) : json_null());
+	json_object_set_new(d, "p99_seconds",
+			    count ? json_real((double)sl_hist_quantile(h, 0.99) / 1e9) : json_null());
+	json_object_set_new(o, "duration", d);
+	return o;
+}
+
+/* Rows as metrics.c exports them: backends always, the others once they counted something. */
+static json_t *
+requests_json(const struct sl_req_stats *st)
+{
+	json_t *a = json_array();
+
+	if (sl_req_row_used(st, sl_req_row_unrouted(st)))
+		json_array_append_new(a, row_json(st, sl_req_row_unrouted(st), "", "", ""));
+	for (unsigned int s = 0; s < M.n_services; s++)
+		if (sl_req_row_used(st, sl_req_row_service(st, s)))
+			json_array_append_new(
+			    a, row_json(st, sl_req_row_service(st, s), M.services[s], "", ""));
+	for (unsigned int l = 0; l < M.n_locations; l++)
+		if (sl_req_row_used(st, sl_req_row_location(st, l)))
+			json_array_append_new(a, row_json(st, sl_req_row_location(st, l),
+							  M.services[M.location_service[l]],
+							  M.locations[l], ""));
+	for (unsigned int b = 0; b < M.n_backends; b++) {
+		unsigned int l = M.backend_location[b];
+
+		json_array_append_new(a, row_json(st, sl_req_row_backend(st, b),
+						  M.services[M.location_service[l]],
+						  M.locations[l], M.backends[b]));
+	}
+	return a;
+}
+
+static int
+get_stats(struct sl_admin_req *r)
+{
+	const struct sl_plane_view *v = M.view;
+	json_t *root = sl_cp_stats_object(v, false);
+	json_t *workers = json_object_get(root, "workers");
+	struct sl_req_stats *req = merge_requests(v);
+
+	if (M.live != NULL)
+		for (unsigned int w = 0; w < json_array_size(workers); w++) {
+			json_t *o = json_array_get(workers, w);
+			bool alive = sl_cp_live_alive(M.live, w);
+
+			json_object_set_new(o, "status", json_string(alive ? "ok" : "not answering"));
+			json_object_set_new(
+			    o, "last_answer_ms_ago",
+			    json_integer((json_int_t)sl_msg_ping_age_ms(&M.live->ping[w],
+									sl_cp_now_ns())));
+		}
+	json_object_set_new(root, "requests", req ? requests_json(req) : json_array());
+	sl_req_stats_free(req);
+	return sl_admin_reply_json(r, 200, root);
+}
+
+static const struct sl_admin_route routes[] = {
+    {"GET", "/metrics", get_metrics, SL_ADMIN_PUBLIC},
+    {"GET", "/api/stats", get_stats, SL_ADMIN_AUTH},
+};
+
+void
+sl_api_metrics_fini(void)
+{
+	free(M.services);
+	free(M.locations);
+	free(M.backends);
+	free(M.location_service);
+	free(M.backend_location);
+	memset(&M, 0, sizeof(M));
+}
+
+int
+sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view *view,
+			const struct sl_config *cfg, struct sl_cp_live *live)
+{
+	unsigned int nl = 0, nb = 0;
+
+	sl_api_metrics_fini();
+	M.view = view;
+	M.live = live;
+	M.n_services = cfg->n_services;
+	for (unsigned int s = 0; s < cfg->n_services; s++)
+		for (unsigned int l = 0; l < cfg->services[s].n_locations; l++) {
+			nl++;
+			nb += cfg->services[s].locations[l].n_backends;
+		}
+	M.n_locations = nl;
+	M.n_backends = nb;
+	M.services = calloc(M.n_services + 1, sizeof(*M.services));
+	M.locations = calloc(nl + 1, sizeof(*M.locations));
+	M.backends = calloc(nb + 1, sizeof(*M.backends));
+	M.location_service = calloc(nl + 1, sizeof(*M.location_service));
+	M.backend_location = calloc(nb + 1, sizeof(*M.backend_location));
+	if (!M.services || !M.locations || !M.backends || !M.location_service ||
+	    !M.backend_location) {
+		sl_api_metrics_fini();
+		return -ENOMEM;
+	}
+	/* File order: the order the proxy numbers its stats rows in (dataplane/proxy). */
+	nl = nb = 0;
+	for (unsigned int s = 0; s < cfg->n_services; s++) {
+		const struct sl_config_service *svc = &cfg->services[s];
+
+		M.services[s] = svc->name;
+		for (unsigned int l = 0; l < svc->n_locations; l++, nl++) {
+			const struct sl_config_location *loc = &svc->locations[l];
+
+			M.locations[nl] = loc->path;
+			M.location_service[nl] = s;
+			for (unsigned int b = 0; b < loc->n_backends; b++, nb++) {
+				M.backends[nb] = loc->backends[b].url;
+				M.backend_location[nb] = nl;
+			}
+		}
+	}
+	M.names = (struct sl_metrics_names){
+	    .services = M.services,
+	    .locations = M.locations,
+	    .location_service = M.location_service,
+	    .backends = M.backends,
+	    .backend_location = M.backend_location,
+	};
+	return sl_admin_register(srv, routes, sizeof(routes) / sizeof(routes[0]));
+}

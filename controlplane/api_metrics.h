@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SL_API_METRICS_H
+#define SL_API_METRICS_H
+
+#include "controlplane/admin_server.h"
+#include "controlplane/ring_client.h"
+#include "lib/config/config.h"
+#include "lib/msg/msg.h"
+
+/*
+ * GET /metrics     (no token: it is not under /api/) the Prometheus text format 0.0.4,
+ *                  every family of lib/stats/metrics.h that the plane view reaches.
+ * GET /api/stats   (token) the same counters as JSON: ports, workers (busy time, liveness),
+ *                  TCP, mbufs, and requests per service / location / backend.
+ * Both read the workers' counters with relaxed loads (lib/stats/README.md) and never touch a
+ * ring, so they run on civetweb's threads. view, cfg and live must outlive the server; live
+ * may be NULL (no worker status).
+ */
+int sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view *view,
+			    const struct sl_config *cfg, struct sl_cp_live *live);
+void sl_api_metrics_fini(void);
+
+#endif

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# GET /metrics, GET /api/stats and the worker status of GET /health, end to end.
+# Topology: namespace sl-it-met-<pid> (scripts/testbed.sh): sluice at 198.18.0.2 with
+# configs/tap-demo.yaml plus a users database (made with sluicectl), the three demo backends
+# at 198.18.0.11-.13:8080, the admin API on 127.0.0.1:1997 inside the namespace. /metrics is
+# scraped before and after N proxied requests: the request counter and the duration histogram
+# grow by N, busy seconds and TCP passive opens grow; promtool checks both scrapes. Everything
+# (namespace, processes, files) goes away on every exit path.
+#
+# usage: test_metrics.sh [BUILD_DIR]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export SL_BUILD=${1:-$top/build}
+export SL_NS=sl-it-met-$$
+# shellcheck source=tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+
+tb_need_root
+tb_need_cmd ip curl python3 promtool
+ctl=$SL_BUILD/apps/sluicectl/sluicectl
+[ -x "$ctl" ] || tb_die "no $ctl: build first"
+api=http://127.0.0.1:1997
+VIP=198.18.0.2
+N=30
+nsx() { ip netns exec "$SL_NS" "$@"; }
+
+tmp=$(mktemp -d /tmp/sl-it-met.XXXXXX)
+tb_on_exit "rm -rf '$tmp'"
+tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
+
+cfg=$tmp/sluice.yaml
+cp "$top/configs/tap-demo.yaml" "$cfg"
+cat >>"$cfg" <<YAML
+  auth:
+    db_path: $tmp/users.db
+    jwt_secret: metrics-test-secret-$$
+YAML
+pw='metrics test passphrase'
+tb_check "sluicectl user add ops" bash -c "echo '$pw' | '$ctl' --config '$cfg' user add ops"
+
+"$top/scripts/testbed.sh" up --config "$cfg" >"$tmp/up.log" 2>&1 ||
+	{ cat "$tmp/up.log" >&2; tb_die "testbed did not come up"; }
+tb_wait_for "nsx curl -s -m 1 -o /dev/null $api/health" 10 || tb_die "no admin API"
+tb_wait_for "nsx curl -s -m 2 -o /dev/null http://$VIP/" 15 || tb_die "sluice does not proxy"
+
+# get PATH OUT [curl args]: the status on stdout, the body in OUT
+get() {
+	local p=$1 out=$2
+	shift 2
+	nsx curl -s -m 10 -o "$out" -w '%{http_code}' "$@" "$api$p"
+}
+# metric FILE NAME [LABEL=VALUE...]: the sum of the samples of NAME whose labels match
+metric() {
+	python3 - "$@" <<'PY'
+import re, sys
+path, name, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+total, seen = 0.0, False
+for line in open(path):
+    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line.strip())
+    if not m or m.group(1) != name:
+        continue
+    labels = dict(re.findall(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+    if all(labels.get(k) == v for k, v in want.items()):
+        total += float(m.group(4)); seen = True
+print(repr(total) if seen else "missing")
+PY
+}
+# check_delta NAME BEFORE AFTER OP VALUE: python comparison of after - before
+check_delta() {
+	local name=$1 b=$2 a=$3 op=$4 v=$5
+	tb_check "$name (before $b, after $a)" \
+		python3 -c "import sys; b, a = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if (a - b) $op $v else 1)" "$b" "$a"
+}
+
+# --- /health: every worker listed and answering its ring ---------------------------------
+sleep 0.6 # a few ping rounds (every 250 ms)
+code=$(get /health "$tmp/health.json")
+tb_check "GET /health is 200 ($code)" test "$code" = 200
+tb_check "/health lists worker 0 as ok" python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+ws = h["worker_status"]
+assert h["status"] == "ok" and len(ws) == h["workers"] == 1, h
+assert all(w["status"] == "ok" for w in ws), ws' "$tmp/health.json"
+
+# --- /metrics before and after N requests -----------------------------------------------
+code=$(get /metrics "$tmp/m1.txt" -D "$tmp/m1.hdr")
+tb_check "GET /metrics is 200 without a token ($code)" test "$code" = 200
+tb_check "/metrics is text/plain version 0.0.4" grep -qi '^content-type: text/plain; version=0.0.4' "$tmp/m1.hdr"
+tb_check "promtool check metrics passes on the first scrape" \
+	bash -c "promtool check metrics <'$tmp/m1.txt' >'$tmp/promtool1.out' 2>&1 || { cat '$tmp/promtool1.out' >&2; false; }"
+
+ok=0
+for ((i = 0; i < N; i++)); do
+	c=$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/m$i")
+	[ "$c" = 200 ] && ok=$((ok + 1))
+done
+tb_check "$N proxied requests answered 200 ($ok)" test "$ok" = "$N"
+
+code=$(get /metrics "$tmp/m2.txt")
+tb_check "second scrape is 200 ($code)" test "$code" = 200
+tb_check "promtool check metrics passes after traffic" \
+	bash -c "promtool check metrics <'$tmp/m2.txt' >'$tmp/promtool2.out' 2>&1 || { cat '$tmp/promtool2.out' >&2; false; }"
+
+for f in sluice_tcp_passive_opens_total sluice_worker_busy_seconds_total \
+	sluice_http_requests_total sluice_http_request_duration_seconds_count \
+	sluice_port_rx_packets_total sluice_port_rx_missed_total sluice_mbuf_pool_in_use \
+	sluice_tcp_drops_total sluice_port_drops_total; do
+	tb_check "/metrics has $f" test "$(metric "$tmp/m2.txt" "$f")" != missing
+done
+b=$(metric "$tmp/m1.txt" sluice_http_requests_total service=demo location=/ code=2xx)
+a=$(metric "$tmp/m2.txt" sluice_http_requests_total service=demo location=/ code=2xx)
+check_delta "requests_total{service=demo,location=/,code=2xx} grows by exactly $N" "$b" "$a" == "$N"
+b=$(metric "$tmp/m1.txt" sluice_http_request_duration_seconds_count service=demo location=/)
+a=$(metric "$tmp/m2.txt" sluice_http_request_duration_seconds_count service=demo location=/)
+check_delta "the duration histogram's _count grows by exactly $N" "$b" "$a" == "$N"
+b=$(metric "$tmp/m1.txt" sluice_http_request_duration_seconds_sum service=demo location=/)
+a=$(metric "$tmp/m2.txt" sluice_http_request_duration_seconds_sum service=demo location=/)
+check_delta "the duration histogram's _sum grows" "$b" "$a" '>' 0
+b=$(metric "$tmp/m1.txt" sluice_worker_busy_seconds_total worker=0)
+a=$(metric "$tmp/m2.txt" sluice_worker_busy_seconds_total worker=0)
+check_delta "busy seconds of worker 0 grow" "$b" "$a" '>' 0
+b=$(metric "$tmp/m1.txt" sluice_tcp_passive_opens_total)
+a=$(metric "$tmp/m2.txt" sluice_tcp_passive_opens_total)
+check_delta "TCP passive opens grow by at least $N" "$b" "$a" '>=' "$N"
+b=$(metric "$tmp/m1.txt" sluice_port_rx_packets_total port=tap0)
+a=$(metric "$tmp/m2.txt" sluice_port_rx_packets_total port=tap0)
+check_delta "rx packets of tap0 grow" "$b" "$a" '>' 0
+
+# --- /api/stats: a token, then the same counters as JSON ----------------------------------
+code=$(get /api/stats "$tmp/s0.json")
+tb_check "GET /api/stats without a token is 401 ($code)" test "$code" = 401
+nsx curl -s -m 10 -o "$tmp/login.json" -H 'Content-Type: application/json' \
+	-d "{\"username\":\"ops\",\"password\":\"$pw\"}" "$api/api/auth/login"
+tok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$tmp/login.json" 2>/dev/null)
+tb_check "login for /api/stats" test -n "$tok"
+code=$(get /api/stats "$tmp/s1.json" -H "Authorization: Bearer $tok")
+tb_check "GET /api/stats with a token is 200 ($code)" test "$code" = 200
+tb_check "/api/stats agrees with /metrics and lists workers, ports, backends" python3 - \
+	"$tmp/s1.json" "$(metric "$tmp/m2.txt" sluice_http_requests_total service=demo location=/ code=2xx)" \
+	"$(metric "$tmp/m2.txt" sluice_tcp_passive_opens_total)" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+req2xx, passive = float(sys.argv[2]), float(sys.argv[3])
+rows = [r for r in s["requests"] if r["service"] == "demo" and r["location"] == "/"]
+got = sum(r["requests"]["2xx"] for r in rows)
+# The JSON is read after the scrape: never less, and nothing else sent requests meanwhile.
+assert got == req2xx, (got, req2xx)
+assert len([r for r in rows if r["backend"]]) == 3, rows
+assert sum(r["duration"]["count"] for r in rows) >= req2xx
+assert s["tcp"]["passive_opens"] >= passive, s["tcp"]
+assert s["ports"][0]["name"] == "tap0" and s["ports"][0]["rx_packets"] > 0
+assert [w["status"] for w in s["workers"]] == ["ok"], s["workers"]
+assert s["workers"][0]["busy_seconds"] > 0
+assert "arp" not in s  # the handler never touches a ring
+assert s["mbufs"]["size"] > 0
+PY
+
+# The SIGUSR1 dump (ARP over the rings) still works while pings run on the same rings.
+dump=$(tb_sluice_stats "$top/.run/$SL_NS")
+tb_check "the SIGUSR1 stats dump still has the ARP table" python3 -c \
+	'import json,sys; assert len(json.loads(sys.argv[1])["arp"]) > 0' "$dump"
+
+tb_summary
