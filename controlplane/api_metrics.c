@@ -95,8 +95,8 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 
 	req = merge_requests(v);
 	if (rc == 0 && req != NULL)
-		rc = sl_metrics_requests(p, req, &M.names, sl_prom_le_default,
-					 sl_prom_n_le_default);
+		rc =
+		    sl_metrics_requests(p, req, &M.names, sl_prom_le_default, sl_prom_n_le_default);
 	sl_req_stats_free(req);
 	return rc ? rc : sl_prom_finish(p);
 }
@@ -139,7 +139,8 @@ row_json(const struct sl_req_stats *st, unsigned int row, const char *svc, const
 	json_object_set_new(o, "location", json_string(loc));
 	json_object_set_new(o, "backend", json_string(be));
 	for (unsigned int c = 0; c < SL_REQ_CLASS_MAX; c++)
-		json_object_set_new(req, sl_req_class_name(c), json_integer((json_int_t)rw->requests[c]));
+		json_object_set_new(req, sl_req_class_name(c),
+				    json_integer((json_int_t)rw->requests[c]));
 	for (unsigned int e = 0; e < SL_PROXY_ERR_MAX; e++)
 		if (rw->errors[e])
 			json_object_set_new(errs, sl_proxy_error_name(e),
@@ -156,11 +157,14 @@ row_json(const struct sl_req_stats *st, unsigned int row, const char *svc, const
 	json_object_set_new(d, "count", json_integer((json_int_t)count));
 	json_object_set_new(d, "sum_seconds", json_real((double)sl_hist_sum(h) / 1e9));
 	json_object_set_new(d, "p50_seconds",
-			    count ? json_real((double)sl_hist_quantile(h, 0.50) / 1e9) : json_null());
+			    count ? json_real((double)sl_hist_quantile(h, 0.50) / 1e9)
+				  : json_null());
 	json_object_set_new(d, "p95_seconds",
-			    count ? json_real((double)sl_hist_quantile(h, 0.95) / 1e9) : json_null());
+			    count ? json_real((double)sl_hist_quantile(h, 0.95) / 1e9)
+				  : json_null());
 	json_object_set_new(d, "p99_seconds",
-			    count ? json_real((double)sl_hist_quantile(h, 0.99) / 1e9) : json_null());
+			    count ? json_real((double)sl_hist_quantile(h, 0.99) / 1e9)
+				  : json_null());
 	json_object_set_new(o, "duration", d);
 	return o;
 }
@@ -186,8 +190,8 @@ requests_json(const struct sl_req_stats *st)
 		unsigned int l = M.backend_location[b];
 
 		json_array_append_new(a, row_json(st, sl_req_row_backend(st, b),
-						  M.services[M.location_service[l]],
-						  M.locations[l], M.backends[b]));
+						  M.services[M.location_service[l]], M.locations[l],
+						  M.backends[b]));
 	}
 	return a;
 }
@@ -205,11 +209,11 @@ get_stats(struct sl_admin_req *r)
 			json_t *o = json_array_get(workers, w);
 			bool alive = sl_cp_live_alive(M.live, w);
 
-			json_object_set_new(o, "status", json_string(alive ? "ok" : "not answering"));
-			json_object_set_new(
-			    o, "last_answer_ms_ago",
-			    json_integer((json_int_t)sl_msg_ping_age_ms(&M.live->ping[w],
-									sl_cp_now_ns())));
+			json_object_set_new(o, "status",
+					    json_string(alive ? "ok" : "not answering"));
+			json_object_set_new(o, "last_answer_ms_ago",
+					    json_integer((json_int_t)sl_msg_ping_age_ms(
+						&M.live->ping[w], sl_cp_now_ns())));
 		}
 	json_object_set_new(root, "requests", req ? requests_json(req) : json_array());
 	sl_req_stats_free(req);

@@ -39,7 +39,8 @@ sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *ms
 	if (rte_ring_sp_enqueue(v->cmd[worker], msg) != 0)
 		return -ENOBUFS;
 	for (unsigned int waited_us = 0; waited_us < timeout_ms * 1000u;) {
-		/* One caller at a time per worker (the control thread), so the first reply is ours. */
+		/* One caller at a time per worker (the control thread), so the first reply is ours.
+		 */
 		if (rte_ring_sc_dequeue(v->evt[worker], &back) == 0) {
 			if (back != msg && ping_back(back))
 				continue;

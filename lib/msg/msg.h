@@ -88,7 +88,7 @@ struct sl_msg_ping {
 	uint64_t next_id;
 	uint64_t sent_ns; /* when the ping in flight was sent */
 	bool in_flight;
-	uint64_t last_ok_ns; /* atomic: when the last answer came (start time before any) */
+	uint64_t last_ok_ns;  /* atomic: when the last answer came (start time before any) */
 	uint64_t last_rtt_ns; /* atomic */
 };
 

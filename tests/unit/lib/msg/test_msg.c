@@ -30,7 +30,7 @@ test_ping_carries_a_new_id_each_time(void)
 	id1 = sl_msg_ping_prepare(&p, t);
 	CU_ASSERT_EQUAL(p.msg.type, SL_MSG_PING);
 	CU_ASSERT_EQUAL(p.msg.id, id1);
-	CU_ASSERT_NOT_EQUAL(p.msg.result, 0); /* not answered yet */
+	CU_ASSERT_NOT_EQUAL(p.msg.result, 0);			       /* not answered yet */
 	CU_ASSERT_FALSE(sl_msg_ping_due(&p, t + 10 * PERIOD, PERIOD)); /* one in flight at most */
 	worker_answers(&p.msg, 3);
 	CU_ASSERT_EQUAL(sl_msg_ping_answer(&p, &p.msg, t + 2 * MS), 0);
