@@ -8,6 +8,7 @@
 
 #include "controlplane/api_metrics.h"
 #include "controlplane/stats_json.h"
+#include "lib/balance/balance.h"
 #include "lib/stats/hist.h"
 #include "lib/stats/metrics.h"
 
@@ -18,6 +19,8 @@ static struct {
 	unsigned int n_services, n_locations, n_backends;
 	const char **services, **locations, **backends;
 	unsigned int *location_service, *backend_location;
+	unsigned int *location_base; /* global index of each location's first backend */
+	uint32_t *weights;	     /* configured weight of each backend */
 	struct sl_metrics_names names;
 } M;
 
@@ -44,6 +47,44 @@ merge_requests(const struct sl_plane_view *v)
 		return NULL;
 	}
 	return sum;
+}
+
+/* Backend b's live state (health, drain, circuit flags, in flight); -ENOENT without a proxy. */
+static int
+backend_state(const struct sl_plane_view *v, unsigned int b, struct sl_metrics_backend *out)
+{
+	unsigned int l = M.backend_location[b], i = b - M.location_base[l];
+	const struct sl_bal_live *live = v->bal_live ? v->bal_live(v->proxy, l) : NULL;
+	uint32_t f;
+
+	if (live == NULL || i >= live->n_backends)
+		return -ENOENT;
+	f = sl_bal_live_flags(live, i);
+	*out = (struct sl_metrics_backend){
+	    .up = !(f & SL_BAL_F_DOWN),
+	    .draining = !!(f & SL_BAL_F_DRAINING),
+	    .weight = M.weights[b],
+	    .in_flight = sl_bal_live_inflight(live, i),
+	    .circuit =
+		f & SL_BAL_F_CIRCUIT_OPEN ? SL_METRICS_CIRCUIT_OPEN : SL_METRICS_CIRCUIT_CLOSED,
+	};
+	return 0;
+}
+
+static int
+render_backends(struct sl_prom *p, const struct sl_plane_view *v)
+{
+	struct sl_metrics_backend *b = calloc(M.n_backends + 1, sizeof(*b));
+	int rc = 0;
+
+	if (b == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < M.n_backends && rc == 0; i++)
+		rc = backend_state(v, i, &b[i]);
+	if (rc == 0 && M.n_backends > 0)
+		rc = sl_metrics_backends(p, &M.names, b, M.n_backends);
+	free(b);
+	return rc == -ENOENT ? 0 : rc; /* no proxy: no backend families */
 }
 
 static int
@@ -98,6 +139,8 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 		rc =
 		    sl_metrics_requests(p, req, &M.names, sl_prom_le_default, sl_prom_n_le_default);
 	sl_req_stats_free(req);
+	if (rc == 0)
+		rc = render_backends(p, v);
 	return rc ? rc : sl_prom_finish(p);
 }
 
@@ -189,9 +232,21 @@ requests_json(const struct sl_req_stats *st)
 	for (unsigned int b = 0; b < M.n_backends; b++) {
 		unsigned int l = M.backend_location[b];
 
-		json_array_append_new(a, row_json(st, sl_req_row_backend(st, b),
-						  M.services[M.location_service[l]], M.locations[l],
-						  M.backends[b]));
+		json_t *o =
+		    row_json(st, sl_req_row_backend(st, b), M.services[M.location_service[l]],
+			     M.locations[l], M.backends[b]);
+		struct sl_metrics_backend bs;
+
+		if (backend_state(M.view, b, &bs) == 0) {
+			json_object_set_new(o, "up", json_boolean(bs.up));
+			json_object_set_new(o, "draining", json_boolean(bs.draining));
+			json_object_set_new(o, "weight", json_integer(bs.weight));
+			json_object_set_new(o, "in_flight", json_integer((json_int_t)bs.in_flight));
+			json_object_set_new(
+			    o, "circuit",
+			    json_string(bs.circuit == SL_METRICS_CIRCUIT_OPEN ? "open" : "closed"));
+		}
+		json_array_append_new(a, o);
 	}
 	return a;
 }
@@ -233,6 +288,8 @@ sl_api_metrics_fini(void)
 	free(M.backends);
 	free(M.location_service);
 	free(M.backend_location);
+	free(M.location_base);
+	free(M.weights);
 	memset(&M, 0, sizeof(M));
 }
 
@@ -258,8 +315,10 @@ sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view 
 	M.backends = calloc(nb + 1, sizeof(*M.backends));
 	M.location_service = calloc(nl + 1, sizeof(*M.location_service));
 	M.backend_location = calloc(nb + 1, sizeof(*M.backend_location));
+	M.location_base = calloc(nl + 1, sizeof(*M.location_base));
+	M.weights = calloc(nb + 1, sizeof(*M.weights));
 	if (!M.services || !M.locations || !M.backends || !M.location_service ||
-	    !M.backend_location) {
+	    !M.backend_location || !M.location_base || !M.weights) {
 		sl_api_metrics_fini();
 		return -ENOMEM;
 	}
@@ -274,9 +333,11 @@ sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view 
 
 			M.locations[nl] = loc->path;
 			M.location_service[nl] = s;
+			M.location_base[nl] = nb;
 			for (unsigned int b = 0; b < loc->n_backends; b++, nb++) {
 				M.backends[nb] = loc->backends[b].url;
 				M.backend_location[nb] = nl;
+				M.weights[nb] = loc->backends[b].weight;
 			}
 		}
 	}

@@ -196,6 +196,8 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	dp->view.tsc_hz = rte_get_tsc_hz();
 	dp->view.dev_stats = sl_port_dev_stats;
 	dp->view.pool = dp->pool;
+	dp->view.proxy = dp->proxy;
+	dp->view.bal_live = sl_proxy_location_live;
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (id == dp->n_workers)

@@ -279,3 +279,9 @@ sl_proxy_worker_stats(const struct sl_worker *w)
 
 	return px != NULL ? px->stats : NULL;
 }
+
+const struct sl_bal_live *
+sl_proxy_location_live(const struct sl_proxy *p, unsigned int location)
+{
+	return p != NULL && location < p->n_locations ? p->locs[location].live : NULL;
+}

@@ -24,6 +24,7 @@ struct sl_worker;
 struct sl_proxy;
 struct sl_proxy_worker;
 struct sl_req_stats;
+struct sl_bal_live;
 
 /*
  * Build the shared snapshot for n_workers. Refuses (-EINVAL / -ENOTSUP / -ELOOP, one
@@ -39,6 +40,9 @@ void sl_proxy_free(struct sl_proxy *p);
 int sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t errlen);
 /* Free worker w's part (after its poll loop stopped). */
 void sl_proxy_worker_stop(struct sl_worker *w);
+
+/* The live state of location `location` (global index, file order), or NULL (control plane). */
+const struct sl_bal_live *sl_proxy_location_live(const struct sl_proxy *p, unsigned int location);
 
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);

@@ -17,6 +17,8 @@
 #include "lib/stats/tcp_stats.h"
 
 struct sl_req_stats;
+struct sl_proxy;
+struct sl_bal_live;
 
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
@@ -70,6 +72,10 @@ struct sl_plane_view {
 	/* The device's counters of a port (thread safe, main lcore); 0 or -errno. */
 	int (*dev_stats)(uint16_t port_id, struct sl_port_dev_stats *out);
 	const struct rte_mempool *pool; /* the mbuf pool, for its occupancy */
+	/* The balancer's live state of a location (global index, file order): health, drain and
+	 * circuit flags, in-flight counts; NULL without a proxy or past the last location. */
+	const struct sl_proxy *proxy;
+	const struct sl_bal_live *(*bal_live)(const struct sl_proxy *proxy, unsigned int location);
 	struct rte_ring *cmd[SL_MAX_WORKERS];
 	struct rte_ring *evt[SL_MAX_WORKERS];
 };

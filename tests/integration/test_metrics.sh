@@ -108,7 +108,8 @@ tb_check "promtool check metrics passes after traffic" \
 for f in sluice_tcp_passive_opens_total sluice_worker_busy_seconds_total \
 	sluice_http_requests_total sluice_http_request_duration_seconds_count \
 	sluice_port_rx_packets_total sluice_port_rx_missed_total sluice_mbuf_pool_in_use \
-	sluice_tcp_drops_total sluice_port_drops_total; do
+	sluice_tcp_drops_total sluice_port_drops_total sluice_backend_in_flight_requests \
+	sluice_backend_circuit_state; do
 	tb_check "/metrics has $f" test "$(metric "$tmp/m2.txt" "$f")" != missing
 done
 b=$(metric "$tmp/m1.txt" sluice_http_requests_total service=demo location=/ code=2xx)
@@ -130,6 +131,13 @@ b=$(metric "$tmp/m1.txt" sluice_port_rx_packets_total port=tap0)
 a=$(metric "$tmp/m2.txt" sluice_port_rx_packets_total port=tap0)
 check_delta "rx packets of tap0 grow" "$b" "$a" '>' 0
 
+a=$(metric "$tmp/m2.txt" sluice_backend_up service=demo location=/)
+tb_check "the 3 backends of demo / are up ($a)" python3 -c "import sys; sys.exit(float(sys.argv[1]) != 3)" "$a"
+a=$(metric "$tmp/m2.txt" sluice_backend_in_flight_requests)
+tb_check "nothing in flight once the requests are done ($a)" python3 -c "import sys; sys.exit(float(sys.argv[1]) != 0)" "$a"
+a=$(metric "$tmp/m2.txt" sluice_backend_circuit_state location=/ state=closed)
+tb_check "the circuits of demo / are closed ($a)" python3 -c "import sys; sys.exit(float(sys.argv[1]) != 3)" "$a"
+
 # --- /api/stats: a token, then the same counters as JSON ----------------------------------
 code=$(get /api/stats "$tmp/s0.json")
 tb_check "GET /api/stats without a token is 401 ($code)" test "$code" = 401
@@ -149,7 +157,9 @@ rows = [r for r in s["requests"] if r["service"] == "demo" and r["location"] == 
 got = sum(r["requests"]["2xx"] for r in rows)
 # The JSON is read after the scrape: never less, and nothing else sent requests meanwhile.
 assert got == req2xx, (got, req2xx)
-assert len([r for r in rows if r["backend"]]) == 3, rows
+be = [r for r in rows if r["backend"]]
+assert len(be) == 3, rows
+assert all(r["up"] and not r["draining"] and r["in_flight"] == 0 and r["weight"] == 1 for r in be), be
 assert sum(r["duration"]["count"] for r in rows) >= req2xx
 assert s["tcp"]["passive_opens"] >= passive, s["tcp"]
 assert s["ports"][0]["name"] == "tap0" and s["ports"][0]["rx_packets"] > 0
