@@ -14,7 +14,6 @@
 #include <rte_malloc.h>
 
 #include "dataplane/net/tcp/tcp.h"
-#include "dataplane/net/tcp/tcp_conn.h"
 #include "dataplane/worker.h"
 #include "proxy_private.h"
 
@@ -52,11 +51,11 @@ add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
 	for (unsigned int i = 0; i < p->n_ports; i++)
 		if (p->ports[i] == port)
 			return 0;
-	if (p->n_ports == SL_TCP_LISTENERS_MAX) {
+	if (p->n_ports == PX_MAX_PORTS) {
 		snprintf(err, errlen,
 			 "services use more than %u ports; the TCP stack listens on at "
 			 "most %u",
-			 SL_TCP_LISTENERS_MAX, SL_TCP_LISTENERS_MAX);
+			 PX_MAX_PORTS, PX_MAX_PORTS);
 		return -EINVAL;
 	}
 	p->ports[p->n_ports++] = port;
@@ -205,7 +204,6 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	w->proxy = px;
 	px->p = p;
 	px->w = w;
-	px->wheel = &w->tcp->wheel;
 	px->tsc_per_us = w->tsc_per_us ? w->tsc_per_us : 1;
 	px->locs = rte_zmalloc_socket("sl_px_locs", sizeof(*px->locs) * (p->n_locations + 1),
 				      RTE_CACHE_LINE_SIZE, socket);

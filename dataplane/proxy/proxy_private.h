@@ -21,9 +21,16 @@ struct sl_tcp_conn;
 /* Sessions, backend connections and head buffers per worker (bounded by tcp.max_connections). */
 #define PX_MAX_SESSIONS 4096u
 #define PX_MAX_HEAD_BUFS 1024u
+/* Service ports: the stack holds up to 1024 listeners per worker (tcp.h, sl_tcp_listen_addr). */
+#define PX_MAX_PORTS 1024u
 #define PX_LINGER_MS 2000u /* after our own reply: how long the client may take to close */
-#define PX_SCRATCH (SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields   \
-						       */
+/* After a response on a connection that does not stay open: time to drain what is queued. */
+#define PX_CLOSE_LINGER_MS 30000u
+/* The session's connect timer backs up the stack's connect timeout by this much. */
+#define PX_CONNECT_SLACK_MS 100u
+#define PX_SCRATCH                                                                                 \
+	(SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields              \
+					    */
 
 /* A location of the snapshot: its route entry and its shared live state. */
 struct px_location {
@@ -42,7 +49,7 @@ struct sl_proxy {
 	unsigned int n_workers;
 	unsigned int n_locations, n_backends;
 	struct px_location *locs; /* by route location id */
-	uint16_t ports[SL_CONFIG_MAX_PORTS];
+	uint16_t ports[PX_MAX_PORTS];
 	unsigned int n_ports;
 	struct sl_http_limits limits;
 	struct sl_retry_cfg retry;
@@ -66,7 +73,6 @@ struct px_wloc {
 struct sl_proxy_worker {
 	struct sl_proxy *p;
 	struct sl_worker *w;
-	struct sl_timer_wheel *wheel; /* the TCP stack's (ms ticks) */
 	struct px_wloc *locs;
 	struct rte_mempool *sessions, *sconns, *heads;
 	struct sl_req_stats *stats;
@@ -92,7 +98,6 @@ enum sl_session_state {
 	SL_SS_HEAD,	/* reading the request head (header timeout armed) */
 	SL_SS_CONNECT,	/* routed and a backend picked: its connection is opening */
 	SL_SS_EXCHANGE, /* request head sent; body out, response back */
-	SL_SS_LINGER,	/* our own reply queued and FIN sent: draining until the client closes */
 	SL_SS_TUNNEL,	/* after a 101: raw bytes both ways, half-closes passed on */
 };
 
@@ -101,7 +106,7 @@ struct px_session {
 	struct sl_tcp_conn *cli;
 	struct px_sconn *srv;
 	enum sl_session_state state;
-	struct sl_timer timer; /* the state's timeout: header, idle, connect, response, linger */
+	struct sl_timer timer; /* the state's timeout: header, idle, connect, response */
 	struct px_dir req, resp;
 	struct sl_http_parser rp, sp;
 	char *head;    /* head buffer (request head, then the response head), or NULL */
@@ -131,6 +136,7 @@ struct px_session {
 	bool resp_begun;	 /* a byte of the (first) response head arrived */
 	bool upgrade;		 /* the request asks for an Upgrade (forwarded with it) */
 	bool cli_shut, srv_shut; /* TUNNEL: FIN passed on to that side */
+	bool cli_cork, srv_cork; /* corked for a head and the first body piece (sl_tcp_cork) */
 	uint64_t body_out;	 /* request body bytes handed to the backend connection */
 };
 
@@ -148,9 +154,5 @@ struct px_sconn {
 
 /* session.c */
 extern const struct sl_tcp_ops sl_px_client_ops;
-
-/* The chain's first `off` bytes (0 < off < m->pkt_len) stay in m; returns the rest, or NULL
- * when an mbuf for the cut segment cannot be had. No payload byte is copied. */
-struct rte_mbuf *sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool);
 
 #endif

@@ -7,7 +7,7 @@
  * client's input chain, unconsumed (so they count against the client's window), and are
  * parsed once the current exchange has ended. Heads are copied into the session's head buffer
  * (the parser wants them contiguous, and they are rewritten anyway); bodies move by mbuf
- * reference, cut at message boundaries with sl_px_chain_split. A direction's bytes are given
+ * reference, cut at message boundaries with sl_mbuf_chain_split. A direction's bytes are given
  * back to TCP (sl_tcp_consumed) only when the other side's send queue has taken them: a slow
  * reader on either side slows the writer on the other.
  */
@@ -21,19 +21,12 @@
 
 #include "dataplane/net/mbuf_chain.h"
 #include "dataplane/net/tcp/tcp.h"
-#include "dataplane/net/tcp/tcp_conn.h"
 #include "dataplane/worker.h"
 #include "proxy_private.h"
 
 static const struct sl_tcp_ops srv_ops;
 
 /* ---- small helpers ---- */
-
-static inline uint64_t
-px_now_ms(const struct sl_proxy_worker *px)
-{
-	return sl_tcp_now_ms(px->w->tcp);
-}
 
 static inline const struct sl_config_timeouts *
 px_timeouts(const struct sl_proxy_worker *px)
@@ -44,51 +37,7 @@ px_timeouts(const struct sl_proxy_worker *px)
 static void
 px_arm(struct px_session *s, uint32_t ms)
 {
-	sl_timer_arm(s->px->wheel, &s->timer, px_now_ms(s->px) + ms);
-}
-
-struct rte_mbuf *
-sl_px_chain_split(struct rte_mbuf *m, uint32_t off, struct rte_mempool *pool)
-{
-	struct rte_mbuf *seg = m, *tail;
-	uint32_t before = 0, total = m->pkt_len;
-	uint16_t n = 1, nb = m->nb_segs;
-
-	while (before + seg->data_len <= off) {
-		before += seg->data_len;
-		seg = seg->next;
-		n++;
-	}
-	/* off falls inside seg (or at its start, when before == off). */
-	if (before == off) {
-		/* Cut between the previous segment and seg: no new mbuf needed. */
-		struct rte_mbuf *prev = m;
-
-		while (prev->next != seg)
-			prev = prev->next;
-		prev->next = NULL;
-		tail = seg;
-		n--;
-		tail->nb_segs = (uint16_t)(nb - n);
-	} else {
-		uint32_t k = off - before;
-
-		tail = rte_pktmbuf_alloc(pool);
-		if (tail == NULL)
-			return NULL;
-		/* An indirect mbuf on the same data: the cut costs a reference, not a copy. */
-		rte_pktmbuf_attach(tail, seg);
-		tail->data_off = (uint16_t)(seg->data_off + k);
-		tail->data_len = (uint16_t)(seg->data_len - k);
-		tail->next = seg->next;
-		seg->data_len = (uint16_t)k;
-		seg->next = NULL;
-		tail->nb_segs = (uint16_t)(nb - n + 1); /* seg is in both pieces */
-	}
-	tail->pkt_len = total - off;
-	m->pkt_len = off;
-	m->nb_segs = n;
-	return tail;
+	sl_tcp_timer_arm(s->px->w, &s->timer, ms);
 }
 
 static void
@@ -139,9 +88,9 @@ dir_take(struct px_dir *d, uint32_t n, struct rte_mempool *pool)
 	struct rte_mbuf *front = d->in;
 
 	if (n < d->len) {
-		struct rte_mbuf *rest = sl_px_chain_split(d->in, n, pool);
+		struct rte_mbuf *rest;
 
-		if (rest == NULL)
+		if (sl_mbuf_chain_split(d->in, n, pool, &rest) != 0)
 			return NULL;
 		d->in = rest;
 	} else {
@@ -226,7 +175,7 @@ static void
 sconn_release(struct px_sconn *sc)
 {
 	sconn_unlink_idle(sc);
-	sl_timer_cancel(&sc->idle_timer);
+	sl_tcp_timer_cancel(&sc->idle_timer);
 	sc->be->n_open--;
 	sl_req_dec(sc->px->stats, sc->gidx, open_conns);
 	rte_mempool_put(sc->px->sconns, sc);
@@ -265,7 +214,7 @@ pool_put(struct px_sconn *sc, const struct sl_config_connection_pool *cp)
 	sc->pprev_idle = &be->idle;
 	be->n_idle++;
 	sl_req_inc(sc->px->stats, sc->gidx, idle_conns);
-	sl_timer_arm(sc->px->wheel, &sc->idle_timer, px_now_ms(sc->px) + cp->idle_timeout_ms);
+	sl_tcp_timer_arm(sc->px->w, &sc->idle_timer, cp->idle_timeout_ms);
 }
 
 /* An idle connection still good for a request, or NULL. */
@@ -276,7 +225,7 @@ pool_get(struct px_backend *be)
 
 	while ((sc = be->idle) != NULL) {
 		sconn_unlink_idle(sc);
-		sl_timer_cancel(&sc->idle_timer);
+		sl_tcp_timer_cancel(&sc->idle_timer);
 		/* The backend closed it (its FIN is in): never send a request into that. */
 		if (!sl_tcp_peer_done(sc->c))
 			return sc;
@@ -333,6 +282,10 @@ px_srv_detach(struct px_session *s, bool reusable)
 	s->srv = NULL;
 	rte_pktmbuf_free(s->srv_out);
 	s->srv_out = NULL;
+	if (s->srv_cork) {
+		sl_tcp_cork(sc->c, false);
+		s->srv_cork = false;
+	}
 	if (s->resp.len > 0) {
 		sl_tcp_consumed(sc->c, s->resp.len);
 		reusable = false;
@@ -362,7 +315,7 @@ px_end(struct px_session *s)
 		px_error(s, SL_PROXY_ERR_CLIENT_ABORT);
 		px_req_finish(s, 0);
 	}
-	sl_timer_cancel(&s->timer);
+	sl_tcp_timer_cancel(&s->timer);
 	px_srv_detach(s, false);
 	rte_pktmbuf_free(s->cli_out);
 	rte_pktmbuf_free(s->srv_out);
@@ -380,13 +333,12 @@ px_close_client(struct px_session *s, bool abort)
 
 	s->cli = NULL;
 	if (c != NULL) {
-		/* What we will not read must not make sl_tcp_close reset. */
-		if (s->req.len > 0)
-			sl_tcp_consumed(c, s->req.len);
+		/* Lingering: what the client still sends (a pipelined request we will not
+		 * answer) is dropped, and the response already queued drains before FIN. */
 		if (abort)
 			sl_tcp_abort(c);
 		else
-			sl_tcp_close(c);
+			sl_tcp_close_linger(c, PX_CLOSE_LINGER_MS);
 	}
 	px_end(s);
 	return false;
@@ -421,14 +373,11 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 		rte_pktmbuf_free(m);
 		return px_close_client(s, true);
 	}
-	if (s->req.len > 0)
-		sl_tcp_consumed(s->cli, s->req.len);
-	dir_free(&s->req);
-	px_head_put(s);
-	sl_tcp_shutdown(s->cli);
-	s->state = SL_SS_LINGER;
-	px_arm(s, PX_LINGER_MS);
-	return true;
+	/* The stack drains the reply and drops further input; the session ends now. */
+	sl_tcp_close_linger(s->cli, PX_LINGER_MS);
+	s->cli = NULL;
+	px_end(s);
+	return false;
 }
 
 static enum sl_proxy_error
@@ -478,9 +427,15 @@ px_connect(struct px_session *s)
 		sc->px = px;
 		sc->be = be;
 		sc->gidx = gidx;
-		sl_timer_init(&sc->idle_timer, sconn_idle_expired);
-		sc->c = sl_tcp_connect(px->w, sl_tcp_port_index(s->cli), pl->ip[s->bidx],
-				       pl->port[s->bidx], &srv_ops, sc, &err);
+		sl_tcp_timer_init(&sc->idle_timer, sconn_idle_expired);
+		/* The stack times the connect out (error -ETIMEDOUT, a connect failure). */
+		struct sl_tcp_connect_opts o = {
+		    .port_index = sl_tcp_port_index(s->cli),
+		    .connect_timeout_ms = px_timeouts(px)->backend_connect_ms,
+		};
+
+		sc->c = sl_tcp_connect_opts(px->w, pl->ip[s->bidx], pl->port[s->bidx], &o, &srv_ops,
+					    sc, &err);
 		if (sc->c == NULL) {
 			rte_mempool_put(px->sconns, sc);
 			return err ? err : -ENOBUFS;
@@ -496,7 +451,9 @@ px_connect(struct px_session *s)
 	s->inflight = true;
 	s->attempts++;
 	s->state = SL_SS_CONNECT;
-	px_arm(s, px_timeouts(px)->backend_connect_ms);
+	/* A fresh connection's connect timeout is the stack's (connect_timeout_ms); this one
+	 * only backs it up, should the stack's never fire. */
+	px_arm(s, px_timeouts(px)->backend_connect_ms + PX_CONNECT_SLACK_MS);
 	return 0;
 }
 
@@ -595,7 +552,13 @@ px_write_request_head(struct px_session *s)
 	if (n < 0)
 		return n;
 	s->srv_out = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
-	return s->srv_out != NULL ? 0 : -ENOBUFS;
+	if (s->srv_out == NULL)
+		return -ENOBUFS;
+	/* The head and the body that follows it leave as full segments (px_exchange uncorks
+	 * once the first body piece is queued; the worker flushes at the iteration's end). */
+	sl_tcp_cork(s->srv->c, true);
+	s->srv_cork = true;
+	return 0;
 }
 
 /* ---- failures on the backend side: retry, or the right page ---- */
@@ -752,7 +715,7 @@ px_response_head(struct px_session *s)
 		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done;
 		fr.close = !s->cli_keep;
 		fr.keep_alive_10 = s->cli_keep && qh->version == 10;
-		sl_timer_cancel(&s->timer);
+		sl_tcp_timer_cancel(&s->timer);
 		sl_bal_observe(px->locs[s->loc_id].bal, (unsigned int)s->bidx,
 			       (uint32_t)((rte_rdtsc() - s->t_sent_tsc) / px->tsc_per_us));
 	}
@@ -778,6 +741,10 @@ px_response_head(struct px_session *s)
 		return 0;
 	}
 	s->resp_head = true;
+	if (s->cli != NULL && !s->cli_cork) {
+		sl_tcp_cork(s->cli, true);
+		s->cli_cork = true;
+	}
 	return 0;
 }
 
@@ -790,7 +757,7 @@ px_exchange_done(struct px_session *s)
 			sl_http_keep_alive(&s->sp.head) && s->resp.len == 0 && !s->srv_eof;
 
 	px_req_finish(s, s->status);
-	sl_timer_cancel(&s->timer);
+	sl_tcp_timer_cancel(&s->timer);
 	px_srv_detach(s, srv_keep);
 	px_head_put(s);
 	if (!s->cli_keep)
@@ -815,6 +782,11 @@ px_exchange(struct px_session *s)
 		}
 		if (px_push(s, sc->c, &s->srv_out, &s->req, s->cli, &s->body_out) != 0) {
 			return px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
+		}
+		if (s->srv_cork && s->srv_out == NULL &&
+		    (s->body_out > 0 || (s->req_done && s->req.fwd == 0))) {
+			sl_tcp_cork(sc->c, false);
+			s->srv_cork = false;
 		}
 	}
 	/* Response: head, then body towards the client. */
@@ -878,8 +850,15 @@ px_exchange(struct px_session *s)
 			return px_reply(s, 502, NULL, 0);
 		}
 	}
-	if (px_push(s, s->cli, &s->cli_out, &s->resp, sc->c, NULL) != 0) {
+	uint64_t resp_out = 0;
+
+	if (px_push(s, s->cli, &s->cli_out, &s->resp, sc->c, &resp_out) != 0) {
 		return px_close_client(s, true);
+	}
+	if (s->cli_cork && s->resp_head && s->cli_out == NULL &&
+	    (resp_out > 0 || (s->resp_done && s->resp.fwd == 0))) {
+		sl_tcp_cork(s->cli, false);
+		s->cli_cork = false;
 	}
 	if (s->resp_done && s->resp.fwd == 0 && s->cli_out == NULL) {
 		if (!s->req_done || s->req.fwd > 0) {
@@ -982,7 +961,7 @@ px_run(struct px_session *s)
 
 			dir_drop(&s->req, n);
 			sl_tcp_consumed(s->cli, n);
-			sl_timer_cancel(&s->timer);
+			sl_tcp_timer_cancel(&s->timer);
 			if (!px_route(s))
 				return;
 			break;
@@ -990,7 +969,7 @@ px_run(struct px_session *s)
 		case SL_SS_CONNECT:
 			if (s->srv == NULL || !s->srv->connected)
 				return;
-			sl_timer_cancel(&s->timer);
+			sl_tcp_timer_cancel(&s->timer);
 			if (px_write_request_head(s) != 0) {
 				px_error(s, SL_PROXY_ERR_NO_MEMORY);
 				px_reply(s, 503, NULL, 0);
@@ -1017,14 +996,6 @@ px_run(struct px_session *s)
 		case SL_SS_TUNNEL:
 			px_tunnel(s);
 			return;
-		case SL_SS_LINGER:
-			if (s->req.len > 0) {
-				sl_tcp_consumed(s->cli, s->req.len);
-				dir_free(&s->req);
-			}
-			if (s->cli_eof)
-				px_close_client(s, false);
-			return;
 		}
 	}
 }
@@ -1050,9 +1021,6 @@ px_timer_fired(struct sl_timer *t)
 	case SL_SS_EXCHANGE:
 		px_backend_failed(s, SL_PROXY_ERR_BACKEND_TIMEOUT, 504);
 		break;
-	case SL_SS_LINGER:
-		px_close_client(s, true);
-		break;
 	case SL_SS_TUNNEL:
 		break; /* no timer in a tunnel: the TCP keepalive watches the peers */
 	}
@@ -1077,7 +1045,7 @@ cli_accepted(struct sl_tcp_conn *c)
 	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
 	s->client_ip = raddr;
 	s->lport = rte_be_to_cpu_16(lport);
-	sl_timer_init(&s->timer, px_timer_fired);
+	sl_tcp_timer_init(&s->timer, px_timer_fired);
 	s->state = SL_SS_IDLE;
 	sl_tcp_set_user(c, s);
 	/* A connection that sends nothing is as much a slowloris as one that sends slowly. */
