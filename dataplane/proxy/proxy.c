@@ -127,8 +127,10 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 		return -ENOMEM;
 	p->cfg = cfg;
 	p->n_workers = n_workers;
-	p->limits = (struct sl_http_limits){SL_HTTP_DEFAULT_MAX_LINE, SL_HTTP_DEFAULT_MAX_HEAD,
-					    SL_HTTP_DEFAULT_MAX_HEADERS, 0};
+	/* The response parser shares them; lib/http applies max_body to requests only. */
+	p->limits =
+	    (struct sl_http_limits){cfg->limits.max_request_line, cfg->limits.max_header_size,
+				    cfg->limits.max_headers, cfg->limits.max_body};
 	sl_retry_cfg_default(&p->retry);
 	rc = sl_route_build(cfg, &p->routes, err, errlen);
 	if (rc != 0)

@@ -28,9 +28,8 @@ struct sl_tcp_conn;
 #define PX_CLOSE_LINGER_MS 30000u
 /* The session's connect timer backs up the stack's connect timeout by this much. */
 #define PX_CONNECT_SLACK_MS 100u
-#define PX_SCRATCH                                                                                 \
-	(SL_HTTP_DEFAULT_MAX_HEAD + 4096u) /* a rewritten head: the head + our fields              \
-					    */
+/* A rewritten head: the longest head lib/http allows (limits.max_header_size) + our fields. */
+#define PX_SCRATCH (SL_HTTP_HEAD_MAX + 4096u)
 
 /* A location of the snapshot: its route entry and its shared live state. */
 struct px_location {

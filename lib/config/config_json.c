@@ -303,6 +303,16 @@ globals(json_t *root, const struct sl_config *cfg)
 		bad |= set(to, "backend_response", duration(cfg->timeouts.backend_response_ms));
 	}
 	bad |= set(root, "timeouts", to);
+	json_t *lo = json_object();
+
+	bad |= !lo;
+	if (lo) {
+		bad |= set(lo, "max_request_line", json_integer(cfg->limits.max_request_line));
+		bad |= set(lo, "max_header_size", json_integer(cfg->limits.max_header_size));
+		bad |= set(lo, "max_headers", json_integer(cfg->limits.max_headers));
+		bad |= set(lo, "max_body", json_integer(cfg->limits.max_body));
+	}
+	bad |= set(root, "limits", lo);
 	if (co) {
 		bad |= set(co, "enabled", json_boolean(cors->enabled));
 		bad |= set(co, "allowed_origins", strlist(&cors->allowed_origins));

@@ -60,7 +60,7 @@ struct section {
 
 static const struct section top_section, dataplane_section, port_section, tcp_section,
     test_services_section, forward_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
-    queue_section, timeouts_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
+    queue_section, timeouts_section, limits_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
     auth_section, admin_api_section, service_section, location_section, route_section,
     backend_section;
 
@@ -1413,6 +1413,15 @@ static const struct field timeouts_fields[] = {
 	{"backend_response", DURATION(struct sl_config_timeouts, backend_response_ms, 1, UNBOUNDED)},
 };
 
+#define LIM struct sl_config_limits
+static const struct field limits_fields[] = {
+	{"max_request_line", UINT(LIM, max_request_line, 16, 65535)},
+	{"max_header_size", .parse = p_bytes, AT(LIM, max_header_size), .lo = 256, .hi = 65535},
+	{"max_headers", UINT(LIM, max_headers, 1, 10000)},
+	{"max_body", .parse = p_bytes, AT(LIM, max_body), .lo = 0, .hi = 0xffffffffLL},
+};
+#undef LIM
+
 static const struct field queue_fields[] = {
 	{"enabled", BOOL(struct sl_config_queue, enabled)},
 	{"max_concurrent", UINT(struct sl_config_queue, max_concurrent, 1, 1 << 24)},
@@ -1524,6 +1533,7 @@ static const struct field top_fields[] = {
 	POLICY_SECTIONS(CFG),
 	{"queue", SECTION(CFG, queue, queue_section)},
 	{"timeouts", SECTION(CFG, timeouts, timeouts_section)},
+	{"limits", SECTION(CFG, limits, limits_section)},
 	{"cors", SECTION(CFG, cors, cors_section)},
 	{"security", SECTION(CFG, security, security_section)},
 	{"tls", SECTION(CFG, tls, tls_section)},
@@ -1554,6 +1564,7 @@ SECTION_DEF(cb_section, "circuit_breaker", cb_fields, enable, NULL);
 SECTION_DEF(cp_section, "connection_pool", cp_fields, NULL, cp_finish);
 SECTION_DEF(queue_section, "queue", queue_fields, enable, NULL);
 SECTION_DEF(timeouts_section, "timeouts", timeouts_fields, NULL, NULL);
+SECTION_DEF(limits_section, "limits", limits_fields, NULL, NULL);
 SECTION_DEF(cors_section, "cors", cors_fields, enable, NULL);
 SECTION_DEF(security_section, "security", security_fields, enable, NULL);
 SECTION_DEF(tls_section, "tls", tls_fields, enable, tls_finish);
@@ -1683,6 +1694,8 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->queue = (struct sl_config_queue){false, 1024, 1024, 5000};
 	/* nginx's client_header_timeout and keepalive_timeout; HAProxy-like connect. */
 	cfg->timeouts = (struct sl_config_timeouts){10000, 60000, 3000, 60000};
+	/* lib/http's defaults (nginx's large_client_header_buffers); no body limit unless set. */
+	cfg->limits = (struct sl_config_limits){8192, 16384, 100, 0};
 	cfg->security.hsts_max_age = 31536000;
 }
 

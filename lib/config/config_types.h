@@ -96,6 +96,15 @@ struct sl_config_timeouts {
 	uint32_t backend_response_ms; /* response head after the request was sent: else 504 */
 };
 
+/* HTTP request limits (lib/http sl_http_limits); past them the request is refused and the
+ * connection closed. */
+struct sl_config_limits {
+	uint32_t max_request_line; /* request line without CRLF: past it 414 */
+	uint32_t max_header_size;  /* request line + fields + empty line: past it 431 */
+	uint32_t max_headers;	   /* header fields: past it 431 */
+	uint32_t max_body;	   /* request body bytes (chunked: summed): past it 413; 0 = none */
+};
+
 struct sl_config_queue {
 	bool enabled;
 	uint32_t max_concurrent; /* requests in flight; default 1024 */
@@ -228,6 +237,7 @@ struct sl_config {
 	struct sl_config_connection_pool connection_pool;
 	struct sl_config_queue queue;
 	struct sl_config_timeouts timeouts;
+	struct sl_config_limits limits;
 	struct sl_config_cors cors;
 	struct sl_config_security security;
 	struct sl_config_tls tls;

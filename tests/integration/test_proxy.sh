@@ -41,6 +41,8 @@ timeouts:
   client_keepalive: 10s
   backend_connect: 1s
   backend_response: 2s
+limits:
+  max_body: 11m               # above the 10 MB uploads below
 services:
   - name: demo
     host: "*"
@@ -293,6 +295,27 @@ expect "space_before_colon_is_400" "$(raw 'GET / HTTP/1.1\r\nHost : x\r\n\r\n')"
 long=$(python3 -c 'print("/" + "a" * 9000)')
 expect "long_target_is_414" "$(raw "GET $long HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")" \
 	"HTTP/1.1 414 URI Too Long"
+
+# limits.max_body (11m): a Content-Length above it is refused at the head, a chunked body
+# when a chunk takes it over (10 MB forwarded, then a 2 MB chunk announced).
+expect "content_length_over_max_body_is_413" \
+	"$(raw 'POST /upload/x HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n')" \
+	"HTTP/1.1 413 Content Too Large"
+cat >"$TMP/chunk413.py" <<'EOF'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"POST /upload/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+s.sendall(b"a00000\r\n" + b"x" * 0xa00000 + b"\r\n" + b"200000\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n")[0].decode(errors="replace"))
+EOF
+expect "chunked_body_crossing_max_body_is_413" "$(nsx python3 "$TMP/chunk413.py" "$VIP" 2>&1)" \
+	"HTTP/1.1 413 Content Too Large"
 
 # --- failures --------------------------------------------------------------------------------
 

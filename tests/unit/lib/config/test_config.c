@@ -755,8 +755,41 @@ test_timeouts_have_defaults_and_take_durations(void)
 	CU_ASSERT_EQUAL(cfg->timeouts.backend_connect_ms, 500);
 	CU_ASSERT_EQUAL(cfg->timeouts.backend_response_ms, 90000);
 	sl_config_free(cfg);
-	ERROR_AT("timeouts: {backend_connect: 0s}\n", 1, 29, "'backend_connect' must be at least 1ms");
+	ERROR_AT("timeouts: {backend_connect: 0s}\n", 1, 29,
+		 "'backend_connect' must be at least 1ms");
 	ERROR_AT("timeouts: {client_body: 1s}\n", 1, 12, "client_body");
+}
+
+/* The HTTP request limits: lib/http's defaults, sizes with units, JSON that loads again. */
+static void
+test_limits_have_defaults_and_take_sizes(void)
+{
+	struct sl_config *cfg = LOAD("port: 80\n");
+	char *json;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->limits.max_request_line, 8192);
+	CU_ASSERT_EQUAL(cfg->limits.max_header_size, 16384);
+	CU_ASSERT_EQUAL(cfg->limits.max_headers, 100);
+	CU_ASSERT_EQUAL(cfg->limits.max_body, 0);
+	sl_config_free(cfg);
+	cfg = LOAD("limits:\n"
+		   "  max_request_line: 2048\n"
+		   "  max_header_size: 8k\n"
+		   "  max_headers: 50\n"
+		   "  max_body: 1m\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->limits.max_request_line, 2048);
+	CU_ASSERT_EQUAL(cfg->limits.max_header_size, 8192);
+	CU_ASSERT_EQUAL(cfg->limits.max_headers, 50);
+	CU_ASSERT_EQUAL(cfg->limits.max_body, 1048576);
+	json = json_round_trip(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"max_body\": 1048576"));
+	free(json);
+	sl_config_free(cfg);
+	ERROR_AT("limits: {max_header_size: 128k}\n", 1, 27, "'max_header_size' must be from 256");
+	ERROR_AT("limits: {max_headers: 0}\n", 1, 23, "'max_headers' must be an integer from 1");
+	ERROR_AT("limits: {max_uri: 10}\n", 1, 10, "max_uri");
 }
 
 static void
@@ -1053,8 +1086,8 @@ test_forward_test_service_reads_address_and_port(void)
 	sl_config_free(cfg);
 	ERROR_AT("dataplane:\n  test_services:\n    forward: { port: 5001, to: 198.18.0.1 }\n", 3,
 		 32, "expected an IPv4 address and a port");
-	ERROR_AT("dataplane:\n  test_services:\n    forward: { port: 5001, to: 198.18.0.1:0 }\n",
-		 3, 32, "bad port '0'");
+	ERROR_AT("dataplane:\n  test_services:\n    forward: { port: 5001, to: 198.18.0.1:0 }\n", 3,
+		 32, "bad port '0'");
 	ERROR_AT("dataplane:\n  test_services:\n    forward: { to: 198.18.0.1:7 }\n", 3, 14,
 		 "port");
 }
@@ -1491,6 +1524,7 @@ main(int argc, char **argv)
 	    T(test_embedded_default_is_tap_demo_byte_for_byte),
 	    T(test_advanced_yaml_resolves_inheritance_at_every_level),
 	    T(test_timeouts_have_defaults_and_take_durations),
+	    T(test_limits_have_defaults_and_take_sizes),
 	    T(test_terraster_admin_spellings_land_in_admin),
 	    T(test_minimal_shape_becomes_one_default_service),
 	    T(test_teeter_routes_become_locations_of_one_default_service),
