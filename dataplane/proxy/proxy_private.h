@@ -136,7 +136,8 @@ struct px_session {
 	bool upgrade;		 /* the request asks for an Upgrade (forwarded with it) */
 	bool cli_shut, srv_shut; /* TUNNEL: FIN passed on to that side */
 	bool cli_cork, srv_cork; /* corked for a head and the first body piece (sl_tcp_cork) */
-	uint64_t body_out;	 /* request body bytes handed to the backend connection */
+	bool dechunk;	   /* chunked response to an HTTP/1.0 client: payload only, then close */
+	uint64_t body_out; /* request body bytes handed to the backend connection */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */

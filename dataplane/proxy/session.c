@@ -81,6 +81,31 @@ dir_drop(struct px_dir *d, uint32_t n)
 	d->fwd -= RTE_MIN(d->fwd, n);
 }
 
+/* Remove n parsed bytes at offset off (off + n <= parsed), no payload copied. 0, or -ENOBUFS
+ * (no mbuf for a cut inside a segment; nothing changed). */
+static int
+dir_cut(struct px_dir *d, uint32_t off, uint32_t n, struct rte_mempool *pool)
+{
+	struct rte_mbuf *tail;
+
+	if (n == 0)
+		return 0;
+	if (off == 0) {
+		dir_drop(d, n);
+		return 0;
+	}
+	if (off + n == d->len) {
+		sl_mbuf_chain_trim(d->in, off);
+	} else {
+		if (sl_mbuf_chain_split(d->in, off, pool, &tail) != 0)
+			return -ENOBUFS;
+		sl_mbuf_chain_cat(d->in, sl_mbuf_chain_adj(tail, n));
+	}
+	d->len -= n;
+	d->parsed -= n;
+	return 0;
+}
+
 /* Take the first n bytes (0 < n <= len) as a chain of their own; NULL without an mbuf. */
 static struct rte_mbuf *
 dir_take(struct px_dir *d, uint32_t n, struct rte_mempool *pool)
@@ -632,9 +657,14 @@ px_parse_head(struct px_session *s, struct px_dir *d, struct sl_http_parser *p)
 	return 0;
 }
 
-/* Parse body bytes of d (after its head). Returns -1 on a framing error. */
+/*
+ * Parse body bytes of d (after its head). With `from` (de-chunking a response for an HTTP/1.0
+ * client) only the payload spans stay to be forwarded: the chunk framing is cut out of the
+ * chain by reference and given back to `from` at once. Returns -1 on a framing error.
+ */
 static int
-px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh)
+px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh,
+	      struct sl_tcp_conn *from)
 {
 	while (!*done && (d->parsed < d->len || fresh)) {
 		struct sl_http_result r;
@@ -646,8 +676,25 @@ px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh
 		ev = sl_http_parse(p, piece, n, &r);
 		if (ev == SL_HTTP_ERROR || ev == SL_HTTP_UPGRADE)
 			return -1;
-		d->parsed += (uint32_t)r.consumed;
-		d->fwd += (uint32_t)r.consumed;
+		if (from != NULL) {
+			uint32_t base = d->parsed, pay = 0, lead = (uint32_t)r.consumed, trail = 0;
+
+			if (ev == SL_HTTP_BODY) {
+				lead = (uint32_t)r.data_off;
+				pay = (uint32_t)r.data_len;
+				trail = (uint32_t)r.consumed - lead - pay;
+			}
+			d->parsed += (uint32_t)r.consumed;
+			/* The parser has moved on: a cut that finds no mbuf cannot wait. */
+			if (dir_cut(d, base + lead + pay, trail, sl_tcp_pool(from)) != 0 ||
+			    dir_cut(d, base, lead, sl_tcp_pool(from)) != 0)
+				return -1;
+			sl_tcp_consumed(from, lead + trail);
+			d->fwd += pay;
+		} else {
+			d->parsed += (uint32_t)r.consumed;
+			d->fwd += (uint32_t)r.consumed;
+		}
 		if (ev == SL_HTTP_DONE)
 			*done = true;
 		/* A BODY event may end exactly at the message's end: DONE comes from the next
@@ -715,6 +762,13 @@ px_response_head(struct px_session *s)
 		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done;
 		fr.close = !s->cli_keep;
 		fr.keep_alive_10 = s->cli_keep && qh->version == 10;
+		if (qh->version == 10 && rh->framing == SL_HTTP_BODY_CHUNKED) {
+			/* HTTP/1.0 has no chunked coding: the payload alone, ended by our close. */
+			s->dechunk = true;
+			s->cli_keep = false;
+			fr.close = fr.dechunk = true;
+			fr.keep_alive_10 = false;
+		}
 		sl_tcp_timer_cancel(&s->timer);
 		sl_bal_observe(px->locs[s->loc_id].bal, (unsigned int)s->bidx,
 			       (uint32_t)((rte_rdtsc() - s->t_sent_tsc) / px->tsc_per_us));
@@ -776,7 +830,7 @@ px_exchange(struct px_session *s)
 
 	/* Request: body bytes towards the backend. */
 	if (!s->req_done || s->req.fwd > 0 || s->srv_out != NULL) {
-		if (px_parse_body(&s->req, &s->rp, &s->req_done, false) != 0) {
+		if (px_parse_body(&s->req, &s->rp, &s->req_done, false, NULL) != 0) {
 			px_error(s, SL_PROXY_ERR_BAD_REQUEST);
 			return px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
 		}
@@ -820,7 +874,8 @@ px_exchange(struct px_session *s)
 				return true;
 			}
 			if (!interim) {
-				if (px_parse_body(&s->resp, &s->sp, &s->resp_done, true) != 0) {
+				if (px_parse_body(&s->resp, &s->sp, &s->resp_done, true,
+						  s->dechunk ? sc->c : NULL) != 0) {
 					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
 					return px_reply(s, 502, NULL, 0);
 				}
@@ -833,7 +888,8 @@ px_exchange(struct px_session *s)
 			}
 		}
 	} else if (s->resp_head && !s->resp_done) {
-		if (px_parse_body(&s->resp, &s->sp, &s->resp_done, false) != 0) {
+		if (px_parse_body(&s->resp, &s->sp, &s->resp_done, false,
+				  s->dechunk ? sc->c : NULL) != 0) {
 			px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
 			return px_reply(s, 502, NULL, 0);
 		}
@@ -931,7 +987,7 @@ px_run(struct px_session *s)
 			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits,
 					    SL_HTTP_M_OTHER);
 			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
-			s->resp_begun = s->cli_keep = s->upgrade = false;
+			s->resp_begun = s->cli_keep = s->upgrade = s->dechunk = false;
 			s->srv_eof = false;
 			s->status = 0;
 			s->body_out = 0;
@@ -981,7 +1037,7 @@ px_run(struct px_session *s)
 			s->t_sent_tsc = rte_rdtsc();
 			px_arm(s, px_timeouts(px)->backend_response_ms);
 			/* The body starts right after the head. */
-			if (px_parse_body(&s->req, &s->rp, &s->req_done, true) != 0) {
+			if (px_parse_body(&s->req, &s->rp, &s->req_done, true, NULL) != 0) {
 				px_error(s, SL_PROXY_ERR_BAD_REQUEST);
 				px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
 				return;

@@ -248,6 +248,9 @@ struct sl_http_fwd_resp {
 	const char *via; /* as in struct sl_http_fwd */
 	bool close;	 /* the client connection closes after this response: "Connection: close" */
 	bool keep_alive_10; /* HTTP/1.0 client kept alive: "Connection: keep-alive" */
+	/* The body goes de-chunked and close-delimited (a chunked response to an HTTP/1.0
+	 * client): Transfer-Encoding is left out; set close too. */
+	bool dechunk;
 };
 
 /*

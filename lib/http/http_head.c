@@ -322,6 +322,7 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 		bool is_upgrade = n.len == 7 && IS(head, n, "upgrade");
 		bool drop = is_upgrade ? !upgrade
 				       : hop_by_hop(head, n) || IS(head, n, "content-length") ||
+					     (fwd->dechunk && IS(head, n, "transfer-encoding")) ||
 					     (conn_named && named_by_connection(head, h, n));
 
 		if (drop) {

@@ -80,6 +80,9 @@ services:
       - path: /ws/
         backends:
           - url: http://198.18.0.11:8090
+      - path: /chunked/
+        backends:
+          - url: http://198.18.0.11:8091
   - name: strict
     host: "*"
     port: 8081
@@ -261,6 +264,60 @@ tb_wait_for "nsx python3 -c 'import socket; socket.create_connection((\"198.18.0
 	tb_log "the upgrade test server did not start"
 expect "upgrade_relays_raw_bytes_and_half_close" "$(nsx python3 "$TMP/ws_client.py" "$VIP" 2>&1)" \
 	"HTTP/1.1 101 Switching Protocols True True"
+
+# --- a chunked response to an HTTP/1.0 client: payload only, close-delimited ---------------
+
+cat >"$TMP/chunked_server.py" <<'EOF'
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(8); srv.settimeout(60)
+parts = [b"hello ", bytes(97 + i % 26 for i in range(100000)), b"", b" end"]
+body = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in parts if p) + b"0\r\nX-T: 1\r\n\r\n"
+def serve(c):
+    c.settimeout(20); buf = b""
+    try:
+        while True:
+            while b"\r\n\r\n" not in buf:
+                b = c.recv(4096)
+                if not b: return
+                buf += b
+            buf = buf.split(b"\r\n\r\n", 1)[1]
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
+                      + body)
+    except OSError:
+        pass  # the proxy's pooled connection idled out
+    finally:
+        c.close()
+while True:
+    try: c, _ = srv.accept()
+    except socket.timeout: break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+cat >"$TMP/chunked_client.py" <<'EOF'
+import socket, sys
+want = b"hello " + bytes(97 + i % 26 for i in range(100000)) + b" end"
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+s.sendall(b"GET /chunked/ HTTP/1.0\r\nHost: x\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+head, body = data.split(b"\r\n\r\n", 1)
+h = head.lower()
+print(head.split(b"\r\n")[0].decode(), b"transfer-encoding" in h, b"connection: close" in h,
+      body == want, len(body))
+EOF
+nsx python3 "$TMP/chunked_server.py" 198.18.0.11 8091 &
+ch_pid=$!
+tb_on_exit "kill $ch_pid"
+tb_wait_for "nsx python3 -c 'import socket; socket.create_connection((\"198.18.0.11\", 8091), timeout=1)'" 5 ||
+	tb_log "the chunked test server did not start"
+expect "chunked_response_to_http10_dechunked_and_closed" \
+	"$(nsx python3 "$TMP/chunked_client.py" "$VIP" 2>&1)" "HTTP/1.1 200 OK False True True 100010"
+expect "chunked_response_to_http11_unchanged" \
+	"$(pcurl -s "http://$VIP/chunked/" | sha256sum | cut -d' ' -f1)" \
+	"$(python3 -c 'import hashlib; print(hashlib.sha256(b"hello " + bytes(97 + i % 26 for i in range(100000)) + b" end").hexdigest())')"
 
 # --- bad requests ----------------------------------------------------------------------------
 

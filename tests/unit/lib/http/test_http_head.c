@@ -322,6 +322,23 @@ test_response_connection_field_follows_the_client_side(void)
 	CU_ASSERT_EQUAL(count_line("Connection: keep-alive"), 1);
 }
 
+/* A chunked response for an HTTP/1.0 client goes de-chunked: no Transfer-Encoding, close. */
+static void
+test_response_dechunk_drops_transfer_encoding(void)
+{
+	struct sl_http_fwd_resp f = {.close = true, .dechunk = true};
+	static const char resp[] =
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nServer: b\r\n\r\n";
+
+	rewrite_resp(resp, &f);
+	CU_ASSERT(!has_field("Transfer-Encoding"));
+	CU_ASSERT_EQUAL(count_line("Server: b"), 1);
+	CU_ASSERT_EQUAL(count_line("Connection: close"), 1);
+	f.dechunk = false;
+	rewrite_resp(resp, &f);
+	CU_ASSERT_EQUAL(count_line("Transfer-Encoding: chunked"), 1);
+}
+
 static void
 test_response_101_keeps_upgrade(void)
 {
@@ -383,6 +400,7 @@ main(void)
 	    T(test_request_writer_reports_enospc_for_every_short_buffer),
 	    T(test_response_hop_by_hop_fields_are_removed),
 	    T(test_response_connection_field_follows_the_client_side),
+	    T(test_response_dechunk_drops_transfer_encoding),
 	    T(test_response_101_keeps_upgrade),
 	    T(test_response_status_without_reason_is_written),
 	    T(test_response_writer_reports_enospc_for_every_short_buffer),
