@@ -83,6 +83,9 @@ services:
       - path: /chunked/
         backends:
           - url: http://198.18.0.11:8091
+      - path: /blackhole/
+        backends:
+          - url: http://198.18.0.250:8080
   - name: strict
     host: "*"
     port: 8081
@@ -412,6 +415,16 @@ if command -v wrk >/dev/null 2>&1; then
 	expect "requests_go_to_the_living_backends" "$(cat "$TMP/left")" "backend1 backend2 "
 fi
 
+# No host at the address: the stack's connect timeout (timeouts.backend_connect, 1s) ends it.
+t0=$(date +%s%N)
+code=$(pcurl -o /dev/null -w '%{http_code}' "http://$VIP/blackhole/")
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ "$code" = 503 ] && [ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ]; then
+	tb_pass "backend_connect_timeout_is_503 (${ms} ms)"
+else
+	tb_fail "backend_connect_timeout_is_503" "$code after ${ms} ms"
+fi
+
 # --- counters --------------------------------------------------------------------------------
 
 if tb_sluice_stats "$state" >"$TMP/stats.json"; then
@@ -420,9 +433,10 @@ import json, sys
 h = json.load(open(sys.argv[1]))["http"]
 print(h["requests"]["2xx"] > 100, h["requests"]["4xx"] >= 7, h["requests"]["5xx"] >= 3,
       h["errors"].get("no_route", 0) >= 1, h["errors"].get("header_timeout", 0) == 1,
-      h["errors"].get("backend_timeout", 0) == 1, h["retries"] >= 2, h["pool_reused"] > 10)
+      h["errors"].get("backend_timeout", 0) == 1, h["retries"] >= 2, h["pool_reused"] > 10,
+      h["errors"].get("connect_timeout", 0) >= 1)
 EOF
-	expect "stats_http_counters" "$(cat "$TMP/http.txt")" "True True True True True True True True"
+	expect "stats_http_counters" "$(cat "$TMP/http.txt")" "True True True True True True True True True"
 else
 	tb_fail "stats_http_counters" "no stats line"
 fi
