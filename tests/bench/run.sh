@@ -30,6 +30,8 @@ build=$(realpath -m "${1:-$top/build}")
 TB_NAME=bench
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 runs=${BENCH_RUNS:-5}
 secs=${BENCH_SECONDS:-3}
@@ -106,16 +108,7 @@ build_all() {
 		{ gcc -O2 -std=gnu11 -Wall -Wextra -o "$tool.$$" "$here/tcpbench.c" &&
 			mv "$tool.$$" "$tool"; } || tb_die "cannot build sl-tcpbench"
 	fi
-	local libs=("$build"/dataplane/libsl_dataplane.a "$build"/lib/*/libsl_*.a)
-	if [ ! -x "$connmem" ] || [ "$here/connmem.c" -nt "$connmem" ] ||
-		[ "$build/dataplane/libsl_dataplane.a" -nt "$connmem" ]; then
-		# shellcheck disable=SC2046 # pkg-config prints several words on purpose
-		{ gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter -I"$top" \
-			$(pkg-config --cflags libdpdk) -o "$connmem.$$" "$here/connmem.c" \
-			-Wl,--start-group "${libs[@]}" -Wl,--end-group \
-			$(pkg-config --libs libdpdk yaml-0.1 jansson) -lm &&
-			mv "$connmem.$$" "$connmem"; } || tb_die "cannot build sl-bench-connmem"
-	fi
+	bench_build_connmem "$build" "$top" || tb_die "cannot build sl-bench-connmem"
 }
 
 # ---- helpers ----

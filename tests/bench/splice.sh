@@ -52,23 +52,8 @@ wrk_phase() { # OUTFILE [wrk args...]
 		-d"${secs}s" --timeout 5s --latency "$@" "http://$sl_ip/" >"$out" 2>&1
 }
 
-proc_cpu_s() { # PID: user + system CPU seconds so far
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
-}
-
-listening() { # NS ADDR:PORT
-	ip netns exec "$1" ss -Hltn "src $2" | grep -q .
-}
-
-wait_listening() { # NS ADDR:PORT
-	local _
-	for _ in $(seq 1 50); do
-		listening "$1" "$2" && return 0
-		sleep 0.1
-	done
-	echo "splice: nothing listens on $2 in $1 after 5 s" >&2
-	return 1
-}
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 # ---- the HAProxy phase: run by testbed.sh --pre-start, before sluice owns sl0d ----
 if [ "${1:-}" = --haproxy-phase ]; then
@@ -77,26 +62,24 @@ if [ "${1:-}" = --haproxy-phase ]; then
 	ip netns exec "$SL_NS" taskset -c 0 nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.err" \
 		</dev/null >"$work/nginx.log" 2>&1 &
 	echo $! >"$work/nginx.pid"
-	wait_listening "$SL_NS" "$be_ip:$be_port" || exit 1
+	bench_wait_listening "$SL_NS" "$be_ip:$be_port" || exit 1
 	ip netns exec "$SL_NS_DP" ip addr add "$sl_ip/24" dev sl0d
 	ip netns exec "$SL_NS_DP" taskset -c 1 haproxy -f "$work/haproxy.cfg" -db \
 		</dev/null >"$work/haproxy.log" 2>&1 &
 	hpid=$!
 	echo "$hpid" >"$work/haproxy.pid"
-	wait_listening "$SL_NS_DP" "$sl_ip:80" || exit 1
+	bench_wait_listening "$SL_NS_DP" "$sl_ip:80" || exit 1
 	ip netns exec "$SL_NS" timeout 10 taskset -c 0 wrk -t1 -c"$conns" -d1s "http://$sl_ip/" \
 		>/dev/null 2>&1
 	for phase in keepalive close; do
 		hdr=()
 		[ "$phase" = close ] && hdr=(-H "Connection: close")
-		c0=$(proc_cpu_s "$hpid")
+		c0=$(bench_proc_cpu_s "$hpid")
 		wrk_phase "$work/wrk-haproxy-$phase.txt" "${hdr[@]}"
-		c1=$(proc_cpu_s "$hpid")
+		c1=$(bench_proc_cpu_s "$hpid")
 		python3 -c "print($c1 - $c0)" >"$work/cpu-haproxy-$phase.txt"
 	done
-	kill -TERM "$hpid"
-	for _ in $(seq 1 50); do kill -0 "$hpid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$hpid" 2>/dev/null
+	bench_stop_pid "$hpid"
 	rm -f "$work/haproxy.pid"
 	# The address goes back to nobody: from now on 198.18.0.2 is sluice, on the same wire.
 	ip netns exec "$SL_NS_DP" ip addr flush dev sl0d
@@ -138,11 +121,7 @@ events { worker_connections 8192; }
 http {
 	access_log off;
 	keepalive_requests 10000000;
-	client_body_temp_path $work/body;
-	proxy_temp_path $work/proxy;
-	fastcgi_temp_path $work/fastcgi;
-	uwsgi_temp_path $work/uwsgi;
-	scgi_temp_path $work/scgi;
+$(bench_nginx_paths "$work")
 	server {
 		listen $be_ip:$be_port backlog=4096;
 		location / { return 200 "hello from nginx\n"; }

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# sluice's HTTP proxy beside HAProxy 2.6 and nginx 1.22 (Debian), on the same wires and the
+# same CPU, in one run. Run by hand (root); never by scripts/test.sh. Figures only.
+#
+# Topology (all removed on every exit):
+#   $SL_NS-dp  sluice, owning sl0d through net_af_packet (scripts/testbed.sh up --afp),
+#              198.18.0.2:80, one worker, `idle: poll`, --lcores 0@1,1@1 (both lcores CPU 1)
+#   $SL_NS     the kernel side: sl0 198.18.0.1/24 (wrk) and the three backends, one nginx
+#              (worker_processes 1, CPU 0) on 198.18.0.11-.13:8080 serving /s (6 bytes) and
+#              /l (64 KB); sl1 198.18.2.1/24, the peers' veth; wrk on CPU 0
+#   $SL_NS-k   the peers on a normal veth (sl1k 198.18.2.2/24, same offloads off as sl0d):
+#              HAProxy (nbthread 1, taskset CPU 1) on :80 and nginx (worker_processes 1,
+#              taskset CPU 1) on :81, both round robin over the three backends with keep-alive
+# nginx is the backend rather than sluice-backend because it is the faster of the two, so the
+# proxy under test is the bottleneck.
+#
+# Cases: keep-alive and `Connection: close`, /s and /l; wrk -t1 -c$CONNS --latency. Rounds
+# interleave sluice, haproxy, nginx per case; the report gives medians over rounds and ratios
+# against HAProxy. CPU per request: sluice's worker busy seconds (stats line: busy TSC cycles /
+# TSC Hz) over wrk's requests; peers: process user+sys time from /proc/PID/stat. Then sluice on
+# the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
+#
+# usage: scripts/bench.sh [--short] [BUILD_DIR]
+#   --short: 1 round of 3 s phases (~1.5 min); default: 3 rounds of 5 s (~5 min)
+# Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+here=$top/tests/bench
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+conns=${BENCH_CONNS:-50}
+nidle=${BENCH_IDLE:-2000}
+mode=default
+if [ "${1:-}" = --short ]; then
+	secs=${BENCH_SECONDS:-3}
+	rounds=${BENCH_ROUNDS:-1}
+	mode=short
+	shift
+fi
+
+SL_BUILD=$(realpath -m "${1:-$top/build}")
+export SL_BUILD
+export SL_NS=sl-bench-$$
+export TB_NAME=bench
+# shellcheck source=tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+
+tb_need_root
+tb_need_cmd wrk haproxy nginx ethtool taskset python3
+[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -ge 1 ] && [ "$secs" -le 60 ] ||
+	tb_die "BENCH_SECONDS must be 1-60, not '$secs'"
+[[ $rounds =~ ^[1-9]$ ]] || tb_die "BENCH_ROUNDS must be 1-9, not '$rounds'"
+[[ $nidle =~ ^[0-9]+$ ]] && [ "$nidle" -le 20000 ] || tb_die "BENCH_IDLE must be 0-20000"
+[ -x "$SL_BUILD/apps/sluice/sluice" ] || tb_die "build sluice first (./scripts/build.sh)"
+
+ns=$SL_NS
+ns_k=$SL_NS-k
+sl_ip=198.18.0.2
+peer_ip=198.18.2.2
+backends=(198.18.0.11 198.18.0.12 198.18.0.13)
+work=$(mktemp -d /tmp/sl-bench.XXXXXX)
+state=$top/.run/$ns
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+tb_on_exit "rm -rf '$work'"
+tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
+tb_on_exit "ip netns delete '$ns_k' 2>/dev/null; true"
+# shellcheck disable=SC2016 # expanded when the cleanup runs
+tb_on_exit 'for f in "$work"/*.pid; do [ -f "$f" ] && bench_stop_pid "$(cat "$f")"; done; true'
+
+# ---- configurations ----
+mkdir -p "$work/www" "$work/be" "$work/px"
+printf 'hello\n' >"$work/www/s"
+head -c 65536 /dev/zero | tr '\0' x >"$work/www/l"
+listen_be=""
+for b in "${backends[@]}"; do listen_be+="listen $b:8080 backlog=4096; "; done
+cat >"$work/backend.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $work/backend.run.pid;
+error_log $work/backend.err;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	keepalive_requests 100000000;
+	sendfile on;
+	$(bench_nginx_paths "$work/be")
+	server { $listen_be root $work/www; }
+}
+EOF
+up_ha="" up_ng=""
+for b in "${backends[@]}"; do
+	up_ha+="	server b$b $b:8080"$'\n'
+	up_ng+="server $b:8080; "
+done
+cat >"$work/haproxy.cfg" <<EOF
+global
+	nbthread 1
+	maxconn 9000
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse always
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+	timeout http-keep-alive 60s
+frontend fe
+	bind $peer_ip:80 backlog 4096
+	default_backend be
+backend be
+	balance roundrobin
+$up_ha
+EOF
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $work/nginx.run.pid;
+error_log $work/nginx.err;
+events { worker_connections 9000; }
+http {
+	access_log off;
+	keepalive_requests 100000000;
+	keepalive_timeout 60s;
+	$(bench_nginx_paths "$work/px")
+	upstream be { $up_ng keepalive 128; keepalive_requests 100000000; }
+	server {
+		listen $peer_ip:81 backlog=4096;
+		location / {
+			proxy_pass http://be;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering on;
+		}
+	}
+}
+EOF
+mkcfg() { # DEVICE IDLE
+	cat <<-EOF
+		dataplane:
+		  workers: 1
+		  idle: $2
+		  ports:
+		    - name: p0
+		      device: $1
+		      ip: $sl_ip/24
+		  mbufs: 65535
+		  tcp:
+		    max_connections: 32768
+		    syn_backlog: 4096
+		services:
+		  - name: bench
+		    host: "*"
+		    port: 80
+		    locations:
+		      - path: /
+		        lb_policy: round_robin
+		        backends:
+		          - url: http://${backends[0]}:8080
+		          - url: http://${backends[1]}:8080
+		          - url: http://${backends[2]}:8080
+		timeouts:
+		  client_keepalive: 60s
+	EOF
+}
+mkcfg net_tap0 poll >"$work/sluice.yaml"
+
+start_backend() { # NS
+	ip netns exec "$1" taskset -c 0 nginx -p "$work" -c "$work/backend.conf" \
+		</dev/null >"$work/backend.log" 2>&1 &
+	echo $! >"$work/backend.pid"
+	bench_wait_listening "$1" "${backends[2]}:8080"
+}
+
+# ---- the af_packet testbed, the peers' veth, the backends ----
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+start_date=$(date -u '+%Y-%m-%d %H:%M UTC')
+"$top/scripts/testbed.sh" up --afp --no-backends --lcores 0@1,1@1 --config "$work/sluice.yaml" ||
+	tb_die "the af_packet testbed did not come up"
+ip netns add "$ns_k" || tb_die "cannot make $ns_k"
+ip link add sl1 netns "$ns" type veth peer name sl1k netns "$ns_k" || tb_die "no veth"
+ip -n "$ns" addr add 198.18.2.1/24 dev sl1
+ip -n "$ns" link set sl1 up
+ip -n "$ns_k" addr add "$peer_ip/24" dev sl1k
+ip -n "$ns_k" link set sl1k up
+ip -n "$ns_k" link set lo up
+ip -n "$ns_k" route add 198.18.0.0/24 via 198.18.2.1
+# The same wires as sluice's: the offloads testbed.sh turns off for af_packet, off here too.
+ip netns exec "$ns" ethtool -K sl1 tx off rx off tso off gso off gro off >/dev/null 2>&1
+ip netns exec "$ns_k" ethtool -K sl1k tx off rx off tso off gso off gro off >/dev/null 2>&1
+start_backend "$ns" || tb_die "the backend nginx did not start: $(tail -5 "$work/backend.err")"
+ip netns exec "$ns_k" taskset -c 1 haproxy -f "$work/haproxy.cfg" -db \
+	</dev/null >"$work/haproxy.log" 2>&1 &
+echo $! >"$work/haproxy.pid"
+ip netns exec "$ns_k" taskset -c 1 nginx -p "$work" -c "$work/nginx.conf" \
+	</dev/null >"$work/nginx.log" 2>&1 &
+echo $! >"$work/nginx.pid"
+bench_wait_listening "$ns_k" "$peer_ip:80" || tb_die "HAProxy did not start: $(tail -5 "$work/haproxy.log")"
+bench_wait_listening "$ns_k" "$peer_ip:81" || tb_die "nginx did not start: $(tail -5 "$work/nginx.err")"
+
+url_of() { # PROXY
+	case $1 in
+	sluice | tap) echo "http://$sl_ip" ;;
+	haproxy) echo "http://$peer_ip:80" ;;
+	nginx) echo "http://$peer_ip:81" ;;
+	esac
+}
+# CPU seconds so far of a proxy: sluice's worker busy seconds, a peer's user+sys time.
+cpu_of() { # PROXY
+	case $1 in
+	sluice | tap) tb_sluice_stats "$state" |
+		python3 -c 'import json,sys; print(sum(w["busy_seconds"] for w in json.load(sys.stdin)["workers"]))' ;;
+	*) bench_proc_cpu_s "$(cat "$work/$1.pid")" ;;
+	esac
+}
+# One phase: wrk against PROXY, pinned to CPU 0; wrk's output and the CPU seconds it cost.
+phase() { # PROXY CASE(ka|close) PATH ROUND
+	local p=$1 c=$2 path=$3 r=$4 hdr=() c0 c1 out
+	[ "$c" = close ] && hdr=(-H "Connection: close")
+	out=$work/res-$p-$c-${path#/}-$r
+	c0=$(cpu_of "$p") || return 1
+	ip netns exec "$ns" timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$conns" \
+		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p")$path" >"$out.wrk" 2>&1
+	c1=$(cpu_of "$p") || return 1
+	python3 -c "print($c1 - $c0)" >"$out.cpu"
+}
+warm() { # PROXY
+	ip netns exec "$ns" timeout 10 taskset -c 0 wrk -t1 -c"$conns" -d1s "$(url_of "$1")/s" \
+		>/dev/null 2>&1
+}
+
+tb_log "$mode: $rounds round(s) x 4 cases x 3 proxies, ${secs} s each, wrk -t1 -c$conns"
+for p in sluice haproxy nginx; do warm "$p"; done
+for r in $(seq 1 "$rounds"); do
+	for c in ka close; do
+		for path in /s /l; do
+			for p in sluice haproxy nginx; do
+				phase "$p" "$c" "$path" "$r" || tb_die "phase $p $c $path failed"
+			done
+		done
+	done
+done
+
+# ---- memory per idle keep-alive client connection ----
+# Opens N connections from 198.18.0.1, one request each with keep-alive, then holds them idle
+# until its stdin closes (bounded: 120 s).
+idle_clients() { # URL N READYFILE
+	ip netns exec "$ns" timeout 120 python3 - "$@" <<-'PY'
+		import socket, sys, time, urllib.parse
+		u = urllib.parse.urlsplit(sys.argv[1]); n = int(sys.argv[2])
+		port = u.port or 80
+		req = ("GET /s HTTP/1.1\r\nHost: b\r\n\r\n").encode()
+		socks = []
+		for i in range(n):
+		    s = socket.create_connection((u.hostname, port), timeout=5)
+		    s.sendall(req)
+		    got = b""
+		    while not got.endswith(b"hello\n"):
+		        d = s.recv(4096)
+		        if not d: raise SystemExit("closed after %d" % i)
+		        got += d
+		    socks.append(s)
+		open(sys.argv[3], "w").write("%d\n" % len(socks))
+		t = time.time()
+		while time.time() - t < 100 and not __import__("os").path.exists(sys.argv[3] + ".done"):
+		    time.sleep(0.1)
+	PY
+}
+mem_probe() { # PROXY: writes res-mem-PROXY with before/after figures
+	local p=$1 rf=$work/idle-$p.ready before after cpid
+	rm -f "$rf" "$rf.done"
+	case $p in
+	sluice) before=$(tb_sluice_stats "$state") ;;
+	*) before=$(bench_rss_kb "$(cat "$work/$p.pid")") ;;
+	esac
+	idle_clients "$(url_of "$p")" "$nidle" "$rf" &
+	cpid=$!
+	tb_wait_for "[ -s '$rf' ] || ! kill -0 $cpid 2>/dev/null" 60 || true
+	sleep 1
+	case $p in
+	sluice) after=$(tb_sluice_stats "$state") ;;
+	*) after=$(bench_rss_kb "$(cat "$work/$p.pid")") ;;
+	esac
+	touch "$rf.done"
+	wait "$cpid" 2>/dev/null
+	{ echo "opened $(cat "$rf" 2>/dev/null || echo 0)"; echo "before $before"; echo "after $after"; } \
+		>"$work/res-mem-$p"
+}
+if [ "$nidle" -gt 0 ]; then
+	tb_log "memory: $nidle idle keep-alive clients on each proxy"
+	for p in sluice haproxy nginx; do mem_probe "$p"; done
+	# What sluice reserves per connection: the TCP slot as sl-bench-connmem measures it (the
+	# connection mempool, hash table, key store, free ring) and the proxy's session object.
+	if bench_build_connmem "$SL_BUILD" "$top"; then
+		"$SL_BUILD/tests/bench/sl-bench-connmem" 32768 "sl-bench-connmem-$$" \
+			>"$work/connmem.txt" 2>&1
+		rm -rf "/var/run/dpdk/sl-bench-connmem-$$"
+	fi
+	printf '#include <stdio.h>\n#include "dataplane/proxy/proxy_private.h"\n%s\n' \
+		'int main(void) { printf("%zu\n", sizeof(struct px_session)); return 0; }' >"$work/sz.c"
+	# shellcheck disable=SC2046 # pkg-config prints several words on purpose
+	gcc -std=gnu11 -D_GNU_SOURCE -I"$top" -I"$SL_BUILD" $(pkg-config --cflags libdpdk) \
+		-o "$work/sz" "$work/sz.c" && BENCH_SESSION_BYTES=$("$work/sz") &&
+		export BENCH_SESSION_BYTES
+fi
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the TAP testbed, for reference: keep-alive /s ----
+for f in haproxy nginx backend; do bench_stop_pid "$(cat "$work/$f.pid")"; rm -f "$work/$f.pid"; done
+ip netns delete "$ns_k"
+"$top/scripts/testbed.sh" down >/dev/null 2>&1
+tb_log "sluice on the TAP testbed (reference)"
+if "$top/scripts/testbed.sh" up --no-backends --lcores 0@1,1@1 --config "$work/sluice.yaml"; then
+	if start_backend "$ns"; then
+		warm tap
+		for r in $(seq 1 "$rounds"); do phase tap ka /s "$r" || break; done
+	fi
+fi
+load2=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "sluice HTTP proxy benchmark ($mode), $start_date, $(nproc) CPUs;" \
+	"HAProxy $(haproxy -v | awk 'NR==1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
+echo "proxies on CPU 1 (sluice: 1 worker, idle: poll, --lcores 0@1,1@1); wrk -t1 -c$conns and" \
+	"the backend nginx on CPU 0; $rounds round(s) of ${secs} s per case, medians"
+python3 "$here/bench_report.py" "$work" "$nidle"
+echo "load average: before $load0; after the af_packet rounds $load1; at the end $load2"

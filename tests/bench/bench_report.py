@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: MIT
+"""The table of scripts/bench.sh: medians over rounds of wrk's figures and CPU per request.
+
+usage: python3 bench_report.py WORKDIR N_IDLE
+WORKDIR holds res-PROXY-CASE-PATH-ROUND.{wrk,cpu} and res-mem-PROXY, connmem.txt.
+"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def lat_ms(text, pct):
+    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % pct, text, re.M)
+    return float(m.group(1)) * UNIT[m.group(2)] if m else float("nan")
+
+
+def parse(path):
+    t = open(path).read()
+    m = re.search(r"(\d+) requests in", t)
+    reqs = int(m.group(1)) if m else 0
+    m = re.search(r"Requests/sec:\s+([\d.]+)", t)
+    rps = float(m.group(1)) if m else 0.0
+    errs = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+    if m:
+        errs += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    if m:
+        errs += int(m.group(1))
+    cpu = float(open(path[:-4] + ".cpu").read())
+    return {"rps": rps, "p50": lat_ms(t, 50), "p99": lat_ms(t, 99), "errs": errs,
+            "us_req": cpu / reqs * 1e6 if reqs else float("nan")}
+
+
+def main():
+    work, nidle = sys.argv[1], int(sys.argv[2])
+    rows = {}
+    for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.wrk"))):
+        _, p, c, path, _r = os.path.basename(f)[:-4].split("-")
+        rows.setdefault((c, path, p), []).append(parse(f))
+    med = {}
+    for k, v in rows.items():
+        med[k] = {f: statistics.median(x[f] for x in v) for f in ("rps", "p50", "p99", "us_req")}
+        med[k]["errs"] = sum(x["errs"] for x in v)
+    print()
+    print("| case | proxy | req/s | p50 ms | p99 ms | errors | CPU µs/req | req/s ÷ HAProxy | CPU ÷ HAProxy |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    names = {"ka": "keep-alive", "close": "Connection: close", "s": "6 B", "l": "64 KB"}
+    for c in ("ka", "close"):
+        for path in ("s", "l"):
+            ha = med.get((c, path, "haproxy"))
+            for p in ("sluice", "haproxy", "nginx", "tap"):
+                m = med.get((c, path, p))
+                if not m:
+                    continue
+                r1 = "%.2f" % (m["rps"] / ha["rps"]) if ha and ha["rps"] else "-"
+                r2 = "%.2f" % (m["us_req"] / ha["us_req"]) if ha and ha["us_req"] else "-"
+                label = {"tap": "sluice (TAP testbed)"}.get(p, p)
+                print("| %s, %s | %s | %.0f | %.2f | %.2f | %d | %.1f | %s | %s |" % (
+                    names[c], names[path], label, m["rps"], m["p50"], m["p99"], m["errs"],
+                    m["us_req"], r1, r2))
+    if nidle <= 0:
+        return
+    print()
+    print("Memory per idle keep-alive client connection (%d opened):" % nidle)
+    print()
+    print("| proxy | connections held | bytes per connection | how |")
+    print("|---|---:|---:|---|")
+    slot = sess = None
+    cm = os.path.join(work, "connmem.txt")
+    if os.path.exists(cm):
+        t = open(cm).read()
+        m = re.search(r"slot_bytes=([\d.]+)", t)
+        slot = int(round(float(m.group(1)))) if m else None
+    for p in ("sluice", "haproxy", "nginx"):
+        f = os.path.join(work, "res-mem-" + p)
+        if not os.path.exists(f):
+            continue
+        d = dict(l.split(" ", 1) for l in open(f).read().splitlines())
+        n = int(d["opened"].strip() or 0)
+        if p == "sluice":
+            try:
+                a = json.loads(d["before"]); b = json.loads(d["after"])
+                held = b["tcp"]["conns"] - a["tcp"]["conns"]
+                mb = b["mbufs"]["in_use"] - a["mbufs"]["in_use"]
+            except (ValueError, KeyError):
+                print("| sluice | ? | ? | no stats |")
+                continue
+            sess = int(os.environ.get("BENCH_SESSION_BYTES", "0"))
+            per = (slot or 0) + sess
+            print("| sluice | %d | %d | TCP slot %s B (sl-bench-connmem) + session %d B; "
+                  "mbufs in use %+d over the %d |" % (held, per, slot if slot else "?", sess, mb, held))
+        else:
+            kb = int(d["after"]) - int(d["before"])
+            print("| %s | %d | %.0f | RSS delta %d KB / %d (kernel socket memory not included) |" % (
+                p, n, kb * 1024.0 / n if n else float("nan"), kb, n))
+
+
+if __name__ == "__main__":
+    main()
