@@ -26,6 +26,7 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include "dataplane/net/tcp/tcp_conn.h"
@@ -45,6 +46,10 @@ heap_allocated(void)
 	}
 	return total;
 }
+
+/* The worker's mbuf pool: the TCP worker sizes its receive memory from it (made once, before
+ * any measurement, so it is not counted). */
+static struct rte_mempool *mbuf_pool;
 
 /* Heap bytes that one TCP worker state with max_conn slots takes, or 0 on failure. */
 static size_t
@@ -67,6 +72,8 @@ worker_bytes(unsigned int id, uint32_t max_conn)
 
 	memset(&w, 0, sizeof(w));
 	w.id = id;
+	w.pool = mbuf_pool;
+	w.n_workers = 1;
 	before = heap_allocated();
 	tw = sl_tcp_worker_create(&w, &cfg, (int)rte_socket_id(), err, sizeof(err));
 	if (tw == NULL) {
@@ -114,6 +121,13 @@ main(int argc, char **argv)
 	rte_mempool_calc_obj_size(sizeof(struct sl_tcp_conn), 0, &objsz);
 	/* As rte_pktmbuf_pool_create() in dataplane.c sizes them (no private area). */
 	rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 0, &mbufsz);
+	mbuf_pool = rte_pktmbuf_pool_create("sl_connmem_mb", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					    (int)rte_socket_id());
+	if (mbuf_pool == NULL) {
+		fprintf(stderr, "sl-bench-connmem: no mbuf pool\n");
+		rte_eal_cleanup();
+		return 1;
+	}
 	b_lo = worker_bytes(0, lo);
 	b_hi = worker_bytes(1, hi);
 	if (b_lo == 0 || b_hi == 0) {
