@@ -52,10 +52,13 @@ export TB_NAME=bench
 
 tb_need_root
 tb_need_cmd wrk haproxy nginx ethtool taskset python3
-[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -ge 1 ] && [ "$secs" -le 60 ] ||
+if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 60 ]; then
 	tb_die "BENCH_SECONDS must be 1-60, not '$secs'"
+fi
 [[ $rounds =~ ^[1-9]$ ]] || tb_die "BENCH_ROUNDS must be 1-9, not '$rounds'"
-[[ $nidle =~ ^[0-9]+$ ]] && [ "$nidle" -le 20000 ] || tb_die "BENCH_IDLE must be 0-20000"
+if ! [[ $nidle =~ ^[0-9]+$ ]] || [ "$nidle" -gt 20000 ]; then
+	tb_die "BENCH_IDLE must be 0-20000, not '$nidle'"
+fi
 [ -x "$SL_BUILD/apps/sluice/sluice" ] || tb_die "build sluice first (./scripts/build.sh)"
 
 ns=$SL_NS
@@ -213,9 +216,10 @@ url_of() { # PROXY
 	esac
 }
 # CPU seconds so far of a proxy: sluice's worker busy seconds, a peer's user+sys time.
-cpu_of() { # PROXY
+# sluice's whole stats line goes to SAVE too (the report reads its TCP counters).
+cpu_of() { # PROXY SAVE
 	case $1 in
-	sluice | tap) tb_sluice_stats "$state" |
+	sluice | tap) tb_sluice_stats "$state" | tee "$2" |
 		python3 -c 'import json,sys; print(sum(w["busy_seconds"] for w in json.load(sys.stdin)["workers"]))' ;;
 	*) bench_proc_cpu_s "$(cat "$work/$1.pid")" ;;
 	esac
@@ -225,10 +229,10 @@ phase() { # PROXY CASE(ka|close) PATH ROUND
 	local p=$1 c=$2 path=$3 r=$4 hdr=() c0 c1 out
 	[ "$c" = close ] && hdr=(-H "Connection: close")
 	out=$work/res-$p-$c-${path#/}-$r
-	c0=$(cpu_of "$p") || return 1
+	c0=$(cpu_of "$p" "$out.s0") || return 1
 	ip netns exec "$ns" timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$conns" \
 		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p")$path" >"$out.wrk" 2>&1
-	c1=$(cpu_of "$p") || return 1
+	c1=$(cpu_of "$p" "$out.s1") || return 1
 	python3 -c "print($c1 - $c0)" >"$out.cpu"
 }
 warm() { # PROXY
@@ -274,7 +278,8 @@ idle_clients() { # URL N READYFILE
 	PY
 }
 mem_probe() { # PROXY: writes res-mem-PROXY with before/after figures
-	local p=$1 rf=$work/idle-$p.ready before after cpid
+	local p=$1 before after cpid
+	local rf=$work/idle-$p.ready
 	rm -f "$rf" "$rf.done"
 	case $p in
 	sluice) before=$(tb_sluice_stats "$state") ;;

@@ -47,9 +47,11 @@ def main():
     for k, v in rows.items():
         med[k] = {f: statistics.median(x[f] for x in v) for f in ("rps", "p50", "p99", "us_req")}
         med[k]["errs"] = sum(x["errs"] for x in v)
+        med[k]["lo"] = min(x["rps"] for x in v)
+        med[k]["hi"] = max(x["rps"] for x in v)
     print()
-    print("| case | proxy | req/s | p50 ms | p99 ms | errors | CPU µs/req | req/s ÷ HAProxy | CPU ÷ HAProxy |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| case | proxy | req/s | rounds' range | p50 ms | p99 ms | errors | CPU µs/req | req/s ÷ HAProxy | CPU ÷ HAProxy |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     names = {"ka": "keep-alive", "close": "Connection: close", "s": "6 B", "l": "64 KB"}
     for c in ("ka", "close"):
         for path in ("s", "l"):
@@ -61,9 +63,31 @@ def main():
                 r1 = "%.2f" % (m["rps"] / ha["rps"]) if ha and ha["rps"] else "-"
                 r2 = "%.2f" % (m["us_req"] / ha["us_req"]) if ha and ha["us_req"] else "-"
                 label = {"tap": "sluice (TAP testbed)"}.get(p, p)
-                print("| %s, %s | %s | %.0f | %.2f | %.2f | %d | %.1f | %s | %s |" % (
-                    names[c], names[path], label, m["rps"], m["p50"], m["p99"], m["errs"],
+                print("| %s, %s | %s | %.0f | %.0f-%.0f | %.2f | %.2f | %d | %.1f | %s | %s |" % (
+                    names[c], names[path], label, m["rps"], m["lo"], m["hi"], m["p50"], m["p99"], m["errs"],
                     m["us_req"], r1, r2))
+    # sluice's own view of the phases: what its TCP retransmitted and what af_packet lost.
+    tcp = {}
+    for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.s1"))):
+        try:
+            a = json.load(open(f[:-3] + ".s0")); b = json.load(open(f))
+        except (OSError, ValueError):
+            continue
+        _, p, c, path, _r = os.path.basename(f)[:-3].split("-")
+        t = tcp.setdefault((p, c, path), [0, 0, {}])
+        t[0] += b["tcp"]["retransmits"] - a["tcp"]["retransmits"]
+        t[1] += b["tcp"]["timeouts"] - a["tcp"]["timeouts"]
+        for k, x in b["http"]["errors"].items():
+            if x - a["http"]["errors"].get(k, 0):
+                t[2][k] = t[2].get(k, 0) + x - a["http"]["errors"].get(k, 0)
+    if tcp:
+        print()
+        print("sluice's counters over the phases (all rounds):")
+        print()
+        for (p, c, path), v in sorted(tcp.items()):
+            print("- %s, %s, %s: %d retransmits, %d retransmission timeouts, proxy errors: %s" % (
+                {"tap": "TAP testbed"}.get(p, p), names[c], names[path], v[0], v[1],
+                ", ".join("%s %d" % kv for kv in sorted(v[2].items())) or "none"))
     if nidle <= 0:
         return
     print()

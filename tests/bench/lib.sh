@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 #
 # Helpers shared by the benchmarks that run proxies on the testbed (tests/bench/splice.sh,
 # scripts/bench.sh). Sourced, not run. Each function says what it needs.
