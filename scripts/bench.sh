@@ -187,6 +187,10 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 start_date=$(date -u '+%Y-%m-%d %H:%M UTC')
 "$top/scripts/testbed.sh" up --afp --no-backends --lcores 0@1,1@1 --config "$work/sluice.yaml" ||
 	tb_die "the af_packet testbed did not come up"
+if grep -q 'tx_verify:' "$state/sluice.log" 2>/dev/null; then
+	tb_log "warning: this sluice checks every outgoing checksum (tx_verify); build with" \
+		"-Dtx_verify=false for figures"
+fi
 ip netns add "$ns_k" || tb_die "cannot make $ns_k"
 ip link add sl1 netns "$ns" type veth peer name sl1k netns "$ns_k" || tb_die "no veth"
 ip -n "$ns" addr add 198.18.2.1/24 dev sl1
