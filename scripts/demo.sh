@@ -35,7 +35,7 @@ if [ "$mode" = stop ]; then
 	exit 0
 fi
 
-./scripts/deps.sh all
+./scripts/deps.sh demo
 ./scripts/build.sh
 # Hugepages when some are free, otherwise --no-huge (fine for a TAP testbed).
 free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)

@@ -67,28 +67,10 @@ live_pid="" # the background client of the moment, stopped on the way out if sti
 # shellcheck disable=SC2016 # expanded when the cleanup runs
 tb_on_exit '[ -z "$live_pid" ] || tb_stop_pid "$live_pid"'
 
-# ---- prerequisites: only what is missing, and apt-get update only then ----
+# ---- prerequisites: scripts/deps.sh installs what is missing (perf included) ----
 
 need_packages() {
-	local missing=() optional="" c
-	for c in gcc:gcc pkg-config:pkg-config python3:python3 taskset:util-linux ip:iproute2 \
-		ethtool:ethtool ping:iputils-ping ninja:ninja-build meson:meson; do
-		command -v "${c%%:*}" >/dev/null 2>&1 || missing+=("${c#*:}")
-	done
-	pkg-config --exists libdpdk 2>/dev/null || missing+=(libdpdk-dev)
-	# perf is optional: without it measurement 4 has its tick figures only, and no split of
-	# the worker's time.
-	command -v perf >/dev/null 2>&1 || optional=linux-perf
-	[ ${#missing[@]} -eq 0 ] && [ -z "$optional" ] && return 0
-	tb_log "installing ${missing[*]} $optional"
-	apt-get update -qq || tb_die "apt-get update failed"
-	export DEBIAN_FRONTEND=noninteractive
-	if [ ${#missing[@]} -gt 0 ] && ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
-		tb_die "could not install ${missing[*]}"
-	fi
-	if [ -n "$optional" ] && ! apt-get install -y -qq "$optional" >/dev/null 2>&1; then
-		tb_log "could not install $optional; going on without perf"
-	fi
+	"$top/scripts/deps.sh" bench >&2 || tb_die "scripts/deps.sh bench failed"
 }
 
 build_all() {
