@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_random.h>
 
+#include "dataplane/pool_poison.h"
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
 #include "tcp_rcvmem.h"
@@ -114,8 +115,10 @@ sl_tcp_conn_alloc(struct sl_tcp_worker *tw, struct sl_netif *ifp, const struct s
 		return NULL;
 	}
 	c = obj;
+	sl_pool_unpoison(c, sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	if (rte_hash_add_key_data(tw->table, key, c) != 0) {
+		sl_pool_poison(c, sizeof(*c));
 		rte_mempool_put(tw->conn_pool, c);
 		tw->stats.drops[SL_TCP_DROP_CONN_LIMIT]++;
 		*err = -EMFILE;
@@ -240,6 +243,7 @@ sl_tcp_reap(struct sl_tcp_worker *tw)
 		struct sl_tcp_conn *c = tw->dead;
 
 		tw->dead = c->next_dead;
+		sl_pool_poison(c, sizeof(*c));
 		rte_mempool_put(tw->conn_pool, c);
 	}
 }

@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 #include <rte_random.h>
 
+#include "dataplane/pool_poison.h"
 #include "dataplane/worker.h"
 #include "tcp_conn.h"
 #include "tcp_rcvmem.h"
@@ -108,6 +109,7 @@ sl_tcp_worker_create(struct sl_worker *w, const struct sl_config_tcp *cfg, int s
 			 rte_strerror(rte_errno));
 		goto fail;
 	}
+	sl_pool_poison_all(tw->conn_pool);
 	if (sl_tcp_tw_init(tw, socket, err, errlen) != 0)
 		goto fail;
 	snprintf(name, sizeof(name), "sl_tcpl_%u", w->id);
@@ -165,6 +167,7 @@ sl_tcp_worker_free(struct sl_tcp_worker *tw)
 		}
 		rte_hash_free(tw->table);
 	}
+	sl_pool_unpoison_all(tw->conn_pool);
 	rte_mempool_free(tw->conn_pool);
 	rte_hash_free(tw->listen_table);
 	sl_tcp_tw_fini(tw);
