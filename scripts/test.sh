@@ -67,7 +67,8 @@ preflight() {
 [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root (integration tests use namespaces)" >&2; exit 1; }
 ./scripts/deps.sh test || { echo "test.sh: scripts/deps.sh test failed"; echo "0 passed, 1 failed"; exit 1; }
 preflight || { echo "0 passed, 1 failed"; exit 1; }
-echo "== build"
+phase() { echo "== $* (at ${SECONDS} s)"; }
+phase build
 ./scripts/build.sh || { echo "test.sh: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # meson_suites BUILD_DIR PREFIX: run the unit and dataplane suites of a build dir, record each.
@@ -87,7 +88,7 @@ PY
 	[ $rc -eq 0 ] || echo "meson test -C $dir failed (rc $rc)"
 }
 
-echo "== unit and dataplane suites (meson test)"
+phase "unit and dataplane suites (meson test)"
 meson_suites build meson
 
 # The same suites built with ASan, LSan and UBSan (gcc; the dataplane tests start DPDK's EAL
@@ -97,7 +98,7 @@ meson_suites build meson
 # ASan does not see inside DPDK's mempools (Debian's DPDK is not built with ASan): an overrun
 # of an mbuf's data room goes unnoticed here; the allocator-backed memory of lib/ and of the
 # stack's own tables, the stack and globals are checked.
-echo "== unit and dataplane suites with sanitizers (build-asan/)"
+phase "unit and dataplane suites with sanitizers (build-asan/)"
 if [ ! -f build-asan/build.ninja ]; then
 	rm -rf build-asan
 	meson setup build-asan -Db_sanitize=address,undefined >/dev/null
@@ -110,15 +111,15 @@ else
 	record "asan build" 1
 fi
 
-echo "== integration"
+phase integration
 for t in tests/integration/test_*.sh; do
-	echo "-- $t"
+	echo "-- $t (at ${SECONDS} s)"
 	timeout 900 bash "$t" "$top/build"
 	record "$t" $?
 done
 
 if [ "$quick" = 0 ]; then
-	echo "== fuzz (${fuzz_seconds}s per target)"
+	phase "fuzz (${fuzz_seconds}s per target)"
 	if [ ! -f build-fuzz/build.ninja ]; then
 		CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null
 	fi
@@ -141,7 +142,7 @@ if [ "$quick" = 0 ]; then
 	fi
 fi
 
-echo
+phase "done"
 if [ $failed -gt 0 ]; then
 	echo "FAILED: ${failures[*]}"
 fi
