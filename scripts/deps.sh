@@ -7,32 +7,33 @@
 #
 # Usage: scripts/deps.sh [build|demo|test|bench|all]   (default all)
 #   build  compile sluice: gcc (with its ASan/UBSan runtimes), meson, ninja, DPDK 22.11,
-#          libyaml, jansson, civetweb, CUnit
+#          libyaml, jansson, civetweb, SQLite, libargon2, libjwt, CUnit
 #   demo   build + the TAP testbed and the demo (scripts/demo.sh, testbed.sh, dpdk-setup/)
 #   test   demo + what scripts/test.sh runs: clang and libFuzzer, scapy, nftables, hping3,
-#          ethtool, tcpdump
+#          ethtool, tcpdump, promtool (prometheus)
 #   bench  demo + tests/bench/: ethtool, taskset, perf, wrk, and HAProxy and nginx as the
 #          kernel peers measured next to sluice
 #   all    every group
 # Installs only what is missing (apt-get update only then). Installing a daemon (nginx,
-# haproxy) never starts it: a policy-rc.d that forbids it is in place during the install,
+# haproxy, prometheus) never starts it: a policy-rc.d that forbids it is in place during the install,
 # and the units are disabled afterwards, so the host runs nothing new now or after a reboot.
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config python3 dpdk libdpdk-dev libyaml-dev
-	libjansson-dev libcivetweb-dev libcunit1-dev)
+	libjansson-dev libcivetweb-dev libsqlite3-dev libargon2-dev libjwt-dev libcunit1-dev)
 # ip/ss (iproute2), ping, sysctl/ps/pgrep (procps), curl (the demo's hints, test_backend),
 # dpdk-testpmd (dpdk-dev, host-check.sh), modprobe/modinfo (kmod, nic.sh and host-check.sh).
 demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod)
 # clang + libclang-rt-14-dev: the libFuzzer build; python3-scapy: tests/tools/craft.py;
 # nft: impairment and RST filters; hping3: the SYN flood; ethtool: offloads off on veths
-# (testbed.sh --impair); tcpdump: SL_IMP_PCAP=1 captures.
-test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump)
+# (testbed.sh --impair); tcpdump: SL_IMP_PCAP=1 captures; promtool (in prometheus): the
+# stats_promtool unit test checks sluice's /metrics text with it.
+test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)
 # Packages whose postinst would start a daemon.
-daemon_pkgs=(nginx nginx-common haproxy)
+daemon_pkgs=(nginx nginx-common haproxy prometheus)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;
@@ -78,7 +79,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
 if [ ${#daemons[@]} -gt 0 ]; then
 	[ "$own_policy" = 0 ] || { rm -f "$policy"; trap - EXIT; }
-	for svc in nginx haproxy; do
+	for svc in nginx haproxy prometheus; do
 		[ -e "/etc/init.d/$svc" ] || [ -e "/lib/systemd/system/$svc.service" ] || continue
 		case " ${daemons[*]} " in *" $svc "*) ;; *) continue ;; esac
 		# Not at boot either: the tests and benchmarks start their own instances.

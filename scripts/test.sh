@@ -29,7 +29,7 @@ record() { # name rc
 # what they name with tb_need_cmd. Checked all at once before anything runs, so a machine
 # where scripts/deps.sh missed a package fails here, naming each one, not minutes in.
 needs=(gcc meson ninja pkg-config python3 ip ss ping nft hping3 curl ethtool tcpdump sysctl ps
-	timeout sha256sum awk sed grep mktemp realpath nproc flock mount readlink seq head)
+	timeout sha256sum awk sed grep mktemp realpath nproc flock mount readlink seq head promtool)
 [ "$quick" = 1 ] || needs+=(clang)
 preflight() {
 	local missing=() words c m
@@ -40,7 +40,7 @@ preflight() {
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	if command -v pkg-config >/dev/null 2>&1; then
-		for m in libdpdk yaml-0.1 jansson cunit; do
+		for m in libdpdk yaml-0.1 jansson sqlite3 libargon2 libjwt cunit; do
 			pkg-config --exists "$m" || missing+=("pkg-config:$m")
 		done
 	fi
