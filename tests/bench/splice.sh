@@ -95,6 +95,7 @@ export TB_NAME=splice
 . "$top/tests/integration/lib.sh"
 
 tb_need_root
+"$top/scripts/deps.sh" bench >&2 || tb_die "scripts/deps.sh bench failed"
 tb_need_cmd wrk haproxy nginx ethtool taskset python3
 if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 60 ]; then
 	tb_die "SPLICE_SECONDS must be a number from 1 to 60, not '$secs'"
