@@ -15,8 +15,9 @@
 #          kernel peers measured next to sluice
 #   all    every group
 # Installs only what is missing (apt-get update only then). Installing a daemon (nginx,
-# haproxy, prometheus) never starts it: a policy-rc.d that forbids it is in place during the install,
-# and the units are disabled afterwards, so the host runs nothing new now or after a reboot.
+# haproxy, prometheus) never starts it: a policy-rc.d that forbids it is in place during the
+# install, and the units are disabled afterwards, so the host runs nothing new now or after a
+# reboot.
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config python3 dpdk libdpdk-dev libyaml-dev
@@ -41,7 +42,7 @@ demo) want=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
 test) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
 bench) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${bench_pkgs[@]}") ;;
 all) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
--h | --help) sed -n '3,18p' "$0"; exit 0 ;;
+-h | --help) sed -n '3,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
 *) echo "usage: $0 [build|demo|test|bench|all]" >&2; exit 2 ;;
 esac
 
