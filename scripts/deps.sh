@@ -28,8 +28,9 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod)
 # clang + libclang-rt-14-dev: the libFuzzer build; python3-scapy: tests/tools/craft.py;
 # nft: impairment and RST filters; hping3: the SYN flood; ethtool: offloads off on veths
 # (testbed.sh --impair); tcpdump: SL_IMP_PCAP=1 captures; promtool (in prometheus): the
-# stats_promtool unit test checks sluice's /metrics text with it.
-test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus)
+# stats_promtool unit test checks sluice's /metrics text with it; wrk: test_proxy.sh's load
+# run with a backend killed.
+test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)
