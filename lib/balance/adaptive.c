@@ -85,43 +85,6 @@ adaptive_observe(struct sl_balancer *b, unsigned int i, uint32_t latency_us)
 	ewma_add(&a->mean, s);
 }
 
-/* Eligible -> in-flight count, else -1. */
-static inline int64_t
-load_of(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
-{
-	const struct sl_bal_live *live = b->live;
-	uint32_t max = live->max_connections[i];
-	uint32_t inflight;
-
-	if (sl_bal_live_flags(live, i) || (req->n_tried && sl__bal_tried(req, i)))
-		return -1;
-	inflight = sl_bal_live_inflight(live, i);
-	if (max && inflight >= max)
-		return -1;
-	return inflight;
-}
-
-static int
-draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *load)
-{
-	unsigned int start;
-
-	for (int t = 0; t < 4; t++) {
-		unsigned int i = sl__bal_rand_below(b, b->n);
-
-		if ((int)i != not &&(*load = load_of(b, i, req)) >= 0)
-			return (int)i;
-	}
-	start = sl__bal_rand_below(b, b->n);
-	for (unsigned int k = 0, i = start; k < b->n; k++) {
-		if ((int)i != not &&(*load = load_of(b, i, req)) >= 0)
-			return (int)i;
-		if (++i == b->n)
-			i = 0;
-	}
-	return -1;
-}
-
 static inline uint64_t
 latency_of(const struct sl_bal_adaptive *a, unsigned int i)
 {
@@ -135,7 +98,7 @@ adaptive_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 {
 	struct sl_bal_adaptive *a = sl__bal_container_of(b, struct sl_bal_adaptive, base);
 	int64_t lx, ly;
-	int x = draw(b, req, -1, &lx), y;
+	int x = sl__bal_draw(b, req, -1, &lx), y;
 	__uint128_t cx, cy;
 
 	if (x < 0)
@@ -144,7 +107,7 @@ adaptive_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 		a->picks = 0;
 		return x;
 	}
-	y = draw(b, req, x, &ly);
+	y = sl__bal_draw(b, req, x, &ly);
 	if (y < 0)
 		return x;
 	/* cost_x < cost_y  <=>  (lx+1) lat_x w_y < (ly+1) lat_y w_x; below 2^100, exact. */

@@ -78,4 +78,45 @@ sl__bal_scan_from(const struct sl_balancer *b, unsigned int start, const struct 
 	return -1;
 }
 
+/* Eligible -> its global in-flight count, else -1 (the power-of-two-choices policies' load). */
+static inline int64_t
+sl__bal_inflight_load(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
+{
+	const struct sl_bal_live *live = b->live;
+	uint32_t max = live->max_connections[i];
+	uint32_t inflight;
+
+	if (sl_bal_live_flags(live, i) || (req->n_tried && sl__bal_tried(req, i)))
+		return -1;
+	inflight = sl_bal_live_inflight(live, i);
+	if (max && inflight >= max)
+		return -1;
+	return inflight;
+}
+
+/*
+ * A random eligible backend other than `not` (-1: any), its load in *load: a few draws, then
+ * a scan from a random start. -1 when none is eligible.
+ */
+static inline int
+sl__bal_draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *load)
+{
+	unsigned int start;
+
+	for (int t = 0; t < 4; t++) {
+		unsigned int i = sl__bal_rand_below(b, b->n);
+
+		if ((int)i != not && (*load = sl__bal_inflight_load(b, i, req)) >= 0)
+			return (int)i;
+	}
+	start = sl__bal_rand_below(b, b->n);
+	for (unsigned int k = 0, i = start; k < b->n; k++) {
+		if ((int)i != not && (*load = sl__bal_inflight_load(b, i, req)) >= 0)
+			return (int)i;
+		if (++i == b->n)
+			i = 0;
+	}
+	return -1;
+}
+
 #endif

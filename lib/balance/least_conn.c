@@ -62,22 +62,6 @@ lc_start(struct sl_balancer *b)
 	lc->start = (unsigned int)((uint64_t)b->worker * b->n / b->live->n_workers);
 }
 
-/* In-flight count of i if it is eligible, else -1; one read of the counters. */
-static inline int64_t
-lc_load(const struct sl_balancer *b, unsigned int i, const struct sl_bal_req *req)
-{
-	const struct sl_bal_live *live = b->live;
-	uint32_t max = live->max_connections[i];
-	uint32_t inflight;
-
-	if (sl_bal_live_flags(live, i) || (req->n_tried && sl__bal_tried(req, i)))
-		return -1;
-	inflight = sl_bal_live_inflight(live, i);
-	if (max && inflight >= max)
-		return -1;
-	return inflight;
-}
-
 /*
  * (li + 1) / wi < (lj + 1) / wj, exactly: loads are below 2^32 and weights too, so each
  * product fits in 64 bits.
@@ -124,38 +108,16 @@ lc_pick_scan(struct sl_balancer *b, const struct sl_bal_req *req)
 	return best;
 }
 
-/* A random eligible backend other than `not`: a few draws, then a scan from a random start. */
-static int
-lc_draw(struct sl_balancer *b, const struct sl_bal_req *req, int not, int64_t *load)
-{
-	unsigned int start;
-
-	for (int t = 0; t < 4; t++) {
-		unsigned int i = sl__bal_rand_below(b, b->n);
-
-		if ((int)i != not &&(*load = lc_load(b, i, req)) >= 0)
-			return (int)i;
-	}
-	start = sl__bal_rand_below(b, b->n);
-	for (unsigned int k = 0, i = start; k < b->n; k++) {
-		if ((int)i != not &&(*load = lc_load(b, i, req)) >= 0)
-			return (int)i;
-		if (++i == b->n)
-			i = 0;
-	}
-	return -1;
-}
-
 static int
 lc_pick_p2c(struct sl_balancer *b, const struct sl_bal_req *req)
 {
 	int64_t la, lb;
-	int a = lc_draw(b, req, -1, &la);
+	int a = sl__bal_draw(b, req, -1, &la);
 	int c;
 
 	if (a < 0)
 		return -1;
-	c = lc_draw(b, req, a, &lb);
+	c = sl__bal_draw(b, req, a, &lb);
 	if (c < 0)
 		return a;
 	return lc_better(b, (unsigned int)c, lb, (unsigned int)a, la) ? c : a;
