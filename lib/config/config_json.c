@@ -254,6 +254,17 @@ admin(const struct sl_config_admin *a)
 	bad |= set(au, "token_ttl", duration(auth->token_ttl_ms));
 	bad |= set(o, "auth", au);
 	bad |= set(o, "rate_limit", rate_limit(&a->rate_limit));
+	if (a->access_log.enabled) {
+		json_t *al = json_object();
+
+		bad |= !al;
+		bad |= set(al, "path", json_string(a->access_log.path));
+		bad |= set(al, "format", json_string(a->access_log.format == SL_CONFIG_LOG_COMBINED
+							 ? "combined"
+							 : "json"));
+		bad |= set(al, "ring_size", json_integer(a->access_log.ring_size));
+		bad |= set(o, "access_log", al);
+	}
 	return done(o, bad);
 }
 

@@ -61,7 +61,7 @@ struct section {
 static const struct section top_section, dataplane_section, port_section, tcp_section,
     test_services_section, forward_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
     queue_section, timeouts_section, limits_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
-    auth_section, admin_api_section, service_section, location_section, route_section,
+    auth_section, admin_api_section, access_log_section, service_section, location_section, route_section,
     backend_section;
 
 static int walk(struct sl__config_ctx *c, yaml_node_t *node, const char *what,
@@ -844,6 +844,39 @@ service_tls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint6
 
 /* ------------------------------------------------------------------ admin */
 
+/* admin.access_log: `format: json | combined`, `path: stdout | <file>`. */
+static int
+p_log_format(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	     void *obj)
+{
+	static const char *const words[] = {"json", "combined"};
+	int v = 0, rc;
+
+	if ((rc = pick_word(c, "access log format", val, words, 2, "json or combined", &v)) < 0)
+		return rc;
+	((struct sl_config_access_log *)obj)->format = (enum sl_config_log_format)v;
+	return 0;
+}
+
+static int
+p_log_path(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	   void *obj)
+{
+	const char *s;
+	int rc;
+
+	if ((rc = get_scalar(c, val, f->key, "a file name or stdout", &s)) < 0)
+		return rc;
+	if (s[0] == '\0')
+		return expected(c, val, f->key, "a file name or stdout");
+	if (s[strlen(s) - 1] == '/')
+		return sl__config_fail(c, val,
+				       "'path' names a directory ('%.64s'); expected a file name "
+				       "or stdout",
+				       s);
+	return copy_string(c, val, f->key, s, member(obj, f), f->size);
+}
+
 /* The first of two spellings of one admin setting wins the right to exist. */
 static int
 claim(struct sl__config_ctx *c, const yaml_node_t **slot, yaml_node_t *key, const char *what)
@@ -1472,10 +1505,18 @@ static const struct field auth_fields[] = {
 	{"token_ttl", DURATION(struct sl_config_auth, token_ttl_ms, 1000, 7 * 86400 * 1000)},
 };
 
+static const struct field access_log_fields[] = {
+	{"enabled", BOOL(struct sl_config_access_log, enabled)},
+	{"path", .parse = p_log_path, AT(struct sl_config_access_log, path)},
+	{"format", .parse = p_log_format},
+	{"ring_size", UINT(struct sl_config_access_log, ring_size, 1, 1 << 20)},
+};
+
 static const struct field admin_fields[] = {
 	{"listen", .parse = p_listen},
 	{"auth", .parse = p_auth},
 	{"rate_limit", .parse = p_admin_rate_limit},
+	{"access_log", SECTION(struct sl_config_admin, access_log, access_log_section)},
 };
 
 static const struct field admin_api_fields[] = {
@@ -1572,6 +1613,7 @@ SECTION_DEF(service_tls_section, "tls", service_tls_fields, enable, service_tls_
 SECTION_DEF(admin_section, "admin", admin_fields, NULL, NULL);
 SECTION_DEF(auth_section, "auth", auth_fields, NULL, auth_finish);
 SECTION_DEF(admin_api_section, "admin_api", admin_api_fields, NULL, NULL);
+SECTION_DEF(access_log_section, "access_log", access_log_fields, enable, NULL);
 SECTION_DEF(service_section, "service", service_fields, NULL, service_finish);
 SECTION_DEF(location_section, "location", location_fields, NULL, NULL);
 SECTION_DEF(route_section, "route", route_fields, NULL, NULL);
@@ -1680,6 +1722,8 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->admin.port = SL_CONFIG_DEFAULT_ADMIN_PORT;
 	cfg->admin.rate_limit = (struct sl_config_rate_limit){true, 10, 20};
 	cfg->admin.auth.token_ttl_ms = 3600 * 1000;
+	cfg->admin.access_log = (struct sl_config_access_log){
+	    .path = SL_CONFIG_LOG_STDOUT, .format = SL_CONFIG_LOG_JSON, .ring_size = 4096};
 	cfg->health_check = (struct sl_config_health_check){
 	    .enabled = true,
 	    .type = SL_CONFIG_HC_HTTP,

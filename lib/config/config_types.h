@@ -170,12 +170,28 @@ struct sl_config_auth {
 	uint32_t token_ttl_ms;			  /* lifetime of an issued token; default 1h */
 };
 
+/* The access log (admin.access_log): off unless the section is present. */
+enum sl_config_log_format {
+	SL_CONFIG_LOG_JSON = 0,	 /* one JSON object per line */
+	SL_CONFIG_LOG_COMBINED, /* Apache/nginx "combined" */
+};
+
+#define SL_CONFIG_LOG_STDOUT "stdout"
+
+struct sl_config_access_log {
+	bool enabled;			  /* default true once the section is present */
+	char path[SL_CONFIG_PATH_MAX];	  /* a file (appended to) or "stdout" [stdout] */
+	enum sl_config_log_format format; /* [json] */
+	uint32_t ring_size;		  /* records per worker, 1..1048576 [4096] */
+};
+
 /* The management listener on the kernel stack. Terraster's admin_port/auth/admin_api land here. */
 struct sl_config_admin {
 	uint32_t ip;   /* network byte order; default 127.0.0.1 */
 	uint16_t port; /* default 1997 */
 	struct sl_config_auth auth;
 	struct sl_config_rate_limit rate_limit; /* default on: 10 requests/s, burst 20 */
+	struct sl_config_access_log access_log;
 };
 
 /* A parsed http:// or https:// URL (backends, and the admin API's POST /api/backends). */

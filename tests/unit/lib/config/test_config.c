@@ -1420,6 +1420,57 @@ test_auth_token_ttl_and_secret_file(void)
 }
 
 static void
+test_access_log_keys(void)
+{
+	struct sl_config *cfg = LOAD("admin: {listen: 127.0.0.1:1997}\n");
+	char *json;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_FALSE(cfg->admin.access_log.enabled); /* off unless the section is there */
+	sl_config_free(cfg);
+	cfg = LOAD("admin:\n  access_log: {}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_TRUE(cfg->admin.access_log.enabled);
+	CU_ASSERT_STRING_EQUAL(cfg->admin.access_log.path, "stdout");
+	CU_ASSERT_EQUAL(cfg->admin.access_log.format, SL_CONFIG_LOG_JSON);
+	CU_ASSERT_EQUAL(cfg->admin.access_log.ring_size, 4096);
+	sl_config_free(cfg);
+	cfg = LOAD("admin:\n  access_log:\n    path: /var/log/sluice/access.log\n"
+		   "    format: Combined\n    ring_size: 8\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_TRUE(cfg->admin.access_log.enabled);
+	CU_ASSERT_STRING_EQUAL(cfg->admin.access_log.path, "/var/log/sluice/access.log");
+	CU_ASSERT_EQUAL(cfg->admin.access_log.format, SL_CONFIG_LOG_COMBINED);
+	CU_ASSERT_EQUAL(cfg->admin.access_log.ring_size, 8);
+	json = sl_config_to_json(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"access_log\": {"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"path\": \"/var/log/sluice/access.log\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"format\": \"combined\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"ring_size\": 8"));
+	free(json);
+	sl_config_free(cfg);
+	cfg = LOAD("admin: {access_log: {enabled: false, format: json}}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_FALSE(cfg->admin.access_log.enabled);
+	sl_config_free(cfg);
+
+	ERROR_AT("admin: {access_log: {format: xml}}\n", 1, 30,
+		 "unknown access log format 'xml'; expected json or combined");
+	ERROR_AT("admin:\n  access_log:\n    ring_size: 0\n", 3, 16, "'ring_size' must be");
+	ERROR_AT("admin:\n  access_log:\n    ring_size: 2000000\n", 3, 16, "'ring_size' must be");
+	ERROR_AT("admin:\n  access_log:\n    path: /var/log/\n", 3, 11,
+		 "'path' names a directory");
+	ERROR_AT("admin:\n  access_log:\n    path: \"\"\n", 3, 11,
+		 "expected a file name or stdout for 'path'");
+	ERROR_AT("admin:\n  access_log:\n    path:\n", 3, 10,
+		 "expected a file name or stdout for 'path'");
+	ERROR_AT("admin:\n  access_log:\n    fromat: json\n", 3, 5,
+		 "unknown key 'fromat' in access_log; expected one of: enabled, path, format, "
+		 "ring_size");
+	ERROR_AT("admin: {access_log: stdout}\n", 1, 21, "expected a mapping for 'access_log'");
+}
+
+static void
 test_repeated_admin_settings_are_refused(void)
 {
 	ERROR_AT("admin: {listen: 127.0.0.1:1997}\nadmin_port: 4433\n", 2, 1,
@@ -1564,6 +1615,7 @@ main(int argc, char **argv)
 	    T(test_paths_must_start_with_a_slash),
 	    T(test_unknown_policy_lists_the_choices),
 	    T(test_auth_token_ttl_and_secret_file),
+	    T(test_access_log_keys),
 	    T(test_repeated_admin_settings_are_refused),
 	    T(test_duplicate_locations_and_backends_are_refused),
 	    T(test_bad_values_in_policy_sections_are_refused),
