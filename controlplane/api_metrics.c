@@ -8,6 +8,7 @@
 
 #include "controlplane/api_metrics.h"
 #include "controlplane/stats_json.h"
+#include "lib/accesslog/accesslog.h"
 #include "lib/balance/balance.h"
 #include "lib/stats/hist.h"
 #include "lib/stats/metrics.h"
@@ -132,6 +133,16 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 		uint64_t in_use = rte_mempool_in_use_count(v->pool);
 
 		rc = sl_metrics_mbuf_pools(p, &name, &size, &in_use, 1);
+	}
+
+	if (rc == 0 && v->alog[0] != NULL) {
+		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS];
+
+		for (unsigned int w = 0; w < v->n_workers; w++) {
+			written[w] = sl_alog_written(v->alog[w]);
+			dropped[w] = sl_alog_dropped(v->alog[w]);
+		}
+		rc = sl_metrics_access_log(p, written, dropped, v->n_workers);
 	}
 
 	req = merge_requests(v);
@@ -259,6 +270,16 @@ get_stats(struct sl_admin_req *r)
 	json_t *workers = json_object_get(root, "workers");
 	struct sl_req_stats *req = merge_requests(v);
 
+	for (unsigned int w = 0; w < json_array_size(workers) && w < v->n_workers; w++) {
+		json_t *al;
+
+		if (v->alog[w] == NULL)
+			continue;
+		al = json_object();
+		json_object_set_new(al, "written", json_integer((json_int_t)sl_alog_written(v->alog[w])));
+		json_object_set_new(al, "dropped", json_integer((json_int_t)sl_alog_dropped(v->alog[w])));
+		json_object_set_new(json_array_get(workers, w), "access_log", al);
+	}
 	if (M.live != NULL)
 		for (unsigned int w = 0; w < json_array_size(workers); w++) {
 			json_t *o = json_array_get(workers, w);

@@ -13,6 +13,7 @@
 
 #include "dataplane.h"
 #include "flow_steer.h"
+#include "lib/accesslog/accesslog.h"
 #include "net/tcp/tcp_worker.h"
 #include "proxy/proxy.h"
 #include "test_services.h"
@@ -63,6 +64,13 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 	w->tsc_per_us = rte_get_tsc_hz() / 1000000;
 	w->pool = dp->pool;
 	w->stop = &dp->stop;
+	if (dp->cfg->admin.access_log.enabled) {
+		/* Plain memory: the control plane reads it, nothing DMAs into it. */
+		w->alog = sl_alog_create(dp->cfg->admin.access_log.ring_size, id);
+		if (w->alog == NULL)
+			return -ENOMEM;
+		dp->view.alog[id] = w->alog;
+	}
 	w->cmd = ring_create("cmd", id, -1, SL_CMD_RING_SIZE);
 	w->evt = ring_create("evt", id, -1, SL_CMD_RING_SIZE);
 	if (w->cmd == NULL || w->evt == NULL)
@@ -265,13 +273,19 @@ ring_drain_free(struct rte_ring *r)
 }
 
 void
-sl_dataplane_fini(struct sl_dataplane *dp)
+sl_dataplane_stop(struct sl_dataplane *dp)
 {
 	dp->stop = true;
 	if (dp->launched) {
 		rte_eal_mp_wait_lcore();
 		dp->launched = false;
 	}
+}
+
+void
+sl_dataplane_fini(struct sl_dataplane *dp)
+{
+	sl_dataplane_stop(dp);
 	for (unsigned int i = 0; i < dp->n_ports; i++)
 		sl_port_close(&dp->ports[i]);
 	for (unsigned int id = 0; id < SL_MAX_WORKERS; id++) {
@@ -287,6 +301,8 @@ sl_dataplane_fini(struct sl_dataplane *dp)
 		sl_test_services_stop(w);
 		sl_proxy_worker_stop(w);
 		sl_tcp_worker_free(w->tcp);
+		sl_alog_free(w->alog);
+		dp->view.alog[id] = NULL;
 		for (unsigned int i = 0; i < SL_MAX_PORTS; i++)
 			rte_free(w->netif[i]);
 		rte_free(w);

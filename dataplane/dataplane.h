@@ -36,6 +36,8 @@ int sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char
 		      size_t errlen);
 /* Start the poll loops on the worker lcores. */
 int sl_dataplane_launch(struct sl_dataplane *dp);
+/* Stop the poll loops and wait for them (what they wrote is then final). Idempotent. */
+void sl_dataplane_stop(struct sl_dataplane *dp);
 /* Stop the workers, stop and close the ports, free everything. Idempotent. */
 void sl_dataplane_fini(struct sl_dataplane *dp);
 

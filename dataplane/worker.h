@@ -25,6 +25,7 @@
 
 struct sl_tcp_worker;
 struct sl_proxy_worker;
+struct sl_alog;
 
 struct sl_worker {
 	unsigned int id; /* 0 .. n_workers-1; also the queue index on every port */
@@ -48,6 +49,7 @@ struct sl_worker {
 	struct sl_tcp_worker *tcp;
 	void *services; /* state of the services listening on this worker */
 	struct sl_proxy_worker *proxy; /* the HTTP proxy's part of this worker (dataplane/proxy) */
+	struct sl_alog *alog; /* access-log records (lib/accesslog), or NULL: the log is off */
 
 	uint64_t busy_cycles; /* TSC cycles spent in loop iterations that did work */
 	uint64_t iterations;

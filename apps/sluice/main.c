@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_version.h>
 
+#include "controlplane/access_log.h"
 #include "controlplane/admin_server.h"
 #include "controlplane/api_metrics.h"
 #include "controlplane/ring_client.h"
@@ -37,13 +38,15 @@ struct app_opts {
 	bool check;
 };
 
-static volatile sig_atomic_t got_stop, got_dump;
+static volatile sig_atomic_t got_stop, got_dump, got_reopen;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		got_dump = 1;
+	else if (sig == SIGUSR2)
+		got_reopen = 1;
 	else
 		got_stop = 1;
 }
@@ -68,7 +71,8 @@ usage(FILE *out)
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"Signals: SIGINT/SIGTERM stop cleanly; SIGUSR1 prints a stats line (JSON).\n");
+		"Signals: SIGINT/SIGTERM stop cleanly; SIGUSR1 prints a stats line (JSON);\n"
+		"SIGUSR2 reopens the access log file (after log rotation).\n");
 }
 
 /* Returns 0 to go on, 1 to exit successfully, -1 on a usage error (already reported). */
@@ -214,6 +218,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 {
 	struct sl_dataplane dp;
 	struct sl_admin_server *admin = NULL;
+	struct sl_cp_alog *alog = NULL;
 	static struct sl_cp_live live; /* read by /health on civetweb's threads */
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
@@ -242,8 +247,14 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 
 	rc = sl_dataplane_init(&dp, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		goto out;
+	}
+	rc = sl_cp_alog_start(&cfg->admin.access_log, &dp.view, &alog, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		goto out;
@@ -300,6 +311,10 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 			got_dump = 0;
 			dump_stats(&dp);
 		}
+		if (got_reopen) {
+			got_reopen = 0;
+			sl_cp_alog_reopen(alog);
+		}
 		nanosleep(&ts, NULL);
 	}
 	SL_LOG(INFO, "stopping");
@@ -308,6 +323,9 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 out:
 	sl_admin_destroy(admin);
 	sl_api_metrics_fini();
+	/* The workers first: every request they finished is then in the access log. */
+	sl_dataplane_stop(&dp);
+	sl_cp_alog_stop(alog);
 	sl_dataplane_fini(&dp);
 	sl_config_free(cfg);
 	rte_eal_cleanup();

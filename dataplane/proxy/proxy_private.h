@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "lib/accesslog/accesslog.h"
 #include "lib/balance/balance.h"
 #include "lib/http/http.h"
 #include "lib/resilience/retry.h"
@@ -138,6 +139,11 @@ struct px_session {
 	bool cli_cork, srv_cork; /* corked for a head and the first body piece (sl_tcp_cork) */
 	bool dechunk;	   /* chunked response to an HTTP/1.0 client: payload only, then close */
 	uint64_t body_out; /* request body bytes handed to the backend connection */
+	/* The access log (session_log.c). */
+	struct sl_alog_rec *log; /* this request's record; NULL: the log is off or full */
+	uint64_t t_first_tsc;	 /* the first response byte went to the client; 0 not yet */
+	uint16_t client_port;	 /* host order */
+	uint8_t err;		 /* the request's last enum sl_proxy_error + 1; 0 none */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */
@@ -154,5 +160,12 @@ struct px_sconn {
 
 /* session.c */
 extern const struct sl_tcp_ops sl_px_client_ops;
+
+/* session_log.c: the request's access-log record; each does nothing when s->log is NULL. */
+void px_log_begin(struct px_session *s);			/* t0_tsc is set */
+void px_log_request(struct px_session *s, bool head_complete); /* the head is in s->head */
+void px_log_sent(struct px_session *s, uint64_t head, uint64_t body); /* bytes to the client */
+void px_log_reply(struct px_session *s, const char *page, int n);     /* our own response */
+void px_log_end(struct px_session *s, unsigned int status, uint64_t ns);
 
 #endif

@@ -277,6 +277,7 @@ px_req_finish(struct px_session *s, unsigned int status)
 	uint64_t ns = (rte_rdtsc() - s->t0_tsc) * 1000 / px->tsc_per_us;
 
 	sl_req_done(px->stats, s->row, status, ns);
+	px_log_end(s, status, ns);
 	if (s->inflight) {
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
 		s->inflight = false;
@@ -288,6 +289,7 @@ static void
 px_error(struct px_session *s, enum sl_proxy_error e)
 {
 	sl_req_error(s->px->stats, s->row, e);
+	s->err = (uint8_t)(e + 1);
 }
 
 /* Let go of the backend connection: back to the pool when it is clean, else closed. */
@@ -391,6 +393,7 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 		n = sl_http_write_redirect(status, location, loc_len, true, px->scratch, 2048);
 	else
 		n = sl_http_write_error(status, s->json, true, px->scratch, sizeof(px->scratch));
+	px_log_reply(s, px->scratch, n);
 	if (s->t0_tsc != 0)
 		px_req_finish(s, status);
 	m = n > 0 ? px_mbufs(px->w->pool, px->scratch, (uint32_t)n) : NULL;
@@ -759,6 +762,7 @@ px_response_head(struct px_session *s)
 		fr.close = false;
 	} else {
 		s->status = rh->status;
+		s->err = 0; /* failed attempts before this response were retried */
 		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done;
 		fr.close = !s->cli_keep;
 		fr.keep_alive_10 = s->cli_keep && qh->version == 10;
@@ -788,6 +792,7 @@ px_response_head(struct px_session *s)
 		sl_mbuf_chain_cat(s->cli_out, m);
 	else
 		s->cli_out = m;
+	px_log_sent(s, (uint64_t)n, 0);
 	s->resp_started = true;
 	s->hlen = 0;
 	if (rh->flags & SL_HTTP_F_INTERIM) {
@@ -911,6 +916,7 @@ px_exchange(struct px_session *s)
 	if (px_push(s, s->cli, &s->cli_out, &s->resp, sc->c, &resp_out) != 0) {
 		return px_close_client(s, true);
 	}
+	px_log_sent(s, 0, resp_out);
 	if (s->cli_cork && s->resp_head && s->cli_out == NULL &&
 	    (resp_out > 0 || (s->resp_done && s->resp.fwd == 0))) {
 		sl_tcp_cork(s->cli, false);
@@ -976,6 +982,7 @@ px_run(struct px_session *s)
 			if (rte_mempool_get(px->heads, (void **)&s->head) != 0) {
 				s->head = NULL;
 				s->t0_tsc = rte_rdtsc();
+				px_log_begin(s);
 				s->row = sl_req_row_unrouted(px->stats);
 				px_error(s, SL_PROXY_ERR_NO_MEMORY);
 				px_reply(s, 503, NULL, 0);
@@ -993,6 +1000,7 @@ px_run(struct px_session *s)
 			s->body_out = 0;
 			s->bidx = -1;
 			s->t0_tsc = rte_rdtsc();
+			px_log_begin(s);
 			s->row = sl_req_row_unrouted(px->stats);
 			s->state = SL_SS_HEAD;
 			px_arm(s, px_timeouts(px)->client_header_ms);
@@ -1000,6 +1008,8 @@ px_run(struct px_session *s)
 		case SL_SS_HEAD: {
 			int rc = px_parse_head(s, &s->req, &s->rp);
 
+			if (rc != 0)
+				px_log_request(s, rc > 0);
 			if (rc < 0) {
 				px_error(s, px_status_error(s->rp.status));
 				px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
@@ -1101,6 +1111,7 @@ cli_accepted(struct sl_tcp_conn *c)
 	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
 	s->client_ip = raddr;
 	s->lport = rte_be_to_cpu_16(lport);
+	s->client_port = rte_be_to_cpu_16(rport);
 	sl_tcp_timer_init(&s->timer, px_timer_fired);
 	s->state = SL_SS_IDLE;
 	sl_tcp_set_user(c, s);

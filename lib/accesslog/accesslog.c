@@ -141,11 +141,15 @@ sl_alog_next(struct sl_alog *l)
 }
 
 void
-sl_alog_release(struct sl_alog *l, struct sl_alog_rec *r, bool written)
+sl_alog_release(struct sl_alog *l, struct sl_alog_rec *r)
 {
-	if (written)
-		__atomic_store_n(&l->written, l->written + 1, __ATOMIC_RELAXED);
 	ring_put(&l->back, (uint32_t)(r - l->rec));
+}
+
+void
+sl_alog_add_written(struct sl_alog *l, uint64_t n)
+{
+	__atomic_store_n(&l->written, l->written + n, __ATOMIC_RELAXED);
 }
 
 uint64_t

@@ -141,10 +141,11 @@ void sl_alog_commit(struct sl_alog *l, struct sl_alog_rec *r);
 
 /*
  * Control: the next finished record, or NULL. The caller reads it, then gives it back with
- * sl_alog_release (which also counts it as written when `written` is true).
+ * sl_alog_release; once its line is out, sl_alog_add_written counts it.
  */
 struct sl_alog_rec *sl_alog_next(struct sl_alog *l);
-void sl_alog_release(struct sl_alog *l, struct sl_alog_rec *r, bool written);
+void sl_alog_release(struct sl_alog *l, struct sl_alog_rec *r);
+void sl_alog_add_written(struct sl_alog *l, uint64_t n);
 
 /* Counters (any thread). */
 uint64_t sl_alog_dropped(const struct sl_alog *l);

@@ -17,6 +17,7 @@
 #include "lib/stats/tcp_stats.h"
 
 struct sl_req_stats;
+struct sl_alog;
 struct sl_proxy;
 struct sl_bal_live;
 
@@ -67,6 +68,9 @@ struct sl_plane_view {
 	const struct sl_tcp_stats *tcp_stats[SL_MAX_WORKERS];
 	const uint64_t *busy_cycles[SL_MAX_WORKERS]; /* TSC cycles in iterations that did work */
 	const struct sl_req_stats *req_stats[SL_MAX_WORKERS]; /* HTTP proxy counters; NULL: none */
+	/* Access-log records of each worker (lib/accesslog); NULL: the log is off. The control
+	 * plane's access-log thread is their only consumer. */
+	struct sl_alog *alog[SL_MAX_WORKERS];
 	uint64_t tsc_hz;
 	uint16_t port_ids[SL_MAX_PORTS]; /* ethdev port ids, for dev_stats */
 	/* The device's counters of a port (thread safe, main lcore); 0 or -errno. */

@@ -267,6 +267,30 @@ sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n
 }
 
 int
+sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
+		      unsigned int n_workers)
+{
+	struct sl_prom_label l;
+	char id[16];
+
+	begin(p, "access_log_records_total", SL_PROM_COUNTER,
+	      "Access-log lines written, by the worker that served the request.");
+	for (unsigned int w = 0; w < n_workers; w++) {
+		snprintf(id, sizeof(id), "%u", w);
+		l = (struct sl_prom_label){"worker", id};
+		sl_prom_u64(p, &l, 1, written[w]);
+	}
+	begin(p, "access_log_dropped_total", SL_PROM_COUNTER,
+	      "Requests not logged because the worker's access-log records were all in use.");
+	for (unsigned int w = 0; w < n_workers; w++) {
+		snprintf(id, sizeof(id), "%u", w);
+		l = (struct sl_prom_label){"worker", id};
+		sl_prom_u64(p, &l, 1, dropped[w]);
+	}
+	return sl_prom_finish(p);
+}
+
+int
 sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,
 		      const uint64_t *in_use, unsigned int n_pools)
 {

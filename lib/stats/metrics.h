@@ -95,6 +95,14 @@ int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
 /* sluice_worker_busy_seconds_total{worker}: time in poll iterations that did work. */
 int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
 
+/*
+ * sluice_access_log_records_total{worker} (lines written) and
+ * sluice_access_log_dropped_total{worker} (requests not logged: the worker's records were all
+ * in use), written[w] and dropped[w] for each of n_workers.
+ */
+int sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
+			  unsigned int n_workers);
+
 /* sluice_mbuf_pool_size and sluice_mbuf_pool_in_use (gauges, mbufs), label {pool}. */
 int sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,
 			  const uint64_t *in_use, unsigned int n_pools);

@@ -282,6 +282,7 @@ write_full_sample(struct sl_prom *p)
 	const double busy[] = {12.5, 0.000125};
 	const char *pools[] = {"mbuf_pool_0"};
 	const uint64_t size[] = {8191}, in_use[] = {1024};
+	const uint64_t log_written[] = {5000, 4990}, log_dropped[] = {0, 10};
 	int rc = 0;
 
 	memset(&tcp, 0, sizeof(tcp));
@@ -294,6 +295,7 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_tcp(p, &tcp);
 	rc |= sl_metrics_ports(p, ports, net, hw, 2);
 	rc |= sl_metrics_workers(p, busy, 2);
+	rc |= sl_metrics_access_log(p, log_written, log_dropped, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
 	sl_req_stats_free(sum);
 	return rc;
@@ -365,6 +367,10 @@ test_full_sample_has_every_family(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(p.buf, "sluice_mbuf_pool_in_use{pool=\"mbuf_pool_0\"} 1024\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tcp_passive_opens_total 10\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_access_log_records_total counter\n"
+					     "sluice_access_log_records_total{worker=\"0\"} 5000\n"
+					     "sluice_access_log_records_total{worker=\"1\"} 4990\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_access_log_dropped_total{worker=\"1\"} 10\n"));
 	sl_prom_free(&p);
 }
 
