@@ -10,6 +10,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_mbuf.h>
 
 #include "dataplane/worker.h"
 #include "proxy_private.h"
@@ -28,13 +29,23 @@ px_log_begin(struct px_session *s)
 	s->log->client_port = s->client_port;
 }
 
-/* Copy span sp of the head into a field, if it lies within the hlen bytes we hold. */
+/*
+ * Copy span sp of the request head into a field. The head is in the head buffer up to hlen;
+ * a head the parser refused stops short of the piece it refused, which is still at the front
+ * of the client's input (nothing of a head is consumed before it is complete).
+ */
 static void
 copy_span(struct px_session *s, struct sl_http_span sp, char *dst, size_t cap, uint32_t cut_flag)
 {
-	if (sp.len == 0 || (uint32_t)sp.off + sp.len > s->hlen)
+	const char *src = NULL;
+
+	if (sp.len == 0)
 		return;
-	if (sl_alog_copy(dst, cap, s->head + sp.off, sp.len))
+	if ((uint32_t)sp.off + sp.len <= s->hlen)
+		src = s->head + sp.off;
+	else if (s->req.in != NULL && (uint32_t)sp.off + sp.len <= s->req.in->data_len)
+		src = rte_pktmbuf_mtod_offset(s->req.in, const char *, sp.off);
+	if (src != NULL && sl_alog_copy(dst, cap, src, sp.len))
 		s->log->flags |= cut_flag;
 }
 
@@ -47,7 +58,8 @@ px_log_request(struct px_session *s, bool head_complete)
 
 	if (r == NULL || s->head == NULL)
 		return;
-	r->bytes_received = s->hlen;
+	/* A refused head was not copied: what came so far is still in the input. */
+	r->bytes_received = head_complete ? s->hlen : s->hlen + s->req.len;
 	/* A refused head (400, 413, 414, 431) may still have a readable request line. */
 	copy_span(s, h->method_s, r->method, sizeof(r->method), SL_ALOG_F_METHOD_CUT);
 	copy_span(s, h->target, r->path, sizeof(r->path), SL_ALOG_F_PATH_CUT);
