@@ -63,6 +63,36 @@ write_token(const char *path, const char *token)
 	return rc;
 }
 
+int
+slctl_token(const struct sluicectl *c, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	const char *file = c->token_file;
+	FILE *f;
+	size_t n;
+
+	if (file == NULL) {
+		if (default_token_file(path, sizeof(path)) != 0)
+			return slctl_fail(c, SLCTL_REFUSED, "not logged in",
+					  "no token file; run `sluicectl login` (or --token-file)");
+		file = path;
+	}
+	f = fopen(file, "r");
+	if (f == NULL)
+		return slctl_fail(c, SLCTL_REFUSED, "not logged in",
+				  "cannot read %s (%s); run `sluicectl login` first", file,
+				  strerror(errno));
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0 || n == len - 1)
+		return slctl_fail(c, SLCTL_REFUSED, "not logged in",
+				  "%s holds no token; run `sluicectl login`", file);
+	return 0;
+}
+
 static const char *
 jstr(json_t *o, const char *key)
 {

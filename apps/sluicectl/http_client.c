@@ -57,9 +57,10 @@ parse_url(const char *url, char *host, size_t hostlen, int *port, char *prefix, 
 	return 0;
 }
 
-int
-slctl_http_post(const char *url, const char *path, const char *bearer, const char *body,
-		int *status, char **resp, char *err, size_t errlen)
+/* One request; body NULL sends none. */
+static int
+http_request(const char *method, const char *url, const char *path, const char *bearer,
+	     const char *body, int *status, char **resp, char *err, size_t errlen)
 {
 	char host[256], prefix[256], ebuf[256] = "";
 	const struct mg_response_info *ri;
@@ -81,17 +82,19 @@ slctl_http_post(const char *url, const char *path, const char *bearer, const cha
 		goto out_lib;
 	}
 	mg_printf(conn,
-		  "POST %s%s HTTP/1.1\r\n"
+		  "%s %s%s HTTP/1.1\r\n"
 		  "Host: %s:%d\r\n"
 		  "User-Agent: sluicectl\r\n"
 		  "Accept: application/json\r\n"
-		  "Content-Type: application/json\r\n"
+		  "%s"
 		  "Content-Length: %zu\r\n"
 		  "%s%s%s"
 		  "Connection: close\r\n\r\n",
-		  prefix, path, host, port, strlen(body), bearer ? "Authorization: Bearer " : "",
-		  bearer ? bearer : "", bearer ? "\r\n" : "");
-	mg_write(conn, body, strlen(body));
+		  method, prefix, path, host, port,
+		  body ? "Content-Type: application/json\r\n" : "", body ? strlen(body) : 0,
+		  bearer ? "Authorization: Bearer " : "", bearer ? bearer : "", bearer ? "\r\n" : "");
+	if (body != NULL)
+		mg_write(conn, body, strlen(body));
 	if (mg_get_response(conn, ebuf, sizeof(ebuf), TIMEOUT_MS) < 0) {
 		snprintf(err, errlen, "no HTTP response from %s: %s", url,
 			 ebuf[0] ? ebuf : "timed out");
@@ -129,4 +132,18 @@ out:
 out_lib:
 	mg_exit_library();
 	return rc;
+}
+
+int
+slctl_http_post(const char *url, const char *path, const char *bearer, const char *body,
+		int *status, char **resp, char *err, size_t errlen)
+{
+	return http_request("POST", url, path, bearer, body, status, resp, err, errlen);
+}
+
+int
+slctl_http_get(const char *url, const char *path, const char *bearer, int *status, char **resp,
+	       char *err, size_t errlen)
+{
+	return http_request("GET", url, path, bearer, NULL, status, resp, err, errlen);
 }

@@ -36,6 +36,8 @@ usage(FILE *out)
 	    "  user passwd NAME         set a user's password (strength and history enforced)\n"
 	    "  user del NAME            delete a user (its tokens stop working)\n"
 	    "  user list                list users, password age and expiry\n"
+	    "  stats                    counters: totals, workers, ports, and requests per\n"
+	    "                           service / location / backend (GET /api/stats)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --url URL            admin API (default http://127.0.0.1:1997)\n"
@@ -213,7 +215,9 @@ main(int argc, char **argv)
 		return slctl_cmd_login(&c, argc - optind - 1, argv + optind + 1);
 	if (strcmp(argv[optind], "user") == 0)
 		return slctl_cmd_user(&c, argc - optind - 1, argv + optind + 1);
+	if (strcmp(argv[optind], "stats") == 0)
+		return slctl_cmd_stats(&c, argc - optind - 1, argv + optind + 1);
 	return slctl_fail(&c, SLCTL_USAGE, "usage",
-			  "unknown command '%s'; expected login or user (try --help)",
+			  "unknown command '%s'; expected login, user or stats (try --help)",
 			  argv[optind]);
 }

@@ -35,9 +35,18 @@ int slctl_read_password(const struct sluicectl *c, const char *prompt, bool conf
 int slctl_http_post(const char *url, const char *path, const char *bearer, const char *body,
 		    int *status, char **resp, char *err, size_t errlen);
 
+/* GET url + path, as slctl_http_post. */
+int slctl_http_get(const char *url, const char *path, const char *bearer, int *status,
+		   char **resp, char *err, size_t errlen);
+
+/* The token `login` saved (--token-file or the default file) into buf; 0, or an exit code
+ * after telling the user to log in. */
+int slctl_token(const struct sluicectl *c, char *buf, size_t len);
+
 #define SLCTL_PASSWORD_BUF 1024
 
 int slctl_cmd_login(struct sluicectl *c, int argc, char **argv);
 int slctl_cmd_user(struct sluicectl *c, int argc, char **argv);
+int slctl_cmd_stats(struct sluicectl *c, int argc, char **argv);
 
 #endif

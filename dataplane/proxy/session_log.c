@@ -65,9 +65,9 @@ px_log_request(struct px_session *s, bool head_complete)
 	copy_span(s, h->target, r->path, sizeof(r->path), SL_ALOG_F_PATH_CUT);
 	if (r->method[0] != '\0')
 		r->flags |= SL_ALOG_F_HAS_REQUEST;
+	r->version = h->version; /* 0 until the request line was complete */
 	if (!head_complete)
 		return;
-	r->version = h->version;
 	if (h->flags & SL_HTTP_F_HOST)
 		copy_span(s, h->host, r->host, sizeof(r->host), SL_ALOG_F_HOST_CUT);
 	else if (h->flags & SL_HTTP_F_ABSOLUTE)
