@@ -52,6 +52,47 @@ sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *ms
 	return -ETIMEDOUT;
 }
 
+int
+sl_cp_call_all(const struct sl_plane_view *v, struct sl_msg *const *msgs, enum sl_msg_type type,
+	       unsigned int timeout_ms, struct sl_msg_round *round, uint32_t *held)
+{
+	static uint64_t next_id = 1; /* the control thread's request ids */
+	struct timespec ts = {0, 200000};
+	uint32_t sent = 0;
+
+	sl_msg_round_start(round, v->n_workers, type, next_id++);
+	for (unsigned int w = 0; w < round->n_workers; w++) {
+		sl_msg_round_prepare(round, msgs[w]);
+		if (rte_ring_sp_enqueue(v->cmd[w], msgs[w]) == 0)
+			sent |= 1u << w;
+	}
+	for (unsigned int waited_us = 0;;) {
+		bool got = false;
+
+		for (unsigned int w = 0; w < round->n_workers; w++) {
+			void *back;
+
+			if (!(sent & ~round->answered & (1u << w)))
+				continue;
+			while (rte_ring_sc_dequeue(v->evt[w], &back) == 0) {
+				got = true;
+				if (back == msgs[w] ? sl_msg_round_answer(round, w, back) == 0
+						    : ping_back(back))
+					continue;
+				/* A late answer to a call that timed out: it stays leaked. */
+			}
+		}
+		if ((sent & ~round->answered) == 0 || waited_us >= timeout_ms * 1000u)
+			break;
+		if (!got) {
+			nanosleep(&ts, NULL);
+			waited_us += 200;
+		}
+	}
+	*held = sent & ~round->answered;
+	return sl_msg_round_complete(round) ? 0 : -ETIMEDOUT;
+}
+
 void
 sl_cp_live_init(struct sl_cp_live *l, unsigned int n_workers, uint64_t now_ns)
 {

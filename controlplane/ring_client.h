@@ -18,6 +18,18 @@
 int sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *msg,
 	       unsigned int timeout_ms);
 
+/*
+ * A round (lib/msg sl_msg_round): send msgs[w] (type `type`, one request id for the round) to
+ * every worker w < v->n_workers and wait until each answered or timeout_ms passed. Returns 0
+ * when all answered, -ETIMEDOUT otherwise: round->answered says who did, and
+ * sl_msg_round_missing_text names the others for the report. *held gets the workers that
+ * still hold their message (sent, not answered): the caller must not free those (they are
+ * leaked on purpose, as with sl_cp_call). Control thread only.
+ */
+int sl_cp_call_all(const struct sl_plane_view *v, struct sl_msg *const *msgs,
+		   enum sl_msg_type type, unsigned int timeout_ms, struct sl_msg_round *round,
+		   uint32_t *held);
+
 /* Pings every SL_CP_PING_PERIOD_MS; a worker silent for SL_CP_PING_DEADLINE_MS is down. */
 #define SL_CP_PING_PERIOD_MS 250u
 #define SL_CP_PING_DEADLINE_MS 1000u

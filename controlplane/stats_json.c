@@ -53,21 +53,36 @@ port_json(const struct sl_plane_view *v, unsigned int port)
 	return o;
 }
 
-static json_t *
-arp_json(const struct sl_plane_view *v)
+/*
+ * Every worker's ARP table, asked of all workers at once (one round, one deadline). A worker
+ * that does not answer in time is named in "not_answering" and keeps its message.
+ */
+static void
+arp_json(const struct sl_plane_view *v, json_t *root)
 {
+	const size_t size = sizeof(struct sl_msg) + ARP_DUMP_CAP * sizeof(struct sl_msg_arp_entry);
+	struct sl_msg *msgs[SL_MAX_WORKERS] = {NULL};
+	struct sl_msg_round round;
 	json_t *a = json_array();
-	struct sl_msg *msg = malloc(sizeof(*msg) + ARP_DUMP_CAP * sizeof(struct sl_msg_arp_entry));
+	uint32_t held = 0;
+	char missing[256];
 
-	if (msg == NULL)
-		return a;
+	json_object_set_new(root, "arp", a);
 	for (unsigned int w = 0; w < v->n_workers; w++) {
-		memset(msg, 0, sizeof(*msg));
-		msg->type = SL_MSG_ARP_DUMP;
-		msg->cap = ARP_DUMP_CAP;
-		if (sl_cp_call(v, w, msg, CALL_TIMEOUT_MS) != 0)
-			return a; /* the worker still holds msg: leave it to it */
-		for (uint32_t i = 0; i < msg->n; i++) {
+		msgs[w] = calloc(1, size);
+		if (msgs[w] == NULL)
+			goto out;
+		msgs[w]->cap = ARP_DUMP_CAP;
+	}
+	if (sl_cp_call_all(v, msgs, SL_MSG_ARP_DUMP, CALL_TIMEOUT_MS, &round, &held) != 0 &&
+	    sl_msg_round_missing_text(&round, missing, sizeof(missing)) > 0)
+		json_object_set_new(root, "not_answering", json_string(missing));
+	for (unsigned int w = 0; w < v->n_workers; w++) {
+		const struct sl_msg *msg = msgs[w];
+
+		if (!(round.answered & (1u << w)))
+			continue;
+		for (uint32_t i = 0; i < msg->n && i < msg->cap; i++) {
 			const struct sl_msg_arp_entry *e = &msg->u.arp[i];
 			char ip[INET_ADDRSTRLEN], mac[18];
 			json_t *o = json_object();
@@ -84,8 +99,10 @@ arp_json(const struct sl_plane_view *v)
 			json_array_append_new(a, o);
 		}
 	}
-	free(msg);
-	return a;
+out:
+	for (unsigned int w = 0; w < v->n_workers; w++)
+		if (!(held & (1u << w))) /* a worker still holding its message may write to it */
+			free(msgs[w]);
 }
 
 static json_t *
@@ -173,7 +190,7 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 	json_object_set_new(root, "mbufs", mbufs);
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)v->tsc_hz));
 	if (with_arp)
-		json_object_set_new(root, "arp", arp_json(v));
+		arp_json(v, root);
 	return root;
 }
 

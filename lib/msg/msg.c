@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "msg.h"
@@ -78,4 +79,69 @@ sl_msg_ping_age_ms(const struct sl_msg_ping *p, uint64_t now_ns)
 	uint64_t ok = __atomic_load_n(&p->last_ok_ns, __ATOMIC_ACQUIRE);
 
 	return now_ns > ok ? (now_ns - ok) / 1000000u : 0;
+}
+
+void
+sl_msg_round_start(struct sl_msg_round *r, unsigned int n_workers, enum sl_msg_type type,
+		   uint64_t id)
+{
+	r->n_workers = n_workers > SL_MAX_WORKERS ? SL_MAX_WORKERS : n_workers;
+	r->type = type;
+	r->id = id;
+	r->answered = 0;
+}
+
+void
+sl_msg_round_prepare(const struct sl_msg_round *r, struct sl_msg *m)
+{
+	m->type = r->type;
+	m->id = r->id;
+	m->worker = UINT32_MAX; /* the worker writes its own id */
+	m->result = -EINPROGRESS;
+	m->n = 0;
+}
+
+int
+sl_msg_round_answer(struct sl_msg_round *r, unsigned int w, const struct sl_msg *m)
+{
+	if (w >= r->n_workers || m->id != r->id || m->type != r->type || m->worker != w)
+		return -EPROTO;
+	if (r->answered & (1u << w))
+		return -EALREADY;
+	r->answered |= 1u << w;
+	return 0;
+}
+
+uint32_t
+sl_msg_round_missing(const struct sl_msg_round *r)
+{
+	uint32_t all = r->n_workers >= 32 ? UINT32_MAX : (1u << r->n_workers) - 1;
+
+	return all & ~r->answered;
+}
+
+bool
+sl_msg_round_complete(const struct sl_msg_round *r)
+{
+	return sl_msg_round_missing(r) == 0;
+}
+
+int
+sl_msg_round_missing_text(const struct sl_msg_round *r, char *buf, size_t len)
+{
+	uint32_t miss = sl_msg_round_missing(r);
+	size_t used = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (unsigned int w = 0; w < r->n_workers && used < len; w++) {
+		if (!(miss & (1u << w)))
+			continue;
+		int n = snprintf(buf + used, len - used, "%sworker %u", used ? ", " : "", w);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return (int)(used < len ? used : len ? len - 1 : 0);
 }

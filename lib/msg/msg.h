@@ -11,6 +11,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/stats/net_stats.h"
@@ -117,5 +118,36 @@ int sl_msg_ping_answer(struct sl_msg_ping *p, const struct sl_msg *m, uint64_t n
 bool sl_msg_ping_alive(const struct sl_msg_ping *p, uint64_t now_ns, uint64_t deadline_ns);
 /* Milliseconds since the last answer (any thread). */
 uint64_t sl_msg_ping_age_ms(const struct sl_msg_ping *p, uint64_t now_ns);
+
+/*
+ * A request to every worker at once (a round): the control side sends one message per worker,
+ * all with the round's request id, and waits for every answer until one deadline. An answer
+ * counts when it comes back on worker w's event ring with the round's id and type and
+ * worker == w; anything else is refused, so a late answer to an earlier round (same message
+ * memory, older id) is never taken for this one. What is missing at the deadline names the
+ * workers that did not answer.
+ */
+struct sl_msg_round {
+	unsigned int n_workers;
+	uint32_t type;	   /* enum sl_msg_type */
+	uint64_t id;	   /* the round's request id */
+	uint32_t answered; /* bit w: worker w answered */
+};
+
+_Static_assert(SL_MAX_WORKERS <= 32, "struct sl_msg_round keeps a 32-bit mask of workers");
+
+/* Start a round of `type` to n_workers workers with request id `id`. */
+void sl_msg_round_start(struct sl_msg_round *r, unsigned int n_workers, enum sl_msg_type type,
+			uint64_t id);
+/* Fill worker w's message for the round (its payload, cap and the like are the caller's). */
+void sl_msg_round_prepare(const struct sl_msg_round *r, struct sl_msg *m);
+/* A message came back on worker w's event ring: 0 counted, -EPROTO not this round's answer
+ * from w, -EALREADY w answered already. */
+int sl_msg_round_answer(struct sl_msg_round *r, unsigned int w, const struct sl_msg *m);
+bool sl_msg_round_complete(const struct sl_msg_round *r);
+/* Bit w set: worker w has not answered. */
+uint32_t sl_msg_round_missing(const struct sl_msg_round *r);
+/* "worker 1, worker 3" for a report; "" when none is missing. Returns the length. */
+int sl_msg_round_missing_text(const struct sl_msg_round *r, char *buf, size_t len);
 
 #endif

@@ -99,6 +99,59 @@ test_silent_worker_is_dead_after_the_deadline(void)
 	CU_ASSERT_EQUAL(sl_msg_ping_age_ms(&p, t0 + 5999 * MS), 0);
 }
 
+static void
+test_round_counts_each_worker_once_and_names_the_silent(void)
+{
+	struct sl_msg m[4];
+	struct sl_msg_round r;
+	char text[64];
+
+	sl_msg_round_start(&r, 4, SL_MSG_ARP_DUMP, 77);
+	for (unsigned int w = 0; w < 4; w++) {
+		memset(&m[w], 0xa5, sizeof(m[w]));
+		sl_msg_round_prepare(&r, &m[w]);
+		CU_ASSERT_EQUAL(m[w].type, SL_MSG_ARP_DUMP);
+		CU_ASSERT_EQUAL(m[w].id, 77);
+		CU_ASSERT_NOT_EQUAL(m[w].result, 0);
+		CU_ASSERT_EQUAL(m[w].n, 0);
+	}
+	CU_ASSERT_EQUAL(sl_msg_round_missing(&r), 0xf);
+	/* An unanswered message (the worker did not write its id) is not an answer. */
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 0, &m[0]), -EPROTO);
+	worker_answers(&m[0], 0);
+	worker_answers(&m[2], 2);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 0, &m[0]), 0);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 0, &m[0]), -EALREADY);
+	/* Worker 2's message on worker 1's ring is not worker 1's answer. */
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 1, &m[2]), -EPROTO);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 2, &m[2]), 0);
+	CU_ASSERT_FALSE(sl_msg_round_complete(&r));
+	CU_ASSERT_EQUAL(sl_msg_round_missing(&r), 0xa);
+	CU_ASSERT_EQUAL(sl_msg_round_missing_text(&r, text, sizeof(text)), 18);
+	CU_ASSERT_STRING_EQUAL(text, "worker 1, worker 3");
+	/* A late answer to the previous round, on the next one: refused by its id. */
+	sl_msg_round_start(&r, 4, SL_MSG_ARP_DUMP, 78);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 0, &m[0]), -EPROTO);
+	/* Another type with the right id: refused too. */
+	m[1].id = 78;
+	m[1].type = SL_MSG_PING;
+	worker_answers(&m[1], 1);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 1, &m[1]), -EPROTO);
+	CU_ASSERT_EQUAL(sl_msg_round_answer(&r, 9, &m[1]), -EPROTO); /* no such worker */
+	for (unsigned int w = 0; w < 4; w++) {
+		sl_msg_round_prepare(&r, &m[w]);
+		worker_answers(&m[w], w);
+		CU_ASSERT_EQUAL(sl_msg_round_answer(&r, w, &m[w]), 0);
+	}
+	CU_ASSERT_TRUE(sl_msg_round_complete(&r));
+	CU_ASSERT_EQUAL(sl_msg_round_missing_text(&r, text, sizeof(text)), 0);
+	CU_ASSERT_STRING_EQUAL(text, "");
+	/* Every worker of the largest plane fits the mask. */
+	sl_msg_round_start(&r, SL_MAX_WORKERS, SL_MSG_PING, 1);
+	CU_ASSERT_EQUAL(sl_msg_round_missing(&r),
+			SL_MAX_WORKERS == 32 ? UINT32_MAX : (1u << SL_MAX_WORKERS) - 1);
+}
+
 int
 main(void)
 {
@@ -112,6 +165,8 @@ main(void)
 	CU_add_test(s, "answer_is_checked", test_answer_is_checked);
 	CU_add_test(s, "silent_worker_is_dead_after_the_deadline",
 		    test_silent_worker_is_dead_after_the_deadline);
+	CU_add_test(s, "round_counts_each_worker_once_and_names_the_silent",
+		    test_round_counts_each_worker_once_and_names_the_silent);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
