@@ -13,9 +13,9 @@
 #include "controlplane/access_log.h"
 #include "lib/accesslog/accesslog.h"
 
-#define BUF_SIZE (256u * 1024u)	 /* lines gathered before one write() */
-#define IDLE_NS (5u * 1000000u)	 /* sleep when every ring was empty */
-#define CLOCK_RESYNC_S 60u	 /* re-pair TSC and realtime (drift) */
+#define BUF_SIZE (256u * 1024u) /* lines gathered before one write() */
+#define IDLE_NS (5u * 1000000u) /* sleep when every ring was empty */
+#define CLOCK_RESYNC_S 60u	/* re-pair TSC and realtime (drift) */
 
 struct sl_cp_alog {
 	const struct sl_plane_view *v;
@@ -72,8 +72,10 @@ do_reopen(struct sl_cp_alog *a)
 	fd = open_dest(a);
 	if (fd < 0) {
 		/* Keep writing to the old file rather than lose lines. */
-		fprintf(stderr, "sluice: access log: cannot reopen %s: %s (still writing to the "
-				"previous file)\n", a->path, strerror(-fd));
+		fprintf(stderr,
+			"sluice: access log: cannot reopen %s: %s (still writing to the "
+			"previous file)\n",
+			a->path, strerror(-fd));
 		return;
 	}
 	close(a->fd);
@@ -108,9 +110,11 @@ flush(struct sl_cp_alog *a)
 		a->pending[w] = 0;
 	}
 	if (err != 0 && !a->failing)
-		fprintf(stderr, "sluice: access log: cannot write to %s: %s (lines are lost until "
-				"it works again; %llu so far)\n",
-			a->path[0] ? a->path : "stdout", strerror(err), (unsigned long long)a->lost);
+		fprintf(stderr,
+			"sluice: access log: cannot write to %s: %s (lines are lost until "
+			"it works again; %llu so far)\n",
+			a->path[0] ? a->path : "stdout", strerror(err),
+			(unsigned long long)a->lost);
 	a->failing = err != 0;
 	a->len = 0;
 }
@@ -193,8 +197,8 @@ sl_cp_alog_start(const struct sl_config_access_log *cfg, const struct sl_plane_v
 		return -ENOMEM;
 	}
 	a->v = v;
-	a->fmt = cfg->format == SL_CONFIG_LOG_COMBINED ? SL_ALOG_FORMAT_COMBINED
-						       : SL_ALOG_FORMAT_JSON;
+	a->fmt =
+	    cfg->format == SL_CONFIG_LOG_COMBINED ? SL_ALOG_FORMAT_COMBINED : SL_ALOG_FORMAT_JSON;
 	if (strcmp(cfg->path, SL_CONFIG_LOG_STDOUT) != 0)
 		snprintf(a->path, sizeof(a->path), "%s", cfg->path);
 	a->fd = open_dest(a);

@@ -194,8 +194,8 @@ print_workers(json_t *root)
 static void
 print_ports(json_t *root)
 {
-	static const char *const head[] = {"PORT", "RX_PACKETS", "TX_PACKETS", "RX_BYTES",
-					   "TX_BYTES", "DROPS"};
+	static const char *const head[] = {"PORT",     "RX_PACKETS", "TX_PACKETS",
+					   "RX_BYTES", "TX_BYTES",   "DROPS"};
 	struct table t;
 	size_t i;
 	json_t *p;
@@ -210,7 +210,9 @@ print_ports(json_t *root)
 		json_t *v;
 
 		json_object_foreach(json_object_get(p, "drops"), k, v)
+		{
 			sum += (long long)json_integer_value(v);
+		}
 		snprintf(drops, sizeof(drops), "%lld", sum);
 		table_row(&t, name ? name : "-", num(p, "rx_packets", a), num(p, "tx_packets", b),
 			  num(p, "rx_bytes", c), num(p, "tx_bytes", d), drops);
@@ -222,9 +224,9 @@ print_ports(json_t *root)
 static void
 print_requests(json_t *root)
 {
-	static const char *const head[] = {"SERVICE", "LOCATION", "BACKEND", "STATE", "IN_FLIGHT",
-					   "2XX", "4XX", "5XX", "OTHER", "P50_MS", "P99_MS",
-					   "ERRORS"};
+	static const char *const head[] = {"SERVICE",	"LOCATION", "BACKEND", "STATE",
+					   "IN_FLIGHT", "2XX",	    "4XX",     "5XX",
+					   "OTHER",	"P50_MS",   "P99_MS",  "ERRORS"};
 	struct table t;
 	size_t i;
 	json_t *r;
@@ -237,8 +239,7 @@ print_requests(json_t *root)
 		const char *loc = json_string_value(json_object_get(r, "location"));
 		const char *be = json_string_value(json_object_get(r, "backend"));
 		char state[CELL_MAX] = "-", infl[CELL_MAX], c2[CELL_MAX], c4[CELL_MAX],
-						 c5[CELL_MAX], other[CELL_MAX], p50[CELL_MAX],
-						 p99[CELL_MAX], errs[CELL_MAX];
+		     c5[CELL_MAX], other[CELL_MAX], p50[CELL_MAX], p99[CELL_MAX], errs[CELL_MAX];
 
 		if (json_object_get(r, "up") != NULL) {
 			const char *circuit = json_string_value(json_object_get(r, "circuit"));
@@ -282,9 +283,10 @@ slctl_cmd_stats(struct sluicectl *c, int argc, char **argv)
 	if (status != 200) {
 		const char *detail = json_string_value(json_object_get(root, "detail"));
 
-		rc = slctl_fail(c, status == 401 || status == 403 ? SLCTL_REFUSED : SLCTL_UNAVAILABLE,
-				status == 401 ? "not logged in" : "refused", "HTTP %d: %s%s", status,
-				detail ? detail : "(no detail)",
+		rc = slctl_fail(c,
+				status == 401 || status == 403 ? SLCTL_REFUSED : SLCTL_UNAVAILABLE,
+				status == 401 ? "not logged in" : "refused", "HTTP %d: %s%s",
+				status, detail ? detail : "(no detail)",
 				status == 401 ? "; run `sluicectl login`" : "");
 		goto out;
 	}

@@ -157,10 +157,11 @@ px_log_end(struct px_session *s, unsigned int status, uint64_t ns)
 	if (s->t_first_tsc != 0)
 		r->ttfb_us = (uint32_t)RTE_MIN((s->t_first_tsc - s->t0_tsc) / px->tsc_per_us,
 					       (uint64_t)UINT32_MAX - 1);
-	r->retries = (uint16_t)(s->attempts > 1 ? s->attempts - 1 : 0);
 	r->reason = (uint8_t)reason_of(s->err);
-	/* The stats row says how far the request got: a location, and maybe a backend. */
+	/* The stats row says how far the request got: a location (then attempts and loc are
+	 * this request's), and maybe a backend. */
 	if (s->row >= sl_req_row_location(st, 0) && s->loc != NULL) {
+		r->retries = (uint16_t)(s->attempts > 1 ? s->attempts - 1 : 0);
 		if (sl_alog_copy(r->service, sizeof(r->service), s->loc->rl->service->name,
 				 strlen(s->loc->rl->service->name)))
 			r->flags |= SL_ALOG_F_SERVICE_CUT;

@@ -78,22 +78,22 @@ enum sl_alog_reason {
  * The backend is its address, which is what the worker connected to.
  */
 struct sl_alog_rec {
-	uint64_t start_tsc;	   /* the request's first byte */
-	uint64_t bytes_received;   /* request head and body bytes read from the client */
-	uint64_t bytes_sent;	   /* response bytes sent to the client, head included */
-	uint64_t body_bytes_sent;  /* of which body */
-	uint32_t duration_us;	   /* first request byte to the end of the exchange */
-	uint32_t ttfb_us;	   /* first request byte to the first response byte; NO_TTFB */
-	uint32_t client_ip;	   /* network byte order */
-	uint32_t backend_ip;	   /* network byte order; 0 = no backend */
-	uint16_t client_port;	   /* host order */
-	uint16_t backend_port;	   /* host order */
-	uint16_t status;	   /* 0: no status line was sent */
+	uint64_t start_tsc;	  /* the request's first byte */
+	uint64_t bytes_received;  /* request head and body bytes read from the client */
+	uint64_t bytes_sent;	  /* response bytes sent to the client, head included */
+	uint64_t body_bytes_sent; /* of which body */
+	uint32_t duration_us;	  /* first request byte to the end of the exchange */
+	uint32_t ttfb_us;	  /* first request byte to the first response byte; NO_TTFB */
+	uint32_t client_ip;	  /* network byte order */
+	uint32_t backend_ip;	  /* network byte order; 0 = no backend */
+	uint16_t client_port;	  /* host order */
+	uint16_t backend_port;	  /* host order */
+	uint16_t status;	  /* 0: no status line was sent */
 	uint16_t worker;
-	uint16_t retries;	   /* attempts beyond the first */
-	uint8_t version;	   /* 10, 11, 0 unknown */
-	uint8_t reason;		   /* enum sl_alog_reason */
-	uint32_t flags;		   /* SL_ALOG_F_* */
+	uint16_t retries; /* attempts beyond the first */
+	uint8_t version;  /* 10, 11, 0 unknown */
+	uint8_t reason;	  /* enum sl_alog_reason */
+	uint32_t flags;	  /* SL_ALOG_F_* */
 	char method[SL_ALOG_METHOD_MAX];
 	char service[SL_ALOG_NAME_MAX];
 	char location[SL_ALOG_LOCATION_MAX];

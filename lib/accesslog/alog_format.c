@@ -35,8 +35,7 @@ puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-static void
-putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 putf(struct out *o, const char *fmt, ...)
@@ -105,7 +104,8 @@ json_str(struct out *o, const char *str)
 		size_t run = i;
 
 		/* Plain ASCII runs go out in one copy. */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+		       s[run] != '\\')
 			run++;
 		if (run > i) {
 			put(o, (const char *)s + i, run - i);

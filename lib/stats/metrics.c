@@ -266,27 +266,30 @@ sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n
 	return sl_prom_finish(p);
 }
 
-int
-sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
-		      unsigned int n_workers)
+/* One sample per worker, label {worker}, of the family just begun. */
+static void
+per_worker_u64(struct sl_prom *p, const uint64_t *v, unsigned int n_workers)
 {
 	struct sl_prom_label l;
 	char id[16];
 
+	for (unsigned int w = 0; w < n_workers; w++) {
+		snprintf(id, sizeof(id), "%u", w);
+		l = (struct sl_prom_label){"worker", id};
+		sl_prom_u64(p, &l, 1, v[w]);
+	}
+}
+
+int
+sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
+		      unsigned int n_workers)
+{
 	begin(p, "access_log_records_total", SL_PROM_COUNTER,
 	      "Access-log lines written, by the worker that served the request.");
-	for (unsigned int w = 0; w < n_workers; w++) {
-		snprintf(id, sizeof(id), "%u", w);
-		l = (struct sl_prom_label){"worker", id};
-		sl_prom_u64(p, &l, 1, written[w]);
-	}
+	per_worker_u64(p, written, n_workers);
 	begin(p, "access_log_dropped_total", SL_PROM_COUNTER,
 	      "Requests not logged because the worker's access-log records were all in use.");
-	for (unsigned int w = 0; w < n_workers; w++) {
-		snprintf(id, sizeof(id), "%u", w);
-		l = (struct sl_prom_label){"worker", id};
-		sl_prom_u64(p, &l, 1, dropped[w]);
-	}
+	per_worker_u64(p, dropped, n_workers);
 	return sl_prom_finish(p);
 }
 

@@ -59,6 +59,12 @@ services:
         backends:
           - url: http://198.18.0.11:8080
           - url: http://198.18.0.12:8080
+      - path: /retry/
+        rewrite: /
+        health_check: {enabled: false}
+        backends:
+          - url: http://198.18.0.11:8081   # nobody listens: refused, retried on the other
+          - url: http://198.18.0.12:8080
 limits: {max_body: 1k}
 timeouts: {client_header: 1s}
 admin:
@@ -228,6 +234,19 @@ w = s["workers"][0]
 assert w["access_log"] == {"written": 10, "dropped": 0}, w
 assert s["http"]["requests"]["2xx"] == 5, s["http"]' "$tmp/stats.json"
 
+# --- a retried request: one line, with its retry and the backend that answered -------------
+for i in 1 2; do nsx curl -s -m 5 -o /dev/null "http://$VIP/retry/r$i"; done
+tb_wait_for "[ \$(wc -l <'$log') -ge 12 ]" 5
+tb_check "a request retried after a refused connect is one line with retries 1" \
+	python3 - "$log" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], "rb").read().split(b"\n")[10:-1]]
+assert len(recs) == 2 and all(r["status"] == 200 and r["reason"] == "ok" for r in recs), recs
+retried = [r for r in recs if r["retries"] == 1]
+assert retried and all(r["backend"] == "198.18.0.12:8080" for r in retried), recs
+assert all(r["location"] == "/retry/" for r in recs), recs
+PY
+
 # --- log rotation: SIGUSR2 reopens the file -------------------------------------------------
 mv "$log" "$log.1"
 kill -USR2 "$(cat "$state/sluice.pid")"
@@ -235,12 +254,13 @@ sleep 0.3
 nsx curl -s -m 5 -o /dev/null "http://$VIP/app/after-rotation"
 tb_wait_for "[ -s '$log' ]" 5
 tb_check "after SIGUSR2 the next line goes to a new file" \
-	bash -c "[ \$(wc -l <'$log') = 1 ] && grep -q '/app/after-rotation' '$log' && [ \$(wc -l <'$log.1') = 10 ]"
+	bash -c "[ \$(wc -l <'$log') = 1 ] && grep -q '/app/after-rotation' '$log' && [ \$(wc -l <'$log.1') = 12 ]"
 
 # --- wrk: one line per request -------------------------------------------------------------
 req0=$(metric sluice_http_requests_total)
 lines0=$(cat "$log" "$log.1" | wc -l)
-tb_check "requests counted so far equal the lines ($req0)" test "$req0" = "$lines0"
+tb_check "requests counted so far equal the lines ($req0, 13 expected)" \
+	test "$req0" = "$lines0" -a "$req0" = 13
 nsx wrk -t1 -c8 -d3s "http://$VIP/app/" >"$tmp/wrk.out" 2>&1
 wrk_n=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
 tb_log "wrk: ${wrk_n:-?} requests"

@@ -214,13 +214,14 @@ test_json_line_has_every_field(void)
 	json_t *o = json_line(&r, line);
 
 	CU_ASSERT_STRING_EQUAL(
-	    line, "{\"time\":\"2026-12-03T13:20:01.123456Z\",\"client\":\"198.18.0.1:43210\","
-		  "\"worker\":1,\"method\":\"GET\",\"host\":\"www.example.com\",\"path\":\"/a/b?x=1\","
-		  "\"protocol\":\"HTTP/1.1\",\"status\":200,\"bytes_received\":78,"
-		  "\"bytes_sent\":1234,\"body_bytes_sent\":1000,\"duration_us\":812,"
-		  "\"ttfb_us\":700,\"service\":\"web\",\"location\":\"/a/\","
-		  "\"backend\":\"198.18.0.11:8080\",\"retries\":1,\"reason\":\"ok\","
-		  "\"referer\":\"http://ref.example/\",\"user_agent\":\"curl/7.88.1\"}\n");
+	    line,
+	    "{\"time\":\"2026-12-03T13:20:01.123456Z\",\"client\":\"198.18.0.1:43210\","
+	    "\"worker\":1,\"method\":\"GET\",\"host\":\"www.example.com\",\"path\":\"/a/b?x=1\","
+	    "\"protocol\":\"HTTP/1.1\",\"status\":200,\"bytes_received\":78,"
+	    "\"bytes_sent\":1234,\"body_bytes_sent\":1000,\"duration_us\":812,"
+	    "\"ttfb_us\":700,\"service\":\"web\",\"location\":\"/a/\","
+	    "\"backend\":\"198.18.0.11:8080\",\"retries\":1,\"reason\":\"ok\","
+	    "\"referer\":\"http://ref.example/\",\"user_agent\":\"curl/7.88.1\"}\n");
 	json_decref(o);
 }
 
@@ -241,10 +242,10 @@ test_json_own_reply_has_null_backend_and_ttfb(void)
 	CU_ASSERT_TRUE(json_is_null(json_object_get(o, "ttfb_us")));
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "reason")), "client_closed");
 	CU_ASSERT_EQUAL(json_array_size(json_object_get(o, "truncated")), 2);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(o, "truncated"), 0)),
-			       "path");
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(o, "truncated"), 1)),
-			       "user_agent");
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_array_get(json_object_get(o, "truncated"), 0)), "path");
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_array_get(json_object_get(o, "truncated"), 1)), "user_agent");
 	json_decref(o);
 }
 
@@ -261,7 +262,10 @@ test_json_escapes_hostile_bytes(void)
 	/* Valid UTF-8 (2, 3 and 4 bytes) is kept as it is. */
 	strcpy(r.host, "caf\xc3\xa9.\xe2\x82\xac.\xf0\x9d\x84\x9e");
 	/* Not UTF-8: a lone byte, an overlong '/', a surrogate, a cut sequence at the end. */
-	strcpy(r.user_agent, "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe2\x82");
+	strcpy(r.user_agent, "a\xff"
+			     "b\xc0\xaf"
+			     "c\xed\xa0\x80"
+			     "d\xe2\x82");
 	strcpy(r.referer, "\"\\");
 	o = json_line(&r, line);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "status")), 200);
@@ -270,7 +274,9 @@ test_json_escapes_hostile_bytes(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "referer")), "\"\\");
 	/* Each bad byte is the code point of its value: visible, and the line stays UTF-8. */
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "user_agent")),
-			       "a\xc3\xbf" "b\xc3\x80\xc2\xaf" "c\xc3\xad\xc2\xa0\xc2\x80"
+			       "a\xc3\xbf"
+			       "b\xc3\x80\xc2\xaf"
+			       "c\xc3\xad\xc2\xa0\xc2\x80"
 			       "d\xc3\xa2\xc2\x82");
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(line, "\"path\":\"/x\\\",\\\"status\\\":999,\\\"y\\\":\\\"\\\\\\u0001\\u001f"
@@ -329,9 +335,10 @@ test_combined_quotes_hostile_bytes_and_dashes_empty_fields(void)
 	r.body_bytes_sent = 0;
 	r.status = 404;
 	sl_alog_format(SL_ALOG_FORMAT_COMBINED, &r, WALL_NS, line, sizeof(line));
-	CU_ASSERT_STRING_EQUAL(line, "198.18.0.1 - - [03/Dec/2026:13:20:01 +0000] "
-				     "\"GET /\\x22 200 5 \\x22x\\x5C\\x0A\\xC3\\xA9 HTTP/1.1\" 404 - "
-				     "\"-\" \"ua\\x22\\x01\"\n");
+	CU_ASSERT_STRING_EQUAL(line,
+			       "198.18.0.1 - - [03/Dec/2026:13:20:01 +0000] "
+			       "\"GET /\\x22 200 5 \\x22x\\x5C\\x0A\\xC3\\xA9 HTTP/1.1\" 404 - "
+			       "\"-\" \"ua\\x22\\x01\"\n");
 	/* No request line read (a timeout before it, garbage): "-". */
 	memset(&r, 0, sizeof(r));
 	r.client_ip = inet_addr("198.18.0.9");
