@@ -14,7 +14,8 @@
 #include "lib/accesslog/accesslog.h"
 
 #define BUF_SIZE (256u * 1024u) /* lines gathered before one write() */
-#define IDLE_NS (5u * 1000000u) /* sleep when every ring was empty */
+#define IDLE_NS (2u * 1000000u) /* sleep after a pass that emptied every ring */
+#define BATCH 1024u		/* records of one worker per pass */
 #define CLOCK_RESYNC_S 60u	/* re-pair TSC and realtime (drift) */
 
 struct sl_cp_alog {
@@ -119,11 +120,11 @@ flush(struct sl_cp_alog *a)
 	a->len = 0;
 }
 
-/* One pass over every worker's ring. Returns the number of records taken. */
-static unsigned int
+/* One pass over every worker's ring. Returns true if a ring had more than one batch. */
+static bool
 drain(struct sl_cp_alog *a)
 {
-	unsigned int total = 0;
+	bool more = false;
 
 	for (unsigned int w = 0; w < a->v->n_workers; w++) {
 		struct sl_alog *l = a->v->alog[w];
@@ -132,7 +133,7 @@ drain(struct sl_cp_alog *a)
 		if (l == NULL)
 			continue;
 		/* A bounded batch per worker, so that a busy one does not starve the others. */
-		for (unsigned int k = 0; k < 1024 && (r = sl_alog_next(l)) != NULL; k++) {
+		for (unsigned int k = 0; (r = sl_alog_next(l)) != NULL; k++) {
 			int n;
 
 			if (BUF_SIZE - a->len < SL_ALOG_LINE_MAX)
@@ -144,10 +145,13 @@ drain(struct sl_cp_alog *a)
 				a->len += (size_t)n;
 				a->pending[w]++;
 			}
-			total++;
+			if (k + 1 == BATCH) {
+				more = true;
+				break;
+			}
 		}
 	}
-	return total;
+	return more;
 }
 
 static void *
@@ -157,7 +161,6 @@ writer(void *arg)
 
 	for (;;) {
 		bool stopping = __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE);
-		unsigned int n;
 
 		if (__atomic_exchange_n(&a->reopen, 0, __ATOMIC_ACQ_REL)) {
 			flush(a);
@@ -165,17 +168,15 @@ writer(void *arg)
 		}
 		if (realtime_ns() / 1000000000u - a->clock_at_s >= CLOCK_RESYNC_S)
 			clock_sync(a);
-		n = drain(a);
-		if (n == 0 || a->len > BUF_SIZE / 2)
-			flush(a);
-		if (n == 0) {
-			struct timespec ts = {0, IDLE_NS};
-
-			/* The stop flag was read before this pass: it found everything. */
-			if (stopping)
-				break;
-			nanosleep(&ts, NULL);
-		}
+		if (drain(a))
+			continue; /* a worker has more waiting: no sleep */
+		flush(a);
+		/* The stop flag was read before this pass, which found every ring empty. */
+		if (stopping)
+			break;
+		/* Sleep rather than spin on a trickle: the records wait in their rings, so one
+		 * write() carries a few milliseconds of lines. */
+		nanosleep(&(struct timespec){0, IDLE_NS}, NULL);
 	}
 	return NULL;
 }
