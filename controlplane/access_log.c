@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,8 @@ flush(struct sl_cp_alog *a)
 	size_t off = 0;
 	int err = 0;
 
+	if (a->len == 0)
+		return;
 	while (off < a->len) {
 		ssize_t n = write(a->fd, a->buf + off, a->len - off);
 
@@ -107,6 +110,8 @@ flush(struct sl_cp_alog *a)
 		if (err == 0)
 			sl_alog_add_written(a->v->alog[w], a->pending[w]);
 		else
+			sl_alog_add_lost(a->v->alog[w], a->pending[w]);
+		if (err != 0)
 			a->lost += a->pending[w];
 		a->pending[w] = 0;
 	}
@@ -158,7 +163,12 @@ static void *
 writer(void *arg)
 {
 	struct sl_cp_alog *a = arg;
+	sigset_t all;
 
+	/* Signals are the main thread's; a reader gone from stdout is EPIPE here, not SIGPIPE
+	 * killing the process. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		bool stopping = __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE);
 

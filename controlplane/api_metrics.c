@@ -136,13 +136,14 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 	}
 
 	if (rc == 0 && v->alog[0] != NULL) {
-		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS];
+		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS], lost[SL_MAX_WORKERS];
 
 		for (unsigned int w = 0; w < v->n_workers; w++) {
 			written[w] = sl_alog_written(v->alog[w]);
 			dropped[w] = sl_alog_dropped(v->alog[w]);
+			lost[w] = sl_alog_lost(v->alog[w]);
 		}
-		rc = sl_metrics_access_log(p, written, dropped, v->n_workers);
+		rc = sl_metrics_access_log(p, written, dropped, lost, v->n_workers);
 	}
 
 	req = merge_requests(v);
@@ -278,6 +279,7 @@ get_stats(struct sl_admin_req *r)
 		al = json_object();
 		json_object_set_new(al, "written", json_integer((json_int_t)sl_alog_written(v->alog[w])));
 		json_object_set_new(al, "dropped", json_integer((json_int_t)sl_alog_dropped(v->alog[w])));
+		json_object_set_new(al, "lost", json_integer((json_int_t)sl_alog_lost(v->alog[w])));
 		json_object_set_new(json_array_get(workers, w), "access_log", al);
 	}
 	if (M.live != NULL)

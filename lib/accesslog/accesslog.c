@@ -152,6 +152,18 @@ sl_alog_add_written(struct sl_alog *l, uint64_t n)
 	__atomic_store_n(&l->written, l->written + n, __ATOMIC_RELAXED);
 }
 
+void
+sl_alog_add_lost(struct sl_alog *l, uint64_t n)
+{
+	__atomic_store_n(&l->lost, l->lost + n, __ATOMIC_RELAXED);
+}
+
+uint64_t
+sl_alog_lost(const struct sl_alog *l)
+{
+	return __atomic_load_n(&l->lost, __ATOMIC_RELAXED);
+}
+
 uint64_t
 sl_alog_dropped(const struct sl_alog *l)
 {

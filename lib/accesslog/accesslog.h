@@ -122,6 +122,7 @@ struct sl_alog {
 	uint64_t committed;			       /* atomic: records handed over */
 	/* Control side. */
 	uint64_t written __attribute__((aligned(64))); /* atomic: records formatted and written */
+	uint64_t lost; /* atomic: lines a failed write() took with it */
 	struct sl_alog_ring done, back;
 };
 
@@ -146,10 +147,12 @@ void sl_alog_commit(struct sl_alog *l, struct sl_alog_rec *r);
 struct sl_alog_rec *sl_alog_next(struct sl_alog *l);
 void sl_alog_release(struct sl_alog *l, struct sl_alog_rec *r);
 void sl_alog_add_written(struct sl_alog *l, uint64_t n);
+void sl_alog_add_lost(struct sl_alog *l, uint64_t n);
 
 /* Counters (any thread). */
 uint64_t sl_alog_dropped(const struct sl_alog *l);
 uint64_t sl_alog_written(const struct sl_alog *l);
+uint64_t sl_alog_lost(const struct sl_alog *l);
 
 /*
  * Copy a byte string into a fixed field: at most cap - 1 bytes, NUL-terminated. Returns true

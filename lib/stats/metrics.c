@@ -282,7 +282,7 @@ per_worker_u64(struct sl_prom *p, const uint64_t *v, unsigned int n_workers)
 
 int
 sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
-		      unsigned int n_workers)
+		      const uint64_t *lost, unsigned int n_workers)
 {
 	begin(p, "access_log_records_total", SL_PROM_COUNTER,
 	      "Access-log lines written, by the worker that served the request.");
@@ -290,6 +290,9 @@ sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t
 	begin(p, "access_log_dropped_total", SL_PROM_COUNTER,
 	      "Requests not logged because the worker's access-log records were all in use.");
 	per_worker_u64(p, dropped, n_workers);
+	begin(p, "access_log_lost_total", SL_PROM_COUNTER,
+	      "Access-log lines lost because writing them to the file failed.");
+	per_worker_u64(p, lost, n_workers);
 	return sl_prom_finish(p);
 }
 

@@ -96,12 +96,12 @@ int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
 int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
 
 /*
- * sluice_access_log_records_total{worker} (lines written) and
- * sluice_access_log_dropped_total{worker} (requests not logged: the worker's records were all
- * in use), written[w] and dropped[w] for each of n_workers.
+ * sluice_access_log_records_total{worker} (lines written), sluice_access_log_dropped_total
+ * {worker} (requests not logged: the worker's records were all in use) and
+ * sluice_access_log_lost_total{worker} (lines a failed write took), for each of n_workers.
  */
 int sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t *dropped,
-			  unsigned int n_workers);
+			  const uint64_t *lost, unsigned int n_workers);
 
 /* sluice_mbuf_pool_size and sluice_mbuf_pool_in_use (gauges, mbufs), label {pool}. */
 int sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,

@@ -15,6 +15,8 @@
 #   2. The combined format on stdout with a ring of 4 records: the same ten requests give
 #      ten well-quoted lines; wrk with 32 connections makes the worker drop records, and
 #      sluice_access_log_dropped_total equals the requests minus the lines written.
+#   3. path: /dev/full: every line is lost, sluice_access_log_lost_total counts them, the error
+#      is logged once, and requests are served as before.
 # Everything (namespace, processes, files) goes away on every exit path.
 #
 # usage: test_access_log.sh [BUILD_DIR]
@@ -231,7 +233,7 @@ tb_check "sluicectl --json stats is the API's JSON with the access-log counters"
 import json, sys
 s = json.load(open(sys.argv[1]))
 w = s["workers"][0]
-assert w["access_log"] == {"written": 10, "dropped": 0}, w
+assert w["access_log"] == {"written": 10, "dropped": 0, "lost": 0}, w
 assert s["http"]["requests"]["2xx"] == 5, s["http"]' "$tmp/stats.json"
 
 # --- a retried request: one line, with its retry and the backend that answered -------------
@@ -335,6 +337,19 @@ tb_check "dropped = requests - lines written ($dropped = $((req1 - req0)) - $((c
 	test "$dropped" = "$((req1 - req0 - (clf1 - clf0)))"
 tb_check "records_total equals the lines on stdout ($written)" test "$written" = "$clf1"
 tb_check "sluice still answers after dropping" \
+	test "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/app/")" = 200
+"$top/scripts/testbed.sh" down >/dev/null 2>&1
+
+# ============== 3. a file that cannot be written: lines lost, counted, said once ==============
+config json /dev/full 4096 >"$tmp/c.yaml"
+up "$tmp/c.yaml"
+for i in 1 2 3; do nsx curl -s -m 5 -o /dev/null "http://$VIP/app/full$i"; done
+tb_wait_for "[ \$(metric sluice_access_log_lost_total) = 3 ]" 5
+tb_check "three lines lost to /dev/full are counted ($(metric sluice_access_log_lost_total)), none written" \
+	test "$(metric sluice_access_log_lost_total)" = 3 -a "$(metric sluice_access_log_records_total)" = 0
+tb_check "the write error is said once, with the file and the reason" \
+	test "$(grep -c 'access log: cannot write to /dev/full: No space left on device' "$state/sluice.log")" = 1
+tb_check "sluice still answers while its log cannot be written" \
 	test "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/app/")" = 200
 
 tb_summary

@@ -90,7 +90,9 @@ test_records_come_back_in_order_and_are_reused(void)
 	sl_alog_release(l, r[2]);
 	sl_alog_release(l, got);
 	sl_alog_add_written(l, 1); /* one line out, the other lost to a write error */
+	sl_alog_add_lost(l, 1);
 	CU_ASSERT_EQUAL(sl_alog_written(l), 1);
+	CU_ASSERT_EQUAL(sl_alog_lost(l), 1);
 	/* Released records serve new requests. */
 	CU_ASSERT_PTR_NOT_NULL(sl_alog_take(l, 7));
 	CU_ASSERT_PTR_NOT_NULL(sl_alog_take(l, 8));

@@ -282,7 +282,7 @@ write_full_sample(struct sl_prom *p)
 	const double busy[] = {12.5, 0.000125};
 	const char *pools[] = {"mbuf_pool_0"};
 	const uint64_t size[] = {8191}, in_use[] = {1024};
-	const uint64_t log_written[] = {5000, 4990}, log_dropped[] = {0, 10};
+	const uint64_t log_written[] = {5000, 4990}, log_dropped[] = {0, 10}, log_lost[] = {3, 0};
 	int rc = 0;
 
 	memset(&tcp, 0, sizeof(tcp));
@@ -295,7 +295,7 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_tcp(p, &tcp);
 	rc |= sl_metrics_ports(p, ports, net, hw, 2);
 	rc |= sl_metrics_workers(p, busy, 2);
-	rc |= sl_metrics_access_log(p, log_written, log_dropped, 2);
+	rc |= sl_metrics_access_log(p, log_written, log_dropped, log_lost, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
 	sl_req_stats_free(sum);
 	return rc;
@@ -371,6 +371,7 @@ test_full_sample_has_every_family(void)
 					     "sluice_access_log_records_total{worker=\"0\"} 5000\n"
 					     "sluice_access_log_records_total{worker=\"1\"} 4990\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_access_log_dropped_total{worker=\"1\"} 10\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_access_log_lost_total{worker=\"0\"} 3\n"));
 	sl_prom_free(&p);
 }
 
