@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,14 @@
 #include "lib/stats/hist.h"
 #include "lib/stats/metrics.h"
 
-/* Set once at register, before the server starts; read-only afterwards. */
+/*
+ * Set at register; the names follow the running configuration: a handler that finds the view
+ * at another generation (a reload) rebuilds them from the view's tree, under mu.
+ */
+static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
+	uint64_t generation;
+	struct sl_config *cfg; /* our copy of the tree the names point into */
 	const struct sl_plane_view *view;
 	struct sl_cp_live *live;
 	unsigned int n_services, n_locations, n_backends;
@@ -24,6 +31,9 @@ static struct {
 	uint32_t *weights;	     /* configured weight of each backend */
 	struct sl_metrics_names names;
 } M;
+
+static int view_enter(void);
+static void view_leave(void);
 
 /* The proxy's blocks summed into a private block, or NULL (no proxy, or no memory). */
 static struct sl_req_stats *
@@ -163,7 +173,11 @@ get_metrics(struct sl_admin_req *r)
 	int rc;
 
 	sl_prom_init(&p);
-	rc = render(&p, M.view);
+	rc = view_enter();
+	if (rc == 0) {
+		rc = render(&p, M.view);
+		view_leave();
+	}
 	if (rc != 0) {
 		sl_prom_free(&p);
 		return sl_admin_reply_error(r, 500, "internal error",
@@ -267,9 +281,25 @@ static int
 get_stats(struct sl_admin_req *r)
 {
 	const struct sl_plane_view *v = M.view;
-	json_t *root = sl_cp_stats_object(v, false);
-	json_t *workers = json_object_get(root, "workers");
-	struct sl_req_stats *req = merge_requests(v);
+	json_t *root, *workers;
+	struct sl_req_stats *req;
+
+	if (view_enter() != 0)
+		return sl_admin_reply_error(r, 500, "internal error", "out of memory");
+	root = sl_cp_stats_object(v, false);
+	workers = json_object_get(root, "workers");
+	req = merge_requests(v);
+	/* Each worker's share of the requests (its own counters, every row). */
+	for (unsigned int w = 0; w < json_array_size(workers) && w < v->n_workers; w++) {
+		const struct sl_req_stats *st = v->req_stats[w];
+		uint64_t n = 0;
+
+		for (unsigned int row = 0; st != NULL && row < st->n_rows; row++)
+			for (unsigned int c = 0; c < SL_REQ_CLASS_MAX; c++)
+				n += __atomic_load_n(&st->rows[row].requests[c], __ATOMIC_RELAXED);
+		json_object_set_new(json_array_get(workers, w), "requests",
+				    json_integer((json_int_t)n));
+	}
 
 	for (unsigned int w = 0; w < json_array_size(workers) && w < v->n_workers; w++) {
 		json_t *al;
@@ -294,7 +324,9 @@ get_stats(struct sl_admin_req *r)
 						&M.live->ping[w], sl_cp_now_ns())));
 		}
 	json_object_set_new(root, "requests", req ? requests_json(req) : json_array());
+	json_object_set_new(root, "generation", json_integer((json_int_t)v->generation));
 	sl_req_stats_free(req);
+	view_leave();
 	return sl_admin_reply_json(r, 200, root);
 }
 
@@ -306,6 +338,7 @@ static const struct sl_admin_route routes[] = {
 void
 sl_api_metrics_fini(void)
 {
+	sl_config_free(M.cfg);
 	free(M.services);
 	free(M.locations);
 	free(M.backends);
@@ -316,15 +349,20 @@ sl_api_metrics_fini(void)
 	memset(&M, 0, sizeof(M));
 }
 
-int
-sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view *view,
-			const struct sl_config *cfg, struct sl_cp_live *live)
+static int
+names_build(const struct sl_config *cfg)
 {
+	const struct sl_plane_view *view = M.view;
+	struct sl_cp_live *live = M.live;
 	unsigned int nl = 0, nb = 0;
 
 	sl_api_metrics_fini();
 	M.view = view;
 	M.live = live;
+	M.cfg = sl_config_dup(cfg);
+	if (M.cfg == NULL)
+		return -ENOMEM;
+	cfg = M.cfg;
 	M.n_services = cfg->n_services;
 	for (unsigned int s = 0; s < cfg->n_services; s++)
 		for (unsigned int l = 0; l < cfg->services[s].n_locations; l++) {
@@ -343,6 +381,8 @@ sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view 
 	if (!M.services || !M.locations || !M.backends || !M.location_service ||
 	    !M.backend_location || !M.location_base || !M.weights) {
 		sl_api_metrics_fini();
+		M.view = view;
+		M.live = live;
 		return -ENOMEM;
 	}
 	/* File order: the order the proxy numbers its stats rows in (dataplane/proxy). */
@@ -371,5 +411,49 @@ sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view 
 	    .backends = M.backends,
 	    .backend_location = M.backend_location,
 	};
+	M.generation = view ? view->generation : 0;
+	return 0;
+}
+
+/*
+ * A handler's entry: the view's read lock (the snapshot cannot change under it) and the
+ * names of its generation. 0, or -ENOMEM with nothing held.
+ */
+static int
+view_enter(void)
+{
+	struct sl_plane_view *v = (struct sl_plane_view *)M.view;
+	int rc = 0;
+
+	pthread_mutex_lock(&names_mu);
+	pthread_rwlock_rdlock(&v->lock);
+	if (v->generation != M.generation && v->cfg != NULL)
+		rc = names_build(v->cfg);
+	if (rc != 0) {
+		pthread_rwlock_unlock(&v->lock);
+		pthread_mutex_unlock(&names_mu);
+	}
+	return rc;
+}
+
+static void
+view_leave(void)
+{
+	pthread_rwlock_unlock(&((struct sl_plane_view *)M.view)->lock);
+	pthread_mutex_unlock(&names_mu);
+}
+
+int
+sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view *view,
+			const struct sl_config *cfg, struct sl_cp_live *live)
+{
+	int rc;
+
+	sl_api_metrics_fini();
+	M.view = view;
+	M.live = live;
+	rc = names_build(cfg);
+	if (rc != 0)
+		return rc;
 	return sl_admin_register(srv, routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,9 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <time.h>
 
 #include "dataplane.h"
 #include "flow_steer.h"
@@ -22,6 +25,8 @@
 RTE_LOG_REGISTER(sl_logtype, sluice, INFO);
 
 #define MBUF_CACHE 256
+
+static int dp_apply(void *arg, struct sl_config *cfg, char *err, size_t errlen);
 
 static uint16_t
 netif_tx_burst(struct sl_netif *ifp, struct rte_mbuf **pkts, uint16_t n)
@@ -71,6 +76,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 			return -ENOMEM;
 		dp->view.alog[id] = w->alog;
 	}
+	w->qsbr = dp->qsbr;
 	w->cmd = ring_create("cmd", id, -1, SL_CMD_RING_SIZE);
 	w->evt = ring_create("evt", id, -1, SL_CMD_RING_SIZE);
 	if (w->cmd == NULL || w->evt == NULL)
@@ -176,6 +182,23 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
 	if (rc != 0)
 		return rc;
+	pthread_mutex_init(&dp->reload_mu, NULL);
+	pthread_rwlock_init(&dp->view.lock, NULL);
+	dp->view.generation = 1;
+	dp->view.cfg = cfg;
+	dp->view.apply = dp_apply;
+	dp->view.dp = dp;
+	dp->n_listen_ports = sl_proxy_ports(dp->proxy, dp->listen_ports, SL_DP_LISTEN_MAX);
+	{
+		size_t sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+
+		dp->qsbr = rte_zmalloc("sl_qsbr", sz, RTE_CACHE_LINE_SIZE);
+		if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0) {
+			snprintf(err, errlen, "cannot create the RCU (QSBR) variable");
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
 
 	rc = sl_tcp_global_init();
 	if (rc != 0) {
@@ -260,6 +283,171 @@ sl_dataplane_launch(struct sl_dataplane *dp)
 	return 0;
 }
 
+/* ------------------------------------------------------------ live reconfiguration */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int
+dp_apply(void *arg, struct sl_config *cfg, char *err, size_t errlen)
+{
+	return sl_dataplane_apply(arg, cfg, err, errlen);
+}
+
+static int
+check_ports(struct sl_dataplane *dp, const struct sl_proxy *next, char *err, size_t errlen)
+{
+	uint16_t ports[SL_DP_LISTEN_MAX];
+	unsigned int n = sl_proxy_ports(next, ports, SL_DP_LISTEN_MAX);
+
+	for (unsigned int i = 0; i < n; i++) {
+		bool found = false;
+
+		for (unsigned int k = 0; k < dp->n_listen_ports && !found; k++)
+			found = dp->listen_ports[k] == ports[i];
+		if (!found) {
+			snprintf(err, errlen,
+				 "%s: a service on port %u: sluice listens on the service ports of "
+				 "the configuration it started with; a new port needs a restart",
+				 sl_proxy_config(next)->file, ports[i]);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+int
+sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err, size_t errlen)
+{
+	struct sl_proxy *next = NULL, *old;
+	char key[256];
+	uint64_t token, t0;
+	int rc;
+
+	err[0] = '\0';
+	pthread_mutex_lock(&dp->reload_mu);
+	rc = sl_config_restart_key(dp->cfg, cfg, key, sizeof(key));
+	if (rc != 0) {
+		if (rc > 0)
+			snprintf(err, errlen,
+				 "%s: '%s' differs from the running configuration; it cannot change "
+				 "on a reload (restart sluice to apply it)",
+				 cfg->file, key);
+		else
+			snprintf(err, errlen, "out of memory comparing the configurations");
+		rc = rc > 0 ? -EPERM : -ENOMEM;
+		goto out;
+	}
+	if (dp->proxy == NULL || dp->workers[0] == NULL || dp->workers[0]->proxy == NULL) {
+		snprintf(err, errlen, "sluice started without services: the proxy has no "
+				      "listener, so a reload cannot add one (restart sluice)");
+		rc = -EPERM;
+		goto out;
+	}
+	if (dp->n_retired == SL_DP_RETIRED_MAX) {
+		snprintf(err, errlen, "%u earlier configurations are still in use by open "
+				      "connections; retry when they have finished", SL_DP_RETIRED_MAX);
+		rc = -EBUSY;
+		goto out;
+	}
+	rc = sl_proxy_create(cfg, dp->n_workers, &next, err, errlen);
+	if (rc == 0)
+		rc = check_ports(dp, next, err, errlen);
+	if (rc == 0)
+		rc = sl_proxy_gens_create(next, dp->workers, dp->n_workers, err, errlen);
+	if (rc != 0) {
+		sl_proxy_free(next);
+		goto out;
+	}
+	old = dp->proxy;
+	sl_proxy_carry_flags(next, old);
+	sl_proxy_adopt(next, cfg, sl_proxy_generation(old) + 1);
+
+	/* Readers of the view on other threads see either snapshot whole. */
+	pthread_rwlock_wrlock(&dp->view.lock);
+	dp->proxy = next;
+	dp->view.proxy = next;
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		dp->view.req_stats[w] = sl_proxy_stats_of(next, w);
+	dp->view.generation = sl_proxy_generation(next);
+	dp->view.cfg = cfg;
+	pthread_rwlock_unlock(&dp->view.lock);
+
+	t0 = mono_ms();
+	sl_proxy_publish(next, dp->workers, dp->n_workers);
+	dp->retired[dp->n_retired].p = old;
+	dp->retired[dp->n_retired].token_taken = false;
+	dp->n_retired++;
+	if (dp->publish_hook != NULL)
+		dp->publish_hook(dp->publish_hook_arg, old, next);
+	/* Every worker past a quiescent state = every worker serves new requests from next. */
+	token = rte_rcu_qsbr_start(dp->qsbr);
+	while (rte_rcu_qsbr_check(dp->qsbr, token, false) != 1 && dp->launched) {
+		struct timespec ts = {0, 100000};
+
+		if (mono_ms() - t0 > 1000) {
+			SL_LOG(WARNING, "reload: a worker did not pass a quiescent state within "
+					"1 s; it takes the new configuration when it does");
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	SL_LOG(INFO, "configuration generation %" PRIu64 " published (%s), workers on it in %" PRIu64
+		     " ms", sl_proxy_generation(next), cfg->file, mono_ms() - t0);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&dp->reload_mu);
+	return rc;
+}
+
+unsigned int
+sl_dataplane_reap(struct sl_dataplane *dp)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&dp->reload_mu);
+	for (unsigned int i = 0; i < dp->n_retired;) {
+		struct sl_proxy *p = dp->retired[i].p;
+
+		if (!sl_proxy_unused(p)) {
+			i++;
+			continue;
+		}
+		/* Unused by every session: one more grace period, then nobody can load it. */
+		if (!dp->retired[i].token_taken) {
+			dp->retired[i].token = rte_rcu_qsbr_start(dp->qsbr);
+			dp->retired[i].token_taken = true;
+		}
+		if (dp->launched && rte_rcu_qsbr_check(dp->qsbr, dp->retired[i].token, false) != 1) {
+			i++;
+			continue;
+		}
+		SL_LOG(INFO, "configuration generation %" PRIu64 " freed (no request uses it)",
+		       sl_proxy_generation(p));
+		sl_proxy_free(p);
+		dp->retired[i] = dp->retired[--dp->n_retired];
+	}
+	n = dp->n_retired;
+	pthread_mutex_unlock(&dp->reload_mu);
+	return n;
+}
+
+void
+sl_dataplane_set_publish_hook(struct sl_dataplane *dp,
+			      void (*fn)(void *arg, const struct sl_proxy *old,
+					 struct sl_proxy *next),
+			      void *arg)
+{
+	dp->publish_hook = fn;
+	dp->publish_hook_arg = arg;
+}
+
 static void
 ring_drain_free(struct rte_ring *r)
 {
@@ -310,6 +498,11 @@ sl_dataplane_fini(struct sl_dataplane *dp)
 	}
 	sl_proxy_free(dp->proxy);
 	dp->proxy = NULL;
+	for (unsigned int i = 0; i < dp->n_retired; i++)
+		sl_proxy_free(dp->retired[i].p);
+	dp->n_retired = 0;
+	rte_free(dp->qsbr);
+	dp->qsbr = NULL;
 	rte_mempool_free(dp->pool);
 	dp->pool = NULL;
 	dp->n_ports = 0;

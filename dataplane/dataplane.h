@@ -6,11 +6,15 @@
 #include <stddef.h>
 
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include "lib/config/config.h"
 #include "lib/msg/msg.h"
 #include "port.h"
 #include "worker.h"
+
+#define SL_DP_RETIRED_MAX 64 /* snapshots replaced but still used; a reload past it waits */
+#define SL_DP_LISTEN_MAX 1024
 
 /* The fast path as a whole: its pool, ports, workers and the rings between them. */
 struct sl_dataplane {
@@ -25,6 +29,21 @@ struct sl_dataplane {
 	struct sl_proxy *proxy;    /* the HTTP proxy's shared snapshot, or NULL */
 	struct sl_plane_view view; /* what the control plane may see */
 	char err[256];             /* a worker's start-up failure, in words */
+
+	/* Live reconfiguration: the RCU variable the workers report to, the snapshots that
+	 * were replaced and wait to be freed, the listeners made at start. */
+	struct rte_rcu_qsbr *qsbr;
+	pthread_mutex_t reload_mu; /* apply and reap (control plane threads) */
+	struct {
+		struct sl_proxy *p;
+		uint64_t token;
+		bool token_taken;
+	} retired[SL_DP_RETIRED_MAX];
+	unsigned int n_retired;
+	uint16_t listen_ports[SL_DP_LISTEN_MAX];
+	unsigned int n_listen_ports;
+	void (*publish_hook)(void *arg, const struct sl_proxy *old, struct sl_proxy *next);
+	void *publish_hook_arg;
 };
 
 /*
@@ -38,6 +57,24 @@ int sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char
 int sl_dataplane_launch(struct sl_dataplane *dp);
 /* Stop the poll loops and wait for them (what they wrote is then final). Idempotent. */
 void sl_dataplane_stop(struct sl_dataplane *dp);
+/*
+ * Live reconfiguration (any control-plane thread; calls are serialised inside).
+ * Refuses (-EPERM) a change that needs a restart, naming the key; (-EINVAL...) what the
+ * proxy cannot serve, with the file:line of the item; a service port that has no listener.
+ * Otherwise builds the snapshot, carries the backends' live flags over, publishes it, and
+ * waits (at most a second) until every worker has passed a quiescent state, i.e. serves new
+ * requests from it. Takes cfg on success. 0 or -errno with a sentence in err.
+ */
+int sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err, size_t errlen);
+/* Free the replaced snapshots that no session uses any more, after a QSBR grace period.
+ * The control loop calls it every tick. Returns how many are still waiting. */
+unsigned int sl_dataplane_reap(struct sl_dataplane *dp);
+/* Called after each publish with the old and the new snapshot (dataplane/proxy/proxy.h). */
+void sl_dataplane_set_publish_hook(struct sl_dataplane *dp,
+				   void (*fn)(void *arg, const struct sl_proxy *old,
+					      struct sl_proxy *next),
+				   void *arg);
+
 /* Stop the workers, stop and close the ports, free everything. Idempotent. */
 void sl_dataplane_fini(struct sl_dataplane *dp);
 

@@ -14,9 +14,11 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "net/tcp/tcp_worker.h"
+#include "proxy/proxy.h"
 #include "worker.h"
 
 /*
@@ -162,12 +164,24 @@ sl_worker_main(void *arg)
 	if (w->id == 0)
 		for (unsigned int i = 0; i < w->n_netif; i++)
 			sl_arp_announce(w->netif[i]);
+	if (w->qsbr != NULL) {
+		rte_rcu_qsbr_thread_register(w->qsbr, w->id);
+		rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+	}
 
 	while (!*w->stop) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned int work;
 
 		w->now_ms = t0 / w->tsc_per_ms;
+		/*
+		 * A newly published snapshot is taken here, between requests' events, and the
+		 * quiescent state reported right after: from now on this worker loads no pointer
+		 * to the old snapshot but through the sessions that still hold it (proxy.h).
+		 */
+		sl_proxy_worker_poll(w);
+		if (w->qsbr != NULL)
+			rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		sl_tcp_clock(w->tcp, t0 / w->tsc_per_us);
 		work = worker_poll_ports(w);
 		work += worker_poll_peers(w);
@@ -200,6 +214,10 @@ sl_worker_main(void *arg)
 		} else {
 			worker_idle(w, &empty);
 		}
+	}
+	if (w->qsbr != NULL) {
+		rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+		rte_rcu_qsbr_thread_unregister(w->qsbr, w->id);
 	}
 	for (unsigned int i = 0; i < w->n_netif; i++) {
 		sl_arp_flush_pending(w->netif[i]);

@@ -26,6 +26,7 @@
 struct sl_tcp_worker;
 struct sl_proxy_worker;
 struct sl_alog;
+struct rte_rcu_qsbr;
 
 struct sl_worker {
 	unsigned int id; /* 0 .. n_workers-1; also the queue index on every port */
@@ -51,6 +52,7 @@ struct sl_worker {
 	struct sl_proxy_worker *proxy; /* the HTTP proxy's part of this worker (dataplane/proxy) */
 	struct sl_alog *alog; /* access-log records (lib/accesslog), or NULL: the log is off */
 
+	struct rte_rcu_qsbr *qsbr; /* reports a quiescent state once per iteration */
 	uint64_t busy_cycles; /* TSC cycles spent in loop iterations that did work */
 	uint64_t iterations;
 	const volatile bool *stop;

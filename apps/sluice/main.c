@@ -22,6 +22,7 @@
 
 #include "controlplane/access_log.h"
 #include "controlplane/admin_server.h"
+#include "controlplane/api_backends.h"
 #include "controlplane/api_metrics.h"
 #include "controlplane/ring_client.h"
 #include "controlplane/stats_json.h"
@@ -38,7 +39,7 @@ struct app_opts {
 	bool check;
 };
 
-static volatile sig_atomic_t got_stop, got_dump, got_reopen;
+static volatile sig_atomic_t got_stop, got_dump, got_reopen, got_reload;
 
 static void
 on_signal(int sig)
@@ -47,6 +48,8 @@ on_signal(int sig)
 		got_dump = 1;
 	else if (sig == SIGUSR2)
 		got_reopen = 1;
+	else if (sig == SIGHUP)
+		got_reload = 1;
 	else
 		got_stop = 1;
 }
@@ -72,7 +75,8 @@ usage(FILE *out)
 		"  -h, --help          this text\n"
 		"\n"
 		"Signals: SIGINT/SIGTERM stop cleanly; SIGUSR1 prints a stats line (JSON);\n"
-		"SIGUSR2 reopens the access log file (after log rotation).\n");
+		"SIGUSR2 reopens the access log file (after log rotation); SIGHUP reloads the\n"
+		"configuration file (as POST /api/config/reload).\n");
 }
 
 /* Returns 0 to go on, 1 to exit successfully, -1 on a usage error (already reported). */
@@ -219,6 +223,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	struct sl_dataplane dp;
 	struct sl_admin_server *admin = NULL;
 	struct sl_cp_alog *alog = NULL;
+	struct sl_cp_runtime *rt = NULL;
 	static struct sl_cp_live live; /* read by /health on civetweb's threads */
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
@@ -248,6 +253,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	rc = sl_dataplane_init(&dp, cfg, err, sizeof(err));
 	if (rc != 0) {
@@ -278,6 +284,14 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 			rc = sl_api_metrics_register(admin, &dp.view, cfg, &live);
 			if (rc != 0)
 				snprintf(err, sizeof(err), "cannot register /metrics: %s",
+					 strerror(-rc));
+		}
+		if (rc == 0) {
+			rc = sl_cp_runtime_create(&dp.view, o->config, cfg, &rt);
+			if (rc == 0)
+				rc = sl_api_backends_register(admin, rt);
+			if (rc != 0)
+				snprintf(err, sizeof(err), "cannot set up the backends API: %s",
 					 strerror(-rc));
 		}
 		if (rc == 0)
@@ -315,6 +329,19 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 			got_reopen = 0;
 			sl_cp_alog_reopen(alog);
 		}
+		if (got_reload) {
+			json_t *summary = NULL;
+
+			got_reload = 0;
+			if (sl_cp_runtime_reload(rt, &summary, err, sizeof(err)) == 0)
+				SL_LOG(INFO, "SIGHUP: configuration reloaded");
+			else
+				SL_LOG(ERR, "SIGHUP: configuration refused, the running one stays: "
+					    "%s", err);
+			json_decref(summary);
+		}
+		sl_cp_runtime_tick(rt);
+		sl_dataplane_reap(&dp);
 		nanosleep(&ts, NULL);
 	}
 	SL_LOG(INFO, "stopping");
@@ -326,6 +353,7 @@ out:
 	/* The workers first: every request they finished is then in the access log. */
 	sl_dataplane_stop(&dp);
 	sl_cp_alog_stop(alog);
+	sl_cp_runtime_free(rt);
 	sl_dataplane_fini(&dp);
 	sl_config_free(cfg);
 	rte_eal_cleanup();

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -31,17 +32,38 @@ free_locs(struct sl_proxy *p)
 	p->locs = NULL;
 }
 
+static void
+gen_free(struct px_gen *g, unsigned int worker)
+{
+	if (g == NULL)
+		return;
+	if (g->locs != NULL) {
+		for (unsigned int i = 0; i < g->p->n_locations; i++) {
+			/* Worker 0 uses the snapshot's own balancers (protos), freed below. */
+			if (worker != 0)
+				sl_bal_destroy(g->locs[i].bal);
+			rte_free(g->locs[i].backends);
+		}
+		rte_free(g->locs);
+	}
+	sl_req_stats_free(g->stats);
+	rte_free(g);
+}
+
 void
 sl_proxy_free(struct sl_proxy *p)
 {
 	if (p == NULL)
 		return;
+	for (unsigned int w = 0; w < SL_MAX_WORKERS; w++)
+		gen_free(p->gens[w], w);
 	if (p->protos != NULL)
 		for (unsigned int i = 0; i < p->n_locations; i++)
 			sl_bal_destroy(p->protos[i]);
 	free(p->protos);
 	free_locs(p);
 	sl_route_free(p->routes);
+	sl_config_free(p->own_cfg);
 	free(p);
 }
 
@@ -126,6 +148,7 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	if (p == NULL)
 		return -ENOMEM;
 	p->cfg = cfg;
+	p->generation = 1;
 	p->n_workers = n_workers;
 	/* The response parser shares them; lib/http applies max_body to requests only. */
 	p->limits =
@@ -190,6 +213,62 @@ pool_create(const char *kind, unsigned int id, unsigned int n, size_t size, int 
 				  RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 }
 
+/* Worker w's part of snapshot p: balancers (cloned from worker 0's), pools, counters. */
+static struct px_gen *
+gen_create(struct sl_proxy *p, unsigned int worker, int socket)
+{
+	struct px_gen *g;
+
+	g = rte_zmalloc_socket("sl_px_gen", sizeof(*g), RTE_CACHE_LINE_SIZE, socket);
+	if (g == NULL)
+		return NULL;
+	g->p = p;
+	g->locs = rte_zmalloc_socket("sl_px_locs", sizeof(*g->locs) * (p->n_locations + 1),
+				     RTE_CACHE_LINE_SIZE, socket);
+	if (g->locs == NULL)
+		goto fail;
+	for (unsigned int i = 0; i < p->n_locations; i++) {
+		struct px_wloc *wl = &g->locs[i];
+
+		wl->backends =
+		    rte_zmalloc_socket("sl_px_be", sizeof(*wl->backends) * p->locs[i].n_backends,
+				       RTE_CACHE_LINE_SIZE, socket);
+		if (wl->backends == NULL)
+			goto fail;
+		if (worker == 0)
+			wl->bal = p->protos[i];
+		else if (sl_bal_clone(p->protos[i], worker, 0x51u + worker * 0x9e3779b9u,
+				      &wl->bal) != 0)
+			goto fail;
+	}
+	g->stats = sl_req_stats_create(p->cfg->n_services, p->n_locations, p->n_backends);
+	if (g->stats == NULL)
+		goto fail;
+	return g;
+fail:
+	gen_free(g, worker);
+	return NULL;
+}
+
+int
+sl_proxy_gens_create(struct sl_proxy *p, struct sl_worker *const *workers, unsigned int n,
+		     char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < n && i < SL_MAX_WORKERS; i++) {
+		const struct sl_worker *w = workers[i];
+
+		if (p->gens[w->id] != NULL)
+			continue;
+		p->gens[w->id] = gen_create(p, w->id, (int)rte_lcore_to_socket_id(w->lcore));
+		if (p->gens[w->id] == NULL) {
+			snprintf(err, errlen, "worker %u: no memory for the proxy's balancers and "
+					      "counters", w->id);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int
 sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t errlen)
 {
@@ -198,42 +277,25 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	struct sl_proxy_worker *px;
 	int rc;
 
+	/* Without services at start there is no listener: a reload cannot add one. */
 	if (p->cfg->n_services == 0)
 		return 0;
 	px = rte_zmalloc_socket("sl_px", sizeof(*px), RTE_CACHE_LINE_SIZE, socket);
 	if (px == NULL)
 		return -ENOMEM;
 	w->proxy = px;
-	px->p = p;
 	px->w = w;
 	px->tsc_per_us = w->tsc_per_us ? w->tsc_per_us : 1;
-	px->locs = rte_zmalloc_socket("sl_px_locs", sizeof(*px->locs) * (p->n_locations + 1),
-				      RTE_CACHE_LINE_SIZE, socket);
-	if (px->locs == NULL)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < p->n_locations; i++) {
-		struct px_wloc *wl = &px->locs[i];
-
-		wl->backends =
-		    rte_zmalloc_socket("sl_px_be", sizeof(*wl->backends) * p->locs[i].n_backends,
-				       RTE_CACHE_LINE_SIZE, socket);
-		if (wl->backends == NULL)
-			return -ENOMEM;
-		if (w->id == 0)
-			wl->bal = p->protos[i];
-		else {
-			rc = sl_bal_clone(p->protos[i], w->id, 0x51u + w->id * 0x9e3779b9u,
-					  &wl->bal);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	px->stats = sl_req_stats_create(p->cfg->n_services, p->n_locations, p->n_backends);
+	rc = sl_proxy_gens_create(p, &w, 1, err, errlen);
+	if (rc != 0)
+		return rc;
+	px->gen = p->gens[w->id];
+	px->pending = px->gen;
 	px->sessions = pool_create("sess", w->id, n_sess, sizeof(struct px_session), socket);
 	px->sconns = pool_create("srv", w->id, n_sess, sizeof(struct px_sconn), socket);
 	px->heads = pool_create("head", w->id, RTE_MIN(n_sess, PX_MAX_HEAD_BUFS),
 				p->limits.max_head, socket);
-	if (px->stats == NULL || px->sessions == NULL || px->sconns == NULL || px->heads == NULL) {
+	if (px->sessions == NULL || px->sconns == NULL || px->heads == NULL) {
 		snprintf(err, errlen, "worker %u: no memory for the proxy's pools", w->id);
 		return -ENOMEM;
 	}
@@ -256,15 +318,7 @@ sl_proxy_worker_stop(struct sl_worker *w)
 
 	if (px == NULL)
 		return;
-	if (px->locs != NULL) {
-		for (unsigned int i = 0; i < px->p->n_locations; i++) {
-			if (w->id != 0)
-				sl_bal_destroy(px->locs[i].bal);
-			rte_free(px->locs[i].backends);
-		}
-		rte_free(px->locs);
-	}
-	sl_req_stats_free(px->stats);
+	/* The generations belong to their snapshots (sl_proxy_free). */
 	rte_mempool_free(px->sessions);
 	rte_mempool_free(px->sconns);
 	rte_mempool_free(px->heads);
@@ -272,12 +326,153 @@ sl_proxy_worker_stop(struct sl_worker *w)
 	w->proxy = NULL;
 }
 
+void
+sl_proxy_worker_poll(struct sl_worker *w)
+{
+	struct sl_proxy_worker *px = w->proxy;
+	struct px_gen *g, *old;
+
+	if (px == NULL)
+		return;
+	g = __atomic_load_n(&px->pending, __ATOMIC_ACQUIRE);
+	if (likely(g == px->gen))
+		return;
+	old = px->gen;
+	px->gen = g;
+	sl__px_gen_retire(px, old);
+}
+
+void
+sl_proxy_publish(struct sl_proxy *next, struct sl_worker *const *workers, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct sl_proxy_worker *px = workers[i]->proxy;
+
+		if (px != NULL)
+			__atomic_store_n(&px->pending, next->gens[workers[i]->id],
+					 __ATOMIC_RELEASE);
+	}
+}
+
+bool
+sl_proxy_unused(const struct sl_proxy *p)
+{
+	for (unsigned int w = 0; w < SL_MAX_WORKERS; w++)
+		if (p->gens[w] != NULL && !__atomic_load_n(&p->gens[w]->done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+const struct sl_req_stats *
+sl_proxy_stats_of(const struct sl_proxy *p, unsigned int worker)
+{
+	return p != NULL && worker < SL_MAX_WORKERS && p->gens[worker] != NULL
+		   ? p->gens[worker]->stats
+		   : NULL;
+}
+
+/* Location l of p written as (service name, path), or -1 in q. */
+static int
+location_in(const struct sl_proxy *q, const struct px_location *pl)
+{
+	const char *svc = pl->rl->service->name;
+
+	for (unsigned int i = 0; i < q->n_locations; i++) {
+		const struct px_location *ql = &q->locs[i];
+
+		if (strcmp(ql->rl->service->name, svc) == 0 &&
+		    strcmp(ql->cfg->path, pl->cfg->path) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+unsigned int
+sl_proxy_carry_flags(struct sl_proxy *next, const struct sl_proxy *prev)
+{
+	unsigned int n = 0;
+
+	if (prev == NULL)
+		return 0;
+	for (unsigned int l = 0; l < next->n_locations; l++) {
+		struct px_location *nl = &next->locs[l];
+		int o = location_in(prev, nl);
+
+		if (o < 0)
+			continue;
+		const struct px_location *ol = &prev->locs[o];
+
+		for (unsigned int b = 0; b < nl->n_backends; b++)
+			for (unsigned int k = 0; k < ol->n_backends; k++)
+				if (strcmp(nl->cfg->backends[b].url, ol->cfg->backends[k].url) == 0) {
+					sl_bal_live_set_flags(nl->live, b,
+							      sl_bal_live_flags(ol->live, k), 0);
+					n++;
+					break;
+				}
+	}
+	return n;
+}
+
+int
+sl_proxy_find_backend(const struct sl_proxy *p, const char *service, const char *location,
+		      uint32_t ip, uint16_t port, struct sl_bal_live **live, unsigned int *index)
+{
+	if (p == NULL)
+		return -ENOENT;
+	for (unsigned int l = 0; l < p->n_locations; l++) {
+		const struct px_location *pl = &p->locs[l];
+
+		if (strcmp(pl->rl->service->name, service) != 0 ||
+		    strcmp(pl->cfg->path, location) != 0)
+			continue;
+		for (unsigned int b = 0; b < pl->n_backends; b++)
+			if (pl->cfg->backends[b].target.ip == ip &&
+			    pl->cfg->backends[b].target.port == port) {
+				*live = pl->live;
+				*index = b;
+				return 0;
+			}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+void
+sl_proxy_adopt(struct sl_proxy *p, struct sl_config *cfg, uint64_t generation)
+{
+	p->own_cfg = cfg;
+	p->generation = generation;
+}
+
+unsigned int
+sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (; p != NULL && n < p->n_ports && n < max; n++)
+		ports[n] = p->ports[n];
+	return n;
+}
+
+uint64_t
+sl_proxy_generation(const struct sl_proxy *p)
+{
+	return p != NULL ? p->generation : 0;
+}
+
+const struct sl_config *
+sl_proxy_config(const struct sl_proxy *p)
+{
+	return p != NULL ? p->cfg : NULL;
+}
+
 const struct sl_req_stats *
 sl_proxy_worker_stats(const struct sl_worker *w)
 {
 	const struct sl_proxy_worker *px = w->proxy;
 
-	return px != NULL ? px->stats : NULL;
+	return px != NULL ? px->gen->stats : NULL;
 }
 
 const struct sl_bal_live *

@@ -12,9 +12,32 @@
  *   struct sl_proxy_worker  one per worker: a balancer per location (cloned from worker 0's),
  *                           backend pools, session / backend-connection / head-buffer mempools,
  *                           request counters (lib/stats req_stats), scratch space for heads.
- * Nothing here allocates after start; the worker owns its part alone.
+ * Nothing here allocates on a worker; the worker owns its part alone.
+ *
+ * Live reconfiguration (RCU). A snapshot is immutable once published. A reload builds a new
+ * one (sl_proxy_create from the new tree, sl_proxy_carry_flags from the running one,
+ * sl_proxy_gens_create for every worker) and publishes it (sl_proxy_publish): each worker
+ * picks it up at the top of its next poll-loop iteration (sl_proxy_worker_poll) and reports
+ * a quiescent state to the DPDK QSBR variable right after (dataplane/worker.c). A worker's
+ * part of a snapshot (a generation: balancers, backend pools, counters) is referenced by
+ * every session whose request started on it and by every backend connection of its pools;
+ * the worker closes the old generation's idle pooled connections when it moves on, so the
+ * old snapshot is unused (sl_proxy_unused) once its last in-flight request and its last
+ * keep-alive client (which takes the new snapshot at its next request) are done. The
+ * control plane frees it after that and after a QSBR grace period (dataplane.c,
+ * sl_dataplane_reap).
+ *
+ * Hook for the health checker (and anything else keyed by backend): after every publish the
+ * data plane calls the hook set with sl_dataplane_set_publish_hook (dataplane.h) on the
+ * control thread with the old and the new snapshot, before the old one can be freed. A
+ * backend is identified across snapshots by (service name, location path, host:port):
+ * sl_proxy_find_backend(new, service, location, ip, port, &live, &i) gives the new
+ * snapshot's live state and index, where health DOWN / circuit bits are set with
+ * sl_bal_live_set_flags. Flags of backends whose (service, location, url) did not change
+ * are already copied by the reload (a reload does not resurrect a DOWN backend).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,5 +69,34 @@ const struct sl_bal_live *sl_proxy_location_live(const struct sl_proxy *p, unsig
 
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);
+
+/* ---- live reconfiguration (control thread unless stated) ---- */
+
+/* Build the workers' parts of p (balancers, pools, counters). 0 or -ENOMEM with err. */
+int sl_proxy_gens_create(struct sl_proxy *p, struct sl_worker *const *workers, unsigned int n,
+			 char *err, size_t errlen);
+/* Copy the eligibility flags (health, drain, circuit) of every backend of prev whose
+ * (service, location path, url) is also in next. Returns how many backends matched. */
+unsigned int sl_proxy_carry_flags(struct sl_proxy *next, const struct sl_proxy *prev);
+/* Publish next to the workers (a release store per worker). */
+void sl_proxy_publish(struct sl_proxy *next, struct sl_worker *const *workers, unsigned int n);
+/* Worker side, once per poll-loop iteration: move to the newest snapshot if there is one. */
+void sl_proxy_worker_poll(struct sl_worker *w);
+/* Has every worker moved off p, with no session or backend connection left on it? */
+bool sl_proxy_unused(const struct sl_proxy *p);
+/* Worker w's counters in snapshot p, or NULL. */
+const struct sl_req_stats *sl_proxy_stats_of(const struct sl_proxy *p, unsigned int worker);
+/* The backend (service, location path, ip:port) of p: its live state and index. 0/-ENOENT. */
+int sl_proxy_find_backend(const struct sl_proxy *p, const char *service, const char *location,
+			  uint32_t ip, uint16_t port, struct sl_bal_live **live,
+			  unsigned int *index);
+/* p owns cfg from now on (freed with it) and is generation `generation`. */
+void sl_proxy_adopt(struct sl_proxy *p, struct sl_config *cfg, uint64_t generation);
+/* The service ports p listens on (at most max), in file order. */
+unsigned int sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, unsigned int max);
+/* 1 for the snapshot built at start, +1 per publish. */
+uint64_t sl_proxy_generation(const struct sl_proxy *p);
+/* The configuration tree the snapshot was built from. */
+const struct sl_config *sl_proxy_config(const struct sl_proxy *p);
 
 #endif

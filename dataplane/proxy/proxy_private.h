@@ -10,6 +10,7 @@
 
 #include "lib/accesslog/accesslog.h"
 #include "lib/balance/balance.h"
+#include "lib/msg/msg.h"
 #include "lib/http/http.h"
 #include "lib/resilience/retry.h"
 #include "lib/route/route.h"
@@ -45,6 +46,8 @@ struct px_location {
 
 struct sl_proxy {
 	const struct sl_config *cfg;
+	struct sl_config *own_cfg; /* freed with the snapshot (reloads); NULL at start */
+	uint64_t generation;	   /* 1 at start, +1 per publish */
 	struct sl_route_table *routes;
 	unsigned int n_workers;
 	unsigned int n_locations, n_backends;
@@ -54,6 +57,7 @@ struct sl_proxy {
 	struct sl_http_limits limits;
 	struct sl_retry_cfg retry;
 	struct sl_balancer **protos; /* worker 0's balancers, which the others clone */
+	struct px_gen *gens[SL_MAX_WORKERS]; /* each worker's part of this snapshot */
 };
 
 struct px_sconn;
@@ -70,12 +74,29 @@ struct px_wloc {
 	struct px_backend *backends;
 };
 
-struct sl_proxy_worker {
+/*
+ * One worker's part of one snapshot (a "generation"): its balancers, its backend pools and
+ * its request counters. Built by the control plane, used by that worker only. A session
+ * holds a reference from its request's start (keep-alive connections move to the newest
+ * generation at their next request); a backend connection holds one while it lives. When
+ * the worker moves to a newer generation it closes the old one's idle pooled connections and
+ * marks it retired; once retired with no reference left it sets `done` (release), which the
+ * control plane polls before it frees the generation (after an RCU grace period).
+ */
+struct px_gen {
 	struct sl_proxy *p;
-	struct sl_worker *w;
 	struct px_wloc *locs;
-	struct rte_mempool *sessions, *sconns, *heads;
 	struct sl_req_stats *stats;
+	uint32_t refs;	  /* worker only */
+	bool retired;	  /* worker only */
+	bool done;	  /* atomic: worker -> control plane */
+};
+
+struct sl_proxy_worker {
+	struct sl_worker *w;
+	struct px_gen *gen;	/* the generation new requests use (worker only) */
+	struct px_gen *pending; /* atomic: the newest published generation (control -> worker) */
+	struct rte_mempool *sessions, *sconns, *heads;
 	struct sl_retry_budget budget;
 	uint64_t tsc_per_us;
 	char scratch[PX_SCRATCH];
@@ -103,6 +124,7 @@ enum sl_session_state {
 
 struct px_session {
 	struct sl_proxy_worker *px;
+	struct px_gen *gen; /* the snapshot this session's request runs on (a reference) */
 	struct sl_tcp_conn *cli;
 	struct px_sconn *srv;
 	enum sl_session_state state;
@@ -150,6 +172,7 @@ struct px_session {
 struct px_sconn {
 	struct sl_tcp_conn *c;
 	struct sl_proxy_worker *px;
+	struct px_gen *gen; /* the snapshot whose pool it belongs to (a reference) */
 	struct px_backend *be;
 	unsigned int gidx;    /* global backend index (stats) */
 	struct px_session *s; /* NULL while idle */
@@ -160,6 +183,8 @@ struct px_sconn {
 
 /* session.c */
 extern const struct sl_tcp_ops sl_px_client_ops;
+/* The worker moves from its generation to a newer one (close the old pools, mark it). */
+void sl__px_gen_retire(struct sl_proxy_worker *px, struct px_gen *g);
 
 /* session_log.c: the request's access-log record; each does nothing when s->log is NULL. */
 void px_log_begin(struct px_session *s);			/* t0_tsc is set */

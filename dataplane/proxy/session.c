@@ -31,7 +31,7 @@ static const struct sl_tcp_ops srv_ops;
 static inline const struct sl_config_timeouts *
 px_timeouts(const struct sl_proxy_worker *px)
 {
-	return &px->p->cfg->timeouts;
+	return &px->gen->p->cfg->timeouts;
 }
 
 static void
@@ -179,6 +179,22 @@ px_ip_text(uint32_t ip, char *buf)
 	}
 }
 
+/* ---- generations (snapshots) ---- */
+
+static inline void
+px_gen_get(struct px_gen *g)
+{
+	g->refs++;
+}
+
+/* The last user of a retired generation lets the control plane free it. */
+static inline void
+px_gen_put(struct px_gen *g)
+{
+	if (--g->refs == 0 && g->retired)
+		__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
+}
+
 /* ---- backend connections and pools ---- */
 
 static void
@@ -192,7 +208,7 @@ sconn_unlink_idle(struct px_sconn *sc)
 	sc->pprev_idle = NULL;
 	sc->next_idle = NULL;
 	sc->be->n_idle--;
-	sl_req_dec(sc->px->stats, sc->gidx, idle_conns);
+	sl_req_dec(sc->gen->stats, sc->gidx, idle_conns);
 }
 
 /* The TCP handle is gone (closed, aborted, or died): give the object back. */
@@ -202,7 +218,8 @@ sconn_release(struct px_sconn *sc)
 	sconn_unlink_idle(sc);
 	sl_tcp_timer_cancel(&sc->idle_timer);
 	sc->be->n_open--;
-	sl_req_dec(sc->px->stats, sc->gidx, open_conns);
+	sl_req_dec(sc->gen->stats, sc->gidx, open_conns);
+	px_gen_put(sc->gen);
 	rte_mempool_put(sc->px->sconns, sc);
 }
 
@@ -228,7 +245,8 @@ pool_put(struct px_sconn *sc, const struct sl_config_connection_pool *cp)
 	struct px_backend *be = sc->be;
 
 	sc->s = NULL;
-	if (be->n_idle >= cp->max_idle || cp->idle_timeout_ms == 0) {
+	/* A retired generation's pool is being emptied: its connections close. */
+	if (be->n_idle >= cp->max_idle || cp->idle_timeout_ms == 0 || sc->gen->retired) {
 		sconn_close(sc, false);
 		return;
 	}
@@ -238,7 +256,7 @@ pool_put(struct px_sconn *sc, const struct sl_config_connection_pool *cp)
 	be->idle = sc;
 	sc->pprev_idle = &be->idle;
 	be->n_idle++;
-	sl_req_inc(sc->px->stats, sc->gidx, idle_conns);
+	sl_req_inc(sc->gen->stats, sc->gidx, idle_conns);
 	sl_tcp_timer_arm(sc->px->w, &sc->idle_timer, cp->idle_timeout_ms);
 }
 
@@ -266,7 +284,7 @@ static void px_run(struct px_session *s);
 static unsigned int
 px_row_backend(const struct px_session *s)
 {
-	return sl_req_row_backend(s->px->stats, s->loc->backend_base + (unsigned int)s->bidx);
+	return sl_req_row_backend(s->gen->stats, s->loc->backend_base + (unsigned int)s->bidx);
 }
 
 /* The request ends, however: counters, the in-flight count, the balancer's latency sample. */
@@ -276,7 +294,7 @@ px_req_finish(struct px_session *s, unsigned int status)
 	struct sl_proxy_worker *px = s->px;
 	uint64_t ns = (rte_rdtsc() - s->t0_tsc) * 1000 / px->tsc_per_us;
 
-	sl_req_done(px->stats, s->row, status, ns);
+	sl_req_done(s->gen->stats, s->row, status, ns);
 	px_log_end(s, status, ns);
 	if (s->inflight) {
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
@@ -288,7 +306,7 @@ px_req_finish(struct px_session *s, unsigned int status)
 static void
 px_error(struct px_session *s, enum sl_proxy_error e)
 {
-	sl_req_error(s->px->stats, s->row, e);
+	sl_req_error(s->gen->stats, s->row, e);
 	s->err = (uint8_t)(e + 1);
 }
 
@@ -349,6 +367,7 @@ px_end(struct px_session *s)
 	dir_free(&s->req);
 	dir_free(&s->resp);
 	px_head_put(s);
+	px_gen_put(s->gen);
 	rte_mempool_put(s->px->sessions, s);
 }
 
@@ -431,7 +450,7 @@ px_connect(struct px_session *s)
 {
 	struct sl_proxy_worker *px = s->px;
 	struct px_location *pl = s->loc;
-	struct px_backend *be = &px->locs[s->loc_id].backends[s->bidx];
+	struct px_backend *be = &s->gen->locs[s->loc_id].backends[s->bidx];
 	unsigned int gidx = px_row_backend(s);
 	struct px_sconn *sc = NULL;
 	int err = 0;
@@ -443,7 +462,7 @@ px_connect(struct px_session *s)
 		sc = pool_get(be);
 	if (sc != NULL) {
 		s->reused = true;
-		sl_req_inc(px->stats, gidx, pool_reused);
+		sl_req_inc(s->gen->stats, gidx, pool_reused);
 	} else {
 		uint32_t max_open = pl->cfg->connection_pool.max_open;
 
@@ -453,6 +472,7 @@ px_connect(struct px_session *s)
 			return -ENOBUFS;
 		memset(sc, 0, sizeof(*sc));
 		sc->px = px;
+		sc->gen = s->gen;
 		sc->be = be;
 		sc->gidx = gidx;
 		sl_tcp_timer_init(&sc->idle_timer, sconn_idle_expired);
@@ -469,8 +489,9 @@ px_connect(struct px_session *s)
 			return err ? err : -ENOBUFS;
 		}
 		be->n_open++;
-		sl_req_inc(px->stats, gidx, open_conns);
-		sl_req_inc(px->stats, gidx, pool_opened);
+		px_gen_get(sc->gen);
+		sl_req_inc(s->gen->stats, gidx, open_conns);
+		sl_req_inc(s->gen->stats, gidx, pool_opened);
 		s->reused = false;
 	}
 	sc->s = s;
@@ -492,9 +513,9 @@ px_pick_and_connect(struct px_session *s)
 	for (;;) {
 		int rc;
 
-		s->bidx = sl_bal_pick(s->px->locs[s->loc_id].bal, &s->breq);
+		s->bidx = sl_bal_pick(s->gen->locs[s->loc_id].bal, &s->breq);
 		if (s->bidx < 0) {
-			s->row = sl_req_row_location(s->px->stats, s->loc_id);
+			s->row = sl_req_row_location(s->gen->stats, s->loc_id);
 			px_error(s, SL_PROXY_ERR_NO_BACKEND);
 			s->bidx = 0;
 			return px_reply(s, 503, NULL, 0);
@@ -526,16 +547,16 @@ px_route(struct px_session *s)
 		host = s->head + h->host.off;
 		host_len = h->host.len;
 	}
-	sl_route_match(px->p->routes, s->lport, host, host_len, s->head + h->target.off,
+	sl_route_match(s->gen->p->routes, s->lport, host, host_len, s->head + h->target.off,
 		       h->target.len, 0, &m);
 	if (m.action == SL_ROUTE_NOT_FOUND) {
-		s->row = sl_req_row_unrouted(px->stats);
+		s->row = sl_req_row_unrouted(s->gen->stats);
 		px_error(s, SL_PROXY_ERR_NO_ROUTE);
 		return px_reply(s, 404, NULL, 0);
 	}
 	s->loc_id = m.loc->id;
-	s->loc = &px->p->locs[s->loc_id];
-	s->row = sl_req_row_location(px->stats, s->loc_id);
+	s->loc = &s->gen->p->locs[s->loc_id];
+	s->row = sl_req_row_location(s->gen->stats, s->loc_id);
 	if (m.action == SL_ROUTE_REDIRECT) {
 		int n =
 		    sl_route_location_header(&m, px->scratch + 2048, sizeof(px->scratch) - 2048);
@@ -624,10 +645,10 @@ px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int stat
 	}
 	px_srv_detach(s, false);
 	if (s->cli != NULL && e != SL_PROXY_ERR_BACKEND_TIMEOUT &&
-	    sl_retry_decide(&px->p->retry, &a, sent ? &px->budget : NULL, now_us) == SL_RETRY_YES &&
+	    sl_retry_decide(&s->gen->p->retry, &a, sent ? &px->budget : NULL, now_us) == SL_RETRY_YES &&
 	    s->breq.n_tried < SL_BAL_MAX_TRIED) {
 		s->breq.tried[s->breq.n_tried++] = (uint16_t)s->bidx;
-		sl_req_inc(px->stats, s->row, retries);
+		sl_req_inc(s->gen->stats, s->row, retries);
 		s->state = SL_SS_CONNECT;
 		return px_pick_and_connect(s);
 	}
@@ -774,7 +795,7 @@ px_response_head(struct px_session *s)
 			fr.keep_alive_10 = false;
 		}
 		sl_tcp_timer_cancel(&s->timer);
-		sl_bal_observe(px->locs[s->loc_id].bal, (unsigned int)s->bidx,
+		sl_bal_observe(s->gen->locs[s->loc_id].bal, (unsigned int)s->bidx,
 			       (uint32_t)((rte_rdtsc() - s->t_sent_tsc) / px->tsc_per_us));
 	}
 	n = sl_http_write_response_head(s->head, rh, &fr, px->scratch, sizeof(px->scratch));
@@ -979,11 +1000,17 @@ px_run(struct px_session *s)
 					px_close_client(s, false);
 				return;
 			}
+			/* A new request runs on the newest snapshot (live reconfiguration). */
+			if (s->gen != px->gen) {
+				px_gen_put(s->gen);
+				s->gen = px->gen;
+				px_gen_get(s->gen);
+			}
 			if (rte_mempool_get(px->heads, (void **)&s->head) != 0) {
 				s->head = NULL;
 				s->t0_tsc = rte_rdtsc();
 				px_log_begin(s);
-				s->row = sl_req_row_unrouted(px->stats);
+				s->row = sl_req_row_unrouted(s->gen->stats);
 				px_error(s, SL_PROXY_ERR_NO_MEMORY);
 				px_reply(s, 503, NULL, 0);
 				return;
@@ -991,7 +1018,7 @@ px_run(struct px_session *s)
 			s->hlen = 0;
 			s->req.parsed = 0;
 			s->req.fwd = 0;
-			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &px->p->limits,
+			sl_http_parser_init(&s->rp, SL_HTTP_REQUEST, &s->gen->p->limits,
 					    SL_HTTP_M_OTHER);
 			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
 			s->resp_begun = s->cli_keep = s->upgrade = s->dechunk = false;
@@ -1001,7 +1028,7 @@ px_run(struct px_session *s)
 			s->bidx = -1;
 			s->t0_tsc = rte_rdtsc();
 			px_log_begin(s);
-			s->row = sl_req_row_unrouted(px->stats);
+			s->row = sl_req_row_unrouted(s->gen->stats);
 			s->state = SL_SS_HEAD;
 			px_arm(s, px_timeouts(px)->client_header_ms);
 			break;
@@ -1041,7 +1068,7 @@ px_run(struct px_session *s)
 				px_reply(s, 503, NULL, 0);
 				return;
 			}
-			sl_http_parser_init(&s->sp, SL_HTTP_RESPONSE, &px->p->limits,
+			sl_http_parser_init(&s->sp, SL_HTTP_RESPONSE, &s->gen->p->limits,
 					    (enum sl_http_method)s->rp.head.method);
 			s->state = SL_SS_EXCHANGE;
 			s->t_sent_tsc = rte_rdtsc();
@@ -1106,6 +1133,8 @@ cli_accepted(struct sl_tcp_conn *c)
 		return -ENOBUFS;
 	memset(s, 0, sizeof(*s));
 	s->px = px;
+	s->gen = px->gen;
+	px_gen_get(s->gen);
 	s->cli = c;
 	s->bidx = -1;
 	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
@@ -1271,3 +1300,23 @@ static const struct sl_tcp_ops srv_ops = {
     .closed = srv_closed,
     .error = srv_error,
 };
+
+void
+sl__px_gen_retire(struct sl_proxy_worker *px, struct px_gen *g)
+{
+	(void)px;
+	g->retired = true;
+	/* Its idle keep-alive connections serve no new request: close them. Connections in use
+	 * close when their request ends (pool_put). */
+	for (unsigned int l = 0; l < g->p->n_locations; l++) {
+		for (unsigned int b = 0; b < g->p->locs[l].n_backends; b++) {
+			struct px_backend *be = &g->locs[l].backends[b];
+			struct px_sconn *sc;
+
+			while ((sc = be->idle) != NULL)
+				sconn_close(sc, false);
+		}
+	}
+	if (g->refs == 0)
+		__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
+}

@@ -146,7 +146,7 @@ px_log_end(struct px_session *s, unsigned int status, uint64_t ns)
 {
 	struct sl_proxy_worker *px = s->px;
 	struct sl_alog_rec *r = s->log;
-	const struct sl_req_stats *st = px->stats;
+	const struct sl_req_stats *st = s->gen->stats;
 
 	if (r == NULL)
 		return;

@@ -45,6 +45,7 @@
 #define SL_BAL_F_DOWN 0x1u	   /* failed its health checks */
 #define SL_BAL_F_DRAINING 0x2u	   /* taken out by the operator; in-flight requests finish */
 #define SL_BAL_F_CIRCUIT_OPEN 0x4u /* circuit breaker open */
+#define SL_BAL_F_DISABLED 0x10u	   /* disabled by the operator (admin API, sluicectl disable) */
 
 #define SL_BAL_MAX_WORKERS 128
 #define SL_BAL_MAX_BACKENDS 16384 /* = SL_CONFIG_MAX_BACKENDS; Maglev stores indices in 16 bits */

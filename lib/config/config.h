@@ -106,6 +106,20 @@ int sl_config_load_buffer(const char *name, const char *buf, size_t len, struct 
 			  struct sl_config_error *err);
 void sl_config_free(struct sl_config *cfg);
 
+/*
+ * A deep copy that sl_config_free() releases on its own (the control plane builds each
+ * snapshot's tree from the loaded file and its runtime changes). NULL when out of memory.
+ */
+struct sl_config *sl_config_dup(const struct sl_config *cfg);
+
+/*
+ * Does `next` change a key that only a restart applies (anything under dataplane: or admin:,
+ * admin.auth.jwt_secret, limits.max_header_size)? 1 with the first such key's dotted path in
+ * key ("dataplane.workers", "admin.listen"), 0 if not, -1 when out of memory.
+ */
+int sl_config_restart_key(const struct sl_config *running, const struct sl_config *next,
+			  char *key, size_t len);
+
 /* "file:line:col: message" (or "file: message" without a position) into buf. */
 void sl_config_error_format(const struct sl_config_error *err, char *buf, size_t len);
 

@@ -10,6 +10,7 @@
  * same message back, so workers never allocate.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ struct sl_req_stats;
 struct sl_alog;
 struct sl_proxy;
 struct sl_bal_live;
+struct sl_config;
 
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
@@ -83,6 +85,19 @@ struct sl_plane_view {
 	const struct sl_bal_live *(*bal_live)(const struct sl_proxy *proxy, unsigned int location);
 	struct rte_ring *cmd[SL_MAX_WORKERS];
 	struct rte_ring *evt[SL_MAX_WORKERS];
+	/*
+	 * Live reconfiguration. `proxy` and `req_stats` change when a new snapshot is published:
+	 * a thread other than the control thread holds `lock` for reading while it uses them
+	 * (the publisher swaps them under the write lock; the old snapshot is freed later).
+	 * `apply` builds and publishes a snapshot from cfg (it takes cfg on success; on failure
+	 * the caller still owns it): 0, or -errno with a sentence in err. Callers serialise
+	 * their calls. `generation` counts publishes (1 at start). `dp` is apply's argument.
+	 */
+	pthread_rwlock_t lock;
+	uint64_t generation;
+	const struct sl_config *cfg; /* the running snapshot's tree (names of the stats rows) */
+	int (*apply)(void *dp, struct sl_config *cfg, char *err, size_t errlen);
+	void *dp;
 };
 
 const char *sl_arp_state_name(enum sl_arp_state s);
