@@ -135,6 +135,13 @@ out_lib:
 }
 
 int
+slctl_http_request(const char *url, const char *method, const char *path, const char *bearer,
+		   const char *body, int *status, char **resp, char *err, size_t errlen)
+{
+	return http_request(method, url, path, bearer, body, status, resp, err, errlen);
+}
+
+int
 slctl_http_post(const char *url, const char *path, const char *bearer, const char *body,
 		int *status, char **resp, char *err, size_t errlen)
 {

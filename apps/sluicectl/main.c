@@ -38,6 +38,14 @@ usage(FILE *out)
 	    "  user list                list users, password age and expiry\n"
 	    "  stats                    counters: totals, workers, ports, and requests per\n"
 	    "                           service / location / backend (GET /api/stats)\n"
+	    "  backends [--service S]   list the backends (id, state, weight, in flight, ...)\n"
+	    "  drain ID                 no new requests to backend ID; in-flight ones finish\n"
+	    "  enable ID | disable ID   put backend ID back / take it out\n"
+	    "  weight ID N              set backend ID's weight (N >= 1)\n"
+	    "  add --service S --location L URL [--weight N] [--max-connections N]\n"
+	    "                           add a backend (a runtime override; see the README)\n"
+	    "  remove ID                drain backend ID, then remove it\n"
+	    "  reload                   reload sluice's configuration file (as SIGHUP)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --url URL            admin API (default http://127.0.0.1:1997)\n"
@@ -51,6 +59,7 @@ usage(FILE *out)
 	    "  --password-stdin     read the password from stdin (one line) instead of the\n"
 	    "                       terminal; also implied when stdin is not a terminal\n"
 	    "  --json               machine-readable output on stdout, errors as JSON on stderr\n"
+	    "  --service S, --location L, --weight N, --max-connections N   for backends / add\n"
 	    "  -V, --version, -h, --help\n"
 	    "\n"
 	    "Exit status: 0 done; 1 refused (wrong password, user exists or not found, weak or\n"
@@ -153,7 +162,7 @@ slctl_read_password(const struct sluicectl *c, const char *prompt, bool confirm,
 int
 main(int argc, char **argv)
 {
-	enum { O_URL = 256, O_TOKEN, O_DB, O_CONFIG, O_JSON, O_PWSTDIN };
+	enum { O_URL = 256, O_TOKEN, O_DB, O_CONFIG, O_JSON, O_PWSTDIN, O_SVC, O_LOC, O_W, O_MAXC };
 	static const struct option longopts[] = {
 	    {"url", required_argument, NULL, O_URL},
 	    {"token-file", required_argument, NULL, O_TOKEN},
@@ -162,6 +171,10 @@ main(int argc, char **argv)
 	    {"username", required_argument, NULL, 'u'},
 	    {"json", no_argument, NULL, O_JSON},
 	    {"password-stdin", no_argument, NULL, O_PWSTDIN},
+	    {"service", required_argument, NULL, O_SVC},
+	    {"location", required_argument, NULL, O_LOC},
+	    {"weight", required_argument, NULL, O_W},
+	    {"max-connections", required_argument, NULL, O_MAXC},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -193,6 +206,18 @@ main(int argc, char **argv)
 		case O_PWSTDIN:
 			c.password_stdin = true;
 			break;
+		case O_SVC:
+			c.service = optarg;
+			break;
+		case O_LOC:
+			c.location = optarg;
+			break;
+		case O_W:
+			c.weight = optarg;
+			break;
+		case O_MAXC:
+			c.max_connections = optarg;
+			break;
 		case 'V':
 			printf("sluicectl %s\n", SL_VERSION);
 			return SLCTL_OK;
@@ -217,7 +242,12 @@ main(int argc, char **argv)
 		return slctl_cmd_user(&c, argc - optind - 1, argv + optind + 1);
 	if (strcmp(argv[optind], "stats") == 0)
 		return slctl_cmd_stats(&c, argc - optind - 1, argv + optind + 1);
+	int rc = slctl_cmd_backends(&c, argv[optind], argc - optind - 1, argv + optind + 1);
+
+	if (rc >= 0)
+		return rc;
 	return slctl_fail(&c, SLCTL_USAGE, "usage",
-			  "unknown command '%s'; expected login, user or stats (try --help)",
+			  "unknown command '%s'; expected login, user, stats, backends, drain, "
+			  "enable, disable, weight, add, remove or reload (try --help)",
 			  argv[optind]);
 }

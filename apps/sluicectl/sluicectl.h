@@ -21,6 +21,11 @@ struct sluicectl {
 	const char *username;
 	bool json;
 	bool password_stdin;
+	/* backends / add (cmd_backends.c) */
+	const char *service;
+	const char *location;
+	const char *weight;
+	const char *max_connections;
 };
 
 /* An error for a person (or {"error", "detail"} on stderr with --json); returns code. */
@@ -35,6 +40,10 @@ int slctl_read_password(const struct sluicectl *c, const char *prompt, bool conf
 int slctl_http_post(const char *url, const char *path, const char *bearer, const char *body,
 		    int *status, char **resp, char *err, size_t errlen);
 
+/* Any method (body NULL sends none), as slctl_http_post. */
+int slctl_http_request(const char *url, const char *method, const char *path, const char *bearer,
+		       const char *body, int *status, char **resp, char *err, size_t errlen);
+
 /* GET url + path, as slctl_http_post. */
 int slctl_http_get(const char *url, const char *path, const char *bearer, int *status,
 		   char **resp, char *err, size_t errlen);
@@ -48,5 +57,8 @@ int slctl_token(const struct sluicectl *c, char *buf, size_t len);
 int slctl_cmd_login(struct sluicectl *c, int argc, char **argv);
 int slctl_cmd_user(struct sluicectl *c, int argc, char **argv);
 int slctl_cmd_stats(struct sluicectl *c, int argc, char **argv);
+/* backends, drain, enable, disable, weight, add, remove, reload (cmd_backends.c): the exit
+ * code, or -1 when name is none of them. */
+int slctl_cmd_backends(struct sluicectl *c, const char *name, int argc, char **argv);
 
 #endif
