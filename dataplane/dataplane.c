@@ -367,6 +367,7 @@ sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err, si
 	}
 	old = dp->proxy;
 	sl_proxy_carry_flags(next, old);
+	sl_proxy_seed_stats(next, old);
 	sl_proxy_adopt(next, cfg, sl_proxy_generation(old) + 1);
 
 	/* Readers of the view on other threads see either snapshot whole. */

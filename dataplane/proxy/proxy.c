@@ -414,6 +414,71 @@ sl_proxy_carry_flags(struct sl_proxy *next, const struct sl_proxy *prev)
 	return n;
 }
 
+/* Row r of `from` (a stats block of prev) copied into row `to` of next's block: counters and
+ * the histogram, not the gauges (connections of the old pools are not the new pools'). */
+static void
+seed_row(struct sl_req_stats *dst, unsigned int to, const struct sl_req_stats *src,
+	 unsigned int from)
+{
+	const struct sl_req_row *a = &src->rows[from];
+	struct sl_req_row *b = &dst->rows[to];
+
+	for (unsigned int c = 0; c < SL_REQ_CLASS_MAX; c++)
+		b->requests[c] = __atomic_load_n(&a->requests[c], __ATOMIC_RELAXED);
+	for (unsigned int e = 0; e < SL_PROXY_ERR_MAX; e++)
+		b->errors[e] = __atomic_load_n(&a->errors[e], __ATOMIC_RELAXED);
+#define SL_SEED_FIELD(f, metric, help) b->f = __atomic_load_n(&a->f, __ATOMIC_RELAXED);
+	SL_REQ_COUNTERS(SL_SEED_FIELD)
+#undef SL_SEED_FIELD
+	sl_hist_add(&dst->hists[to], &src->hists[from]);
+}
+
+void
+sl_proxy_seed_stats(struct sl_proxy *next, const struct sl_proxy *prev)
+{
+	const struct sl_config *nc = next->cfg, *pc;
+
+	if (prev == NULL)
+		return;
+	pc = prev->cfg;
+	for (unsigned int w = 0; w < SL_MAX_WORKERS; w++) {
+		const struct sl_req_stats *src;
+		struct sl_req_stats *dst;
+
+		if (next->gens[w] == NULL || prev->gens[w] == NULL)
+			continue;
+		src = prev->gens[w]->stats;
+		dst = next->gens[w]->stats;
+		seed_row(dst, sl_req_row_unrouted(dst), src, sl_req_row_unrouted(src));
+		for (unsigned int s = 0; s < nc->n_services; s++)
+			for (unsigned int k = 0; k < pc->n_services; k++)
+				if (strcmp(nc->services[s].name, pc->services[k].name) == 0)
+					seed_row(dst, sl_req_row_service(dst, s), src,
+						 sl_req_row_service(src, k));
+		for (unsigned int l = 0; l < next->n_locations; l++) {
+			const struct px_location *nl = &next->locs[l];
+			int o = location_in(prev, nl);
+
+			if (o < 0)
+				continue;
+			const struct px_location *ol = &prev->locs[o];
+
+			seed_row(dst, sl_req_row_location(dst, l), src,
+				 sl_req_row_location(src, (unsigned int)o));
+			for (unsigned int b = 0; b < nl->n_backends; b++)
+				for (unsigned int k = 0; k < ol->n_backends; k++)
+					if (strcmp(nl->cfg->backends[b].url,
+						   ol->cfg->backends[k].url) == 0) {
+						seed_row(dst,
+							 sl_req_row_backend(dst, nl->backend_base + b),
+							 src,
+							 sl_req_row_backend(src, ol->backend_base + k));
+						break;
+					}
+		}
+	}
+}
+
 int
 sl_proxy_find_backend(const struct sl_proxy *p, const char *service, const char *location,
 		      uint32_t ip, uint16_t port, struct sl_bal_live **live, unsigned int *index)

@@ -78,6 +78,13 @@ int sl_proxy_gens_create(struct sl_proxy *p, struct sl_worker *const *workers, u
 /* Copy the eligibility flags (health, drain, circuit) of every backend of prev whose
  * (service, location path, url) is also in next. Returns how many backends matched. */
 unsigned int sl_proxy_carry_flags(struct sl_proxy *next, const struct sl_proxy *prev);
+/*
+ * Start next's request counters (every worker's) from prev's for the same (service),
+ * (service, location) and (service, location, url) rows, so that counters go on across a
+ * reload. Call before publishing (next's blocks are not written yet). Requests that finish
+ * on prev after this call are not carried (those in flight at the reload).
+ */
+void sl_proxy_seed_stats(struct sl_proxy *next, const struct sl_proxy *prev);
 /* Publish next to the workers (a release store per worker). */
 void sl_proxy_publish(struct sl_proxy *next, struct sl_worker *const *workers, unsigned int n);
 /* Worker side, once per poll-loop iteration: move to the newest snapshot if there is one. */

@@ -253,6 +253,7 @@ tb_check "/w/ now sends 3 of 4 requests to backend2 ($cnt of 40)" bash -c "[ $cn
 write_config 2 "      - path: /v2/
         backends:
           - url: http://198.18.0.13:8080"
+before=$(bfield http://198.18.0.13:8080 / requests)
 wrk_start 6
 sleep 1.5
 t0=$(now_ms)
@@ -262,6 +263,9 @@ expect "POST /api/config/reload is 200 reloaded" \
 	"$(status_of "$r") $(body_of "$r" | py 'import json,sys; print(json.load(sys.stdin)["reloaded"])')" "200 True"
 wrk_end "wrk across a reload: no failed request, no socket error"
 reload_reqs=$wrk_reqs
+after=$(bfield http://198.18.0.13:8080 / requests)
+tb_check "request counters go on across a reload ($before before, $after after)" \
+	test "$after" -gt "$((before + 100))"
 expect "the new location /v2/ serves" "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/v2/")" 200
 expect "the file's new weight is in force" "$(bfield http://198.18.0.11:8080 /w/ weight)" 2
 expect "the runtime weight override survived the reload" "$(bfield http://198.18.0.12:8080 /w/ weight)" 3
