@@ -102,7 +102,10 @@ tb_wait_for "nsx ss -Hltn 'sport = :8080' | grep -q '$B4'" 5 || tb_die "backend4
 req() { # METHOD PATH [curl args...] -> "STATUS BODY"
 	local m=$1 p=$2 out
 	shift 2
-	out=$(nsx curl -s -m 10 -X "$m" -w '\n%{http_code}' "$@" "$api$p")
+	out=$(nsx curl -sS -m 10 -X "$m" -w '\n%{http_code}' "$@" "$api$p" 2>"$TMP/curl.err")
+	# No answer at all: say why (curl's error and what sluice logged last).
+	[ "${out##*$'\n'}" = 000 ] && tb_log "no answer to $m $p: $(cat "$TMP/curl.err")" \
+		"$(tail -3 "$state/sluice.log" | tr '\n' ' ')"
 	printf '%s %s\n' "${out##*$'\n'}" "$(tr -d '\n' <<<"${out%$'\n'*}")"
 }
 status_of() { printf '%s\n' "${1%% *}"; }
