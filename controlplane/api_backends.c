@@ -66,17 +66,19 @@ path_id(struct sl_admin_req *r, uint64_t *id, int *status)
 static int
 reply_result(struct sl_admin_req *r, int status, json_t *obj, const char *err)
 {
-	static const char *const names[] = {[400] = "bad request", [404] = "not found",
-					    [409] = "conflict", [500] = "internal error"};
+	static const char *const names[] = {[400] = "bad request",
+					    [404] = "not found",
+					    [409] = "conflict",
+					    [500] = "internal error"};
 
 	if (status < 300 && obj != NULL)
 		return sl_admin_reply_json(r, status, obj);
 	json_decref(obj);
 	if (status < 300)
 		status = 500;
-	return sl_admin_reply_error(r, status, status < 501 && names[status] ? names[status]
-									      : "error",
-				    "%s", err[0] ? err : "unknown error");
+	return sl_admin_reply_error(r, status,
+				    status < 501 && names[status] ? names[status] : "error", "%s",
+				    err[0] ? err : "unknown error");
 }
 
 static int
@@ -117,8 +119,8 @@ bool_field(struct sl_admin_req *r, json_t *o, const char *key, bool *has, bool *
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v)) {
-		*status = sl_admin_reply_error(r, 400, "bad value",
-					       "'%s' must be true or false", key);
+		*status =
+		    sl_admin_reply_error(r, 400, "bad value", "'%s' must be true or false", key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -141,9 +143,10 @@ post_backend(struct sl_admin_req *r)
 	if (ql < 0)
 		return status;
 	if (qs == 0 || ql == 0)
-		return sl_admin_reply_error(r, 400, "bad request",
-					    "POST /api/backends needs ?service_name=S&location=/path "
-					    "(GET /api/services lists them)");
+		return sl_admin_reply_error(
+		    r, 400, "bad request",
+		    "POST /api/backends needs ?service_name=S&location=/path "
+		    "(GET /api/services lists them)");
 	o = sl_admin_read_object(r, allowed, &status);
 	if (o == NULL)
 		return status;
@@ -157,8 +160,8 @@ post_backend(struct sl_admin_req *r)
 		json_decref(o);
 		return status;
 	}
-	status = sl_cp_runtime_add(RT, svc, loc, url ? json_string_value(url) : NULL, weight,
-				   maxc, &res, err, sizeof(err));
+	status = sl_cp_runtime_add(RT, svc, loc, url ? json_string_value(url) : NULL, weight, maxc,
+				   &res, err, sizeof(err));
 	json_decref(o);
 	return reply_result(r, status, res, err);
 }

@@ -58,23 +58,31 @@ sl_cp_backend_check(const char *url, int64_t weight, int64_t max_connections, ch
 		return -EINVAL;
 	}
 	if (u.https) {
-		snprintf(err, errlen, "'url' %s: https backends need TLS, which sluice does not "
-				      "have yet; use http://", url);
+		snprintf(err, errlen,
+			 "'url' %s: https backends need TLS, which sluice does not "
+			 "have yet; use http://",
+			 url);
 		return -EINVAL;
 	}
 	if (u.ip == 0) {
-		snprintf(err, errlen, "'url' %s: '%s' is not an IPv4 address; the proxy resolves "
-				      "no names", url, u.host);
+		snprintf(err, errlen,
+			 "'url' %s: '%s' is not an IPv4 address; the proxy resolves "
+			 "no names",
+			 url, u.host);
 		return -EINVAL;
 	}
 	if (weight < 1 || weight > WEIGHT_MAX) {
-		snprintf(err, errlen, "'weight' must be an integer from 1 to %d (0 is not a weight: "
-				      "drain the backend instead)", WEIGHT_MAX);
+		snprintf(err, errlen,
+			 "'weight' must be an integer from 1 to %d (0 is not a weight: "
+			 "drain the backend instead)",
+			 WEIGHT_MAX);
 		return -EINVAL;
 	}
 	if (max_connections < 0 || max_connections > MAXCONN_MAX) {
-		snprintf(err, errlen, "'max_connections' must be an integer from 0 (unlimited) to "
-				      "%d", MAXCONN_MAX);
+		snprintf(err, errlen,
+			 "'max_connections' must be an integer from 0 (unlimited) to "
+			 "%d",
+			 MAXCONN_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -152,7 +160,7 @@ sl_cp_overrides_apply(struct sl_config *cfg, const struct sl_cp_override *ov, un
 			break;
 		}
 		continue;
-skip:
+	skip:
 		if (skipped != NULL)
 			skipped[ns] = i;
 		ns++;

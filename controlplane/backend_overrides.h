@@ -47,8 +47,7 @@ int sl_cp_find_location(const struct sl_config *cfg, const char *service, const 
  * without backends is refused. Returns 0, -ENOMEM, or -EINVAL with a sentence in err.
  */
 int sl_cp_overrides_apply(struct sl_config *cfg, const struct sl_cp_override *ov, unsigned int n,
-			  unsigned int *skipped, unsigned int *n_skipped, char *err,
-			  size_t errlen);
+			  unsigned int *skipped, unsigned int *n_skipped, char *err, size_t errlen);
 
 /*
  * Check a backend given through the API (url, weight, max_connections) as the loader

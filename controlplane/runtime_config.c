@@ -128,6 +128,17 @@ locate(struct sl_cp_runtime *rt, uint64_t id, struct where *w)
 	return -ENOENT;
 }
 
+/* locate(), with the sentence for a 404 when there is no such id. */
+static int
+locate_or_say(struct sl_cp_runtime *rt, uint64_t id, struct where *w, char *err, size_t errlen)
+{
+	if (locate(rt, id, w) == 0)
+		return 0;
+	snprintf(err, errlen, "no backend with id %llu (GET /api/backends lists them)",
+		 (unsigned long long)id);
+	return -ENOENT;
+}
+
 /* The live state of the running snapshot's location gl (caller holds the view's lock). */
 static struct sl_bal_live *
 live_of(struct sl_cp_runtime *rt, unsigned int gl)
@@ -177,11 +188,13 @@ backend_json(struct sl_cp_runtime *rt, const struct where *w)
 		state = "up";
 	return json_pack(
 	    "{s:I, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
-	    "id", (json_int_t)w->d->id, "service", svc->name, "location", loc->path, "url",
-	    be->url, "weight", (json_int_t)be->weight, "max_connections",
-	    (json_int_t)be->max_connections, "enabled", !(f & SL_BAL_F_DISABLED), "draining",
-	    !!(f & SL_BAL_F_DRAINING), "state", state, "health",
-	    !be->health_check.enabled ? "unknown" : (f & SL_BAL_F_DOWN) ? "down" : "up",
+	    "id", (json_int_t)w->d->id, "service", svc->name, "location", loc->path, "url", be->url,
+	    "weight", (json_int_t)be->weight, "max_connections", (json_int_t)be->max_connections,
+	    "enabled", !(f & SL_BAL_F_DISABLED), "draining", !!(f & SL_BAL_F_DRAINING), "state",
+	    state, "health",
+	    !be->health_check.enabled ? "unknown"
+	    : (f & SL_BAL_F_DOWN)     ? "down"
+				      : "up",
 	    "circuit", f & SL_BAL_F_CIRCUIT_OPEN ? "open" : "closed", "inflight",
 	    (json_int_t)inflight, "open_connections", (json_int_t)(int64_t)open, "pool_idle",
 	    (json_int_t)(int64_t)idle, "requests", (json_int_t)requests, "source",
@@ -240,13 +253,12 @@ rebuild(struct sl_cp_runtime *rt, const struct sl_config *file, json_t *dropped,
 		const struct sl_cp_override *o = &rt->ov[skipped[i]];
 
 		if (dropped != NULL)
-			json_array_append_new(dropped,
-					      json_pack("{s:s, s:s, s:s, s:s}", "service", o->service,
-							"location", o->location, "url", o->url,
-							"change",
-							o->kind == SL_CP_OV_ADD	   ? "added"
-							: o->kind == SL_CP_OV_SET  ? "changed"
-										   : "removed"));
+			json_array_append_new(
+			    dropped, json_pack("{s:s, s:s, s:s, s:s}", "service", o->service,
+					       "location", o->location, "url", o->url, "change",
+					       o->kind == SL_CP_OV_ADD	 ? "added"
+					       : o->kind == SL_CP_OV_SET ? "changed"
+									 : "removed"));
 		memmove(&rt->ov[skipped[i]], &rt->ov[skipped[i] + 1],
 			(rt->n_ov - skipped[i] - 1) * sizeof(rt->ov[0]));
 		rt->n_ov--;
@@ -390,9 +402,9 @@ sl_cp_runtime_services(struct sl_cp_runtime *rt)
 					json_array_append_new(ids, json_integer((json_int_t)d->id));
 			}
 			json_array_append_new(
-			    locs, json_pack("{s:s, s:s, s:o}", "path", loc->path, "lb_policy",
-					    sl_config_lb_policy_name(loc->lb_policy), "backends",
-					    ids));
+			    locs,
+			    json_pack("{s:s, s:s, s:o}", "path", loc->path, "lb_policy",
+				      sl_config_lb_policy_name(loc->lb_policy), "backends", ids));
 		}
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:o}", "name", svc->name,
 						     "host", svc->host, "port", (int)svc->port,
@@ -429,8 +441,8 @@ override_find(struct sl_cp_runtime *rt, const struct ident *d)
 
 int
 sl_cp_runtime_add(struct sl_cp_runtime *rt, const char *service, const char *location,
-		  const char *url, int64_t weight, int64_t max_connections, json_t **obj,
-		  char *err, size_t errlen)
+		  const char *url, int64_t weight, int64_t max_connections, json_t **obj, char *err,
+		  size_t errlen)
 {
 	struct sl_cp_override *o;
 	struct ident *d;
@@ -442,21 +454,26 @@ sl_cp_runtime_add(struct sl_cp_runtime *rt, const char *service, const char *loc
 		return 400;
 	pthread_mutex_lock(&rt->mu);
 	if (sl_cp_find_location(rt->running, service, location, &s, &l) != 0) {
-		snprintf(err, errlen, "no location '%s' in service '%s' (GET /api/services lists "
-				      "them)", location, service);
+		snprintf(err, errlen,
+			 "no location '%s' in service '%s' (GET /api/services lists "
+			 "them)",
+			 location, service);
 		status = 404;
 		goto out;
 	}
 	for (unsigned int b = 0; b < rt->running->services[s].locations[l].n_backends; b++)
 		if (strcmp(rt->running->services[s].locations[l].backends[b].url, url) == 0) {
-			snprintf(err, errlen, "location '%s' of service '%s' has backend %s already",
-				 location, service, url);
+			snprintf(err, errlen,
+				 "location '%s' of service '%s' has backend %s already", location,
+				 service, url);
 			status = 409;
 			goto out;
 		}
 	if (rt->n_ov == SL_CP_MAX_OVERRIDES) {
-		snprintf(err, errlen, "%u runtime changes are the most sluice keeps; put them in "
-				      "the file and reload", SL_CP_MAX_OVERRIDES);
+		snprintf(err, errlen,
+			 "%u runtime changes are the most sluice keeps; put them in "
+			 "the file and reload",
+			 SL_CP_MAX_OVERRIDES);
 		status = 409;
 		goto out;
 	}
@@ -527,14 +544,12 @@ sl_cp_runtime_patch(struct sl_cp_runtime *rt, uint64_t id, const struct sl_cp_pa
 	if (p->has_weight && sl_cp_backend_check("http://127.0.0.1", p->weight, 0, err, errlen))
 		return 400;
 	pthread_mutex_lock(&rt->mu);
-	if (locate(rt, id, &w) != 0) {
-		snprintf(err, errlen, "no backend with id %llu (GET /api/backends lists them)",
-			 (unsigned long long)id);
+	if (locate_or_say(rt, id, &w, err, errlen) != 0) {
 		status = 404;
 		goto out;
 	}
-	if (p->has_weight && rt->running->services[w.s].locations[w.l].backends[w.b].weight !=
-				 (uint32_t)p->weight) {
+	if (p->has_weight &&
+	    rt->running->services[w.s].locations[w.l].backends[w.b].weight != (uint32_t)p->weight) {
 		struct ident d = *w.d;
 
 		/* Weights live in the balancers' tables: a new snapshot. */
@@ -589,8 +604,7 @@ out:
 }
 
 int
-sl_cp_runtime_delete(struct sl_cp_runtime *rt, uint64_t id, json_t **obj, char *err,
-		     size_t errlen)
+sl_cp_runtime_delete(struct sl_cp_runtime *rt, uint64_t id, json_t **obj, char *err, size_t errlen)
 {
 	struct sl_bal_live *live;
 	struct where w;
@@ -598,16 +612,15 @@ sl_cp_runtime_delete(struct sl_cp_runtime *rt, uint64_t id, json_t **obj, char *
 
 	*obj = NULL;
 	pthread_mutex_lock(&rt->mu);
-	if (locate(rt, id, &w) != 0) {
-		snprintf(err, errlen, "no backend with id %llu (GET /api/backends lists them)",
-			 (unsigned long long)id);
+	if (locate_or_say(rt, id, &w, err, errlen) != 0) {
 		status = 404;
 		goto out;
 	}
 	if (rt->running->services[w.s].locations[w.l].n_backends == 1) {
-		snprintf(err, errlen, "backend %llu is the last of location '%s'; a location needs "
-				      "one (drain it instead)", (unsigned long long)id,
-			 w.d->location);
+		snprintf(err, errlen,
+			 "backend %llu is the last of location '%s'; a location needs "
+			 "one (drain it instead)",
+			 (unsigned long long)id, w.d->location);
 		status = 409;
 		goto out;
 	}

@@ -33,8 +33,8 @@ call(const struct sluicectl *c, const char *method, const char *path, json_t *bo
 		free(text);
 		return rc;
 	}
-	rc = slctl_http_request(c->url, method, path, token, text, &status, &resp, err,
-				sizeof(err));
+	rc =
+	    slctl_http_request(c->url, method, path, token, text, &status, &resp, err, sizeof(err));
 	free(text);
 	if (rc != 0)
 		return slctl_fail(c, SLCTL_UNAVAILABLE, "unreachable", "%s", err);
@@ -113,8 +113,7 @@ show(const struct sluicectl *c, json_t *o, const char *what)
 
 /* A positive integer argument, or a usage error. */
 static int
-parse_num(const struct sluicectl *c, const char *what, const char *s, long long min,
-	  long long *out)
+parse_num(const struct sluicectl *c, const char *what, const char *s, long long min, long long *out)
 {
 	char *end;
 	long long v;
@@ -184,10 +183,10 @@ cmd_patch(const struct sluicectl *c, const char *name, int argc, char **argv)
 	if (rc)
 		return rc;
 	snprintf(what, sizeof(what), "backend %lld: %s", id,
-		 strcmp(name, "weight") == 0 ? "weight set" : name[0] == 'd' && name[1] == 'r'
-							       ? "draining"
-							   : name[0] == 'e' ? "enabled"
-									    : "disabled");
+		 strcmp(name, "weight") == 0	    ? "weight set"
+		 : name[0] == 'd' && name[1] == 'r' ? "draining"
+		 : name[0] == 'e'		    ? "enabled"
+						    : "disabled");
 	return show(c, o, what);
 }
 

@@ -193,7 +193,8 @@ static void
 test_removing_the_last_backend_is_refused(void)
 {
 	struct sl_config *c = load(base_yaml);
-	struct sl_cp_override o = ov(SL_CP_OV_REMOVE, "demo", "/one/", "http://198.18.0.13:8080", 0);
+	struct sl_cp_override o =
+	    ov(SL_CP_OV_REMOVE, "demo", "/one/", "http://198.18.0.13:8080", 0);
 	char err[256] = "";
 
 	CU_ASSERT_EQUAL(sl_cp_overrides_apply(c, &o, 1, NULL, NULL, err, sizeof(err)), -EINVAL);
@@ -221,7 +222,8 @@ test_backend_check_explains_bad_values(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'weight' must be an integer from 1"));
 	CU_ASSERT_EQUAL(sl_cp_backend_check("http://198.18.0.14", 1000001, 0, err, sizeof(err)),
 			-EINVAL);
-	CU_ASSERT_EQUAL(sl_cp_backend_check("http://198.18.0.14", 1, -1, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(sl_cp_backend_check("http://198.18.0.14", 1, -1, err, sizeof(err)),
+			-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'max_connections'"));
 }
 
