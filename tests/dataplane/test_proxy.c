@@ -157,7 +157,7 @@ test_reload_carries_flags_and_counters_by_identity(void)
 	sl_bal_live_set_flags(live, 2, SL_BAL_F_CIRCUIT_OPEN | SL_BAL_F_DISABLED, 0);
 	st = (struct sl_req_stats *)sl_proxy_stats_of(p1, 1);
 	st->rows[sl_req_row_backend(st, 2)].requests[SL_REQ_CLASS_2XX] = 42; /* .13 */
-	st->rows[sl_req_row_backend(st, 2)].open_conns = 3;		       /* a gauge */
+	st->rows[sl_req_row_backend(st, 2)].open_conns = 3;		     /* a gauge */
 	st->rows[sl_req_row_location(st, 0)].errors[SL_PROXY_ERR_NO_BACKEND] = 7;
 
 	/* Two of v2's four backends are in v1 under the same identity (/new/ is new). */
@@ -176,9 +176,9 @@ test_reload_carries_flags_and_counters_by_identity(void)
 	CU_ASSERT_EQUAL(st->rows[sl_req_row_backend(st, 2)].open_conns, 0);
 	CU_ASSERT_EQUAL(st->rows[sl_req_row_location(st, 1)].errors[SL_PROXY_ERR_NO_BACKEND], 7);
 	CU_ASSERT_EQUAL(st->rows[sl_req_row_location(st, 0)].errors[SL_PROXY_ERR_NO_BACKEND], 0);
-	CU_ASSERT_EQUAL(sl_proxy_stats_of(p2, 0)->rows[sl_req_row_backend(st, 2)]
-			    .requests[SL_REQ_CLASS_2XX],
-			0);
+	CU_ASSERT_EQUAL(
+	    sl_proxy_stats_of(p2, 0)->rows[sl_req_row_backend(st, 2)].requests[SL_REQ_CLASS_2XX],
+	    0);
 
 	/* The health checker's lookup: by service, location path and address. */
 	CU_ASSERT_EQUAL(sl_proxy_find_backend(p2, "demo", "/", htonl(0xc612000d), 8080, &live, &i),
@@ -187,9 +187,8 @@ test_reload_carries_flags_and_counters_by_identity(void)
 	CU_ASSERT_EQUAL(i, 1);
 	CU_ASSERT_EQUAL(sl_proxy_find_backend(p2, "demo", "/", htonl(0xc612000c), 8080, &live, &i),
 			-ENOENT);
-	CU_ASSERT_EQUAL(sl_proxy_find_backend(p2, "demo", "/x/", htonl(0xc612000b), 8080, &live,
-					      &i),
-			-ENOENT);
+	CU_ASSERT_EQUAL(
+	    sl_proxy_find_backend(p2, "demo", "/x/", htonl(0xc612000b), 8080, &live, &i), -ENOENT);
 	/* Nobody has moved onto p2 or off p1: neither is unused. */
 	CU_ASSERT_FALSE(sl_proxy_unused(p1));
 	sl_proxy_adopt(p2, c2, 2);
