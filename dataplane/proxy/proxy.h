@@ -34,7 +34,8 @@
  * sl_proxy_find_backend(new, service, location, ip, port, &live, &i) gives the new
  * snapshot's live state and index, where health DOWN / circuit bits are set with
  * sl_bal_live_set_flags. Flags of backends whose (service, location, url) did not change
- * are already copied by the reload (a reload does not resurrect a DOWN backend).
+ * are already copied by the reload (a reload does not resurrect a DOWN backend). The hook
+ * runs with the data plane's reload lock held: it must not call sl_dataplane_apply.
  */
 
 #include <stdbool.h>
