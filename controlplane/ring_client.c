@@ -103,6 +103,13 @@ sl_cp_live_init(struct sl_cp_live *l, unsigned int n_workers, uint64_t now_ns)
 }
 
 void
+sl_cp_live_start(struct sl_cp_live *l, uint64_t now_ns)
+{
+	for (unsigned int w = 0; w < l->n_workers; w++)
+		__atomic_store_n(&l->ping[w].last_ok_ns, now_ns, __ATOMIC_RELEASE);
+}
+
+void
 sl_cp_live_poll(struct sl_cp_live *l, const struct sl_plane_view *v, uint64_t now_ns)
 {
 	for (unsigned int w = 0; w < l->n_workers && w < v->n_workers; w++) {

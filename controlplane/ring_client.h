@@ -43,6 +43,12 @@ struct sl_cp_live {
 
 void sl_cp_live_init(struct sl_cp_live *l, unsigned int n_workers, uint64_t now_ns);
 /*
+ * Control thread, before its first sl_cp_live_poll: the deadline counts from now, not from
+ * init (start-up work between the two, such as the admin server's set-up, is not silence).
+ * Safe while other threads call sl_cp_live_alive.
+ */
+void sl_cp_live_start(struct sl_cp_live *l, uint64_t now_ns);
+/*
  * Control thread only (it owns the rings): collect the answers waiting on the event rings,
  * then send a ping to every worker that has none in flight and is due.
  */

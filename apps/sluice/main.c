@@ -306,6 +306,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		if (!cfg->admin.auth.jwt_secret[0] && !cfg->admin.auth.jwt_secret_file[0])
 			SL_LOG(INFO, "no jwt_secret: tokens are signed with a random per-run key");
 	}
+	sl_cp_live_start(&live, sl_cp_now_ns());
 	SL_LOG(INFO, "ready");
 
 	/*
