@@ -98,6 +98,56 @@ render_backends(struct sl_prom *p, const struct sl_plane_view *v)
 	return rc == -ENOENT ? 0 : rc; /* no proxy: no backend families */
 }
 
+#define MAX_MEMPOOLS 256
+
+struct mempool_walk {
+	const struct rte_mempool *skip; /* the mbuf pool, exported as such */
+	struct sl_metrics_mempool *out;
+	char (*names)[RTE_MEMPOOL_NAMESIZE];
+	unsigned int n;
+};
+
+/* Every other mempool named sl_<kind>_<worker> (the data plane's per-worker pools). */
+static void
+mempool_one(struct rte_mempool *mp, void *arg)
+{
+	struct mempool_walk *wk = arg;
+	char *name, *us;
+
+	if (mp == wk->skip || wk->n >= MAX_MEMPOOLS || strncmp(mp->name, "sl_", 3) != 0)
+		return;
+	name = wk->names[wk->n];
+	snprintf(name, RTE_MEMPOOL_NAMESIZE, "%s", mp->name + 3);
+	wk->out[wk->n] = (struct sl_metrics_mempool){
+	    .name = name, .worker = -1, .size = mp->size, .in_use = rte_mempool_in_use_count(mp)};
+	us = strrchr(name, '_');
+	if (us != NULL && us[1] != '\0' && strspn(us + 1, "0123456789") == strlen(us + 1)) {
+		wk->out[wk->n].worker = atoi(us + 1);
+		*us = '\0';
+	}
+	wk->n++;
+}
+
+/* rte_mempool_walk takes the mempool list's read lock: control side only, never a worker's. */
+static int
+render_mempools(struct sl_prom *p, const struct sl_plane_view *v)
+{
+	struct mempool_walk wk = {.skip = v->pool};
+	int rc;
+
+	wk.out = calloc(MAX_MEMPOOLS, sizeof(*wk.out));
+	wk.names = calloc(MAX_MEMPOOLS, sizeof(*wk.names));
+	if (wk.out == NULL || wk.names == NULL)
+		rc = -ENOMEM;
+	else {
+		rte_mempool_walk(mempool_one, &wk);
+		rc = sl_metrics_mempools(p, wk.out, wk.n);
+	}
+	free(wk.out);
+	free(wk.names);
+	return rc;
+}
+
 static int
 render(struct sl_prom *p, const struct sl_plane_view *v)
 {
@@ -144,6 +194,8 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 
 		rc = sl_metrics_mbuf_pools(p, &name, &size, &in_use, 1);
 	}
+	if (rc == 0 && v->pool != NULL) /* NULL: no data plane (unit tests), no mempools */
+		rc = render_mempools(p, v);
 
 	if (rc == 0 && v->alog[0] != NULL) {
 		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS], lost[SL_MAX_WORKERS];

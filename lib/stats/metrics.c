@@ -314,3 +314,28 @@ sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const ui
 	}
 	return sl_prom_finish(p);
 }
+
+int
+sl_metrics_mempools(struct sl_prom *p, const struct sl_metrics_mempool *pools,
+		    unsigned int n_pools)
+{
+	struct sl_prom_label l[2];
+	char w[16];
+
+	begin(p, "mempool_objects", SL_PROM_GAUGE, "Objects in a data-plane object pool.");
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			begin(p, "mempool_objects_in_use", SL_PROM_GAUGE,
+			      "Objects of a data-plane object pool in use.");
+		for (unsigned int i = 0; i < n_pools; i++) {
+			if (pools[i].worker >= 0)
+				snprintf(w, sizeof(w), "%d", pools[i].worker);
+			else
+				w[0] = '\0';
+			l[0] = (struct sl_prom_label){"pool", pools[i].name};
+			l[1] = (struct sl_prom_label){"worker", w};
+			sl_prom_u64(p, l, 2, pass == 0 ? pools[i].size : pools[i].in_use);
+		}
+	}
+	return sl_prom_finish(p);
+}

@@ -107,4 +107,20 @@ int sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint
 int sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,
 			  const uint64_t *in_use, unsigned int n_pools);
 
+/* One object pool of the data plane (a DPDK mempool other than the mbuf pool). */
+struct sl_metrics_mempool {
+	const char *name; /* its kind: "tcpc" (TCP connections), "px_sess" (proxy sessions) ... */
+	int worker;	  /* the worker that owns it, -1: shared */
+	uint64_t size;	  /* objects */
+	uint64_t in_use;  /* objects taken */
+};
+
+/*
+ * sluice_mempool_objects and sluice_mempool_objects_in_use (gauges, objects), labels
+ * {pool, worker} (worker "" for a shared pool): how full each per-worker pool is (TCP
+ * connections, TIME-WAIT records, proxy sessions, backend connections, head buffers).
+ */
+int sl_metrics_mempools(struct sl_prom *p, const struct sl_metrics_mempool *pools,
+			unsigned int n_pools);
+
 #endif

@@ -109,7 +109,9 @@ for f in sluice_tcp_passive_opens_total sluice_worker_busy_seconds_total \
 	sluice_http_requests_total sluice_http_request_duration_seconds_count \
 	sluice_port_rx_packets_total sluice_port_rx_missed_total sluice_mbuf_pool_in_use \
 	sluice_tcp_drops_total sluice_port_drops_total sluice_backend_in_flight_requests \
-	sluice_backend_circuit_state; do
+	sluice_backend_circuit_state sluice_backend_open_connections \
+	sluice_backend_pool_idle_connections sluice_http_retries_total sluice_tcp_retransmits_total \
+	sluice_port_tx_packets_total sluice_mempool_objects sluice_mempool_objects_in_use; do
 	tb_check "/metrics has $f" test "$(metric "$tmp/m2.txt" "$f")" != missing
 done
 b=$(metric "$tmp/m1.txt" sluice_http_requests_total service=demo location=/ code=2xx)
@@ -137,6 +139,16 @@ a=$(metric "$tmp/m2.txt" sluice_backend_in_flight_requests)
 tb_check "nothing in flight once the requests are done ($a)" python3 -c "import sys; sys.exit(float(sys.argv[1]) != 0)" "$a"
 a=$(metric "$tmp/m2.txt" sluice_backend_circuit_state location=/ state=closed)
 tb_check "the circuits of demo / are closed ($a)" python3 -c "import sys; sys.exit(float(sys.argv[1]) != 3)" "$a"
+
+a=$(metric "$tmp/m2.txt" sluice_mempool_objects pool=tcpc worker=0)
+tb_check "worker 0's TCP connection pool is exported with its size ($a)" python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$a"
+a=$(metric "$tmp/m2.txt" sluice_mempool_objects pool=px_sess worker=0)
+tb_check "worker 0's proxy session pool is exported with its size ($a)" python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$a"
+b=$(metric "$tmp/m2.txt" sluice_backend_connections_opened_total service=demo location=/)
+tb_check "backend connections were opened for demo / ($b)" python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 0)" "$b"
+a=$(metric "$tmp/m2.txt" sluice_backend_open_connections service=demo location=/)
+b=$(metric "$tmp/m2.txt" sluice_backend_pool_idle_connections service=demo location=/)
+tb_check "backend pool: 0 <= idle ($b) <= open ($a)" python3 -c "import sys; o, i = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not 0 <= i <= o)" "$a" "$b"
 
 # --- /api/stats: a token, then the same counters as JSON ----------------------------------
 code=$(get /api/stats "$tmp/s0.json")

@@ -283,6 +283,8 @@ write_full_sample(struct sl_prom *p)
 	const char *pools[] = {"mbuf_pool_0"};
 	const uint64_t size[] = {8191}, in_use[] = {1024};
 	const uint64_t log_written[] = {5000, 4990}, log_dropped[] = {0, 10}, log_lost[] = {3, 0};
+	const struct sl_metrics_mempool mempools[] = {
+	    {"tcpc", 0, 4096, 7}, {"px_sess", 1, 1024, 0}, {"shared", -1, 10, 10}};
 	int rc = 0;
 
 	memset(&tcp, 0, sizeof(tcp));
@@ -297,6 +299,7 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_workers(p, busy, 2);
 	rc |= sl_metrics_access_log(p, log_written, log_dropped, log_lost, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
+	rc |= sl_metrics_mempools(p, mempools, 3);
 	sl_req_stats_free(sum);
 	return rc;
 }
@@ -372,6 +375,10 @@ test_full_sample_has_every_family(void)
 					     "sluice_access_log_records_total{worker=\"1\"} 4990\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_access_log_dropped_total{worker=\"1\"} 10\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_access_log_lost_total{worker=\"0\"} 3\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_mempool_objects_in_use{pool=\"tcpc\",worker=\"0\"} 7\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_mempool_objects{pool=\"shared\",worker=\"\"} 10\n"));
 	sl_prom_free(&p);
 }
 
