@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# monitoring/ end to end: Debian's prometheus scrapes a running sluice with
+# monitoring/prometheus.yml, and every query of the Grafana dashboard
+# (monitoring/grafana/sluice-dashboard.json) returns data.
+# Topology: namespace sl-it-mon-<pid> (scripts/testbed.sh, configs/tap-demo.yaml): sluice at
+# 198.18.0.2, the demo backends, the admin API (and /metrics) on 127.0.0.1:1997 inside the
+# namespace. Prometheus runs in the same namespace on 127.0.0.1:9090 with a copy of
+# prometheus.yml whose only change is a 1 s scrape interval, and a storage directory in the
+# test's temp dir. After a bounded burst of requests the test asks Prometheus's HTTP API:
+# /api/v1/targets (the sluice target is up) and /api/v1/query for each dashboard expression,
+# with Grafana's variables replaced ($__rate_interval by 30s, $service by .*).
+# Prometheus is stopped by its PID; namespace, processes and files go away on every exit path.
+#
+# usage: test_monitoring.sh [BUILD_DIR]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export SL_BUILD=${1:-$top/build}
+export SL_NS=sl-it-mon-$$
+# shellcheck source=tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+
+tb_need_root
+tb_need_cmd ip curl python3 prometheus
+VIP=198.18.0.2
+prom=http://127.0.0.1:9090
+dash=$top/monitoring/grafana/sluice-dashboard.json
+nsx() { ip netns exec "$SL_NS" "$@"; }
+
+tmp=$(mktemp -d /tmp/sl-it-mon.XXXXXX)
+tb_on_exit "rm -rf '$tmp'"
+tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
+
+"$top/scripts/testbed.sh" up >"$tmp/up.log" 2>&1 ||
+	{ cat "$tmp/up.log" >&2; tb_die "testbed did not come up"; }
+tb_wait_for "nsx curl -s -m 1 -o /dev/null http://127.0.0.1:1997/health" 10 || tb_die "no admin API"
+tb_wait_for "nsx curl -s -m 2 -o /dev/null http://$VIP/" 15 || tb_die "sluice does not proxy"
+
+# The shipped file, scraping every second instead of every 5 s; the target stays as it is.
+sed -E 's/^(\s*(scrape|evaluation)_interval:).*/\1 1s/' "$top/monitoring/prometheus.yml" >"$tmp/prometheus.yml"
+tb_check "the test's prometheus.yml differs from the shipped one only in its intervals" \
+	bash -c "diff '$top/monitoring/prometheus.yml' '$tmp/prometheus.yml' | grep '^[<>]' | grep -v '_interval:' | grep -q . && exit 1 || exit 0"
+tb_check "prometheus.yml scrapes 127.0.0.1:1997/metrics" \
+	grep -q '"127.0.0.1:1997"' "$tmp/prometheus.yml"
+
+nsx prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+	--web.listen-address=127.0.0.1:9090 --log.level=warn </dev/null >"$tmp/prometheus.log" 2>&1 &
+ppid_=$!
+tb_on_exit "tb_stop_pid $ppid_ 5"
+tb_wait_for "nsx curl -sf -m 1 -o /dev/null $prom/-/ready" 30 ||
+	{ tail -20 "$tmp/prometheus.log" >&2; tb_die "prometheus did not become ready"; }
+# The first scrape before the traffic, so that increase() sees all of it.
+tb_wait_for "nsx curl -s -m 1 '$prom/api/v1/query?query=up%7Bjob%3D%22sluice%22%7D%3D%3D1' | grep -q '\"value\"'" 30 ||
+	tb_die "prometheus never scraped sluice"
+sleep 1
+
+# Traffic over a few scrapes: at most 400 requests or 12 s, whichever comes first.
+ok=0 sent=0 end=$((SECONDS + 12))
+while [ "$sent" -lt 400 ] && [ "$SECONDS" -lt "$end" ]; do
+	for p in / /cart/ /heavy/ /api/ /upload/; do
+		c=$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP${p}m$sent")
+		[ "$c" = 200 ] && ok=$((ok + 1))
+		sent=$((sent + 1))
+	done
+done
+tb_check "requests during the scrapes answered 200 ($ok of $sent)" test "$ok" = "$sent"
+sleep 3 # two more scrapes after the last request
+
+nsx curl -s -m 5 "$prom/api/v1/targets" >"$tmp/targets.json"
+tb_check "prometheus's sluice target is up" python3 - "$tmp/targets.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["data"]["activeTargets"]
+s = [x for x in t if x["labels"].get("job") == "sluice"]
+assert len(s) == 1, t
+assert s[0]["health"] == "up", s[0]
+assert s[0]["scrapeUrl"] == "http://127.0.0.1:1997/metrics", s[0]["scrapeUrl"]
+PY
+
+# Every expression of the dashboard, Grafana variables replaced, one per line.
+python3 - "$dash" >"$tmp/exprs.txt" <<'PY' || tb_die "cannot read the dashboard's expressions"
+import json, sys
+d = json.load(open(sys.argv[1]))
+def panels(ps):
+    for p in ps:
+        yield p
+        yield from panels(p.get("panels", []))
+seen = []
+for p in panels(d["panels"]):
+    for t in p.get("targets") or []:
+        e = t["expr"].replace("$__rate_interval", "30s").replace("$__interval", "5s")
+        e = e.replace("$service", ".*")
+        assert "$" not in e, "a Grafana variable the test does not know: " + e
+        if e not in seen:
+            seen.append(e)
+assert len(seen) >= 10, seen
+print("\n".join(seen))
+PY
+n=$(wc -l <"$tmp/exprs.txt")
+tb_log "$n distinct dashboard expressions"
+i=0
+while IFS= read -r expr; do
+	i=$((i + 1))
+	nsx curl -s -m 10 -G --data-urlencode "query=$expr" "$prom/api/v1/query" >"$tmp/q$i.json"
+	tb_check "dashboard query returns data: $expr" python3 - "$tmp/q$i.json" <<'PY'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "success", r
+res = r["data"]["result"]
+assert len(res) > 0, "empty result"
+vals = [float(x["value"][1]) for x in res]
+# Rates and quantiles over a window with traffic: at least one real number.
+assert any(not math.isnan(v) for v in vals), vals
+PY
+done <"$tmp/exprs.txt"
+
+# The figures agree with the traffic: the request rate is above 0 and every backend is up.
+nsx curl -s -m 10 -G --data-urlencode 'query=sum(increase(sluice_http_requests_total{code="2xx"}[1m]))' \
+	"$prom/api/v1/query" >"$tmp/inc.json"
+tb_check "prometheus saw the 2xx requests grow by about the $ok sent" python3 - "$tmp/inc.json" "$ok" <<'PY'
+import json, sys
+v = float(json.load(open(sys.argv[1]))["data"]["result"][0]["value"][1])
+sent = int(sys.argv[2])
+# increase() extrapolates to the window's edges: allow a generous margin either way.
+assert 0.5 * sent <= v <= 2.0 * sent, (v, sent)
+PY
+nsx curl -s -m 10 -G --data-urlencode 'query=sum(sluice_backend_up) == count(sluice_backend_up)' \
+	"$prom/api/v1/query" >"$tmp/up.json"
+tb_check "every backend is up in prometheus" python3 -c '
+import json, sys; assert json.load(open(sys.argv[1]))["data"]["result"], "not all up"' "$tmp/up.json"
+
+tb_summary
