@@ -35,6 +35,9 @@ struct sl_admin_server {
 
 extern const struct sl_admin_route sl_api_auth_routes[];
 extern const unsigned int sl_api_auth_n_routes;
+/* The web UI (api_ui.c): /ui/ and its files, / and /ui redirect there. */
+extern const struct sl_admin_route sl_api_ui_routes[];
+extern const unsigned int sl_api_ui_n_routes;
 
 /* Is the token's subject still a user whose password has not changed since it was issued? */
 int sl__admin_token_current(struct sl_admin_server *srv, const struct sl_auth_claims *c);

@@ -427,6 +427,7 @@ sl_admin_create(const struct sl_admin_opts *o, struct sl_admin_server **out, cha
 	}
 	sl_admin_register(srv, health_routes, 1);
 	sl_admin_register(srv, sl_api_auth_routes, sl_api_auth_n_routes);
+	sl_admin_register(srv, sl_api_ui_routes, sl_api_ui_n_routes);
 	*out = srv;
 	return 0;
 fail:

@@ -329,6 +329,32 @@ requests_json(const struct sl_req_stats *st)
 	return a;
 }
 
+/*
+ * Every request's duration in one histogram (the rows are disjoint, so their sum is all
+ * requests): the nonzero buckets as [upper bound in ns, count]. A client that keeps two of
+ * these computes quantiles over the interval between them (the web UI's live percentiles).
+ */
+static json_t *
+latency_json(const struct sl_req_stats *st)
+{
+	struct sl_hist *h = calloc(1, sizeof(*h));
+	json_t *o = json_object(), *b = json_array();
+
+	if (h == NULL)
+		return o;
+	for (unsigned int r = 0; r < st->n_rows; r++)
+		sl_hist_add(h, &st->hists[r]);
+	for (unsigned int i = 0; i < SL_HIST_BUCKETS; i++)
+		if (h->buckets[i])
+			json_array_append_new(b, json_pack("[I, I]", (json_int_t)sl_hist_upper(i),
+							   (json_int_t)h->buckets[i]));
+	json_object_set_new(o, "count", json_integer((json_int_t)sl_hist_count(h)));
+	json_object_set_new(o, "sum_seconds", json_real((double)sl_hist_sum(h) / 1e9));
+	json_object_set_new(o, "buckets", b);
+	free(h);
+	return o;
+}
+
 static int
 get_stats(struct sl_admin_req *r)
 {
@@ -377,6 +403,8 @@ get_stats(struct sl_admin_req *r)
 		}
 	json_object_set_new(root, "requests", req ? requests_json(req) : json_array());
 	json_object_set_new(root, "generation", json_integer((json_int_t)v->generation));
+	if (req != NULL)
+		json_object_set_new(root, "latency", latency_json(req));
 	sl_req_stats_free(req);
 	view_leave();
 	return sl_admin_reply_json(r, 200, root);

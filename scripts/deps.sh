@@ -8,9 +8,11 @@
 # Usage: scripts/deps.sh [build|demo|test|bench|all]   (default all)
 #   build  compile sluice: gcc (with its ASan/UBSan runtimes), meson, ninja, DPDK 22.11,
 #          libyaml, jansson, civetweb, SQLite, libargon2, libjwt, CUnit
-#   demo   build + the TAP testbed and the demo (scripts/demo.sh, testbed.sh, dpdk-setup/)
+#   demo   build + the TAP testbed and the demo (scripts/demo.sh, testbed.sh, dpdk-setup/),
+#          Chart.js for the web UI (libjs-chart.js)
 #   test   demo + what scripts/test.sh runs: clang and libFuzzer, scapy, nftables, hping3,
-#          ethtool, tcpdump, promtool (prometheus)
+#          ethtool, tcpdump, prometheus (promtool and the server), chromium and
+#          python3-websocket (the web UI test)
 #   bench  demo + tests/bench/: ethtool, taskset, perf, wrk, and HAProxy and nginx as the
 #          kernel peers measured next to sluice
 #   all    every group
@@ -23,14 +25,17 @@ set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config python3 dpdk libdpdk-dev libyaml-dev
 	libjansson-dev libcivetweb-dev libsqlite3-dev libargon2-dev libjwt-dev libcunit1-dev)
 # ip/ss (iproute2), ping, sysctl/ps/pgrep (procps), curl (the demo's hints, test_backend),
-# dpdk-testpmd (dpdk-dev, host-check.sh), modprobe/modinfo (kmod, nic.sh and host-check.sh).
-demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod)
+# dpdk-testpmd (dpdk-dev, host-check.sh), modprobe/modinfo (kmod, nic.sh and host-check.sh),
+# libjs-chart.js: the web UI's charts (/ui/chart.min.js is the package's file).
+demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 # clang + libclang-rt-14-dev: the libFuzzer build; python3-scapy: tests/tools/craft.py;
 # nft: impairment and RST filters; hping3: the SYN flood; ethtool: offloads off on veths
 # (testbed.sh --impair); tcpdump: SL_IMP_PCAP=1 captures; promtool (in prometheus): the
-# stats_promtool unit test checks sluice's /metrics text with it; wrk: test_proxy.sh's load
-# run with a backend killed.
-test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk)
+# stats_promtool unit test checks sluice's /metrics text with it, and test_monitoring.sh runs
+# the server; wrk: test_proxy.sh's load run with a backend killed; chromium (headless) and
+# python3-websocket (its DevTools protocol): test_webui.sh.
+test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
+	chromium python3-websocket)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)

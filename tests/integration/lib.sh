@@ -18,6 +18,10 @@
 #   tb_stop_pid PID [GRACE_S] SIGTERM the process we started, SIGKILL after GRACE_S (5)
 #   tb_sluice_stats STATE_DIR  SIGUSR1 the sluice of a testbed (STATE_DIR/sluice.pid) and print
 #                             the JSON of the stats line it writes to STATE_DIR/sluice.log
+#   tb_demo_up DIR [USER PASSWORD]  the TAP testbed ($SL_NS, torn down on exit) with
+#                             configs/tap-demo.yaml and the demo backends; with USER, a users
+#                             database in DIR (DIR/sluice.yaml, DIR/users.db) holding USER;
+#                             waits until the admin API and the proxy answer (tb_die if not)
 #
 # No colours, no global side effects beyond the traps it installs and TB_* variables.
 
@@ -148,4 +152,27 @@ tb_sluice_stats() {
 	kill -USR1 "$(cat "$state/sluice.pid")"
 	tb_wait_for "[ \$(grep -c '^stats: ' '$state/sluice.log') -gt $before ]" 5 || return 1
 	grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2-
+}
+
+tb_demo_up() {
+	local dir=$1 user=${2:-} pw=${3:-} top ctl args=()
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	ctl=${SL_BUILD:-$top/build}/apps/sluicectl/sluicectl
+	if [ -n "$user" ]; then
+		[ -x "$ctl" ] || tb_die "no $ctl: build first"
+		cp "$top/configs/tap-demo.yaml" "$dir/sluice.yaml"
+		printf '  auth:\n    db_path: %s\n    jwt_secret: %s\n' "$dir/users.db" \
+			"test-secret-$$-$RANDOM" >>"$dir/sluice.yaml"
+		tb_check "sluicectl user add $user" \
+			bash -c 'echo "$1" | "$2" --config "$3" user add "$4" >/dev/null' _ \
+			"$pw" "$ctl" "$dir/sluice.yaml" "$user"
+		args=(--config "$dir/sluice.yaml")
+	fi
+	tb_on_exit "'$top/scripts/testbed.sh' down >/dev/null 2>&1"
+	"$top/scripts/testbed.sh" up "${args[@]}" >"$dir/up.log" 2>&1 ||
+		{ cat "$dir/up.log" >&2; tb_die "testbed did not come up"; }
+	tb_wait_for "ip netns exec '$SL_NS' curl -s -m 1 -o /dev/null http://127.0.0.1:1997/health" 10 ||
+		tb_die "no admin API"
+	tb_wait_for "ip netns exec '$SL_NS' curl -s -m 2 -o /dev/null http://198.18.0.2/" 15 ||
+		tb_die "sluice does not proxy"
 }

@@ -20,8 +20,6 @@ export SL_NS=sl-it-met-$$
 
 tb_need_root
 tb_need_cmd ip curl python3 promtool
-ctl=$SL_BUILD/apps/sluicectl/sluicectl
-[ -x "$ctl" ] || tb_die "no $ctl: build first"
 api=http://127.0.0.1:1997
 VIP=198.18.0.2
 N=30
@@ -29,22 +27,8 @@ nsx() { ip netns exec "$SL_NS" "$@"; }
 
 tmp=$(mktemp -d /tmp/sl-it-met.XXXXXX)
 tb_on_exit "rm -rf '$tmp'"
-tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
-
-cfg=$tmp/sluice.yaml
-cp "$top/configs/tap-demo.yaml" "$cfg"
-cat >>"$cfg" <<YAML
-  auth:
-    db_path: $tmp/users.db
-    jwt_secret: metrics-test-secret-$$
-YAML
 pw='metrics test passphrase'
-tb_check "sluicectl user add ops" bash -c "echo '$pw' | '$ctl' --config '$cfg' user add ops"
-
-"$top/scripts/testbed.sh" up --config "$cfg" >"$tmp/up.log" 2>&1 ||
-	{ cat "$tmp/up.log" >&2; tb_die "testbed did not come up"; }
-tb_wait_for "nsx curl -s -m 1 -o /dev/null $api/health" 10 || tb_die "no admin API"
-tb_wait_for "nsx curl -s -m 2 -o /dev/null http://$VIP/" 15 || tb_die "sluice does not proxy"
+tb_demo_up "$tmp" ops "$pw"
 
 # get PATH OUT [curl args]: the status on stdout, the body in OUT
 get() {

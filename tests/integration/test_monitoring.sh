@@ -31,12 +31,7 @@ nsx() { ip netns exec "$SL_NS" "$@"; }
 
 tmp=$(mktemp -d /tmp/sl-it-mon.XXXXXX)
 tb_on_exit "rm -rf '$tmp'"
-tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
-
-"$top/scripts/testbed.sh" up >"$tmp/up.log" 2>&1 ||
-	{ cat "$tmp/up.log" >&2; tb_die "testbed did not come up"; }
-tb_wait_for "nsx curl -s -m 1 -o /dev/null http://127.0.0.1:1997/health" 10 || tb_die "no admin API"
-tb_wait_for "nsx curl -s -m 2 -o /dev/null http://$VIP/" 15 || tb_die "sluice does not proxy"
+tb_demo_up "$tmp"
 
 # The shipped file, scraping every second instead of every 5 s; the target stays as it is.
 sed -E 's/^(\s*(scrape|evaluation)_interval:).*/\1 1s/' "$top/monitoring/prometheus.yml" >"$tmp/prometheus.yml"
