@@ -10,7 +10,8 @@ DevTools endpoint. The script opens the UI, logs in by typing into the form and 
 button (real input events, not JavaScript), waits for the charts and the backend table, drains
 the backend BACKEND of location PATH with its Drain button and waits for its row to say
 "draining", checks the same through GET /api/backends with the page's own token, sets its
-weight, enables it again, and saves a screenshot to PNG (taken while the backend is draining).
+weight, enables it again, adds a backend with the form, and saves a screenshot of the whole
+page to PNG (taken while the backend is draining).
 Without the backends API (GET /api/backends answers 404) the actions are reported as skipped.
 
 Each check is one line on stdout: "ok<TAB>name", "FAIL<TAB>name<TAB>why" or
@@ -104,7 +105,11 @@ class Page:
         self.call("Input.insertText", text=text)
 
     def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", format="png")["data"]
+        # The whole page, not only the part scrolled into view.
+        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": size["width"],
+                               "height": size["height"], "scale": 1})["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
 
@@ -133,6 +138,8 @@ def main():
     ap.add_argument("--shot", required=True)
     ap.add_argument("--backend", default="http://198.18.0.12:8080")
     ap.add_argument("--location", default="/")
+    ap.add_argument("--add-url", default="http://198.18.0.14:8080")
+    ap.add_argument("--add-location", default="/api/")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
     base = a.ui.split("/ui/")[0]
@@ -187,7 +194,7 @@ def main():
     has_api = pg.js("(%s).dataset.backendId !== ''" % row_expr)
     if not has_api:
         for name in ("drain a backend with its button", "the drain seen through the API",
-                     "set a weight", "enable it again"):
+                     "set a weight", "enable it again", "add a backend with the form"):
             out("SKIP", name, "PATCH /api/backends missing (GET /api/backends answered 404)")
         pg.screenshot(a.shot)
         check("screenshot saved", True)
@@ -216,6 +223,26 @@ def main():
         st, body = api(base, token, "GET", "/api/backends")
         be = [b for b in (body or {}).get("backends", []) if str(b["id"]) == str(bid)]
         check("enabled through the API too", st == 200 and be and not be[0]["draining"],
+              "%s %s" % (st, be))
+
+        # Add one with the form (to a location the test's traffic does not use).
+        pg.js("(s => { s.value = 'demo'; s.dispatchEvent(new Event('change')); })"
+              "(document.getElementById('add-service'))")
+        pg.js("document.getElementById('add-location').value = %s" % json.dumps(a.add_location))
+        pg.type_into("document.getElementById('add-url')", a.add_url)
+        pg.type_into("document.getElementById('add-weight')", "2")
+        pg.click("document.querySelector('#add-form button')")
+        new_row = ("[...document.querySelectorAll('#backends tbody tr')].find(r => "
+                   "r.dataset.url === %s && r.children[1].textContent === %s)"
+                   % (json.dumps(a.add_url), json.dumps(a.add_location)))
+        check("add %s to %s with the form: a new row" % (a.add_url, a.add_location),
+              pg.wait("!!(%s)" % new_row), "no row; status: %s"
+              % pg.js("document.getElementById('status').textContent"))
+        st, body = api(base, token, "GET", "/api/backends")
+        be = [b for b in (body or {}).get("backends", [])
+              if b["url"] == a.add_url and b["location"] == a.add_location]
+        check("the added backend seen through GET /api/backends (runtime, weight 2)",
+              st == 200 and len(be) == 1 and be[0]["source"] == "runtime" and be[0]["weight"] == 2,
               "%s %s" % (st, be))
 
     pg.click("document.getElementById('logout')")
