@@ -163,6 +163,13 @@ assert [w["status"] for w in s["workers"]] == ["ok"], s["workers"]
 assert s["workers"][0]["busy_seconds"] > 0
 assert "arp" not in s  # the handler never touches a ring
 assert s["mbufs"]["size"] > 0
+# The merged latency histogram: every row's requests, buckets in order, summing to the count.
+lat = s["latency"]
+assert lat["count"] == sum(r["duration"]["count"] for r in s["requests"]) >= req2xx, lat["count"]
+assert sum(n for _, n in lat["buckets"]) == lat["count"], lat
+uppers = [u for u, _ in lat["buckets"]]
+assert uppers == sorted(uppers) and all(n > 0 for _, n in lat["buckets"]), lat["buckets"]
+assert 0 < lat["sum_seconds"] < 30 * lat["count"], lat["sum_seconds"]
 PY
 
 # The SIGUSR1 dump (ARP over the rings) still works while pings run on the same rings.
