@@ -273,7 +273,8 @@ function renderBackends(rows) {
     tr.dataset.state = b.state;
     cell(tr, b.service);
     cell(tr, b.location);
-    cell(tr, b.url);
+    // Backends added or changed through the API are runtime overrides (API_BACKENDS.md).
+    cell(tr, b.source === 'runtime' ? b.url + ' (runtime)' : b.url);
     cell(tr, b.state, 'state state-' + b.state);
     cell(tr, b.health);
     cell(tr, b.circuit);
@@ -283,10 +284,10 @@ function renderBackends(rows) {
     cell(tr, b.requests, 'num');
     if (b.health === 'up') up++;
     const wtd = cell(tr, '');
-    const act = cell(tr, '');
+    const actions = cell(tr, '');
     if (b.id === null) {
       wtd.textContent = String(b.weight);
-      act.textContent = 'read only';
+      actions.textContent = 'read only';
     } else {
       const w = document.createElement('input');
       w.type = 'number';
@@ -300,10 +301,10 @@ function renderBackends(rows) {
         patch(b, { weight: n }, 'Weight ' + n + ' for');
       }, true));
       if (b.draining || b.enabled === false)
-        act.appendChild(button('Enable', 'Enable ' + b.url + ' in ' + b.location,
+        actions.appendChild(button('Enable', 'Enable ' + b.url + ' in ' + b.location,
           () => patch(b, { drain: false, enabled: true }, 'Enable')));
       else
-        act.appendChild(button('Drain', 'Drain ' + b.url + ' in ' + b.location,
+        actions.appendChild(button('Drain', 'Drain ' + b.url + ' in ' + b.location,
           () => patch(b, { drain: true }, 'Drain')));
     }
     tbody.appendChild(tr);
@@ -405,9 +406,17 @@ async function refresh() {
   return stats;
 }
 
+let ticking = false;
+
 async function tick() {
-  const s = await refresh();
-  if (s) onStats(s);
+  if (ticking) return; // a slow answer: skip a beat rather than pile up requests
+  ticking = true;
+  try {
+    const s = await refresh();
+    if (s) onStats(s);
+  } finally {
+    ticking = false;
+  }
 }
 
 // ---------------------------------------------------------------- start
