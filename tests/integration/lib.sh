@@ -163,6 +163,7 @@ tb_demo_up() {
 		cp "$top/configs/tap-demo.yaml" "$dir/sluice.yaml"
 		printf '  auth:\n    db_path: %s\n    jwt_secret: %s\n' "$dir/users.db" \
 			"test-secret-$$-$RANDOM" >>"$dir/sluice.yaml"
+		# shellcheck disable=SC2016 # the inner shell expands its own arguments
 		tb_check "sluicectl user add $user" \
 			bash -c 'echo "$1" | "$2" --config "$3" user add "$4" >/dev/null' _ \
 			"$pw" "$ctl" "$dir/sluice.yaml" "$user"
