@@ -40,10 +40,11 @@ tb_check "the test's prometheus.yml differs from the shipped one only in its int
 tb_check "prometheus.yml scrapes 127.0.0.1:1997/metrics" \
 	grep -q '"127.0.0.1:1997"' "$tmp/prometheus.yml"
 
-nsx prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
+# Not through nsx: a function run in the background is a subshell, and $! would be its PID.
+ip netns exec "$SL_NS" prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 	--web.listen-address=127.0.0.1:9090 --log.level=warn </dev/null >"$tmp/prometheus.log" 2>&1 &
-ppid_=$!
-tb_on_exit "tb_stop_pid $ppid_ 5"
+prom_pid=$!
+tb_on_exit "tb_stop_pid $prom_pid 10"
 tb_wait_for "nsx curl -sf -m 1 -o /dev/null $prom/-/ready" 30 ||
 	{ tail -20 "$tmp/prometheus.log" >&2; tb_die "prometheus did not become ready"; }
 # The first scrape before the traffic, so that increase() sees all of it.
@@ -124,5 +125,8 @@ nsx curl -s -m 10 -G --data-urlencode 'query=sum(sluice_backend_up) == count(slu
 	"$prom/api/v1/query" >"$tmp/up.json"
 tb_check "every backend is up in prometheus" python3 -c '
 import json, sys; assert json.load(open(sys.argv[1]))["data"]["result"], "not all up"' "$tmp/up.json"
+
+tb_stop_pid "$prom_pid" 10
+tb_check "prometheus ($prom_pid) stopped" bash -c "! kill -0 $prom_pid 2>/dev/null"
 
 tb_summary

@@ -90,13 +90,18 @@ tb_on_exit "kill $load 2>/dev/null; wait $load 2>/dev/null; true"
 prof=$tmp/chromium
 mkdir -p "$prof"
 # setsid: Chromium and its helper processes share a process group of our own, stopped as one.
-nsx setsid chromium --headless --no-sandbox --disable-gpu --no-first-run \
+# Not through nsx: a function run in the background is a subshell, and $! would be its PID;
+# ip netns exec and setsid (not a group leader here, so it does not fork) exec in place.
+ip netns exec "$SL_NS" setsid chromium --headless --no-sandbox --disable-gpu --no-first-run \
 	--no-default-browser-check --disable-extensions --disable-background-networking \
 	--disable-sync --disable-component-update --mute-audio --user-data-dir="$prof" \
 	--remote-debugging-port=0 --window-size=1280,1100 about:blank \
 	</dev/null >"$tmp/chromium.log" 2>&1 &
 chrome=$!
 tb_on_exit "kill -TERM -- -$chrome 2>/dev/null; sleep 1; kill -KILL -- -$chrome 2>/dev/null; true"
+sleep 0.5
+[ "$(ps -o pgid= -p "$chrome" | tr -d ' ')" = "$chrome" ] ||
+	tb_die "Chromium ($chrome) does not lead its own process group: cannot stop it as one"
 tb_wait_for "test -s '$prof/DevToolsActivePort'" 60 ||
 	{ tail -20 "$tmp/chromium.log" >&2; tb_die "Chromium did not open its DevTools port"; }
 
@@ -120,5 +125,9 @@ else
 	tb_fail "a screenshot was saved"
 	rmdir "$shots" 2>/dev/null
 fi
+kill -TERM -- "-$chrome" 2>/dev/null
+tb_wait_for "! pgrep -g $chrome" 10 || kill -KILL -- "-$chrome" 2>/dev/null
+tb_wait_for "! pgrep -g $chrome" 5
+tb_check "Chromium stopped: nothing left in its process group" bash -c "! pgrep -g $chrome >/dev/null"
 
 tb_summary
