@@ -5,7 +5,7 @@
 # programs again before it starts (its preflight), so a package missing from this list fails
 # the run at once, by name, rather than minutes in.
 #
-# Usage: scripts/deps.sh [build|demo|test|bench|all]   (default all)
+# Usage: scripts/deps.sh [build|demo|test|bench|container|all]   (default all)
 #   build  compile sluice: gcc (with its ASan/UBSan runtimes), meson, ninja, DPDK 22.11,
 #          libyaml, jansson, civetweb, SQLite, libargon2, libjwt, CUnit
 #   demo   build + the TAP testbed and the demo (scripts/demo.sh, testbed.sh, dpdk-setup/),
@@ -15,6 +15,8 @@
 #          python3-websocket (the web UI test)
 #   bench  demo + tests/bench/: ethtool, taskset, perf, wrk, and HAProxy and nginx as the
 #          kernel peers measured next to sluice
+#   container  the image and compose file (scripts/container.sh): podman with runc,
+#          podman-compose, debootstrap (the base image, no registry needed)
 #   all    every group
 # Installs only what is missing (apt-get update only then). Installing a daemon (nginx,
 # haproxy, prometheus) never starts it: a policy-rc.d that forbids it is in place during the
@@ -39,6 +41,9 @@ test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdum
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)
+# podman with runc (crun cannot set limits on these machines), podman-compose for
+# compose.yaml, debootstrap for the base image (scripts/container.sh).
+container_pkgs=(podman runc podman-compose debootstrap)
 # Packages whose postinst would start a daemon.
 daemon_pkgs=(nginx nginx-common haproxy prometheus)
 
@@ -47,9 +52,10 @@ build) want=("${build_pkgs[@]}") ;;
 demo) want=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
 test) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
 bench) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${bench_pkgs[@]}") ;;
-all) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+container) want=("${container_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${container_pkgs[@]}") ;;
 -h | --help) sed -n '3,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
-*) echo "usage: $0 [build|demo|test|bench|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|demo|test|bench|container|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -118,6 +118,30 @@ for t in tests/integration/test_*.sh; do
 	record "$t" $?
 done
 
+# The container image and compose file (scripts/container.sh test), where podman can run
+# containers. test.sh does not install podman: from scratch (debootstrap, the build stage's
+# packages, a release build) the test takes several minutes, and CI runs test.sh inside a
+# fresh container where podman is not installed. SL_CONTAINER_TEST=1 installs it
+# (scripts/deps.sh container) and runs the test; SL_CONTAINER_TEST=0 skips it.
+phase container
+case "${SL_CONTAINER_TEST:-auto}" in
+0) echo "SKIPPED: container test (SL_CONTAINER_TEST=0)" ;;
+*)
+	[ "${SL_CONTAINER_TEST:-auto}" != 1 ] || ./scripts/deps.sh container || true
+	if ! command -v podman >/dev/null 2>&1; then
+		echo "SKIPPED: container test: podman is not installed (SL_CONTAINER_TEST=1 installs it with scripts/deps.sh container)"
+	else
+		timeout 1200 ./scripts/container.sh test
+		rc=$?
+		if [ $rc -eq 3 ]; then
+			echo "SKIPPED: container test: containers cannot run on this machine (reason above)"
+		else
+			record "scripts/container.sh test" $rc
+		fi
+	fi
+	;;
+esac
+
 if [ "$quick" = 0 ]; then
 	phase "fuzz (${fuzz_seconds}s per target)"
 	if [ ! -f build-fuzz/build.ninja ]; then
