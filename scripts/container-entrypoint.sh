@@ -34,6 +34,7 @@ log() { echo "sluice-entrypoint: $*" >&2; }
 demo_backends() {
 	local listen=(${SLUICE_BACKENDS:-198.18.0.11:8080 198.18.0.12:8080 198.18.0.13:8080})
 	local pids=() n=1 a i
+	trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; exit 0' TERM INT
 	for a in "${listen[@]}"; do
 		# The addresses are on the TAP's kernel side, which exists once sluice has started.
 		for i in $(seq 1 600); do
@@ -45,7 +46,6 @@ demo_backends() {
 		pids+=($!)
 		n=$((n + 1))
 	done
-	trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; exit 0' TERM INT
 	log "demo backends on ${listen[*]}"
 	wait -n "${pids[@]}" || true
 	log "a backend exited"
@@ -101,9 +101,12 @@ run_sluice() {
 	done
 
 	log "sluice ${eal[*]} -- ${app[*]}"
+	local pid="" got_signal=0
+	# PID 1 gets no default signal action: without this trap, SIGTERM would be ignored.
+	trap 'got_signal=1; [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null' TERM INT
 	sluice "${eal[@]}" -- "${app[@]}" </dev/null &
-	local pid=$!
-	trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+	pid=$!
+	[ "$got_signal" = 0 ] || kill -TERM "$pid"
 	if [ -n "$tap" ]; then
 		local i
 		for i in $(seq 1 300); do
@@ -112,8 +115,9 @@ run_sluice() {
 			sleep 0.1
 		done
 		if ip link show "$tap" >/dev/null 2>&1; then
-			# sluice speaks IPv4 only: no IPv6 chatter on the TAP's kernel side.
-			sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null || true
+			# sluice speaks IPv4 only: no IPv6 chatter on the TAP's kernel side. /proc/sys is
+			# read-only in most containers: compose.yaml sets net.ipv6.conf.default instead.
+			echo 1 2>/dev/null >"/proc/sys/net/ipv6/conf/$tap/disable_ipv6" || true
 			for a in $tap_addrs; do ip addr add "$a" dev "$tap"; done
 			ip link set "$tap" up
 			log "TAP $tap up: $tap_addrs"
@@ -123,8 +127,8 @@ run_sluice() {
 	fi
 	local rc=0
 	wait "$pid" || rc=$?
-	# A signal interrupts the first wait: wait again for sluice's own exit status.
-	if kill -0 "$pid" 2>/dev/null; then
+	# A signal interrupts the wait (status > 128): wait again for sluice's own exit status.
+	if [ "$got_signal" = 1 ] && [ "$rc" -gt 128 ]; then
 		rc=0
 		wait "$pid" || rc=$?
 	fi

@@ -316,6 +316,8 @@ run_test() {
 	fi
 	if [ -n "$c" ]; then
 		check "sluice's log says ready" bash -c "ctr logs '$c' 2>&1 | grep -q 'sluice: ready'"
+		check "no IPv6 on the TAP's kernel side (compose.yaml's sysctl)" \
+			test "$(ctr exec "$c" cat /proc/sys/net/ipv6/conf/sl0/disable_ipv6 2>/dev/null)" = 1
 		# Round robin over the three backends: six requests reach each one twice.
 		seen=$(for i in 1 2 3 4 5 6; do ctr exec "$c" curl -s -m 5 http://198.18.0.2/; echo; done |
 			grep -o '"backend[0-9]"' | sort | uniq -c | awk '{ printf "%s%s:%s", s, $2, $1; s = " " }')
