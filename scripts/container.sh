@@ -128,7 +128,10 @@ base_image() {
 		: >"$root/etc/apt/sources.list"
 	fi
 	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-	tar -C "$root" -c . | ctr import - "$name" >/dev/null
+	if ! tar -C "$root" -c . | ctr import - "$name" >/dev/null; then
+		rm -rf "$root"
+		die "$engine import of the base image failed"
+	fi
 	rm -rf "$root"
 	log "base image $name built in $((SECONDS - t0)) s"
 	echo "$name"
@@ -234,6 +237,12 @@ can_run() {
 	command -v "$engine" >/dev/null || { log "cannot run here: $engine is not installed (scripts/deps.sh container)"; return 1; }
 	command -v "${compose[0]}" >/dev/null || { log "cannot run here: ${compose[0]} is not installed (scripts/deps.sh container)"; return 1; }
 	[ -c /dev/net/tun ] || { log "cannot run here: no /dev/net/tun for sluice's TAP device"; return 1; }
+	# Before the base image: inside a container, podman's overlay storage over overlayfs fails
+	# here at once (and docker without its daemon).
+	if ! err=$(ctr info 2>&1 >/dev/null); then
+		log "cannot run here: $engine info fails: $(echo "$err" | tail -n 1)"
+		return 1
+	fi
 	base=$(base_image 2>"$state/can-run.log") || { cat "$state/can-run.log" >&2; log "cannot run here: no base image"; return 1; }
 	if ! err=$(ctr run --rm --network none "$base" true 2>&1); then
 		log "cannot run here: $engine cannot run a container: $(echo "$err" | tail -n 2)"
