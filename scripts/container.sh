@@ -20,7 +20,8 @@
 # sources): built once, reused while the recipe is the same.
 #
 # Environment: SL_ENGINE podman (default) or docker; SL_COMPOSE the compose command (default
-# podman-compose, or `docker compose` with docker); SL_BASE as above. Podman runs with runc
+# podman-compose, or `docker compose` with docker); SL_BASE as above; SL_BUILD_OPTS more
+# options for `build` (e.g. --network host where the build's default network has no NAT). Podman runs with runc
 # and no default ulimits (crun cannot set limits on these machines), from a containers.conf
 # of this script's own (CONTAINERS_CONF), unless CONTAINERS_CONF is set already.
 # Needs root and scripts/deps.sh container (podman, runc, podman-compose, debootstrap).
@@ -142,16 +143,17 @@ base_image() {
 # cached by the engine: a change to the sources rebuilds from the COPY of the tree on, the
 # build dependencies and the runtime libraries stay cached while they are the same.
 build() {
-	local base t0 fmt=()
+	local base t0 opts=()
 	base=$(base_image)
+	read -ra opts <<<"${SL_BUILD_OPTS:-}"
 	# Podman builds OCI images, which drop the Containerfile's HEALTHCHECK (podman's health
 	# checks need systemd timers, which these machines lack); Docker keeps it.
 	t0=$SECONDS
 	log "building $image from $base"
-	ctr build "${fmt[@]}" --build-arg "BASE=$base" --target runtime -t "$image" -f Containerfile . ||
+	ctr build "${opts[@]}" --build-arg "BASE=$base" --target runtime -t "$image" -f Containerfile . ||
 		die "building $image failed"
 	log "building $prom_image"
-	ctr build "${fmt[@]}" --build-arg "BASE=$base" --target prometheus -t "$prom_image" \
+	ctr build "${opts[@]}" --build-arg "BASE=$base" --target prometheus -t "$prom_image" \
 		-f Containerfile . || die "building $prom_image failed"
 	log "images built in $((SECONDS - t0)) s; $image is $(image_size "$image")"
 }
@@ -237,10 +239,10 @@ can_run() {
 	command -v "$engine" >/dev/null || { log "cannot run here: $engine is not installed (scripts/deps.sh container)"; return 1; }
 	command -v "${compose[0]}" >/dev/null || { log "cannot run here: ${compose[0]} is not installed (scripts/deps.sh container)"; return 1; }
 	[ -c /dev/net/tun ] || { log "cannot run here: no /dev/net/tun for sluice's TAP device"; return 1; }
-	# Before the base image: inside a container, podman's overlay storage over overlayfs fails
-	# here at once (and docker without its daemon).
-	if ! err=$(ctr info 2>&1 >/dev/null); then
-		log "cannot run here: $engine info fails: $(echo "$err" | tail -n 1)"
+	# Before the base image: docker without its daemon fails here; podman nested in a
+	# container exits 0 but says level=error (overlay storage over overlayfs).
+	if ! err=$(ctr info 2>&1 >/dev/null) || grep -Eq 'level=(error|fatal)' <<<"$err"; then
+		log "cannot run here: $engine info: $(echo "$err" | tail -n 1)"
 		return 1
 	fi
 	base=$(base_image 2>"$state/can-run.log") || { cat "$state/can-run.log" >&2; log "cannot run here: no base image"; return 1; }
