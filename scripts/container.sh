@@ -264,6 +264,7 @@ run_test() {
 	}
 	can_run || exit 3
 	trap 'comp down >/dev/null 2>&1 || true; leftovers_remove' EXIT
+	trap 'exit 143' TERM INT # test.sh's timeout: clean up all the same
 
 	t0=$SECONDS
 	build
@@ -359,7 +360,7 @@ run_test() {
 	down
 	out=$(leftovers | sort -u)
 	check "nothing of $project is left (containers, pods, networks, volumes)${out:+: $(echo $out)}" test -z "$out"
-	trap - EXIT
+	trap - EXIT TERM INT
 	echo "container test: images $image and $prom_image stay cached (podman rmi to remove them)"
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
