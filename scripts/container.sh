@@ -239,8 +239,8 @@ can_run() {
 	command -v "$engine" >/dev/null || { log "cannot run here: $engine is not installed (scripts/deps.sh container)"; return 1; }
 	command -v "${compose[0]}" >/dev/null || { log "cannot run here: ${compose[0]} is not installed (scripts/deps.sh container)"; return 1; }
 	[ -c /dev/net/tun ] || { log "cannot run here: no /dev/net/tun for sluice's TAP device"; return 1; }
-	# Before the base image: docker without its daemon fails here; podman nested in a
-	# container exits 0 but says level=error (overlay storage over overlayfs).
+	# Before the base image: docker without its daemon fails here. (podman nested in CI's
+	# container passes this and fails at the base image's import, overlay over overlayfs.)
 	if ! err=$(ctr info 2>&1 >/dev/null) || grep -Eq 'level=(error|fatal)' <<<"$err"; then
 		log "cannot run here: $engine info: $(echo "$err" | tail -n 1)"
 		return 1
