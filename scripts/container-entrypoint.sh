@@ -32,8 +32,8 @@ tap_addrs=${SLUICE_TAP_ADDRS:-198.18.0.1/24 198.18.0.11/32 198.18.0.12/32 198.18
 log() { echo "sluice-entrypoint: $*" >&2; }
 
 demo_backends() {
-	local listen=(${SLUICE_BACKENDS:-198.18.0.11:8080 198.18.0.12:8080 198.18.0.13:8080})
-	local pids=() n=1 a i
+	local listen pids=() n=1 a i
+	read -ra listen <<<"${SLUICE_BACKENDS:-198.18.0.11:8080 198.18.0.12:8080 198.18.0.13:8080}"
 	trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; exit 0' TERM INT
 	for a in "${listen[@]}"; do
 		# The addresses are on the TAP's kernel side, which exists once sluice has started.
@@ -74,7 +74,7 @@ run_sluice() {
 			if [ -z "$lcores" ]; then
 				if [ "$(nproc)" -ge 2 ]; then lcores=0@0,1@1; else lcores=0@0,1@0; fi
 			fi
-			eal=(--lcores "$lcores" --vdev net_tap0,iface=sl0 --log-level=pmd.net.tap:error)
+			eal=(--lcores "$lcores" --vdev "net_tap0,iface=sl0" --log-level=pmd.net.tap:error)
 		fi
 	else
 		for a in "$@"; do
