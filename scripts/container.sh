@@ -338,6 +338,8 @@ run_test() {
 			test "$seen" = '"backend1":2 "backend2":2 "backend3":2'
 		check "/cart/ (consistent hashing) answers 200" \
 			test "$(ctr exec "$c" curl -s -m 5 -o /dev/null -w '%{http_code}' http://198.18.0.2/cart/)" = 200
+		check "the web UI and its Chart.js are served (/ui/, /ui/chart.min.js)" bash -c \
+			"ctr exec '$c' curl -fsS -m 5 -o /dev/null http://127.0.0.1:1997/ui/ && ctr exec '$c' curl -fsS -m 5 http://127.0.0.1:1997/ui/chart.min.js | head -c 300 | grep -qi chart"
 		check "sluice's own /metrics counts the requests" \
 			bash -c "ctr exec '$c' curl -s -m 5 http://127.0.0.1:1997/metrics | grep -Eq '^sluice_http_requests_total\{.*\} [1-9]'"
 		# Prometheus (its own container, in sluice's network namespace) scrapes sluice.
