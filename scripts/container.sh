@@ -363,6 +363,11 @@ run_test() {
 	out=$(leftovers | sort -u)
 	check "nothing of $project is left (containers, pods, networks, volumes)${out:+: $(echo $out)}" test -z "$out"
 	trap - EXIT TERM INT
+	if [ "$fail" -eq 0 ]; then
+		rm -f "$state/compose-up-$project.log" "$state/compose-down-$project.log"
+	else
+		echo "container test: compose's output is in $state/compose-{up,down}-$project.log"
+	fi
 	echo "container test: images $image and $prom_image stay cached (podman rmi to remove them)"
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
