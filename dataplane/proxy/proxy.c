@@ -5,6 +5,8 @@
  * the worker's mempools.
  */
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,34 @@ add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A backend's host name to an IPv4 address (network order), on the control thread while the
+ * snapshot is built: getaddrinfo (/etc/hosts, then DNS, as nsswitch.conf says), IPv4 only.
+ * A name with several addresses takes the first one getaddrinfo gives (its order: /etc/hosts
+ * order, RFC 6724 for DNS); the others are not used. -EHOSTUNREACH and a reason in err.
+ */
+static int
+resolve_backend(const struct sl_proxy *p, const struct sl_config_backend *be, uint32_t *ip,
+		char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(be->target.host, NULL, &hints, &res);
+
+	if (rc != 0 || res == NULL) {
+		snprintf(err, errlen,
+			 "%s:%u:%u: backend %s: cannot resolve '%s' to an IPv4 address: %s",
+			 p->cfg->file, be->url_line ? be->url_line : be->line, be->url_col, be->url,
+			 be->target.host, rc != 0 ? gai_strerror(rc) : "no address");
+		if (res != NULL)
+			freeaddrinfo(res);
+		return -EHOSTUNREACH;
+	}
+	*ip = ((const struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr;
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int
 build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned int base, char *err,
 	       size_t errlen)
@@ -111,14 +141,12 @@ build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned 
 				 p->cfg->file, be->line, be->url);
 			return -ENOTSUP;
 		}
-		if (be->target.ip == 0) {
-			snprintf(err, errlen,
-				 "%s:%u: backend %s: '%s' is not an IPv4 address; "
-				 "the proxy resolves no names yet",
-				 p->cfg->file, be->line, be->url, be->target.host);
-			return -EINVAL;
-		}
 		pl->ip[b] = be->target.ip;
+		if (pl->ip[b] == 0) {
+			rc = resolve_backend(p, be, &pl->ip[b], err, errlen);
+			if (rc != 0)
+				return rc;
+		}
 		pl->port[b] = rte_cpu_to_be_16(be->target.port);
 		maxc[b] = be->max_connections;
 	}

@@ -51,8 +51,10 @@ struct sl_req_stats;
 struct sl_bal_live;
 
 /*
- * Build the shared snapshot for n_workers. Refuses (-EINVAL / -ENOTSUP / -ELOOP, one
- * sentence in err) what the proxy cannot serve: a backend whose host is not an IPv4 literal,
+ * Build the shared snapshot for n_workers, on the control thread: backend host names are
+ * resolved here (getaddrinfo, IPv4, the first address of a name). Refuses (-EINVAL /
+ * -ENOTSUP / -ELOOP / -EHOSTUNREACH, one sentence in err naming file:line:col) what the proxy
+ * cannot serve: a backend name that does not resolve,
  * http_redirect (sl_route_check), more service ports than the stack can listen on.
  * A configuration without services gives a proxy that listens nowhere.
  */

@@ -996,6 +996,8 @@ p_url(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_no
 		return rc;
 	if (sl_config_parse_url(s, &be->target, why, sizeof(why)) < 0)
 		return sl__config_fail(c, val, "bad backend url '%.64s': %s", s, why);
+	be->url_line = (uint32_t)val->start_mark.line + 1;
+	be->url_col = (uint32_t)val->start_mark.column + 1;
 	for (const struct sl_config_backend *o = loc->backends; o < be; o++) {
 		if (o->target.https == be->target.https && o->target.port == be->target.port &&
 		    !strcmp(o->target.host, be->target.host) &&

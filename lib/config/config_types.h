@@ -210,6 +210,8 @@ struct sl_config_backend {
 	uint32_t max_connections; /* 0 = unlimited */
 	struct sl_config_health_check health_check; /* effective */
 	uint32_t line;
+	uint32_t url_line, url_col; /* where the url value is written (a name that does not
+				       resolve is reported there) */
 };
 
 struct sl_config_location {

@@ -301,6 +301,9 @@ test_advanced_yaml_resolves_inheritance_at_every_level(void)
 	b1 = &loc->backends[1];
 	CU_ASSERT_STRING_EQUAL(b0->target.host, "internal-api1.local.com");
 	CU_ASSERT_EQUAL(b0->target.ip, 0);
+	/* where its name is reported when it does not resolve: "          - url: http..." */
+	CU_ASSERT_EQUAL(b0->url_line, b0->line);
+	CU_ASSERT_EQUAL(b0->url_col, 18);
 	CU_ASSERT_EQUAL(b0->target.port, 8455);
 	CU_ASSERT_EQUAL(b0->weight, 5);
 	CU_ASSERT_EQUAL(b0->max_connections, 1000);
