@@ -145,6 +145,7 @@ struct px_session {
 	uint16_t status;
 	uint16_t lport; /* host order: the service port */
 	uint32_t client_ip;
+	bool head_ok;		 /* the request head was parsed (a reply may keep the client) */
 	bool req_done;		 /* the parser saw the request's end */
 	bool resp_head;		 /* the final response head was relayed */
 	bool resp_done;		 /* the parser saw the response's end */

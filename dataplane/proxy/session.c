@@ -391,14 +391,65 @@ px_close_client(struct px_session *s, bool abort)
 }
 
 /*
- * Answer with a response sluice makes (error page or redirect) and close: the reply goes out,
- * then FIN; input is read and dropped until the client closes or PX_LINGER_MS pass.
+ * May the client connection outlive a reply sluice makes? Only when HTTP allows it: the request
+ * head was parsed and nothing of the request is left unread (no body, or all of it taken),
+ * the client asked for no close (HTTP/1.1: HTTP/1.0 would need an explicit keep-alive reply),
+ * the request is not HEAD (our page has a body), no byte of a response went out, and the error
+ * is not one of framing or syntax (400, 408, 413, 414, 431), after which the connection's
+ * bytes cannot be trusted to start a next request.
+ */
+static bool
+px_reply_keeps(const struct px_session *s, unsigned int status)
+{
+	const struct sl_http_head *h = &s->rp.head;
+
+	if (!s->head_ok || s->cli_eof || s->resp_started || s->upgrade || h->version != 11 ||
+	    h->method == SL_HTTP_M_HEAD || !sl_http_keep_alive(h))
+		return false;
+	if (h->framing != SL_HTTP_BODY_NONE && !(s->req_done && s->req.fwd == 0))
+		return false;
+	switch (status) {
+	case 400:
+	case 408:
+	case 413:
+	case 414:
+	case 431:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Our pending bytes (a reply, a relayed head) to the client. 0 sent or waiting for space
+ * (the stack calls `writable`), -1 the connection is gone. */
+static int
+px_flush_client(struct px_session *s)
+{
+	int rc;
+
+	if (s->cli_out == NULL)
+		return 0;
+	rc = sl_tcp_send(s->cli, s->cli_out);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc != 0)
+		return -1;
+	s->cli_out = NULL;
+	return 0;
+}
+
+/*
+ * Answer with a response sluice makes (error page or redirect). When px_reply_keeps() allows
+ * it the connection stays open for the next request (state IDLE; returns true). Else the
+ * reply goes out, then FIN; input is read and dropped until the client closes or
+ * PX_LINGER_MS pass, and the session ends (returns false).
  */
 static bool
 px_reply(struct px_session *s, unsigned int status, const char *location, size_t loc_len)
 {
 	struct sl_proxy_worker *px = s->px;
 	struct rte_mbuf *m;
+	bool keep;
 	int n;
 
 	px_srv_detach(s, false);
@@ -408,18 +459,38 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 			px_req_finish(s, s->status);
 		return px_close_client(s, true);
 	}
+	keep = px_reply_keeps(s, status);
 	if (location != NULL) /* the Location is in scratch[2048..] */
-		n = sl_http_write_redirect(status, location, loc_len, true, px->scratch, 2048);
+		n = sl_http_write_redirect(status, location, loc_len, !keep, px->scratch, 2048);
 	else
-		n = sl_http_write_error(status, s->json, true, px->scratch, sizeof(px->scratch));
+		n = sl_http_write_error(status, s->json, !keep, px->scratch, sizeof(px->scratch));
 	px_log_reply(s, px->scratch, n);
 	if (s->t0_tsc != 0)
 		px_req_finish(s, status);
 	m = n > 0 ? px_mbufs(px->w->pool, px->scratch, (uint32_t)n) : NULL;
-	if (m == NULL || sl_tcp_send(s->cli, m) != 0) {
-		rte_pktmbuf_free(m);
+	if (m == NULL)
 		return px_close_client(s, true);
+	if (keep) {
+		/* After what is still queued for the client, in order; then the next request. */
+		if (s->cli_out != NULL)
+			sl_mbuf_chain_cat(s->cli_out, m);
+		else
+			s->cli_out = m;
+		if (px_flush_client(s) != 0)
+			return px_close_client(s, true);
+		sl_tcp_timer_cancel(&s->timer);
+		px_head_put(s);
+		s->state = SL_SS_IDLE;
+		px_arm(s, px_timeouts(px)->client_keepalive_ms);
+		return true;
 	}
+	if (s->cli_out != NULL)
+		sl_mbuf_chain_cat(s->cli_out, m);
+	else
+		s->cli_out = m;
+	if (sl_tcp_send(s->cli, s->cli_out) != 0)
+		return px_close_client(s, true);
+	s->cli_out = NULL;
 	/* The stack drains the reply and drops further input; the session ends now. */
 	sl_tcp_close_linger(s->cli, PX_LINGER_MS);
 	s->cli = NULL;
@@ -995,6 +1066,13 @@ px_run(struct px_session *s)
 	for (;;) {
 		switch (s->state) {
 		case SL_SS_IDLE:
+			/* A reply of ours still waits for send space: answer in order. */
+			if (px_flush_client(s) != 0) {
+				px_close_client(s, true);
+				return;
+			}
+			if (s->cli_out != NULL)
+				return;
 			if (s->req.len == 0) {
 				if (s->cli_eof)
 					px_close_client(s, false);
@@ -1022,6 +1100,7 @@ px_run(struct px_session *s)
 					    SL_HTTP_M_OTHER);
 			s->req_done = s->resp_head = s->resp_done = s->resp_started = false;
 			s->resp_begun = s->cli_keep = s->upgrade = s->dechunk = false;
+			s->head_ok = false;
 			s->srv_eof = false;
 			s->status = 0;
 			s->body_out = 0;
@@ -1055,6 +1134,7 @@ px_run(struct px_session *s)
 			dir_drop(&s->req, n);
 			sl_tcp_consumed(s->cli, n);
 			sl_tcp_timer_cancel(&s->timer);
+			s->head_ok = true;
 			if (!px_route(s))
 				return;
 			break;
@@ -1065,8 +1145,9 @@ px_run(struct px_session *s)
 			sl_tcp_timer_cancel(&s->timer);
 			if (px_write_request_head(s) != 0) {
 				px_error(s, SL_PROXY_ERR_NO_MEMORY);
-				px_reply(s, 503, NULL, 0);
-				return;
+				if (!px_reply(s, 503, NULL, 0))
+					return;
+				break;
 			}
 			sl_http_parser_init(&s->sp, SL_HTTP_RESPONSE, &s->gen->p->limits,
 					    (enum sl_http_method)s->rp.head.method);
@@ -1112,7 +1193,8 @@ px_timer_fired(struct sl_timer *t)
 			px_run(s);
 		break;
 	case SL_SS_EXCHANGE:
-		px_backend_failed(s, SL_PROXY_ERR_BACKEND_TIMEOUT, 504);
+		if (px_backend_failed(s, SL_PROXY_ERR_BACKEND_TIMEOUT, 504))
+			px_run(s);
 		break;
 	case SL_SS_TUNNEL:
 		break; /* no timer in a tunnel: the TCP keepalive watches the peers */
@@ -1281,8 +1363,9 @@ srv_error(struct sl_tcp_conn *c, int err)
 		px_tunnel(s);
 		return;
 	}
-	/* A retry may have taken a pooled connection that is up already: go on with it. */
-	if (alive && s->state == SL_SS_CONNECT)
+	/* A retry may have taken a pooled connection that is up already: go on with it; after
+	 * a reply that kept the client, a pipelined request may be waiting. */
+	if (alive)
 		px_run(s);
 }
 
