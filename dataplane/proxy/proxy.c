@@ -5,6 +5,7 @@
  * the worker's mempools.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -70,10 +71,10 @@ sl_proxy_free(struct sl_proxy *p)
 }
 
 static int
-add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
+add_port(struct sl_proxy *p, uint32_t addr, uint16_t port, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < p->n_ports; i++)
-		if (p->ports[i] == port)
+		if (p->ports[i] == port && p->port_addr[i] == addr)
 			return 0;
 	if (p->n_ports == PX_MAX_PORTS) {
 		snprintf(err, errlen,
@@ -82,6 +83,7 @@ add_port(struct sl_proxy *p, uint16_t port, char *err, size_t errlen)
 			 PX_MAX_PORTS, PX_MAX_PORTS);
 		return -EINVAL;
 	}
+	p->port_addr[p->n_ports] = addr;
 	p->ports[p->n_ports++] = port;
 	return 0;
 }
@@ -197,7 +199,7 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	for (unsigned int s = 0; s < cfg->n_services; s++) {
 		const struct sl_config_service *svc = &cfg->services[s];
 
-		rc = add_port(p, svc->port, err, errlen);
+		rc = add_port(p, svc->address, svc->port, err, errlen);
 		if (rc != 0)
 			goto fail;
 		for (unsigned int l = 0; l < svc->n_locations; l++) {
@@ -329,10 +331,12 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	}
 	sl_retry_budget_init(&px->budget, &p->retry, rte_rdtsc() / px->tsc_per_us);
 	for (unsigned int i = 0; i < p->n_ports; i++) {
-		rc = sl_tcp_listen(w, p->ports[i], &sl_px_client_ops, px);
+		rc = sl_tcp_listen_addr(w, p->port_addr[i], p->ports[i], &sl_px_client_ops, px);
 		if (rc != 0) {
-			snprintf(err, errlen, "cannot listen on service port %u: %s", p->ports[i],
-				 strerror(-rc));
+			struct in_addr a = {.s_addr = p->port_addr[i]};
+
+			snprintf(err, errlen, "cannot listen on service port %s:%u: %s",
+				 p->port_addr[i] ? inet_ntoa(a) : "*", p->ports[i], strerror(-rc));
 			return rc;
 		}
 	}

@@ -52,7 +52,9 @@ struct sl_proxy {
 	unsigned int n_workers;
 	unsigned int n_locations, n_backends;
 	struct px_location *locs; /* by route location id */
+	/* Listeners: (port_addr[i], ports[i]); address 0 = every address of the port. */
 	uint16_t ports[PX_MAX_PORTS];
+	uint32_t port_addr[PX_MAX_PORTS]; /* network order: a service's `address`, or 0 */
 	unsigned int n_ports;
 	struct sl_http_limits limits;
 	struct sl_retry_cfg retry;
@@ -144,6 +146,7 @@ struct px_session {
 	unsigned int row; /* stats row the request counts in */
 	uint16_t status;
 	uint16_t lport; /* host order: the service port */
+	uint32_t laddr; /* network order: the address the client connected to */
 	uint32_t client_ip;
 	bool head_ok;		 /* the request head was parsed (a reply may keep the client) */
 	bool req_done;		 /* the parser saw the request's end */

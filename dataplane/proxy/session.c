@@ -618,8 +618,8 @@ px_route(struct px_session *s)
 		host = s->head + h->host.off;
 		host_len = h->host.len;
 	}
-	sl_route_match(s->gen->p->routes, s->lport, host, host_len, s->head + h->target.off,
-		       h->target.len, 0, &m);
+	sl_route_match_addr(s->gen->p->routes, s->laddr, s->lport, host, host_len,
+			    s->head + h->target.off, h->target.len, 0, &m);
 	if (m.action == SL_ROUTE_NOT_FOUND) {
 		s->row = sl_req_row_unrouted(s->gen->stats);
 		px_error(s, SL_PROXY_ERR_NO_ROUTE);
@@ -927,6 +927,8 @@ px_exchange(struct px_session *s)
 
 	/* Request: body bytes towards the backend. */
 	if (!s->req_done || s->req.fwd > 0 || s->srv_out != NULL) {
+		uint64_t before = s->body_out;
+
 		if (px_parse_body(&s->req, &s->rp, &s->req_done, false, NULL) != 0) {
 			px_error(s, SL_PROXY_ERR_BAD_REQUEST);
 			return px_reply(s, s->rp.status ? s->rp.status : 400, NULL, 0);
@@ -934,6 +936,10 @@ px_exchange(struct px_session *s)
 		if (px_push(s, sc->c, &s->srv_out, &s->req, s->cli, &s->body_out) != 0) {
 			return px_backend_failed(s, SL_PROXY_ERR_BACKEND_RESET, 502);
 		}
+		/* backend_response counts from the end of the request: while the body moves, the
+		 * clock restarts (a slow upload is not a backend that does not answer). */
+		if (s->body_out != before && !s->resp_begun)
+			px_arm(s, px_timeouts(s->px)->backend_response_ms);
 		if (s->srv_cork && s->srv_out == NULL &&
 		    (s->body_out > 0 || (s->req_done && s->req.fwd == 0))) {
 			sl_tcp_cork(sc->c, false);
@@ -1221,6 +1227,7 @@ cli_accepted(struct sl_tcp_conn *c)
 	s->bidx = -1;
 	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
 	s->client_ip = raddr;
+	s->laddr = laddr;
 	s->lport = rte_be_to_cpu_16(lport);
 	s->client_port = rte_be_to_cpu_16(rport);
 	sl_tcp_timer_init(&s->timer, px_timer_fired);

@@ -400,6 +400,8 @@ service(const struct sl_config_service *svc)
 	bad |= set(o, "name", json_string(svc->name));
 	bad |= set(o, "host", json_string(svc->host[0] ? svc->host : "*"));
 	bad |= set(o, "port", json_integer(svc->port));
+	if (svc->address != 0)
+		bad |= set(o, "address", ipv4(svc->address, -1));
 	bad |= set(tls, "enabled", json_boolean(svc->tls.enabled));
 	bad |= set_str_if(tls, "cert_file", svc->tls.cert_file);
 	bad |= set_str_if(tls, "key_file", svc->tls.key_file);

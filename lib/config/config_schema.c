@@ -1212,17 +1212,46 @@ p_service_host(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key
 	return 0;
 }
 
+/* `address: 198.18.0.60`: the service's VIP, which a dataplane port must hold (its `ip` or one
+ * of its `addresses`; sluice adds no address on its own). `dataplane` is read before
+ * `services` (F_LATE), so the ports are known here. */
+static int
+p_service_address(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+		  yaml_node_t *val, void *obj)
+{
+	const struct sl_config_dataplane *dp = &c->cfg->dataplane;
+	uint32_t ip;
+	int rc;
+
+	if ((rc = p_ipv4(c, f, key, val, obj)) < 0)
+		return rc;
+	ip = ((struct sl_config_service *)obj)->address;
+	for (unsigned int i = 0; i < dp->n_ports; i++) {
+		if (dp->ports[i].ip == ip)
+			return 0;
+		for (unsigned int k = 0; k < dp->ports[i].n_addresses; k++)
+			if (dp->ports[i].addresses[k] == ip)
+				return 0;
+	}
+	return sl__config_fail(c, val,
+			       "service address %s is not an address of any dataplane port; add it "
+			       "to the 'addresses' of the port whose subnet holds it",
+			       (const char *)val->data.scalar.value);
+}
+
 static int
 service_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 {
 	struct sl_config_service *svc = obj;
 
 	for (const struct sl_config_service *o = c->cfg->services; o < svc; o++)
-		if (o->port == svc->port && !strcmp(o->host, svc->host))
-			return sl__config_fail(c, node,
-					       "service '%s' has the same host and port as service "
-					       "'%s' (line %u); put their locations in one service",
-					       svc->name, o->name, o->line);
+		if (o->port == svc->port && o->address == svc->address &&
+		    !strcmp(o->host, svc->host))
+			return sl__config_fail(
+			    c, node,
+			    "service '%s' has the same host, port and address as service "
+			    "'%s' (line %u); put their locations in one service",
+			    svc->name, o->name, o->line);
 	return 0;
 }
 
@@ -1561,6 +1590,7 @@ static const struct field service_fields[] = {
 	{"name", .parse = p_service_name, AT(struct sl_config_service, name), .flags = F_REQUIRED},
 	{"host", .parse = p_service_host},
 	{"port", UINT(struct sl_config_service, port, 1, 65535)},
+	{"address", .parse = p_service_address, AT(struct sl_config_service, address)},
 	{"tls", SECTION(struct sl_config_service, tls, service_tls_section)},
 	POLICY_SECTIONS(struct sl_config_service),
 	{"locations", .parse = p_locations, .flags = F_REQUIRED | F_LATE},

@@ -233,6 +233,10 @@ struct sl_config_service {
 	char name[SL_CONFIG_NAME_MAX]; /* unique; letters, digits, '-', '_', '.' */
 	char host[SL_CONFIG_HOST_MAX]; /* lower case; "" = any host; may start with "*." */
 	uint16_t port;		       /* default: top-level `port`, else 80 */
+	/* Its own address (a VIP), network order: the `ip` or one of the `addresses` of a
+	 * dataplane port; the service answers only there. 0 = every address of its port that no
+	 * service claims (the wildcard). */
+	uint32_t address;
 	struct sl_config_service_tls tls;
 	struct sl_config_health_check health_check;	  /* effective */
 	struct sl_config_rate_limit rate_limit;		  /* effective */

@@ -12,13 +12,21 @@ enum host_kind {
 	HOST_EXACT = 0,
 	HOST_WILDCARD = 1, /* name is the suffix with its dot: ".example.com" */
 	HOST_DEFAULT = 2,  /* name is "" */
+	HOST_ADDR = 3,	   /* name is "": services claim this (address, port), a VIP */
 };
+
+/* Services are keyed by (address, port); address 0 for those on every address of the port. */
+static inline uint64_t
+key_of(uint32_t addr, uint16_t port)
+{
+	return (uint64_t)addr << 16 | port;
+}
 
 struct host_entry {
 	uint64_t hash;
 	const char *name; /* lower case, in the configuration */
 	uint32_t len;
-	uint16_t port;
+	uint64_t key; /* key_of(address, port) */
 	uint8_t kind;
 	uint8_t used;
 	unsigned int service;
@@ -36,7 +44,7 @@ struct sl_route_table {
 	unsigned int n_services;
 	struct host_entry *hosts; /* open addressing, linear probing */
 	uint64_t mask;		  /* size - 1, a power of two */
-	unsigned int n_kind[3];	  /* entries per host_kind: skip the probes that cannot hit */
+	unsigned int n_kind[4];	  /* entries per host_kind: skip the probes that cannot hit */
 };
 
 #define HOST_MAX 255
@@ -58,9 +66,9 @@ fnv_step(uint64_t h, unsigned char c)
 }
 
 static inline uint64_t
-finish(uint64_t h, uint16_t port, enum host_kind kind)
+finish(uint64_t h, uint64_t key, enum host_kind kind)
 {
-	h ^= ((uint64_t)port << 32) ^ ((uint64_t)kind << 48);
+	h ^= (key * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)kind << 48);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
@@ -70,13 +78,13 @@ finish(uint64_t h, uint16_t port, enum host_kind kind)
 }
 
 static uint64_t
-hash_name(const char *s, size_t len, uint16_t port, enum host_kind kind)
+hash_name(const char *s, size_t len, uint64_t key, enum host_kind kind)
 {
 	uint64_t h = FNV_OFFSET;
 
 	while (len)
 		h = fnv_step(h, (unsigned char)s[--len]);
-	return finish(h, port, kind);
+	return finish(h, key, kind);
 }
 
 /* Request bytes (any case) equal to configuration bytes (lower case). */
@@ -90,7 +98,7 @@ eq_lower(const char *req, const char *cfg, size_t len)
 }
 
 static const struct host_entry *
-lookup(const struct sl_route_table *t, uint64_t h, uint16_t port, enum host_kind kind,
+lookup(const struct sl_route_table *t, uint64_t h, uint64_t key, enum host_kind kind,
        const char *name, size_t len)
 {
 	for (uint64_t s = h & t->mask;; s = (s + 1) & t->mask) {
@@ -98,10 +106,30 @@ lookup(const struct sl_route_table *t, uint64_t h, uint16_t port, enum host_kind
 
 		if (!e->used)
 			return NULL;
-		if (e->hash == h && e->port == port && e->kind == kind && e->len == len &&
+		if (e->hash == h && e->key == key && e->kind == kind && e->len == len &&
 		    eq_lower(name, e->name, len))
 			return e;
 	}
+}
+
+static void
+put_host(struct sl_route_table *t, uint64_t h, uint64_t key, enum host_kind kind, const char *name,
+	 size_t len, unsigned int svc)
+{
+	uint64_t slot;
+
+	for (slot = h & t->mask; t->hosts[slot].used; slot = (slot + 1) & t->mask)
+		;
+	t->n_kind[kind]++;
+	t->hosts[slot] = (struct host_entry){
+	    .hash = h,
+	    .name = name,
+	    .len = (uint32_t)len,
+	    .key = key,
+	    .kind = (uint8_t)kind,
+	    .used = 1,
+	    .service = svc,
+	};
 }
 
 static int
@@ -114,30 +142,23 @@ insert(struct sl_route_table *t, const struct sl_config *cfg, unsigned int svc, 
 							   : HOST_EXACT;
 	const char *name = kind == HOST_WILDCARD ? s->host + 1 : s->host;
 	size_t len = strlen(name);
-	uint64_t h = hash_name(name, len, s->port, kind);
-	const struct host_entry *dup = lookup(t, h, s->port, kind, name, len);
-	uint64_t slot;
+	uint64_t key = key_of(s->address, s->port);
+	uint64_t h = hash_name(name, len, key, kind);
+	const struct host_entry *dup = lookup(t, h, key, kind, name, len);
 
 	if (dup) {
 		snprintf(err, err_len,
-			 "services '%s' and '%s' both listen on port %u for host '%s'; give one "
-			 "of them another host or port",
+			 "services '%s' and '%s' both listen on port %u%s for host '%s'; give one "
+			 "of them another host, port or address",
 			 cfg->services[dup->service].name, s->name, s->port,
-			 s->host[0] ? s->host : "*");
+			 s->address ? " of their address" : "", s->host[0] ? s->host : "*");
 		return -EINVAL;
 	}
-	for (slot = h & t->mask; t->hosts[slot].used; slot = (slot + 1) & t->mask)
-		;
-	t->n_kind[kind]++;
-	t->hosts[slot] = (struct host_entry){
-	    .hash = h,
-	    .name = name,
-	    .len = (uint32_t)len,
-	    .port = s->port,
-	    .kind = (uint8_t)kind,
-	    .used = 1,
-	    .service = svc,
-	};
+	put_host(t, h, key, kind, name, len, svc);
+	/* A VIP's mark: its (address, port) is claimed, the port's other services stay out. */
+	h = finish(FNV_OFFSET, key, HOST_ADDR);
+	if (s->address && !lookup(t, h, key, HOST_ADDR, "", 0))
+		put_host(t, h, key, HOST_ADDR, "", 0, svc);
 	return 0;
 }
 
@@ -167,7 +188,8 @@ sl_route_build(const struct sl_config *cfg, struct sl_route_table **out, char *e
 		err[0] = '\0';
 	for (unsigned int s = 0; s < cfg->n_services; s++)
 		n_locs += cfg->services[s].n_locations;
-	while (size < 2ull * cfg->n_services)
+	/* Up to two entries per service (its host, a VIP's mark): at most half full. */
+	while (size < 4ull * cfg->n_services)
 		size <<= 1;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -328,7 +350,7 @@ split_target(const char *target, size_t len, struct sl_route_match *m, const cha
 }
 
 static const struct host_entry *
-find_service(const struct sl_route_table *t, uint16_t port, const char *h, size_t len)
+find_host(const struct sl_route_table *t, uint64_t key, const char *h, size_t len)
 {
 	uint64_t suffix[HOST_MAX / 2 + 2];
 	size_t suffix_at[HOST_MAX / 2 + 2];
@@ -349,25 +371,46 @@ find_service(const struct sl_route_table *t, uint16_t port, const char *h, size_
 			}
 		}
 		if (t->n_kind[HOST_EXACT] &&
-		    (e = lookup(t, finish(acc, port, HOST_EXACT), port, HOST_EXACT, h, len)))
+		    (e = lookup(t, finish(acc, key, HOST_EXACT), key, HOST_EXACT, h, len)))
 			return e;
 		/* The last suffix recorded is the leftmost dot: the longest wildcard first. */
 		while (n_suffix--) {
 			size_t at = suffix_at[n_suffix];
-			uint64_t hs = finish(suffix[n_suffix], port, HOST_WILDCARD);
+			uint64_t hs = finish(suffix[n_suffix], key, HOST_WILDCARD);
 
-			if ((e = lookup(t, hs, port, HOST_WILDCARD, h + at, len - at)))
+			if ((e = lookup(t, hs, key, HOST_WILDCARD, h + at, len - at)))
 				return e;
 		}
 	}
 	if (!t->n_kind[HOST_DEFAULT])
 		return NULL;
-	return lookup(t, finish(FNV_OFFSET, port, HOST_DEFAULT), port, HOST_DEFAULT, "", 0);
+	return lookup(t, finish(FNV_OFFSET, key, HOST_DEFAULT), key, HOST_DEFAULT, "", 0);
+}
+
+/* The services of a VIP's (address, port) when some claim it, else those of the port. */
+static const struct host_entry *
+find_service(const struct sl_route_table *t, uint32_t addr, uint16_t port, const char *h,
+	     size_t len)
+{
+	uint64_t key = key_of(addr, port);
+
+	if (addr && t->n_kind[HOST_ADDR] &&
+	    lookup(t, finish(FNV_OFFSET, key, HOST_ADDR), key, HOST_ADDR, "", 0))
+		return find_host(t, key, h, len);
+	return find_host(t, key_of(0, port), h, len);
 }
 
 void
 sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host, size_t host_len,
 	       const char *target, size_t target_len, unsigned int flags, struct sl_route_match *m)
+{
+	sl_route_match_addr(t, 0, port, host, host_len, target, target_len, flags, m);
+}
+
+void
+sl_route_match_addr(const struct sl_route_table *t, uint32_t addr, uint16_t port, const char *host,
+		    size_t host_len, const char *target, size_t target_len, unsigned int flags,
+		    struct sl_route_match *m)
 {
 	const struct host_entry *e;
 	const struct route_service *rs;
@@ -379,7 +422,7 @@ sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host, 
 		host_len = 0;
 	split_target(target ? target : "", target ? target_len : 0, m, &host, &host_len);
 	normalise_host(host ? host : "", host_len, &m->host, &m->host_len);
-	if (!t || !(e = find_service(t, port, m->host, m->host_len)))
+	if (!t || !(e = find_service(t, addr, port, m->host, m->host_len)))
 		return;
 	rs = &t->services[e->service];
 	for (unsigned int k = 0; k < rs->n; k++) {

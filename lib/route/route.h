@@ -10,8 +10,9 @@
  * and keeps pointers into the configuration, which must outlive it); matching is read-only,
  * allocates nothing and may run on any number of workers at once.
  *
- * Services: matched by port, then by Host in this order of precedence (as nginx's
- * server_name):
+ * Services: matched by (address, port) (a service's `address`, a VIP, claims the pair;
+ * the port's services without one answer on its other addresses), then by Host in this
+ * order of precedence (as nginx's server_name):
  *   1. an exact host            api.example.com
  *   2. the longest wildcard     *.example.com matches a.example.com and a.b.example.com,
  *                               not example.com itself
@@ -118,6 +119,14 @@ const struct sl_route_location *sl_route_location_at(const struct sl_route_table
 void sl_route_match(const struct sl_route_table *t, uint16_t port, const char *host,
 		    size_t host_len, const char *target, size_t target_len, unsigned int flags,
 		    struct sl_route_match *m);
+/*
+ * The same for a connection to local address `addr` (network order): services with that
+ * `address` (a VIP) when any claim (addr, port), and only those (as nginx's listen on an
+ * address); else the port's services without an address. sl_route_match is addr 0.
+ */
+void sl_route_match_addr(const struct sl_route_table *t, uint32_t addr, uint16_t port,
+			 const char *host, size_t host_len, const char *target, size_t target_len,
+			 unsigned int flags, struct sl_route_match *m);
 
 /*
  * The target to send upstream for a SL_ROUTE_PROXY match, in origin form: the location's

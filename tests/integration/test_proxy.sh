@@ -26,7 +26,8 @@ TMP=$(mktemp -d /tmp/sl-px-test.XXXXXX)
 tb_on_exit "rm -rf '$TMP'"
 
 # tap-demo's five locations, and for the failure cases: a service on port 8081 that only
-# knows /only/ (404 elsewhere), a location whose backends refuse (503), short timeouts.
+# knows /only/ (404 elsewhere), a location whose backends refuse (503), short timeouts; two
+# services on port 80 with their own addresses (VIPs .60 and .61), one backend each.
 cat >"$TMP/proxy.yaml" <<'EOF'
 dataplane:
   ports:
@@ -34,6 +35,7 @@ dataplane:
       device: net_tap0
       ip: 198.18.0.2/24
       mtu: 1500
+      addresses: [198.18.0.60, 198.18.0.61]
   idle: adaptive
   mbufs: 8191
 timeouts:
@@ -92,6 +94,20 @@ services:
     locations:
       - path: /only/
         backends: *three
+  - name: vip60
+    address: 198.18.0.60
+    port: 80
+    locations:
+      - path: /
+        backends:
+          - url: http://198.18.0.12:8080
+  - name: vip61
+    address: 198.18.0.61
+    port: 80
+    locations:
+      - path: /
+        backends:
+          - url: http://198.18.0.13:8080
 EOF
 if ! "$SL_BUILD/apps/sluice/sluice" --check --config "$TMP/proxy.yaml" >/dev/null 2>"$TMP/check.err"; then
 	cat "$TMP/check.err" >&2
@@ -157,6 +173,12 @@ expect "weighted_8_1_1_over_100" "$(cat "$TMP/wrr")" "backend1=80 backend2=10 ba
 expect "consistent_hashing_sticky_per_client" "$(names /cart/ 10 | sort -u | wc -l)" 1
 expect "least_connections_serves" "$(names /upload/ 3 | wc -l)" 3
 expect "adaptive_serves" "$(names /api/ 3 | wc -l)" 3
+
+# Services on one port told apart by the address the client connected to (services[].address).
+expect "vip_services_told_apart_by_address" \
+	"$(for a in 198.18.0.60 198.18.0.61 198.18.0.60 198.18.0.61; do
+		pcurl "http://$a/v" | python3 -c 'import json,sys; print(json.load(sys.stdin)["backend"])'
+	done | tr '\n' ' ')" "backend2 backend3 backend2 backend3 "
 
 code=$(pcurl -o "$TMP/404" -w '%{http_code}' "http://$VIP:8081/elsewhere")
 expect "no_route_is_404" "$code" 404

@@ -1182,7 +1182,7 @@ test_services_on_the_same_host_and_port_are_refused(void)
 {
 	ERROR_AT("services:\n"
 		 "  - name: a\n" ONE_BACKEND "  - name: b\n" ONE_BACKEND,
-		 4, 5, "service 'b' has the same host and port as service 'a' (line 2)");
+		 4, 5, "service 'b' has the same host, port and address as service 'a' (line 2)");
 }
 
 static void
@@ -1304,6 +1304,40 @@ test_bad_ipv4_is_refused(void)
 	    "dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/32, gateway: 198.18.0.1}\n", 3,
 	    7, "the gateway of port 'd' is not in its subnet");
 	ERROR_AT("admin: {listen: 127.0.0.256:1997}\n", 1, 17, "bad 'listen' address");
+}
+
+/* services[].address: a VIP of a dataplane port; services on one port told apart by it. */
+static void
+test_service_address_is_a_port_address(void)
+{
+#define VIP_PORTS                                                                                  \
+	"dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"                               \
+	" addresses: [198.18.0.60, 198.18.0.61]}\n"
+	struct sl_config *cfg = LOAD(VIP_PORTS "services:\n"
+					       "  - name: a\n    address: 198.18.0.60\n" ONE_BACKEND
+					       "  - name: b\n    address: 198.18.0.61\n" ONE_BACKEND
+					       "  - name: c\n    address: 198.18.0.2\n" ONE_BACKEND
+					       "  - name: d\n" ONE_BACKEND);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->services[0].address, ip("198.18.0.60"));
+	CU_ASSERT_EQUAL(cfg->services[1].address, ip("198.18.0.61"));
+	CU_ASSERT_EQUAL(cfg->services[2].address, ip("198.18.0.2"));
+	CU_ASSERT_EQUAL(cfg->services[3].address, 0);
+	sl_config_free(cfg);
+	ERROR_AT(VIP_PORTS "services:\n  - name: a\n    address: 198.18.0.62\n" ONE_BACKEND, 6, 14,
+		 "service address 198.18.0.62 is not an address of any dataplane port; add it to "
+		 "the 'addresses'");
+	ERROR_AT("services:\n  - name: a\n    address: 198.18.0.60\n" ONE_BACKEND, 3, 14,
+		 "is not an address of any dataplane port");
+	ERROR_AT(VIP_PORTS "services:\n  - name: a\n    address: 198.18.0.600\n" ONE_BACKEND, 6, 14,
+		 "bad IPv4 address '198.18.0.600' for 'address'");
+	ERROR_AT(VIP_PORTS "services:\n  - name: a\n    address: [198.18.0.60]\n" ONE_BACKEND, 6,
+		 14, "address");
+	ERROR_AT(VIP_PORTS "services:\n  - name: a\n    address: 198.18.0.60\n" ONE_BACKEND
+			   "  - name: b\n    address: 198.18.0.60\n" ONE_BACKEND,
+		 8, 5, "service 'b' has the same host, port and address as service 'a'");
+#undef VIP_PORTS
 }
 
 static void
@@ -1612,6 +1646,7 @@ main(int argc, char **argv)
 	    T(test_prefix_out_of_range_is_refused),
 	    T(test_bad_ipv4_is_refused),
 	    T(test_port_addresses_are_further_hosts_of_its_subnet),
+	    T(test_service_address_is_a_port_address),
 	    T(test_mixing_services_with_routes_or_backends_is_refused),
 	    T(test_health_check_timeout_longer_than_interval_is_refused),
 	    T(test_missing_required_keys_are_named),

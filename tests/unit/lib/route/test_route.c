@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,51 @@ test_http_redirect_refused_by_check_and_matched_over_plain_http(void)
 	sl_config_free(c);
 }
 
+/* services[].address: a VIP's services answer there only; the port's others elsewhere. */
+static void
+test_services_told_apart_by_address(void)
+{
+	static const char y[] =
+	    "dataplane:\n  ports:\n    - {device: d, ip: 198.18.0.2/24,"
+	    " addresses: [198.18.0.60, 198.18.0.61]}\n"
+	    "services:\n"
+	    "  - name: vip60\n    address: 198.18.0.60\n"
+	    "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
+	    "  - name: vip60-api\n    address: 198.18.0.60\n    host: api.test\n"
+	    "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
+	    "  - name: vip61-api\n    address: 198.18.0.61\n    host: api.test\n"
+	    "    locations: [{path: /, backends: [{url: http://198.18.0.12}]}]\n"
+	    "  - name: port\n"
+	    "    locations: [{path: /, backends: [{url: http://198.18.0.13}]}]\n";
+	struct sl_config *c = NULL;
+	struct sl_config_error err;
+	struct sl_route_table *t = NULL;
+	char msg[512];
+	uint32_t v60 = htonl(0xc612003c), v61 = htonl(0xc612003d), own = htonl(0xc6120002);
+
+	CU_ASSERT_FATAL(sl_config_load_buffer("v.yaml", y, sizeof(y) - 1, &c, &err) == 0);
+	CU_ASSERT_FATAL(sl_route_build(c, &t, msg, sizeof(msg)) == 0);
+#define ROUTE_AT(addr, host) sl_route_match_addr(t, addr, 80, host, strlen(host), "/x", 2, 0, &m)
+	ROUTE_AT(v60, "other");
+	CU_ASSERT_STRING_EQUAL(m.loc ? m.loc->service->name : "", "vip60");
+	ROUTE_AT(v60, "api.test");
+	CU_ASSERT_STRING_EQUAL(m.loc ? m.loc->service->name : "", "vip60-api");
+	ROUTE_AT(v61, "api.test");
+	CU_ASSERT_STRING_EQUAL(m.loc ? m.loc->service->name : "", "vip61-api");
+	/* 61 has no default service: another Host is a 404 there, not the port's service. */
+	ROUTE_AT(v61, "other");
+	CU_ASSERT_EQUAL(m.status, 404);
+	ROUTE_AT(own, "api.test");
+	CU_ASSERT_STRING_EQUAL(m.loc ? m.loc->service->name : "", "port");
+	sl_route_match(t, 80, "api.test", 8, "/x", 2, 0, &m);
+	CU_ASSERT_STRING_EQUAL(m.loc ? m.loc->service->name : "", "port");
+	sl_route_match_addr(t, v60, 81, "other", 5, "/x", 2, 0, &m);
+	CU_ASSERT_EQUAL(m.status, 404); /* no service on port 81 */
+#undef ROUTE_AT
+	sl_route_free(t);
+	sl_config_free(c);
+}
+
 static int
 check_yaml(const char *y, char *msg, size_t len)
 {
@@ -508,6 +554,7 @@ main(void)
 	CU_add_test(s, "host_case_port_and_trailing_dot_ignored",
 		    test_host_case_port_and_trailing_dot_ignored);
 	CU_add_test(s, "ports_are_separate", test_ports_are_separate);
+	CU_add_test(s, "services_told_apart_by_address", test_services_told_apart_by_address);
 	CU_add_test(s, "longest_prefix_wins", test_longest_prefix_wins);
 	CU_add_test(s, "no_location_is_404", test_no_location_is_404);
 	CU_add_test(s, "location_ids_are_flat_in_file_order",
