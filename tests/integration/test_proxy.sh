@@ -293,16 +293,49 @@ expect "404_with_unread_body_closes" \
 
 # --- upgrade: a raw echo behind a 101, half-closes passed on ---------------------------------
 
+# With Sec-WebSocket-Key the server speaks RFC 6455 (Sec-WebSocket-Accept, frames echoed
+# unmasked, a close frame answered); without, it echoes raw bytes.
 cat >"$TMP/ws_server.py" <<'EOF'
-import socket, sys, threading
+import base64, hashlib, re, socket, sys, threading
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(8); srv.settimeout(60)
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+def recvn(c, n, buf):
+    while len(buf) < n:
+        b = c.recv(65536)
+        if not b: raise EOFError
+        buf += b
+    return buf[:n], buf[n:]
+def websocket(c, key, buf):
+    acc = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Accept: " + acc + b"\r\n\r\n")
+    while True:
+        h, buf = recvn(c, 2, buf)
+        op, n = h[0] & 0x0f, h[1] & 0x7f
+        if n == 126:
+            e, buf = recvn(c, 2, buf); n = int.from_bytes(e, "big")
+        elif n == 127:
+            e, buf = recvn(c, 8, buf); n = int.from_bytes(e, "big")
+        mask, buf = recvn(c, 4, buf)
+        data, buf = recvn(c, n, buf)
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        ln = bytes([n]) if n < 126 else (b"\x7e" + n.to_bytes(2, "big") if n < 65536
+                                          else b"\x7f" + n.to_bytes(8, "big"))
+        c.sendall(bytes([0x80 | op]) + ln + data)
+        if op == 8:
+            c.close(); return
 def serve(c):
     c.settimeout(20); buf = b""
     while b"\r\n\r\n" not in buf:
         b = c.recv(4096)
         if not b: return
         buf += b
+    key = re.search(rb"(?im)^sec-websocket-key:\s*(\S+)", buf)
+    if key:
+        try: websocket(c, key.group(1), buf.split(b"\r\n\r\n", 1)[1])
+        except (EOFError, OSError): pass
+        return
     ok = b"upgrade: websocket" in buf.lower()
     c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
               if ok else b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
@@ -345,6 +378,46 @@ tb_wait_for "nsx python3 -c 'import socket; socket.create_connection((\"198.18.0
 	tb_log "the upgrade test server did not start"
 expect "upgrade_relays_raw_bytes_and_half_close" "$(nsx python3 "$TMP/ws_client.py" "$VIP" 2>&1)" \
 	"HTTP/1.1 101 Switching Protocols True True"
+# A WebSocket echo (RFC 6455): the handshake's accept key, masked frames of 5 B, 300 B and
+# 100 KB echoed, a close frame answered, then the server's FIN passed on.
+cat >"$TMP/ws_echo.py" <<'EOF'
+import base64, hashlib, os, socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=10)
+key = base64.b64encode(os.urandom(16))
+s.sendall(b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+          b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + b"\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, buf = buf.split(b"\r\n\r\n", 1)
+want = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+ok = head.startswith(b"HTTP/1.1 101") and b"sec-websocket-accept: " + want.lower() in head.lower()
+def recvn(n):
+    global buf
+    while len(buf) < n:
+        b = s.recv(65536)
+        if not b: raise EOFError
+        buf += b
+    r, buf = buf[:n], buf[n:]
+    return r
+def frame(op, data):
+    n = len(data); m = os.urandom(4)
+    ln = bytes([0x80 | n]) if n < 126 else (bytes([0xfe]) + n.to_bytes(2, "big") if n < 65536
+                                              else bytes([0xff]) + n.to_bytes(8, "big"))
+    return bytes([0x80 | op]) + ln + m + bytes(b ^ m[i % 4] for i, b in enumerate(data))
+def read_frame():
+    h = recvn(2); n = h[1] & 0x7f
+    if n == 126: n = int.from_bytes(recvn(2), "big")
+    elif n == 127: n = int.from_bytes(recvn(8), "big")
+    return h[0] & 0x0f, recvn(n)
+for data in (b"hello", os.urandom(300), os.urandom(100000)):
+    s.sendall(frame(2, data))
+    ok = ok and read_frame() == (2, data)
+s.sendall(frame(8, b"\x03\xe8"))
+ok = ok and read_frame() == (8, b"\x03\xe8")
+print(ok, s.recv(10) == b"")
+EOF
+expect "websocket_echo" "$(nsx python3 "$TMP/ws_echo.py" "$VIP" 2>&1)" "True True"
 
 # --- a chunked response to an HTTP/1.0 client: payload only, close-delimited ---------------
 
@@ -463,6 +536,8 @@ if grep -qi "Service Unavailable" "$TMP/503.html"; then tb_pass "503_html_page";
 	tb_fail "503_html_page"; fi
 pcurl -o "$TMP/503.json" -H 'Accept: application/json' "http://$VIP/down/" || true
 expect "503_json_page" "$(field "$TMP/503.json" status)" 503
+pcurl -o "$TMP/404.json" -H 'Accept: text/html;q=0.5, application/json' "http://$VIP:8081/x" || true
+expect "404_json_page_when_accept_prefers_json" "$(field "$TMP/404.json" status)" 404
 
 t0=$(date +%s%N)
 expect "slowloris_is_408" "$(raw 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ')" \
