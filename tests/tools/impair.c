@@ -114,6 +114,8 @@ static volatile sig_atomic_t dump_requested;
 static struct iface ifs[2];
 static struct dir dirs[NDIR];
 static struct queue q;
+/* --net: only IPv4 frames from or to this network are impaired (network order; mask 0 = all). */
+static uint32_t only_net, only_mask;
 
 static void
 on_signal(int sig)
@@ -183,6 +185,8 @@ usage(FILE *f)
 	    "                      later frames overtake them\n"
 	    "  --reorder-gap MS    the extra hold of a reordered frame (default: delay + jitter,\n"
 	    "                      at least 1 ms)\n"
+	    "  --net A.B.C.D/N     impair only IPv4 frames whose source or destination is in\n"
+	    "                      this network; the others pass at once (default: all)\n"
 	    "  --seed N            seed of the random decisions (default 1)\n"
 	    "  --duration S        exit after S seconds (default %d, at most %d)\n"
 	    "  --queue N           frames held at most, both directions together (default %d)\n"
@@ -304,6 +308,19 @@ parse_args(int argc, char **argv, uint64_t *seed, uint64_t *duration, uint64_t *
 		}
 		if (strcmp(opt, "--b") == 0) {
 			ifs[1].name = val;
+			continue;
+		}
+		if (strcmp(opt, "--net") == 0) {
+			unsigned int a, b, c, d, len;
+			char end;
+
+			if (sscanf(val, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &len, &end) != 5 ||
+			    a > 255 || b > 255 || c > 255 || d > 255 || len < 1 || len > 32) {
+				fprintf(stderr, "sl-impair: --net %s: expected A.B.C.D/N\n", val);
+				return -1;
+			}
+			only_mask = htonl(len == 32 ? 0xffffffffu : ~(0xffffffffu >> len));
+			only_net = htonl(a << 24 | b << 16 | c << 8 | d) & only_mask;
 			continue;
 		}
 		if (strcmp(opt, "--seed") == 0) {
@@ -550,6 +567,18 @@ enqueue(struct dir *d, const unsigned char *frame, size_t len, uint64_t when)
 	d->st.delayed++;
 }
 
+/* An IPv4 frame from or to --net (is_ipv4 checked the length). */
+static bool
+in_net(const unsigned char *f)
+{
+	size_t ip = (f[12] << 8 | f[13]) == ETH_P_8021Q ? 18 : 14;
+	uint32_t src, dst;
+
+	memcpy(&src, f + ip + 12, 4);
+	memcpy(&dst, f + ip + 16, 4);
+	return (src & only_mask) == only_net || (dst & only_mask) == only_net;
+}
+
 static void
 impair(struct dir *d, unsigned char *frame, size_t len, uint64_t now)
 {
@@ -557,6 +586,11 @@ impair(struct dir *d, unsigned char *frame, size_t len, uint64_t now)
 	bool ip = is_ipv4(frame, len);
 	uint64_t hold = c->delay_ns;
 	int copies = 1, i;
+
+	if (only_mask != 0 && !(ip && in_net(frame))) {
+		tx_add(d, frame, len, UINT32_MAX);
+		return;
+	}
 
 	if (ip && chance(d, c->loss)) {
 		d->st.dropped++;
