@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -188,7 +189,8 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	dp->view.cfg = cfg;
 	dp->view.apply = dp_apply;
 	dp->view.dp = dp;
-	dp->n_listen_ports = sl_proxy_ports(dp->proxy, dp->listen_ports, SL_DP_LISTEN_MAX);
+	dp->n_listen_ports =
+	    sl_proxy_ports(dp->proxy, dp->listen_ports, dp->listen_addrs, SL_DP_LISTEN_MAX);
 	{
 		size_t sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 
@@ -304,18 +306,24 @@ static int
 check_ports(struct sl_dataplane *dp, const struct sl_proxy *next, char *err, size_t errlen)
 {
 	uint16_t ports[SL_DP_LISTEN_MAX];
-	unsigned int n = sl_proxy_ports(next, ports, SL_DP_LISTEN_MAX);
+	uint32_t addrs[SL_DP_LISTEN_MAX];
+	unsigned int n = sl_proxy_ports(next, ports, addrs, SL_DP_LISTEN_MAX);
 
 	for (unsigned int i = 0; i < n; i++) {
 		bool found = false;
 
+		/* A service address (VIP) has a listener of its own: a new one needs it too. */
 		for (unsigned int k = 0; k < dp->n_listen_ports && !found; k++)
-			found = dp->listen_ports[k] == ports[i];
+			found = dp->listen_ports[k] == ports[i] && dp->listen_addrs[k] == addrs[i];
 		if (!found) {
+			struct in_addr a = {.s_addr = addrs[i]};
+
 			snprintf(err, errlen,
-				 "%s: a service on port %u: sluice listens on the service ports of "
-				 "the configuration it started with; a new port needs a restart",
-				 sl_proxy_config(next)->file, ports[i]);
+				 "%s: a service on %s%s%u: sluice listens on the service ports and "
+				 "addresses of the configuration it started with; a new one needs a "
+				 "restart",
+				 sl_proxy_config(next)->file, addrs[i] ? inet_ntoa(a) : "port ",
+				 addrs[i] ? ":" : "", ports[i]);
 			return -EPERM;
 		}
 	}

@@ -41,6 +41,7 @@ struct sl_dataplane {
 	} retired[SL_DP_RETIRED_MAX];
 	unsigned int n_retired;
 	uint16_t listen_ports[SL_DP_LISTEN_MAX];
+	uint32_t listen_addrs[SL_DP_LISTEN_MAX]; /* with listen_ports: a service's address or 0 */
 	unsigned int n_listen_ports;
 	void (*publish_hook)(void *arg, const struct sl_proxy *old, struct sl_proxy *next);
 	void *publish_hook_arg;

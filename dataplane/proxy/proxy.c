@@ -543,12 +543,15 @@ sl_proxy_adopt(struct sl_proxy *p, struct sl_config *cfg, uint64_t generation)
 }
 
 unsigned int
-sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, unsigned int max)
+sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, uint32_t *addrs, unsigned int max)
 {
 	unsigned int n = 0;
 
-	for (; p != NULL && n < p->n_ports && n < max; n++)
+	for (; p != NULL && n < p->n_ports && n < max; n++) {
 		ports[n] = p->ports[n];
+		if (addrs != NULL)
+			addrs[n] = p->port_addr[n];
+	}
 	return n;
 }
 

@@ -102,8 +102,10 @@ int sl_proxy_find_backend(const struct sl_proxy *p, const char *service, const c
 			  unsigned int *index);
 /* p owns cfg from now on (freed with it) and is generation `generation`. */
 void sl_proxy_adopt(struct sl_proxy *p, struct sl_config *cfg, uint64_t generation);
-/* The service ports p listens on (at most max), in file order. */
-unsigned int sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, unsigned int max);
+/* The (address, port) pairs p listens on (at most max), in file order; address 0 is every
+ * address of the port (services without `address`); addrs may be NULL. */
+unsigned int sl_proxy_ports(const struct sl_proxy *p, uint16_t *ports, uint32_t *addrs,
+			    unsigned int max);
 /* 1 for the snapshot built at start, +1 per publish. */
 uint64_t sl_proxy_generation(const struct sl_proxy *p);
 /* The configuration tree the snapshot was built from. */
