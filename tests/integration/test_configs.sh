@@ -13,7 +13,8 @@
 #   - sluice-backend serves every (address, port) the file's backends use.
 # Each probe checks the answering backend's address (the one its name resolved to), the path
 # it saw (rewrite), or the redirect. Also: a name that does not resolve refuses the start
-# with file:line:col, and a name with two addresses uses the first.
+# with file:line:col (and a reload with one is refused, the running configuration stays), and
+# a name with two addresses uses the first.
 #
 # Usage: test_configs.sh [BUILD_DIR]   (default build/)
 set -euo pipefail
@@ -132,6 +133,16 @@ if (cd "$TMP" && "$top/scripts/testbed.sh" up --config "$TMP/names.yaml") >"$TMP
 	done | sort -u | tr '\n' ' ')
 	if [ "$got" = "198.18.0.13:8080 " ]; then tb_pass "name_with_two_addresses_uses_the_first"; else
 		tb_fail "name_with_two_addresses_uses_the_first" "answered by $got"; fi
+	# A reload (SIGHUP) with a name that does not resolve is refused; the running one stays.
+	sed -i 's/no-such-backend.invalid/not-in-hosts.test/' "$TMP/names.yaml"
+	kill -HUP "$(cat "$top/.run/$SL_NS/sluice.pid")"
+	if tb_wait_for "grep -q \"SIGHUP: configuration refused.*cannot resolve 'not-in-hosts.test'\" '$top/.run/$SL_NS/sluice.log'" 10 &&
+		[ "$(nsx curl -sS -m 10 -o /dev/null -w '%{http_code}' http://198.18.0.2/nx/x)" = 200 ]; then
+		tb_pass "reload_with_unresolvable_name_refused_running_config_stays"
+	else
+		tb_fail "reload_with_unresolvable_name_refused_running_config_stays" \
+			"$(grep SIGHUP "$top/.run/$SL_NS/sluice.log" | tail -1)"
+	fi
 else
 	tb_fail "name_with_two_addresses_uses_the_first" "sluice did not start: $(tail -3 "$TMP/up.log" | tr '\n' ' ')"
 fi
