@@ -340,6 +340,8 @@ globals(json_t *root, const struct sl_config *cfg)
 		bad |= set(so, "frame_options", json_string(frame[sec->frame_options]));
 		bad |= set(so, "content_type_options", json_boolean(sec->content_type_options));
 		bad |= set(so, "xss_protection", json_boolean(sec->xss_protection));
+		if (sec->referrer_policy[0])
+			bad |= set(so, "referrer_policy", json_string(sec->referrer_policy));
 	}
 	bad |= set(root, "security", so);
 	bad |= set(root, "tls", globals_tls(&cfg->tls));

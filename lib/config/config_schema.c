@@ -533,6 +533,93 @@ p_frame_options(struct sl__config_ctx *c, const struct field *f, yaml_node_t *ke
 	return 0;
 }
 
+/* security.referrer_policy: one of the tokens of the W3C Referrer Policy spec. */
+static int
+p_referrer_policy(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+		  yaml_node_t *val, void *obj)
+{
+	static const char *const words[] = {"no-referrer",
+					    "no-referrer-when-downgrade",
+					    "origin",
+					    "origin-when-cross-origin",
+					    "same-origin",
+					    "strict-origin",
+					    "strict-origin-when-cross-origin",
+					    "unsafe-url"};
+	struct sl_config_security *sec = obj;
+	int v = 0, rc;
+
+	if ((rc = pick_word(c, "referrer_policy", val, words, 8,
+			    "a Referrer-Policy like no-referrer or strict-origin-when-cross-origin",
+			    &v)) < 0)
+		return rc;
+	snprintf(sec->referrer_policy, sizeof(sec->referrer_policy), "%s", words[v]);
+	return 0;
+}
+
+/*
+ * cors.allowed_origins: "*" or an origin as browsers send it, scheme://host[:port] with no
+ * path; stored in lower case (browsers serialise origins in lower case and compare the
+ * Access-Control-Allow-Origin they get byte for byte). cors.allowed_methods and
+ * cors.allowed_headers: "*" or HTTP tokens.
+ */
+static int
+p_cors_list(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	    void *obj)
+{
+	struct sl_config_strlist *list = member(obj, f);
+	bool origins = !strcmp(f->key, "allowed_origins");
+	yaml_node_item_t *items = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = p_strlist(c, f, key, val, obj)) < 0)
+		return rc;
+	if ((rc = get_sequence(c, val, f->key, &items, &n)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && i < list->n; i++) {
+		char *s = list->items[i];
+		const char *bad = NULL;
+
+		if (!strcmp(s, "*"))
+			continue;
+		if (origins) {
+			char *h = strstr(s, "://");
+
+			for (char *p = s; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			if ((strncmp(s, "http://", 7) && strncmp(s, "https://", 8)) || !h[3])
+				bad = "an origin like https://app.example.com[:port] or *";
+			for (char *p = h ? h + 3 : s; !bad && *p; p++)
+				if (!isalnum((unsigned char)*p) && !strchr("-.:[]", *p))
+					bad = "an origin (scheme://host[:port], no path) or *";
+		} else {
+			for (char *p = s; !bad && *p; p++)
+				if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+					bad = "an HTTP token (like PUT or X-Requested-With) or *";
+		}
+		if (bad)
+			return sl__config_fail(c, node_at(c, items[i]), "bad entry '%.64s' in '%s'; "
+					       "expected %s", s, f->key, bad);
+	}
+	return 0;
+}
+
+static int
+cors_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
+{
+	const struct sl_config_cors *cors = obj;
+
+	/* Fetch spec: a credentialed request never matches "*"; reflecting any origin with
+	 * credentials would hand every site the user's session, so it is refused too. */
+	for (unsigned int i = 0; cors->allow_credentials && i < cors->allowed_origins.n; i++)
+		if (!strcmp(cors->allowed_origins.items[i], "*"))
+			return sl__config_fail(c, node,
+					       "cors allow_credentials cannot be used with "
+					       "allowed_origins '*'; list the origins");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ dataplane */
 
 /* `ip: 198.18.0.2/24`, or `ip: 198.18.0.2` with a separate `prefix: 24`. */
@@ -1495,9 +1582,9 @@ static const struct field queue_fields[] = {
 
 static const struct field cors_fields[] = {
 	{"enabled", BOOL(struct sl_config_cors, enabled)},
-	{"allowed_origins", STRLIST(struct sl_config_cors, allowed_origins)},
-	{"allowed_methods", STRLIST(struct sl_config_cors, allowed_methods)},
-	{"allowed_headers", STRLIST(struct sl_config_cors, allowed_headers)},
+	{"allowed_origins", .parse = p_cors_list, AT(struct sl_config_cors, allowed_origins)},
+	{"allowed_methods", .parse = p_cors_list, AT(struct sl_config_cors, allowed_methods)},
+	{"allowed_headers", .parse = p_cors_list, AT(struct sl_config_cors, allowed_headers)},
 	{"max_age", UINT(struct sl_config_cors, max_age, 0, INT32_MAX)},
 	{"allow_credentials", BOOL(struct sl_config_cors, allow_credentials)},
 };
@@ -1509,6 +1596,7 @@ static const struct field security_fields[] = {
 	{"frame_options", .parse = p_frame_options},
 	{"content_type_options", BOOL(struct sl_config_security, content_type_options)},
 	{"xss_protection", BOOL(struct sl_config_security, xss_protection)},
+	{"referrer_policy", .parse = p_referrer_policy},
 };
 
 static const struct field tls_fields[] = {
@@ -1638,7 +1726,7 @@ SECTION_DEF(cp_section, "connection_pool", cp_fields, NULL, cp_finish);
 SECTION_DEF(queue_section, "queue", queue_fields, enable, NULL);
 SECTION_DEF(timeouts_section, "timeouts", timeouts_fields, NULL, NULL);
 SECTION_DEF(limits_section, "limits", limits_fields, NULL, NULL);
-SECTION_DEF(cors_section, "cors", cors_fields, enable, NULL);
+SECTION_DEF(cors_section, "cors", cors_fields, enable, cors_finish);
 SECTION_DEF(security_section, "security", security_fields, enable, NULL);
 SECTION_DEF(tls_section, "tls", tls_fields, enable, tls_finish);
 SECTION_DEF(service_tls_section, "tls", service_tls_fields, enable, service_tls_finish);

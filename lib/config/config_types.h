@@ -141,6 +141,7 @@ struct sl_config_security {
 	enum sl_config_frame_options frame_options;
 	bool content_type_options; /* X-Content-Type-Options: nosniff */
 	bool xss_protection;	   /* X-XSS-Protection: 1; mode=block */
+	char referrer_policy[40];  /* Referrer-Policy token (checked); "" = no header */
 };
 
 /* Global TLS. Certificate files are not opened by the loader. */

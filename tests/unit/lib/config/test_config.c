@@ -1559,6 +1559,37 @@ test_bad_values_in_policy_sections_are_refused(void)
 		 "service name 'a b' may hold only letters");
 }
 
+static void
+test_security_and_cors_entries_are_checked_and_origins_lowered(void)
+{
+	struct sl_config *cfg = LOAD("security: {referrer_policy: Strict-Origin}\n"
+				     "cors:\n"
+				     "  allowed_origins: [\"HTTPS://App.Example.com:8443\", \"*\"]\n"
+				     "  allowed_methods: [PUT, \"*\"]\n"
+				     "  allowed_headers: [X-Requested-With]\n");
+
+	if (cfg) {
+		CU_ASSERT_STRING_EQUAL(cfg->security.referrer_policy, "strict-origin");
+		CU_ASSERT_STRING_EQUAL(cfg->cors.allowed_origins.items[0],
+				       "https://app.example.com:8443");
+		CU_ASSERT_STRING_EQUAL(cfg->cors.allowed_headers.items[0], "X-Requested-With");
+		sl_config_free(cfg);
+	}
+	ERROR_AT("security: {referrer_policy: always}\n", 1, 29,
+		 "unknown referrer_policy 'always'; expected a Referrer-Policy");
+	ERROR_AT("cors:\n  allowed_origins: [https://a.example, app.example.com]\n", 2, 40,
+		 "bad entry 'app.example.com' in 'allowed_origins'");
+	ERROR_AT("cors:\n  allowed_origins:\n    - https://a.example/app\n", 3, 7,
+		 "expected an origin (scheme://host[:port], no path)");
+	ERROR_AT("cors:\n  allowed_origins: [\"https://\"]\n", 2, 21, "bad entry 'https://'");
+	ERROR_AT("cors:\n  allowed_methods: [GET, \"PO ST\"]\n", 2, 26,
+		 "bad entry 'PO ST' in 'allowed_methods'; expected an HTTP token");
+	ERROR_AT("cors:\n  allowed_headers: [\"X-A:b\"]\n", 2, 21,
+		 "bad entry 'X-A:b' in 'allowed_headers'");
+	ERROR_AT("cors:\n  allowed_origins: [\"*\"]\n  allow_credentials: true\n", 2, 3,
+		 "allow_credentials cannot be used with allowed_origins '*'");
+}
+
 /* Found checking the JSON round trip: YAML reads U+2028 and U+0085 as line breaks. */
 static void
 test_strings_that_cannot_be_written_back_are_refused(void)
@@ -1633,6 +1664,7 @@ main(int argc, char **argv)
 	    T(test_json_redacts_the_jwt_secret),
 	    T(test_forward_test_service_reads_address_and_port),
 	    T(test_unknown_key_names_line_and_column),
+	    T(test_security_and_cors_entries_are_checked_and_origins_lowered),
 	    T(test_wrong_type_says_what_was_expected),
 	    T(test_bad_url_says_what_was_wrong),
 	    T(test_weight_must_be_at_least_one),
