@@ -185,6 +185,29 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	    (struct sl_http_limits){cfg->limits.max_request_line, cfg->limits.max_header_size,
 				    cfg->limits.max_headers, cfg->limits.max_body};
 	sl_retry_cfg_default(&p->retry);
+	if (cfg->security.enabled) {
+		static const char *const frame[] = {NULL, "DENY", "SAMEORIGIN"};
+
+		p->secure_cfg = (struct sl_http_secure){
+		    .hsts = cfg->security.hsts,
+		    .hsts_max_age = cfg->security.hsts_max_age,
+		    .frame_options = frame[cfg->security.frame_options],
+		    .nosniff = cfg->security.content_type_options,
+		    .referrer_policy = cfg->security.referrer_policy,
+		    .xss = cfg->security.xss_protection,
+		};
+		p->secure = &p->secure_cfg;
+	}
+	if (cfg->cors.enabled) {
+		const struct sl_config_cors *co = &cfg->cors;
+
+		p->cors_cfg = (struct sl_http_cors){
+		    (const char *const *)co->allowed_origins.items, co->allowed_origins.n,
+		    (const char *const *)co->allowed_methods.items, co->allowed_methods.n,
+		    (const char *const *)co->allowed_headers.items, co->allowed_headers.n,
+		    co->max_age, co->allow_credentials};
+		p->cors = &p->cors_cfg;
+	}
 	rc = sl_route_build(cfg, &p->routes, err, errlen);
 	if (rc != 0)
 		goto fail;

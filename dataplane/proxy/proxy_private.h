@@ -60,6 +60,11 @@ struct sl_proxy {
 	struct sl_retry_cfg retry;
 	struct sl_balancer **protos; /* worker 0's balancers, which the others clone */
 	struct px_gen *gens[SL_MAX_WORKERS]; /* each worker's part of this snapshot */
+	/* `security:` and `cors:`, NULL when the section is absent (no per-request work) */
+	const struct sl_http_secure *secure;
+	const struct sl_http_cors *cors;
+	struct sl_http_secure secure_cfg;
+	struct sl_http_cors cors_cfg;
 };
 
 struct px_sconn;
@@ -170,6 +175,8 @@ struct px_session {
 	uint64_t t_first_tsc;	 /* the first response byte went to the client; 0 not yet */
 	uint16_t client_port;	 /* host order */
 	uint8_t err;		 /* the request's last enum sl_proxy_error + 1; 0 none */
+	bool tls;		 /* the client connection is HTTPS (HSTS); set by TLS */
+	int cors_match;		 /* the request's sl_http_cors_request origin match */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */

@@ -390,6 +390,26 @@ px_close_client(struct px_session *s, bool abort)
 	return false;
 }
 
+/* The `security:` and `cors:` fields into a page sluice wrote in buf[0, n) (http_policy.c). */
+static int
+px_page_policy(struct px_session *s, char *buf, int n, size_t cap)
+{
+	const struct sl_proxy *p = s->gen->p;
+	char f[768];
+	int k = 0, c = 0;
+
+	if (n <= 0 || (p->secure == NULL && p->cors == NULL))
+		return n;
+	if (p->secure != NULL)
+		k = sl_http_write_secure(p->secure, s->tls, NULL, NULL, f, sizeof(f));
+	if (p->cors != NULL && k >= 0)
+		c = sl_http_write_cors_fields(p->cors, s->cors_match, NULL, NULL, f + k,
+					      sizeof(f) - (size_t)k);
+	if (k < 0 || c < 0 || (k = sl_http_insert_fields(buf, (size_t)n, cap, f, (size_t)(k + c))) < 0)
+		return n; /* a long configured origin: the page goes without the fields */
+	return k;
+}
+
 /*
  * May the client connection outlive a reply sluice makes? Only when HTTP allows it: the request
  * head was parsed and nothing of the request is left unread (no body, or all of it taken),
@@ -461,9 +481,13 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 	}
 	keep = px_reply_keeps(s, status);
 	if (location != NULL) /* the Location is in scratch[2048..] */
-		n = sl_http_write_redirect(status, location, loc_len, !keep, px->scratch, 2048);
+		n = px_page_policy(s, px->scratch,
+				   sl_http_write_redirect(status, location, loc_len, !keep,
+							  px->scratch, 2048), 2048);
 	else
-		n = sl_http_write_error(status, s->json, !keep, px->scratch, sizeof(px->scratch));
+		n = px_page_policy(s, px->scratch,
+				   sl_http_write_error(status, s->json, !keep, px->scratch,
+						       sizeof(px->scratch)), sizeof(px->scratch));
 	px_log_reply(s, px->scratch, n);
 	if (s->t0_tsc != 0)
 		px_req_finish(s, status);
@@ -602,6 +626,41 @@ px_pick_and_connect(struct px_session *s)
 	}
 }
 
+/* A CORS preflight: sluice answers it (http_policy.c); the backend never sees it. */
+static bool
+px_preflight(struct px_session *s)
+{
+	struct sl_proxy_worker *px = s->px;
+	const struct sl_http_head *h = &s->rp.head;
+	/* a body (rare in a preflight) is not read past: then the connection closes */
+	bool keep = !s->cli_eof && h->version == 11 && sl_http_keep_alive(h) &&
+		    h->framing == SL_HTTP_BODY_NONE;
+	struct rte_mbuf *m;
+	char f[512];
+	int k = 0, n;
+
+	if (s->gen->p->secure != NULL &&
+	    (k = sl_http_write_secure(s->gen->p->secure, s->tls, NULL, NULL, f, sizeof(f))) < 0)
+		k = 0;
+	n = sl_http_write_preflight(s->gen->p->cors, s->head, h, s->cors_match, f, (size_t)k, !keep,
+				    px->scratch, sizeof(px->scratch));
+	if (n < 0) /* the requested headers, echoed, do not fit */
+		return px_reply(s, 431, NULL, 0);
+	px_log_reply(s, px->scratch, n);
+	px_req_finish(s, 204);
+	m = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
+	if (m == NULL || sl_tcp_send(s->cli, m) != 0) {
+		rte_pktmbuf_free(m);
+		return px_close_client(s, true);
+	}
+	px_head_put(s);
+	if (!keep)
+		return px_close_client(s, false);
+	s->state = SL_SS_IDLE;
+	px_arm(s, px_timeouts(px)->client_keepalive_ms);
+	return true;
+}
+
 static bool
 px_route(struct px_session *s)
 {
@@ -637,6 +696,8 @@ px_route(struct px_session *s)
 		/* px_reply writes the page into scratch[0..2048): keep the Location apart. */
 		return px_reply(s, m.status, px->scratch + 2048, (size_t)n);
 	}
+	if (s->gen->p->cors != NULL && sl_http_cors_request(s->gen->p->cors, s->head, h, &s->cors_match))
+		return px_preflight(s);
 	/* A WebSocket-style upgrade: a GET naming Upgrade in Connection, with an Upgrade field. */
 	s->upgrade = h->method == SL_HTTP_M_GET && h->framing == SL_HTTP_BODY_NONE &&
 		     (h->flags & (SL_HTTP_F_UPGRADE | SL_HTTP_F_CONN_UPGRADE)) ==
@@ -843,7 +904,11 @@ px_response_head(struct px_session *s)
 	struct sl_proxy_worker *px = s->px;
 	const struct sl_http_head *rh = &s->sp.head;
 	const struct sl_http_head *qh = &s->rp.head;
-	struct sl_http_fwd_resp fr = {.via = "sluice"};
+	struct sl_http_fwd_resp fr = {.via = "sluice",
+				      .secure = s->gen->p->secure,
+				      .tls = s->tls,
+				      .cors = s->gen->p->cors,
+				      .cors_match = s->cors_match};
 	uint32_t n_head = s->resp.parsed;
 	int n;
 
@@ -1090,6 +1155,7 @@ px_run(struct px_session *s)
 				s->gen = px->gen;
 				px_gen_get(s->gen);
 			}
+			s->cors_match = SL_HTTP_CORS_NONE;
 			if (rte_mempool_get(px->heads, (void **)&s->head) != 0) {
 				s->head = NULL;
 				s->t0_tsc = rte_rdtsc();

@@ -243,6 +243,83 @@ struct sl_http_fwd {
 int sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 			       const struct sl_http_fwd *fwd, char *out, size_t cap);
 
+/* ---- Response security fields and CORS (http_secure.c, http_cors.c) ---- */
+
+/* The `security:` settings, as lib/http writes them. Everything off when zeroed. */
+struct sl_http_secure {
+	bool hsts;		     /* Strict-Transport-Security: max-age=N (HTTPS only) */
+	uint32_t hsts_max_age;	     /* seconds */
+	const char *frame_options;   /* X-Frame-Options value ("DENY", "SAMEORIGIN") or NULL */
+	bool nosniff;		     /* X-Content-Type-Options: nosniff */
+	const char *referrer_policy; /* Referrer-Policy value, or NULL / "" for none */
+	bool xss;		     /* legacy X-XSS-Protection: 1; mode=block */
+};
+
+/*
+ * Write the security fields ("Name: value\r\n" each) into out[0, cap), leaving out those the
+ * response head (`head`, `h`) already has, whatever their case, so a backend's own value wins
+ * and no field appears twice. `h` NULL: a response sluice makes, nothing to leave out.
+ * Strict-Transport-Security only when `tls` (RFC 6797 7.2: never over plain HTTP).
+ * Returns bytes written (0 when nothing applies) or -ENOSPC.
+ */
+int sl_http_write_secure(const struct sl_http_secure *sec, bool tls, const char *head,
+			 const struct sl_http_head *h, char *out, size_t cap);
+
+/*
+ * Insert `fields` (n bytes of complete "Name: value\r\n" lines) at the end of the head of the
+ * response in buf[0, len) (before its empty line), moving the body up. Returns the new length,
+ * -ENOSPC when cap is too small, -EINVAL when buf holds no complete head.
+ */
+int sl_http_insert_fields(char *buf, size_t len, size_t cap, const char *fields, size_t n);
+
+/* The `cors:` settings. Origins in lower case; "*" in a list means any. */
+struct sl_http_cors {
+	const char *const *origins;
+	unsigned int n_origins;
+	const char *const *methods; /* empty: the CORS-safelisted GET, HEAD, POST only */
+	unsigned int n_methods;
+	const char *const *headers; /* besides the safelisted Accept, Accept-Language,
+				     * Content-Language, Content-Type */
+	unsigned int n_headers;
+	uint32_t max_age;	    /* Access-Control-Max-Age; 0 = not sent */
+	bool credentials;	    /* Access-Control-Allow-Credentials: true (never with "*") */
+};
+
+#define SL_HTTP_CORS_NONE (-1) /* no Origin field, or an origin not allowed */
+#define SL_HTTP_CORS_ANY (-2)  /* allowed through "*" */
+
+/*
+ * Classify a request: *match is the index of the allowed origin its Origin field equals
+ * (scheme and host case-insensitive, otherwise exact: the port must match as written),
+ * SL_HTTP_CORS_ANY, or SL_HTTP_CORS_NONE. Returns true when the request is a preflight
+ * (OPTIONS with Origin and Access-Control-Request-Method), which sluice answers itself.
+ */
+bool sl_http_cors_request(const struct sl_http_cors *c, const char *head,
+			  const struct sl_http_head *h, int *match);
+
+/*
+ * The answer to a preflight request (`head`, `h`): "204 No Content" with
+ * Access-Control-Allow-Origin, -Methods, -Headers, -Max-Age and -Credentials when the origin
+ * matched and the requested method and every requested header are allowed; the same 204 with
+ * no Access-Control-* field otherwise (the browser then fails the preflight, as it would on a
+ * 403). `extra` (extra_len bytes of field lines, e.g. the security fields) is added; `close`
+ * adds "Connection: close". Returns bytes written or -ENOSPC.
+ */
+int sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
+			    const struct sl_http_head *h, int match, const char *extra,
+			    size_t extra_len, bool close, char *out, size_t cap);
+
+/*
+ * The CORS fields of an actual response for a request classified `match`:
+ * Access-Control-Allow-Origin ("*", or the origin with Vary: Origin) and, when configured,
+ * Access-Control-Allow-Credentials. A disallowed origin gets no Access-Control-* field, only
+ * "Vary: Origin" when the answer depends on the origin (no "*" in the list), so that a cache
+ * keeps the answers apart. Nothing when the response head `h` (may be NULL) already has an
+ * Access-Control-Allow-Origin: the backend does CORS itself. Returns bytes or -ENOSPC.
+ */
+int sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *head,
+			      const struct sl_http_head *h, char *out, size_t cap);
+
 /* What the proxy changes in a response it relays. */
 struct sl_http_fwd_resp {
 	const char *via; /* as in struct sl_http_fwd */
@@ -251,6 +328,11 @@ struct sl_http_fwd_resp {
 	/* The body goes de-chunked and close-delimited (a chunked response to an HTTP/1.0
 	 * client): Transfer-Encoding is left out; set close too. */
 	bool dechunk;
+	/* Final responses (status >= 200) get these fields, NULL = none; see above. */
+	const struct sl_http_secure *secure;
+	bool tls; /* the client connection is HTTPS: HSTS may be sent */
+	const struct sl_http_cors *cors;
+	int cors_match; /* from sl_http_cors_request */
 };
 
 /*

@@ -341,6 +341,19 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 		puts_(&o, fwd->via);
 		PUT(&o, "\r\n");
 	}
+	if (h->status >= 200 && !o.full) {
+		/* the policy fields of `security:` and `cors:` (http_policy.c) */
+		int k = 0;
+
+		if (fwd->secure && (k = sl_http_write_secure(fwd->secure, fwd->tls, head, h,
+							     o.buf + o.len, o.cap - o.len)) > 0)
+			o.len += (size_t)k;
+		if (fwd->cors && k >= 0 &&
+		    (k = sl_http_write_cors_fields(fwd->cors, fwd->cors_match, head, h,
+						   o.buf + o.len, o.cap - o.len)) > 0)
+			o.len += (size_t)k;
+		o.full = k < 0;
+	}
 	if (upgrade)
 		PUT(&o, "Connection: upgrade\r\n");
 	else if (fwd->close)

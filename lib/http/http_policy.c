@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Response policies the proxy applies on its own: the `security:` fields (HSTS,
+ * X-Frame-Options, X-Content-Type-Options, Referrer-Policy, X-XSS-Protection) and CORS
+ * (preflight answers, Access-Control-Allow-Origin on actual responses). Pure functions of the
+ * settings and a parsed head; no allocation. The contracts are in http.h.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/http/http.h"
+
+struct wbuf {
+	char *p;
+	size_t cap, len;
+	bool over;
+};
+
+static void
+add(struct wbuf *w, const char *s, size_t n)
+{
+	if (w->over || n > w->cap - w->len) {
+		w->over = true;
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+static void
+adds(struct wbuf *w, const char *s)
+{
+	add(w, s, strlen(s));
+}
+
+static void
+add_uint(struct wbuf *w, uint32_t v)
+{
+	char d[10];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	add(w, d + n, sizeof(d) - n);
+}
+
+static int
+done(const struct wbuf *w)
+{
+	return w->over ? -ENOSPC : (int)w->len;
+}
+
+static bool
+same(const char *a, size_t an, const char *lit)
+{
+	return an == strlen(lit) && strncasecmp(a, lit, an) == 0;
+}
+
+/* ---- security fields ---- */
+
+enum { SEC_HSTS, SEC_FRAME, SEC_NOSNIFF, SEC_REFERRER, SEC_XSS, SEC_N };
+
+static const char *const sec_names[SEC_N] = {
+    "strict-transport-security", "x-frame-options",  "x-content-type-options",
+    "referrer-policy",		 "x-xss-protection",
+};
+
+int
+sl_http_write_secure(const struct sl_http_secure *sec, bool tls, const char *head,
+		     const struct sl_http_head *h, char *out, size_t cap)
+{
+	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_http_span n, v;
+	uint32_t pos = 0;
+	unsigned int have = 0, i;
+
+	while (h != NULL && sl_http_header_next(head, h, &pos, &n, &v))
+		for (i = 0; i < SEC_N; i++)
+			if (same(head + n.off, n.len, sec_names[i]))
+				have |= 1u << i;
+	if (sec->hsts && tls && !(have & 1u << SEC_HSTS)) {
+		adds(&w, "Strict-Transport-Security: max-age=");
+		add_uint(&w, sec->hsts_max_age);
+		adds(&w, "\r\n");
+	}
+	if (sec->frame_options && !(have & 1u << SEC_FRAME)) {
+		adds(&w, "X-Frame-Options: ");
+		adds(&w, sec->frame_options);
+		adds(&w, "\r\n");
+	}
+	if (sec->nosniff && !(have & 1u << SEC_NOSNIFF))
+		adds(&w, "X-Content-Type-Options: nosniff\r\n");
+	if (sec->referrer_policy && sec->referrer_policy[0] && !(have & 1u << SEC_REFERRER)) {
+		adds(&w, "Referrer-Policy: ");
+		adds(&w, sec->referrer_policy);
+		adds(&w, "\r\n");
+	}
+	if (sec->xss && !(have & 1u << SEC_XSS))
+		adds(&w, "X-XSS-Protection: 1; mode=block\r\n");
+	return done(&w);
+}
+
+int
+sl_http_insert_fields(char *buf, size_t len, size_t cap, const char *fields, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0)
+			break;
+	if (i + 4 > len)
+		return -EINVAL;
+	if (n > cap || len > cap - n)
+		return -ENOSPC;
+	i += 2; /* after the last field's CRLF */
+	memmove(buf + i + n, buf + i, len - i);
+	memcpy(buf + i, fields, n);
+	return (int)(len + n);
+}
+
+/* ---- CORS ---- */
+
+static bool
+listed(const char *const *list, unsigned int n, const char *s, size_t len, bool nocase, bool *star)
+{
+	bool found = false;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (list[i][0] == '*' && list[i][1] == 0) {
+			*star = true;
+		} else if (strlen(list[i]) == len && (nocase ? strncasecmp(list[i], s, len)
+							     : strncmp(list[i], s, len)) == 0) {
+			found = true;
+		}
+	}
+	return found;
+}
+
+bool
+sl_http_cors_request(const struct sl_http_cors *c, const char *head, const struct sl_http_head *h,
+		     int *match)
+{
+	struct sl_http_span o, m;
+	bool star = false;
+
+	*match = SL_HTTP_CORS_NONE;
+	if (!sl_http_header_find(head, h, "origin", &o))
+		return false;
+	for (unsigned int i = 0; i < c->n_origins; i++) {
+		/* origins are stored lower case: a case-insensitive compare is exact otherwise */
+		if (strlen(c->origins[i]) == o.len &&
+		    strncasecmp(c->origins[i], head + o.off, o.len) == 0) {
+			*match = (int)i;
+			break;
+		}
+		if (c->origins[i][0] == '*' && c->origins[i][1] == 0)
+			star = true;
+	}
+	if (*match == SL_HTTP_CORS_NONE && star)
+		*match = SL_HTTP_CORS_ANY;
+	else if (*match >= 0 && !strcmp(c->origins[*match], "*"))
+		*match = SL_HTTP_CORS_ANY;
+	return h->method == SL_HTTP_M_OPTIONS &&
+	       sl_http_header_find(head, h, "access-control-request-method", &m);
+}
+
+static bool
+method_allowed(const struct sl_http_cors *c, const char *s, size_t len)
+{
+	bool star = false;
+
+	/* methods are case-sensitive (RFC 9110 9.1); browsers upper-case the standard ones */
+	if (listed(c->methods, c->n_methods, s, len, false, &star) || star)
+		return true;
+	return same(s, len, "GET") || same(s, len, "HEAD") || same(s, len, "POST");
+}
+
+/* Every name in the comma-separated Access-Control-Request-Headers value is allowed. */
+static bool
+headers_allowed(const struct sl_http_cors *c, const char *s, size_t len)
+{
+	static const char *const safe[] = {"accept", "accept-language", "content-language",
+					   "content-type"};
+	size_t i = 0;
+
+	while (i < len) {
+		size_t t0, tl;
+		bool star = false;
+
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+			i++;
+		t0 = i;
+		while (i < len && s[i] != ',' && s[i] != ' ' && s[i] != '\t')
+			i++;
+		tl = i - t0;
+		if (tl == 0)
+			continue;
+		if (listed(c->headers, c->n_headers, s + t0, tl, true, &star) || star ||
+		    listed(safe, 4, s + t0, tl, true, &star))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/* A field value that is a list of tokens: safe to echo into a field of ours. */
+static bool
+token_list(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+-.^_`|~, \t", ch)))
+			return false;
+	}
+	return true;
+}
+
+static void
+add_origin(struct wbuf *w, const struct sl_http_cors *c, int match)
+{
+	adds(w, "Access-Control-Allow-Origin: ");
+	adds(w, match == SL_HTTP_CORS_ANY ? "*" : c->origins[match]);
+	adds(w, "\r\n");
+	if (c->credentials && match != SL_HTTP_CORS_ANY)
+		adds(w, "Access-Control-Allow-Credentials: true\r\n");
+}
+
+int
+sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
+			const struct sl_http_head *h, int match, const char *extra,
+			size_t extra_len, bool close, char *out, size_t cap)
+{
+	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_http_span m = {0, 0}, rh = {0, 0};
+	bool has_rh = sl_http_header_find(head, h, "access-control-request-headers", &rh);
+	bool ok = match != SL_HTTP_CORS_NONE &&
+		  sl_http_header_find(head, h, "access-control-request-method", &m) && m.len > 0 &&
+		  token_list(head + m.off, m.len) && method_allowed(c, head + m.off, m.len) &&
+		  (!has_rh || (token_list(head + rh.off, rh.len) &&
+			       headers_allowed(c, head + rh.off, rh.len)));
+
+	adds(&w, "HTTP/1.1 204 No Content\r\n");
+	if (ok) {
+		add_origin(&w, c, match);
+		/* the method asked for: exact, and right whether the list has "*" or not */
+		adds(&w, "Access-Control-Allow-Methods: ");
+		add(&w, head + m.off, m.len);
+		adds(&w, "\r\n");
+		if (has_rh && rh.len > 0) {
+			adds(&w, "Access-Control-Allow-Headers: ");
+			add(&w, head + rh.off, rh.len);
+			adds(&w, "\r\n");
+		}
+		if (c->max_age > 0) {
+			adds(&w, "Access-Control-Max-Age: ");
+			add_uint(&w, c->max_age);
+			adds(&w, "\r\n");
+		}
+	}
+	adds(&w, "Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n");
+	if (extra_len > 0)
+		add(&w, extra, extra_len);
+	if (close)
+		adds(&w, "Connection: close\r\n");
+	adds(&w, "\r\n");
+	return done(&w);
+}
+
+int
+sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *head,
+			  const struct sl_http_head *h, char *out, size_t cap)
+{
+	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_http_span v;
+	bool star = false;
+
+	if (h != NULL && sl_http_header_find(head, h, "access-control-allow-origin", &v))
+		return 0;
+	if (match != SL_HTTP_CORS_NONE)
+		add_origin(&w, c, match);
+	listed(c->origins, c->n_origins, "", 0, false, &star);
+	if (!star)
+		adds(&w, "Vary: Origin\r\n");
+	return done(&w);
+}
