@@ -141,6 +141,8 @@ struct bk_listener {
 	char addr[BK_ADDR_STRLEN];
 };
 
+#define BK_ADD_HEADER_MAX 8
+
 struct bk_server {
 	int epfd;
 	const char *name;
@@ -153,6 +155,9 @@ struct bk_server {
 	size_t heap_len, heap_cap;
 	struct bk_conn *dead;  /* closed during this batch, freed after it */
 	struct bk_buf scratch; /* response bodies are built here to learn their length */
+	uint64_t n_requests;   /* request heads over all connections (server_requests) */
+	const char *add_header[BK_ADD_HEADER_MAX]; /* --header lines, added to every response */
+	unsigned int n_add_header;
 };
 
 /* http_reply.c: growable byte buffers; return 0 or -ENOMEM */

@@ -282,6 +282,7 @@ step_read_head(struct bk_conn *c)
 	compact(c, 0);
 	request_reset(c);
 	c->n_requests++;
+	c->srv->n_requests++;
 	st = bk_req_parse_head(c, head_len, &detail);
 	if (st != 0)
 		return fail(c, st, detail);

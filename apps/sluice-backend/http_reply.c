@@ -289,7 +289,9 @@ json_echo(struct bk_buf *b, struct bk_conn *c)
 	rc |= json_cstr(b, c->remote);
 	rc |= bk_buf_append(b, ",\"local\":", 9);
 	rc |= json_cstr(b, c->local);
-	rc |= bk_buf_printf(b, ",\"conn_requests\":%llu}\n", (unsigned long long)c->n_requests);
+	rc |= bk_buf_printf(b, ",\"conn_requests\":%llu,\"server_requests\":%llu}\n",
+			    (unsigned long long)c->n_requests,
+			    (unsigned long long)c->srv->n_requests);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -318,6 +320,8 @@ reply_head(struct bk_conn *c, int status, const char *ctype, long long content_l
 		rc = bk_buf_printf(&c->out, "Content-Type: %s\r\n", ctype);
 	if (rc == 0 && content_length >= 0)
 		rc = bk_buf_printf(&c->out, "Content-Length: %lld\r\n", content_length);
+	for (unsigned int i = 0; rc == 0 && i < c->srv->n_add_header; i++)
+		rc = bk_buf_printf(&c->out, "%s\r\n", c->srv->add_header[i]);
 	if (rc == 0)
 		rc = bk_buf_append(&c->out, "\r\n", 2);
 	return rc;

@@ -45,7 +45,8 @@ usage(FILE *f)
 	    "An HTTP/1.1 test backend. Every request gets 200 and a JSON description of what\n"
 	    "arrived: backend, method, path, query, target, version, host, headers (names\n"
 	    "lower-cased, repeats joined with \", \"), header_list ([name, value] as received),\n"
-	    "body_bytes, body_sha256, body_chunked, remote, local, conn_requests.\n"
+	    "body_bytes, body_sha256, body_chunked, remote, local, conn_requests,\n"
+	    "server_requests (request heads over all connections).\n"
 	    "\n"
 	    "Special paths (any method):\n"
 	    "  /health       200 \"ok\"; 503 \"unhealthy\" while --unhealthy-file exists\n"
@@ -62,10 +63,12 @@ usage(FILE *f)
 	    "backend)\n"
 	    "  -u, --unhealthy-file PATH   /health answers 503 while PATH exists\n"
 	    "  -t, --idle-timeout SECONDS  close connections idle this long (default 60)\n"
+	    "  -H, --header 'NAME: VALUE'  a header field added to every response; repeatable\n"
+	    "                              (up to %d)\n"
 	    "  -h, --help                  this text\n"
 	    "\n"
 	    "SIGTERM and SIGINT stop it with exit status 0.\n",
-	    BK_DELAY_MAX_MS, MAX_LISTENERS);
+	    BK_DELAY_MAX_MS, MAX_LISTENERS, BK_ADD_HEADER_MAX);
 }
 
 static int
@@ -183,6 +186,7 @@ main(int argc, char **argv)
 	    {"name", required_argument, NULL, 'n'},
 	    {"unhealthy-file", required_argument, NULL, 'u'},
 	    {"idle-timeout", required_argument, NULL, 't'},
+	    {"header", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -196,7 +200,7 @@ main(int argc, char **argv)
 	bool stop = false;
 	sigset_t mask;
 
-	while ((opt = getopt_long(argc, argv, "l:n:u:t:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:n:u:t:H:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			if (n_listen == MAX_LISTENERS) {
@@ -223,6 +227,20 @@ main(int argc, char **argv)
 				return 2;
 			}
 			srv.idle_timeout_ms = (unsigned)v * 1000;
+			break;
+		}
+		case 'H': {
+			const char *colon = strchr(optarg, ':');
+
+			if (srv.n_add_header == BK_ADD_HEADER_MAX || colon == NULL ||
+			    colon == optarg || strcspn(optarg, " \t") < (size_t)(colon - optarg) ||
+			    strpbrk(optarg, "\r\n")) {
+				fprintf(stderr, "sluice-backend: --header takes 'NAME: VALUE' (at "
+						"most %d, no CR or LF)\n",
+					BK_ADD_HEADER_MAX);
+				return 2;
+			}
+			srv.add_header[srv.n_add_header++] = optarg;
 			break;
 		}
 		case 'h':
