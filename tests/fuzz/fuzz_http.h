@@ -40,12 +40,31 @@ fuzz_rewrite(enum sl_http_kind kind, enum sl_http_method method, const struct ht
 					       .host = "fallback",
 					       .prefix_from = "/a",
 					       .prefix_to = "/b/"};
-	static const struct sl_http_fwd_resp fwd_resp = {.via = "sluice", .close = false};
+	/* the security and CORS fields too (http_policy.c): the head must still parse */
+	static const struct sl_http_secure sec = {true, 600, "DENY", true, "no-referrer", true};
+	static const char *const origins[] = {"https://a.example", "*"};
+	static const char *const methods[] = {"PUT"};
+	static const struct sl_http_cors cors = {origins, 2, methods, 1, methods, 1, 60, false};
+	static const struct sl_http_fwd_resp fwd_resp = {
+	    .via = "sluice", .secure = &sec, .tls = true, .cors = &cors, .cors_match = 0};
+	int match;
 	const struct sl_http_head *h = &m->head, *g;
 	int n;
 
 	if (!m->has_head || m->head_bytes < h->head_len)
 		return;
+	if (kind == SL_HTTP_REQUEST && sl_http_cors_request(&cors, m->headbuf, h, &match)) {
+		/* a preflight answer is a complete 204 head whatever the request asked for */
+		n = sl_http_write_preflight(&cors, m->headbuf, h, match, NULL, 0, false, out,
+					    sizeof(out));
+		sl_http_parser_init(&again, SL_HTTP_RESPONSE, &big, SL_HTTP_M_OPTIONS);
+		if (n < 0 || sl_http_parse(&again, out, n, &r) != SL_HTTP_HEAD ||
+		    r.consumed != (size_t)n || again.head.status != 204) {
+			fprintf(stderr, "preflight answer does not parse: %d\n%.*s\n", n,
+				n > 0 ? n : 0, out);
+			abort();
+		}
+	}
 	if (kind == SL_HTTP_REQUEST)
 		n = sl_http_write_request_head(m->headbuf, h, &fwd, out, sizeof(out));
 	else

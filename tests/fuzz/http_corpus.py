@@ -22,6 +22,8 @@ REQUESTS = {
     "upgrade": b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     "options": b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+    "preflight": b"OPTIONS /x HTTP/1.1\r\nHost: a\r\nOrigin: https://a.example\r\n"
+    b"Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: put, x-b\r\n\r\n",
     "smuggle_cl_te": b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "smuggle_te_te": b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
