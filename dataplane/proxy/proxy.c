@@ -185,7 +185,10 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	    (struct sl_http_limits){cfg->limits.max_request_line, cfg->limits.max_header_size,
 				    cfg->limits.max_headers, cfg->limits.max_body};
 	sl_retry_cfg_default(&p->retry);
-	if (cfg->security.enabled) {
+	if (cfg->security.enabled &&
+	    (cfg->security.hsts || cfg->security.frame_options != SL_CONFIG_FRAME_NONE ||
+	     cfg->security.content_type_options || cfg->security.referrer_policy[0] ||
+	     cfg->security.xss_protection)) {
 		static const char *const frame[] = {NULL, "DENY", "SAMEORIGIN"};
 
 		p->secure_cfg = (struct sl_http_secure){
@@ -202,10 +205,15 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 		const struct sl_config_cors *co = &cfg->cors;
 
 		p->cors_cfg = (struct sl_http_cors){
-		    (const char *const *)co->allowed_origins.items, co->allowed_origins.n,
-		    (const char *const *)co->allowed_methods.items, co->allowed_methods.n,
-		    (const char *const *)co->allowed_headers.items, co->allowed_headers.n,
-		    co->max_age, co->allow_credentials};
+		    .origins = (const char *const *)co->allowed_origins.items,
+		    .n_origins = co->allowed_origins.n,
+		    .methods = (const char *const *)co->allowed_methods.items,
+		    .n_methods = co->allowed_methods.n,
+		    .headers = (const char *const *)co->allowed_headers.items,
+		    .n_headers = co->allowed_headers.n,
+		    .max_age = co->max_age,
+		    .credentials = co->allow_credentials,
+		};
 		p->cors = &p->cors_cfg;
 	}
 	rc = sl_route_build(cfg, &p->routes, err, errlen);

@@ -405,7 +405,8 @@ px_page_policy(struct px_session *s, char *buf, int n, size_t cap)
 	if (p->cors != NULL && k >= 0)
 		c = sl_http_write_cors_fields(p->cors, s->cors_match, NULL, NULL, f + k,
 					      sizeof(f) - (size_t)k);
-	if (k < 0 || c < 0 || (k = sl_http_insert_fields(buf, (size_t)n, cap, f, (size_t)(k + c))) < 0)
+	if (k < 0 || c < 0 ||
+	    (k = sl_http_insert_fields(buf, (size_t)n, cap, f, (size_t)(k + c))) < 0)
 		return n; /* a long configured origin: the page goes without the fields */
 	return k;
 }
@@ -481,13 +482,10 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 	}
 	keep = px_reply_keeps(s, status);
 	if (location != NULL) /* the Location is in scratch[2048..] */
-		n = px_page_policy(s, px->scratch,
-				   sl_http_write_redirect(status, location, loc_len, !keep,
-							  px->scratch, 2048), 2048);
+		n = sl_http_write_redirect(status, location, loc_len, !keep, px->scratch, 2048);
 	else
-		n = px_page_policy(s, px->scratch,
-				   sl_http_write_error(status, s->json, !keep, px->scratch,
-						       sizeof(px->scratch)), sizeof(px->scratch));
+		n = sl_http_write_error(status, s->json, !keep, px->scratch, sizeof(px->scratch));
+	n = px_page_policy(s, px->scratch, n, location != NULL ? 2048 : sizeof(px->scratch));
 	px_log_reply(s, px->scratch, n);
 	if (s->t0_tsc != 0)
 		px_req_finish(s, status);

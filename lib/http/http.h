@@ -281,8 +281,8 @@ struct sl_http_cors {
 	const char *const *headers; /* besides the safelisted Accept, Accept-Language,
 				     * Content-Language, Content-Type */
 	unsigned int n_headers;
-	uint32_t max_age;	    /* Access-Control-Max-Age; 0 = not sent */
-	bool credentials;	    /* Access-Control-Allow-Credentials: true (never with "*") */
+	uint32_t max_age; /* Access-Control-Max-Age; 0 = not sent */
+	bool credentials; /* Access-Control-Allow-Credentials: true (never with "*") */
 };
 
 #define SL_HTTP_CORS_NONE (-1) /* no Origin field, or an origin not allowed */
@@ -314,7 +314,8 @@ int sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
  * Access-Control-Allow-Origin ("*", or the origin with Vary: Origin) and, when configured,
  * Access-Control-Allow-Credentials. A disallowed origin gets no Access-Control-* field, only
  * "Vary: Origin" when the answer depends on the origin (no "*" in the list), so that a cache
- * keeps the answers apart. Nothing when the response head `h` (may be NULL) already has an
+ * keeps the answers apart (not when the head's Vary names Origin already, or is "*").
+ * Nothing when the response head `h` (may be NULL) already has an
  * Access-Control-Allow-Origin: the backend does CORS itself. Returns bytes or -ENOSPC.
  */
 int sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *head,

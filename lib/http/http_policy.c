@@ -272,6 +272,34 @@ sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
 	return done(&w);
 }
 
+/* A Vary field of the head `h` (may be NULL) already names Origin, or is "*". */
+static bool
+vary_has_origin(const char *head, const struct sl_http_head *h)
+{
+	struct sl_http_span n, v;
+	uint32_t pos = 0;
+
+	while (h != NULL && sl_http_header_next(head, h, &pos, &n, &v)) {
+		if (!same(head + n.off, n.len, "vary"))
+			continue;
+		for (uint32_t i = 0; i < v.len;) {
+			uint32_t t0;
+
+			while (i < v.len && (head[v.off + i] == ',' || head[v.off + i] == ' ' ||
+					     head[v.off + i] == '\t'))
+				i++;
+			t0 = i;
+			while (i < v.len && head[v.off + i] != ',' && head[v.off + i] != ' ' &&
+			       head[v.off + i] != '\t')
+				i++;
+			if (same(head + v.off + t0, i - t0, "origin") ||
+			    same(head + v.off + t0, i - t0, "*"))
+				return true;
+		}
+	}
+	return false;
+}
+
 int
 sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *head,
 			  const struct sl_http_head *h, char *out, size_t cap)
@@ -285,7 +313,7 @@ sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *h
 	if (match != SL_HTTP_CORS_NONE)
 		add_origin(&w, c, match);
 	listed(c->origins, c->n_origins, "", 0, false, &star);
-	if (!star)
+	if (!star && !vary_has_origin(head, h))
 		adds(&w, "Vary: Origin\r\n");
 	return done(&w);
 }
