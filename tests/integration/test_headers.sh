@@ -162,6 +162,20 @@ expect "actual_bad_origin_no_cors_fields" "$(grep -ci '^access-control-' "$TMP/a
 head_of "http://$VIP/api/data" >"$TMP/no_origin"
 expect "no_origin_no_cors_fields" "$(grep -ci '^access-control-' "$TMP/no_origin" || true)" 0
 
+# --- reload: the sections change with the configuration -------------------------------------
+
+sed -e 's/frame_options: DENY/frame_options: SAMEORIGIN/' -e '/^cors:/,/^services:/{/^services:/!d}' \
+	"$TMP/headers.yaml" >"$TMP/reloaded.yaml"
+cp "$TMP/reloaded.yaml" "$TMP/headers.yaml"
+kill -HUP "$(cat "$state/sluice.pid")"
+tb_check "reload_changes_frame_options" tb_wait_for \
+	"[ \"\$(ip netns exec '$SL_NS' curl -s -m 2 -o /dev/null -D - http://$VIP/api/r | tr -d '\r' | grep -i '^x-frame-options:' | cut -d' ' -f2)\" = SAMEORIGIN ]" 10
+before=$(served)
+head_of -X OPTIONS -H "Origin: $APP" -H 'Access-Control-Request-Method: PUT' \
+	"http://$VIP/api/items" >"$TMP/pre_off"
+expect "without_cors_preflight_goes_to_backend" "$(head -1 "$TMP/pre_off" | cut -d' ' -f2) $(($(served) - before))" "200 2"
+expect "without_cors_no_cors_fields" "$(grep -ci '^access-control-' "$TMP/pre_off" || true)" 0
+
 if kill -0 "$(cat "$state/sluice.pid")" 2>/dev/null; then tb_pass "sluice_still_running"; else
 	tb_fail "sluice_still_running"; fi
 
