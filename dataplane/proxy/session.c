@@ -629,6 +629,7 @@ static bool
 px_preflight(struct px_session *s)
 {
 	struct sl_proxy_worker *px = s->px;
+	const struct sl_proxy *p = s->gen->p;
 	const struct sl_http_head *h = &s->rp.head;
 	/* a body (rare in a preflight) is not read past: then the connection closes */
 	bool keep = !s->cli_eof && h->version == 11 && sl_http_keep_alive(h) &&
@@ -637,10 +638,10 @@ px_preflight(struct px_session *s)
 	char f[512];
 	int k = 0, n;
 
-	if (s->gen->p->secure != NULL &&
-	    (k = sl_http_write_secure(s->gen->p->secure, s->tls, NULL, NULL, f, sizeof(f))) < 0)
+	if (p->secure != NULL &&
+	    (k = sl_http_write_secure(p->secure, s->tls, NULL, NULL, f, sizeof(f))) < 0)
 		k = 0;
-	n = sl_http_write_preflight(s->gen->p->cors, s->head, h, s->cors_match, f, (size_t)k, !keep,
+	n = sl_http_write_preflight(p->cors, s->head, h, s->cors_match, f, (size_t)k, !keep,
 				    px->scratch, sizeof(px->scratch));
 	if (n < 0) /* the requested headers, echoed, do not fit */
 		return px_reply(s, 431, NULL, 0);
@@ -694,7 +695,8 @@ px_route(struct px_session *s)
 		/* px_reply writes the page into scratch[0..2048): keep the Location apart. */
 		return px_reply(s, m.status, px->scratch + 2048, (size_t)n);
 	}
-	if (s->gen->p->cors != NULL && sl_http_cors_request(s->gen->p->cors, s->head, h, &s->cors_match))
+	if (s->gen->p->cors != NULL &&
+	    sl_http_cors_request(s->gen->p->cors, s->head, h, &s->cors_match))
 		return px_preflight(s);
 	/* A WebSocket-style upgrade: a GET naming Upgrade in Connection, with an Upgrade field. */
 	s->upgrade = h->method == SL_HTTP_M_GET && h->framing == SL_HTTP_BODY_NONE &&
