@@ -8,9 +8,11 @@
 #include <rte_mempool.h>
 
 #include "controlplane/api_metrics.h"
+#include "controlplane/backend_health.h"
 #include "controlplane/stats_json.h"
 #include "lib/accesslog/accesslog.h"
 #include "lib/balance/balance.h"
+#include "lib/resilience/outlier.h"
 #include "lib/stats/hist.h"
 #include "lib/stats/metrics.h"
 
@@ -30,10 +32,19 @@ static struct {
 	unsigned int *location_base; /* global index of each location's first backend */
 	uint32_t *weights;	     /* configured weight of each backend */
 	struct sl_metrics_names names;
+	const struct sl_cp_health *health;
 } M;
 
 static int view_enter(void);
 static void view_leave(void);
+void
+sl_api_metrics_health(const struct sl_cp_health *h)
+{
+	M.health = h;
+}
+
+_Static_assert(SL_PROBE_RESULT_MAX == SL_METRICS_CHECK_RESULTS,
+	       "lib/stats names one check result per enum sl_probe_result");
 
 /* The proxy's blocks summed into a private block, or NULL (no proxy, or no memory). */
 static struct sl_req_stats *
@@ -78,7 +89,25 @@ backend_state(const struct sl_plane_view *v, unsigned int b, struct sl_metrics_b
 	    .in_flight = sl_bal_live_inflight(live, i),
 	    .circuit =
 		f & SL_BAL_F_CIRCUIT_OPEN ? SL_METRICS_CIRCUIT_OPEN : SL_METRICS_CIRCUIT_CLOSED,
+	    .ejected = !!(f & SL_RESIL_F_EJECTED),
 	};
+	struct sl_cp_backend_health h;
+
+	if (sl_cp_health_backend(M.health, b, &h) == 0) {
+		static const enum sl_metrics_circuit circ[] = {
+		    [SL_BREAKER_CLOSED] = SL_METRICS_CIRCUIT_CLOSED,
+		    [SL_BREAKER_OPEN] = SL_METRICS_CIRCUIT_OPEN,
+		    [SL_BREAKER_HALF_OPEN] = SL_METRICS_CIRCUIT_HALF_OPEN,
+		};
+
+		out->circuit = circ[h.circuit];
+		out->health_known = true;
+		memcpy(out->checks, h.checks, sizeof(out->checks));
+		out->state_changes = h.state_changes;
+		out->circuit_opens = h.circuit_opens;
+		out->ejections = h.ejections;
+		out->reason = h.reason;
+	}
 	return 0;
 }
 
@@ -320,9 +349,14 @@ requests_json(const struct sl_req_stats *st)
 			json_object_set_new(o, "draining", json_boolean(bs.draining));
 			json_object_set_new(o, "weight", json_integer(bs.weight));
 			json_object_set_new(o, "in_flight", json_integer((json_int_t)bs.in_flight));
-			json_object_set_new(
-			    o, "circuit",
-			    json_string(bs.circuit == SL_METRICS_CIRCUIT_OPEN ? "open" : "closed"));
+			json_object_set_new(o, "circuit",
+					    json_string(sl_metrics_circuit_name(bs.circuit)));
+			json_object_set_new(o, "ejected", json_boolean(bs.ejected));
+			if (bs.health_known) {
+				json_object_set_new(o, "health_reason", json_string(bs.reason));
+				json_object_set_new(o, "state_changes",
+						    json_integer((json_int_t)bs.state_changes));
+			}
 		}
 		json_array_append_new(a, o);
 	}

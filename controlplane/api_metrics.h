@@ -19,5 +19,9 @@
 int sl_api_metrics_register(struct sl_admin_server *srv, const struct sl_plane_view *view,
 			    const struct sl_config *cfg, struct sl_cp_live *live);
 void sl_api_metrics_fini(void);
+/* Health, circuit and ejection state of the backends (controlplane/backend_health.h), or
+ * NULL: up and circuit then come from the live flags alone. Call after register. */
+struct sl_cp_health;
+void sl_api_metrics_health(const struct sl_cp_health *h);
 
 #endif

@@ -15,6 +15,20 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A notification (lib/msg sl_evt) on an event ring: hand it on. */
+static bool
+notification(const struct sl_plane_view *v, void *back)
+{
+	if (!sl_evt_is(back))
+		return false;
+	if (v->on_evt != NULL) {
+		struct sl_evt e = sl_evt_unpack(back);
+
+		v->on_evt(v->on_evt_arg, &e);
+	}
+	return true;
+}
+
 /* A message back on an event ring that is a liveness ping: its record is around it. */
 static bool
 ping_back(void *back)
@@ -42,7 +56,7 @@ sl_cp_call(const struct sl_plane_view *v, unsigned int worker, struct sl_msg *ms
 		/* One caller at a time per worker (the control thread), so the first reply is ours.
 		 */
 		if (rte_ring_sc_dequeue(v->evt[worker], &back) == 0) {
-			if (back != msg && ping_back(back))
+			if (notification(v, back) || (back != msg && ping_back(back)))
 				continue;
 			return back == msg ? 0 : -EPROTO;
 		}
@@ -77,7 +91,7 @@ sl_cp_call_all(const struct sl_plane_view *v, struct sl_msg *const *msgs, enum s
 			while (rte_ring_sc_dequeue(v->evt[w], &back) == 0) {
 				got = true;
 				if (back == msgs[w] ? sl_msg_round_answer(round, w, back) == 0
-						    : ping_back(back))
+						    : notification(v, back) || ping_back(back))
 					continue;
 				/* A late answer to a call that timed out: it stays leaked. */
 			}
@@ -118,7 +132,9 @@ sl_cp_live_poll(struct sl_cp_live *l, const struct sl_plane_view *v, uint64_t no
 
 		/* Anything else here is a reply to a call that timed out: it stays leaked. */
 		while (rte_ring_sc_dequeue(v->evt[w], &back) == 0)
-			if (back == &p->msg)
+			if (notification(v, back))
+				continue;
+			else if (back == &p->msg)
 				sl_msg_ping_answer(p, back, now_ns);
 		if (!sl_msg_ping_due(p, now_ns, SL_CP_PING_PERIOD_MS * 1000000ull))
 			continue;

@@ -79,7 +79,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 	}
 	w->qsbr = dp->qsbr;
 	w->cmd = ring_create("cmd", id, -1, SL_CMD_RING_SIZE);
-	w->evt = ring_create("evt", id, -1, SL_CMD_RING_SIZE);
+	w->evt = ring_create("evt", id, -1, SL_EVT_RING_SIZE);
 	if (w->cmd == NULL || w->evt == NULL)
 		return -ENOMEM;
 
@@ -231,6 +231,7 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	dp->view.pool = dp->pool;
 	dp->view.proxy = dp->proxy;
 	dp->view.bal_live = sl_proxy_location_live;
+	dp->view.resil = sl_proxy_resil(dp->proxy);
 	id = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (id == dp->n_workers)
@@ -386,6 +387,7 @@ sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err, si
 		dp->view.req_stats[w] = sl_proxy_stats_of(next, w);
 	dp->view.generation = sl_proxy_generation(next);
 	dp->view.cfg = cfg;
+	dp->view.resil = sl_proxy_resil(next);
 	pthread_rwlock_unlock(&dp->view.lock);
 
 	t0 = mono_ms();

@@ -198,6 +198,7 @@ sl_worker_main(void *arg)
 			w->next_tick_ms = w->now_ms + SL_TICK_MS;
 			for (unsigned int i = 0; i < w->n_netif; i++)
 				sl_arp_tick(w->netif[i]);
+			sl_proxy_worker_tick(w);
 		}
 		sl_tcp_flush(w->tcp); /* corked connections' output (sl_tcp_cork) */
 		for (unsigned int i = 0; i < w->n_netif; i++) {

@@ -21,6 +21,8 @@
 #define SL_RX_BURST 32
 #define SL_PEER_RING_SIZE 1024
 #define SL_CMD_RING_SIZE 64
+/* Replies (at most SL_CMD_RING_SIZE in flight) plus notifications (lib/msg sl_evt). */
+#define SL_EVT_RING_SIZE 1024
 #define SL_TICK_MS 100 /* period of housekeeping (ARP) */
 
 struct sl_tcp_worker;

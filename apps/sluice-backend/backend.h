@@ -147,6 +147,8 @@ struct bk_server {
 	int epfd;
 	const char *name;
 	const char *unhealthy_file;
+	const char *fault_file; /* --fault-file: while it exists, every request is faulted */
+	uint64_t n_served;	/* requests answered but /health and /served (fault tests count) */
 	unsigned idle_timeout_ms;
 	uint64_t now_ms;
 	int reserve_fd; /* spare descriptor released to shed a connection on EMFILE */

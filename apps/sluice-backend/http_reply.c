@@ -417,6 +417,33 @@ bk_reply_request(struct bk_conn *c)
 			return -ENOMEM;
 		return reply_scratch(c, sick ? 503 : 200, "text/plain");
 	}
+	if (path_is(path, len, "/served")) {
+		if (bk_buf_printf(b, "%llu\n", (unsigned long long)c->srv->n_served) < 0)
+			return -ENOMEM;
+		return reply_scratch(c, 200, "text/plain");
+	}
+	c->srv->n_served++;
+	if (c->srv->fault_file != NULL) {
+		/* Fault injection: the file's first word says what every other request gets. */
+		FILE *f = fopen(c->srv->fault_file, "r");
+		char word[16] = "";
+
+		if (f != NULL) {
+			if (fscanf(f, "%15s", word) != 1)
+				word[0] = '\0';
+			fclose(f);
+		}
+		if (!strcmp(word, "500")) {
+			if (bk_buf_append(b, "fault", 5) < 0)
+				return -ENOMEM;
+			return reply_scratch(c, 500, "text/plain");
+		}
+		if (!strcmp(word, "hang")) {
+			if (json_echo(b, c) < 0 || reply_scratch(c, 200, "application/json") < 0)
+				return -ENOMEM;
+			return BK_DELAY_MAX_MS; /* answers after a minute: a hung backend */
+		}
+	}
 	if (path_arg(path, len, "/bytes/", &arg, &arg_len)) {
 		if (!parse_uint(arg, arg_len, &n) || n > BK_BYTES_MAX)
 			return reply_refusal(c, 400, "/bytes/N takes N from 0 to 1073741824");

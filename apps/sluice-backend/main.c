@@ -50,6 +50,7 @@ usage(FILE *f)
 	    "\n"
 	    "Special paths (any method):\n"
 	    "  /health       200 \"ok\"; 503 \"unhealthy\" while --unhealthy-file exists\n"
+	    "  /served       how many requests this process answered (but /health, /served)\n"
 	    "  /status/NNN   the echo with status NNN (200-599)\n"
 	    "  /delay/MS     the echo after MS milliseconds (at most %d)\n"
 	    "  /bytes/N      N bytes (at most 1 GiB), byte i is 'a' + i %% 26\n"
@@ -62,13 +63,16 @@ usage(FILE *f)
 	    "  -n, --name NAME             reported as \"backend\" and in X-Backend (default: "
 	    "backend)\n"
 	    "  -u, --unhealthy-file PATH   /health answers 503 while PATH exists\n"
+	    "  -f, --fault-file PATH       while PATH exists, its first word faults every request\n"
+	    "                              but /health and /served: 500 (answer 500) or hang\n"
+	    "                              (answer only after %d ms)\n"
 	    "  -t, --idle-timeout SECONDS  close connections idle this long (default 60)\n"
 	    "  -H, --header 'NAME: VALUE'  a header field added to every response; repeatable\n"
 	    "                              (up to %d)\n"
 	    "  -h, --help                  this text\n"
 	    "\n"
 	    "SIGTERM and SIGINT stop it with exit status 0.\n",
-	    BK_DELAY_MAX_MS, MAX_LISTENERS, BK_ADD_HEADER_MAX);
+	    BK_DELAY_MAX_MS, MAX_LISTENERS, BK_DELAY_MAX_MS, BK_ADD_HEADER_MAX);
 }
 
 static int
@@ -182,6 +186,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"fault-file", required_argument, NULL, 'f'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"unhealthy-file", required_argument, NULL, 'u'},
@@ -200,7 +205,7 @@ main(int argc, char **argv)
 	bool stop = false;
 	sigset_t mask;
 
-	while ((opt = getopt_long(argc, argv, "l:n:u:t:H:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:n:u:f:t:H:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			if (n_listen == MAX_LISTENERS) {
@@ -215,6 +220,9 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			srv.unhealthy_file = optarg;
+			break;
+		case 'f':
+			srv.fault_file = optarg;
 			break;
 		case 't': {
 			char *end;

@@ -24,6 +24,7 @@
 #include "controlplane/admin_server.h"
 #include "controlplane/api_backends.h"
 #include "controlplane/api_metrics.h"
+#include "controlplane/backend_health.h"
 #include "controlplane/ring_client.h"
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
@@ -224,6 +225,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	struct sl_admin_server *admin = NULL;
 	struct sl_cp_alog *alog = NULL;
 	struct sl_cp_runtime *rt = NULL;
+	struct sl_cp_health *health = NULL;
 	static struct sl_cp_live live; /* read by /health on civetweb's threads */
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
@@ -265,6 +267,16 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		fprintf(stderr, "sluice: %s\n", err);
 		goto out;
 	}
+	/* Before the workers run: their first notifications find it. */
+	health = sl_cp_health_create(cfg, dp.view.resil, dp.view.tsc_hz);
+	if (health == NULL) {
+		fprintf(stderr, "sluice: no memory for the backend health table\n");
+		rc = -ENOMEM;
+		goto out;
+	}
+	sl_cp_health_follow(health, &dp.view); /* reloads publish new snapshots */
+	dp.view.on_evt = sl_cp_health_on_evt;
+	dp.view.on_evt_arg = health;
 	rc = sl_dataplane_launch(&dp);
 	if (rc != 0) {
 		fprintf(stderr, "sluice: cannot launch the workers: %s\n", rte_strerror(-rc));
@@ -282,6 +294,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		rc = sl_admin_create(&ao, &admin, err, sizeof(err));
 		if (rc == 0) {
 			rc = sl_api_metrics_register(admin, &dp.view, cfg, &live);
+		sl_api_metrics_health(health);
 			if (rc != 0)
 				snprintf(err, sizeof(err), "cannot register /metrics: %s",
 					 strerror(-rc));
@@ -318,6 +331,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		struct timespec ts = {0, 50 * 1000 * 1000};
 
 		sl_cp_live_poll(&live, &dp.view, sl_cp_now_ns());
+		sl_cp_health_tick(health);
 		if (tick % 20 == 0)
 			for (unsigned int i = 0; i < dp.n_ports; i++)
 				sl_port_check_link(&dp.ports[i]);
@@ -356,6 +370,7 @@ out:
 	sl_cp_alog_stop(alog);
 	sl_cp_runtime_free(rt);
 	sl_dataplane_fini(&dp);
+	sl_cp_health_free(health);
 	sl_config_free(cfg);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;

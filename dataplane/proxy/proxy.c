@@ -50,6 +50,7 @@ gen_free(struct px_gen *g, unsigned int worker)
 		rte_free(g->locs);
 	}
 	sl_req_stats_free(g->stats);
+	px_probes_free(g);
 	rte_free(g);
 }
 
@@ -64,6 +65,7 @@ sl_proxy_free(struct sl_proxy *p)
 		for (unsigned int i = 0; i < p->n_locations; i++)
 			sl_bal_destroy(p->protos[i]);
 	free(p->protos);
+	sl_resil_set_free(p->resil);
 	free_locs(p);
 	sl_route_free(p->routes);
 	sl_config_free(p->own_cfg);
@@ -255,6 +257,16 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 		}
 	}
 	p->n_backends = base;
+	{
+		struct sl_bal_live *lives[p->n_locations + 1];
+
+		for (unsigned int i = 0; i < p->n_locations; i++)
+			lives[i] = p->locs[i].live;
+		rc = sl_resil_set_create(cfg, lives, p->n_locations, 1,
+					 rte_rdtsc() / (rte_get_tsc_hz() / 1000000), &p->resil);
+		if (rc != 0)
+			goto fail;
+	}
 	*out = p;
 	return 0;
 fail:
@@ -303,7 +315,7 @@ gen_create(struct sl_proxy *p, unsigned int worker, int socket)
 			goto fail;
 	}
 	g->stats = sl_req_stats_create(p->cfg->n_services, p->n_locations, p->n_backends);
-	if (g->stats == NULL)
+	if (g->stats == NULL || px_probes_create(g, worker, socket) != 0)
 		goto fail;
 	return g;
 fail:
@@ -361,6 +373,9 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 		return -ENOMEM;
 	}
 	sl_retry_budget_init(&px->budget, &p->retry, rte_rdtsc() / px->tsc_per_us);
+	sl_probe_sched_init(&px->sched, 0x9e3779b97f4a7c15ull * (w->id + 1) ^ rte_rdtsc(),
+			    PX_PROBE_JITTER_PCT);
+	px->rng = rte_rdtsc() ^ ((uint64_t)w->id << 32);
 	for (unsigned int i = 0; i < p->n_ports; i++) {
 		rc = sl_tcp_listen_addr(w, p->port_addr[i], p->ports[i], &sl_px_client_ops, px);
 		if (rc != 0) {
@@ -381,7 +396,10 @@ sl_proxy_worker_stop(struct sl_worker *w)
 
 	if (px == NULL)
 		return;
-	/* The generations belong to their snapshots (sl_proxy_free). */
+	/* The generations belong to their snapshots (sl_proxy_free); the loop has stopped, so
+	 * the current one's probes only let go of their timers and connections. */
+	if (px->gen != NULL)
+		px_probes_stop(px->gen, false);
 	rte_mempool_free(px->sessions);
 	rte_mempool_free(px->sconns);
 	rte_mempool_free(px->heads);
@@ -402,6 +420,8 @@ sl_proxy_worker_poll(struct sl_worker *w)
 		return;
 	old = px->gen;
 	px->gen = g;
+	px_probes_stop(old, true);
+	px_probes_start(px, g); /* the new snapshot's backends, probed at once */
 	sl__px_gen_retire(px, old);
 }
 
@@ -571,6 +591,7 @@ sl_proxy_adopt(struct sl_proxy *p, struct sl_config *cfg, uint64_t generation)
 {
 	p->own_cfg = cfg;
 	p->generation = generation;
+	p->resil->gen = (uint16_t)generation; /* tags its notifications (lib/msg sl_evt) */
 }
 
 unsigned int
@@ -610,4 +631,20 @@ const struct sl_bal_live *
 sl_proxy_location_live(const struct sl_proxy *p, unsigned int location)
 {
 	return p != NULL && location < p->n_locations ? p->locs[location].live : NULL;
+}
+
+void
+sl_proxy_worker_tick(struct sl_worker *w)
+{
+	struct sl_proxy_worker *px = w->proxy;
+
+	/* Armed from the loop, not at start: the stack's clock runs only once the loop does. */
+	if (px != NULL && px->gen != NULL && !px->gen->probing)
+		px_probes_start(px, px->gen);
+}
+
+struct sl_resil_set *
+sl_proxy_resil(const struct sl_proxy *p)
+{
+	return p != NULL ? p->resil : NULL;
 }

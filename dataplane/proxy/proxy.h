@@ -70,6 +70,12 @@ void sl_proxy_worker_stop(struct sl_worker *w);
 /* The live state of location `location` (global index, file order), or NULL (control plane). */
 const struct sl_bal_live *sl_proxy_location_live(const struct sl_proxy *p, unsigned int location);
 
+/* Worker w's housekeeping, every SL_TICK_MS from its loop (starts the health probes). */
+void sl_proxy_worker_tick(struct sl_worker *w);
+
+/* Breakers, outlier pools and slow start of the snapshot (lib/resilience), or NULL. */
+struct sl_resil_set *sl_proxy_resil(const struct sl_proxy *p);
+
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);
 

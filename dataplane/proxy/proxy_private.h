@@ -12,6 +12,8 @@
 #include "lib/balance/balance.h"
 #include "lib/msg/msg.h"
 #include "lib/http/http.h"
+#include "lib/resilience/backend_set.h"
+#include "lib/resilience/health.h"
 #include "lib/resilience/retry.h"
 #include "lib/route/route.h"
 #include "lib/stats/req_stats.h"
@@ -30,6 +32,8 @@ struct sl_tcp_conn;
 #define PX_CLOSE_LINGER_MS 30000u
 /* The session's connect timer backs up the stack's connect timeout by this much. */
 #define PX_CONNECT_SLACK_MS 100u
+/* Spread of health probe times around their interval (sl_probe_sched_init). */
+#define PX_PROBE_JITTER_PCT 10u
 /* A rewritten head: the longest head lib/http allows (limits.max_header_size) + our fields. */
 #define PX_SCRATCH (SL_HTTP_HEAD_MAX + 4096u)
 
@@ -65,6 +69,22 @@ struct sl_proxy {
 	const struct sl_http_cors *cors;
 	struct sl_http_secure secure_cfg;
 	struct sl_http_cors cors_cfg;
+	struct sl_resil_set *resil;  /* breakers, outlier pools, slow start (lib/resilience) */
+};
+
+/* One active health check a worker owns (probe.c): a backend's probe, one at a time. */
+struct px_probe {
+	struct sl_proxy_worker *px;
+	struct px_gen *g;     /* the generation it belongs to */
+	struct sl_timer timer; /* next probe while idle; the probe's timeout while running */
+	struct sl_tcp_conn *c; /* the probe's connection, or NULL */
+	const struct sl_config_health_check *hc;
+	const struct sl_config_backend *be;
+	unsigned int loc, idx, gidx;
+	uint8_t port;  /* the worker's port that reaches the backend */
+	uint8_t phase; /* enum in probe.c */
+	uint8_t got;   /* status-line bytes in line[] */
+	char line[14]; /* "HTTP/1.1 200 " */
 };
 
 struct px_sconn;
@@ -94,6 +114,9 @@ struct px_gen {
 	struct sl_proxy *p;
 	struct px_wloc *locs;
 	struct sl_req_stats *stats;
+	struct px_probe *probes; /* the backends this worker probes (probe.c, sl_probe_owner) */
+	unsigned int n_probes;
+	bool probing; /* its probes run (the worker's current generation) */
 	uint32_t refs;	  /* worker only */
 	bool retired;	  /* worker only */
 	bool done;	  /* atomic: worker -> control plane */
@@ -105,6 +128,9 @@ struct sl_proxy_worker {
 	struct px_gen *pending; /* atomic: the newest published generation (control -> worker) */
 	struct rte_mempool *sessions, *sconns, *heads;
 	struct sl_retry_budget budget;
+	struct sl_probe_sched sched;
+	uint64_t rng;		 /* slow start's draws */
+	uint64_t evt_dropped;	 /* notifications the full event ring refused */
 	uint64_t tsc_per_us;
 	char scratch[PX_SCRATCH];
 };
@@ -147,6 +173,8 @@ struct px_session {
 	int bidx; /* backend index in the location, -1 while none */
 	struct sl_bal_req breq;
 	uint32_t attempts;
+	struct sl_breaker_ticket bt; /* from sl_breaker_allow, while bt_held */
+	bool bt_held;
 	uint64_t t0_tsc, t_sent_tsc;
 	unsigned int row; /* stats row the request counts in */
 	uint16_t status;
@@ -203,5 +231,23 @@ void px_log_request(struct px_session *s, bool head_complete); /* the head is in
 void px_log_sent(struct px_session *s, uint64_t head, uint64_t body); /* bytes to the client */
 void px_log_reply(struct px_session *s, const char *page, int n);     /* our own response */
 void px_log_end(struct px_session *s, unsigned int status, uint64_t ns);
+
+/* resil.c: the pick with breaker and slow start, and the verdict after the request. */
+int px_resil_pick(struct px_session *s);
+void px_resil_done(struct px_session *s, bool failure);
+/* Post a notification about backend gidx of snapshot p on the worker's event ring (lib/msg
+ * sl_evt), or count it dropped. */
+void px_evt_post(struct sl_proxy_worker *px, const struct sl_proxy *p, enum sl_evt_kind kind,
+		 unsigned int arg, unsigned int gidx);
+
+/*
+ * probe.c: a generation's active health checks. Allocated with the generation (control
+ * thread); started on the worker when the generation becomes its current one, stopped when
+ * it retires (abort: close the probes' connections; false once the loop has stopped).
+ */
+int px_probes_create(struct px_gen *g, unsigned int worker, int socket);
+void px_probes_start(struct sl_proxy_worker *px, struct px_gen *g);
+void px_probes_stop(struct px_gen *g, bool abort);
+void px_probes_free(struct px_gen *g);
 
 #endif

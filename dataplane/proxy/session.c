@@ -296,6 +296,9 @@ px_req_finish(struct px_session *s, unsigned int status)
 
 	sl_req_done(s->gen->stats, s->row, status, ns);
 	px_log_end(s, status, ns);
+	if (status != 0) /* 0: the client left; no verdict on the backend */
+		px_resil_done(s, status >= 500);
+	s->bt_held = false;
 	if (s->inflight) {
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
 		s->inflight = false;
@@ -606,7 +609,7 @@ px_pick_and_connect(struct px_session *s)
 	for (;;) {
 		int rc;
 
-		s->bidx = sl_bal_pick(s->gen->locs[s->loc_id].bal, &s->breq);
+		s->bidx = px_resil_pick(s); /* balancer, breaker, slow start */
 		if (s->bidx < 0) {
 			s->row = sl_req_row_location(s->gen->stats, s->loc_id);
 			px_error(s, SL_PROXY_ERR_NO_BACKEND);
@@ -618,6 +621,8 @@ px_pick_and_connect(struct px_session *s)
 			return true;
 		s->row = px_row_backend(s);
 		px_error(s, rc == -ENOBUFS ? SL_PROXY_ERR_NO_MEMORY : SL_PROXY_ERR_CONNECT_FAILURE);
+		s->bt_held &= rc != -ENOBUFS && rc != -EMFILE; /* ours, not the backend's */
+		px_resil_done(s, true);
 		if (s->breq.n_tried >= SL_BAL_MAX_TRIED)
 			return px_reply(s, 503, NULL, 0);
 		s->breq.tried[s->breq.n_tried++] = (uint16_t)s->bidx;
@@ -771,6 +776,7 @@ px_backend_failed(struct px_session *s, enum sl_proxy_error e, unsigned int stat
 	 * backends nothing, so it takes nothing from the retry budget (which guards against
 	 * storms of requests sent again). */
 	px_error(s, e);
+	px_resil_done(s, true);
 	if (s->inflight) {
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
 		s->inflight = false;

@@ -92,6 +92,11 @@ health_check(const struct sl_config_health_check *hc)
 	bad |= set(th, "healthy", json_integer(hc->healthy));
 	bad |= set(th, "unhealthy", json_integer(hc->unhealthy));
 	bad |= set(o, "thresholds", th);
+	if (hc->status_min == hc->status_max)
+		bad |= set(o, "expected_status", json_integer(hc->status_min));
+	else
+		bad |= set(o, "expected_status",
+			   json_sprintf("%u-%u", hc->status_min, hc->status_max));
 	return done(o, bad);
 }
 
@@ -123,7 +128,50 @@ circuit_breaker(const struct sl_config_circuit_breaker *cb)
 	bad |= set(o, "enabled", json_boolean(cb->enabled));
 	bad |= set(o, "threshold", json_integer(cb->threshold));
 	bad |= set(o, "timeout", duration(cb->timeout_ms));
+	bad |= set(o, "half_open_requests", json_integer(cb->half_open_requests));
+	bad |= set(o, "half_open_successes", json_integer(cb->half_open_successes));
+	bad |= set(o, "error_ratio", json_integer(cb->error_ratio));
+	bad |= set(o, "window", duration(cb->window_ms));
+	bad |= set(o, "min_requests", json_integer(cb->min_requests));
 	return done(o, bad);
+}
+
+static json_t *
+outlier_detection(const struct sl_config_outlier *od)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= set(o, "enabled", json_boolean(od->enabled));
+	bad |= set(o, "consecutive", json_integer(od->consecutive));
+	bad |= set(o, "base_ejection_time", duration(od->base_ejection_ms));
+	bad |= set(o, "max_ejection_time", duration(od->max_ejection_ms));
+	bad |= set(o, "max_ejection_percent", json_integer(od->max_ejection_percent));
+	return done(o, bad);
+}
+
+static json_t *
+slow_start(const struct sl_config_slow_start *ss)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= set(o, "enabled", json_boolean(ss->enabled));
+	bad |= set(o, "window", duration(ss->window_ms));
+	bad |= set(o, "min_weight_percent", json_integer(ss->min_weight_percent));
+	return done(o, bad);
+}
+
+/* outlier_detection and slow_start, at every level but backends (effective values). */
+static int
+resilience(json_t *o, const struct sl_config_outlier *od, const struct sl_config_slow_start *ss)
+{
+	return set(o, "outlier_detection", outlier_detection(od)) |
+	       set(o, "slow_start", slow_start(ss));
 }
 
 static json_t *
@@ -297,6 +345,7 @@ globals(json_t *root, const struct sl_config *cfg)
 
 	bad |= policies(root, &cfg->health_check, &cfg->rate_limit, &cfg->circuit_breaker,
 			&cfg->connection_pool);
+	bad |= resilience(root, &cfg->outlier_detection, &cfg->slow_start);
 	if (qo) {
 		bad |= set(qo, "enabled", json_boolean(q->enabled));
 		bad |= set(qo, "max_concurrent", json_integer(q->max_concurrent));
@@ -381,6 +430,7 @@ location(const struct sl_config_location *loc)
 	bad |= set_str_if(o, "rewrite", loc->rewrite);
 	bad |= policies(o, &loc->health_check, &loc->rate_limit, &loc->circuit_breaker,
 			&loc->connection_pool);
+	bad |= resilience(o, &loc->outlier_detection, &loc->slow_start);
 	for (unsigned int i = 0; !bad && i < loc->n_backends; i++)
 		bad |= json_array_append_new(bs, backend(&loc->backends[i]));
 	bad |= set(o, "backends", bs);
@@ -410,6 +460,7 @@ service(const struct sl_config_service *svc)
 	bad |= set(o, "tls", tls);
 	bad |= policies(o, &svc->health_check, &svc->rate_limit, &svc->circuit_breaker,
 			&svc->connection_pool);
+	bad |= resilience(o, &svc->outlier_detection, &svc->slow_start);
 	for (unsigned int i = 0; !bad && i < svc->n_locations; i++)
 		bad |= json_array_append_new(locs, location(&svc->locations[i]));
 	bad |= set(o, "locations", locs);

@@ -63,6 +63,7 @@ static const struct section top_section, dataplane_section, port_section, tcp_se
     queue_section, timeouts_section, limits_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
     auth_section, admin_api_section, access_log_section, service_section, location_section, route_section,
     backend_section;
+static const struct section od_section, ss_section; /* outlier_detection, slow_start */
 
 static int walk(struct sl__config_ctx *c, yaml_node_t *node, const char *what,
 		const struct section *s, void *obj);
@@ -815,6 +816,51 @@ hc_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 	return 0;
 }
 
+/* health_check.expected_status: one status (200) or a range (200-399), each 100..599. */
+static int
+p_status_range(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	       void *obj)
+{
+	struct sl_config_health_check *hc = obj;
+	const char *s;
+	unsigned int lo, hi;
+	char tail;
+	int rc;
+
+	if ((rc = get_scalar(c, val, f->key, "a status like 200 or a range like 200-399", &s)) < 0)
+		return rc;
+	if (sscanf(s, "%u-%u%c", &lo, &hi, &tail) == 2) {
+	} else if (sscanf(s, "%u%c", &lo, &tail) == 1) {
+		hi = lo;
+	} else {
+		return expected(c, val, f->key, "a status like 200 or a range like 200-399");
+	}
+	if (lo < 100 || hi > 599 || lo > hi)
+		return sl__config_fail(c, val,
+				       "'%s' must be statuses from 100 to 599, low-high, got %.32s",
+				       f->key, s);
+	hc->status_min = (uint16_t)lo;
+	hc->status_max = (uint16_t)hi;
+	return 0;
+}
+
+static int
+od_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
+{
+	const struct sl_config_outlier *od = obj;
+	char b[16], m[16];
+
+	if (od->max_ejection_ms < od->base_ejection_ms) {
+		sl_config_format_duration(od->base_ejection_ms, b, sizeof(b));
+		sl_config_format_duration(od->max_ejection_ms, m, sizeof(m));
+		return sl__config_fail(c, node,
+				       "outlier_detection max_ejection_time (%s) must not be "
+				       "shorter than base_ejection_time (%s)",
+				       m, b);
+	}
+	return 0;
+}
+
 static int
 p_rate(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
        void *obj)
@@ -1195,6 +1241,8 @@ init_location(struct sl__config_ctx *c, struct sl_config_location *loc, yaml_nod
 	loc->health_check = svc->health_check;
 	loc->rate_limit = svc->rate_limit;
 	loc->circuit_breaker = svc->circuit_breaker;
+	loc->outlier_detection = svc->outlier_detection;
+	loc->slow_start = svc->slow_start;
 	loc->connection_pool = svc->connection_pool;
 	loc->line = (uint32_t)line_of(node);
 }
@@ -1351,6 +1399,8 @@ init_service(struct sl__config_ctx *c, struct sl_config_service *svc, yaml_node_
 	svc->health_check = cfg->health_check;
 	svc->rate_limit = cfg->rate_limit;
 	svc->circuit_breaker = cfg->circuit_breaker;
+	svc->outlier_detection = cfg->outlier_detection;
+	svc->slow_start = cfg->slow_start;
 	svc->connection_pool = cfg->connection_pool;
 	svc->line = (uint32_t)line_of(node);
 }
@@ -1535,6 +1585,7 @@ static const struct field hc_fields[] = {
 	{"interval", DURATION(HC, interval_ms, 1, UNBOUNDED)},
 	{"timeout", DURATION(HC, timeout_ms, 1, UNBOUNDED)},
 	{"thresholds", .parse = p_section, .sub = &thresholds_section},
+	{"expected_status", .parse = p_status_range},
 };
 #undef HC
 
@@ -1549,6 +1600,27 @@ static const struct field cb_fields[] = {
 	{"enabled", BOOL(struct sl_config_circuit_breaker, enabled)},
 	{"threshold", UINT(struct sl_config_circuit_breaker, threshold, 1, 1000000)},
 	{"timeout", DURATION(struct sl_config_circuit_breaker, timeout_ms, 1, UNBOUNDED)},
+	{"half_open_requests", UINT(struct sl_config_circuit_breaker, half_open_requests, 1, 1000)},
+	{"half_open_successes", UINT(struct sl_config_circuit_breaker, half_open_successes, 1, 1000)},
+	{"error_ratio", UINT(struct sl_config_circuit_breaker, error_ratio, 0, 100)},
+	{"window", DURATION(struct sl_config_circuit_breaker, window_ms, 100, 3600000)},
+	{"min_requests", UINT(struct sl_config_circuit_breaker, min_requests, 1, 1000000)},
+};
+
+#define OD struct sl_config_outlier
+static const struct field od_fields[] = {
+	{"enabled", BOOL(OD, enabled)},
+	{"consecutive", UINT(OD, consecutive, 1, 1000000)},
+	{"base_ejection_time", DURATION(OD, base_ejection_ms, 1, UNBOUNDED)},
+	{"max_ejection_time", DURATION(OD, max_ejection_ms, 1, UNBOUNDED)},
+	{"max_ejection_percent", UINT(OD, max_ejection_percent, 0, 100)},
+};
+#undef OD
+
+static const struct field ss_fields[] = {
+	{"enabled", BOOL(struct sl_config_slow_start, enabled)},
+	{"window", DURATION(struct sl_config_slow_start, window_ms, 1, UNBOUNDED)},
+	{"min_weight_percent", UINT(struct sl_config_slow_start, min_weight_percent, 0, 100)},
 };
 
 static const struct field cp_fields[] = {
@@ -1646,6 +1718,8 @@ static const struct field admin_api_fields[] = {
 	{"health_check", SECTION(T, health_check, hc_section)},                                    \
 	{"rate_limit", SECTION(T, rate_limit, rl_section)},                                        \
 	{"circuit_breaker", SECTION(T, circuit_breaker, cb_section)},                              \
+	{"outlier_detection", SECTION(T, outlier_detection, od_section)},                          \
+	{"slow_start", SECTION(T, slow_start, ss_section)},                                        \
 	{"connection_pool", SECTION(T, connection_pool, cp_section)}
 
 static const struct field backend_fields[] = {
@@ -1722,6 +1796,8 @@ SECTION_DEF(hc_section, "health_check", hc_fields, enable, hc_finish);
 SECTION_DEF(thresholds_section, "thresholds", thresholds_fields, NULL, NULL);
 SECTION_DEF(rl_section, "rate_limit", rl_fields, enable, rl_finish);
 SECTION_DEF(cb_section, "circuit_breaker", cb_fields, enable, NULL);
+SECTION_DEF(od_section, "outlier_detection", od_fields, enable, od_finish);
+SECTION_DEF(ss_section, "slow_start", ss_fields, enable, NULL);
 SECTION_DEF(cp_section, "connection_pool", cp_fields, NULL, cp_finish);
 SECTION_DEF(queue_section, "queue", queue_fields, enable, NULL);
 SECTION_DEF(timeouts_section, "timeouts", timeouts_fields, NULL, NULL);
@@ -1853,7 +1929,11 @@ sl__config_set_defaults(struct sl_config *cfg)
 	    .healthy = 2,
 	    .unhealthy = 3,
 	};
-	cfg->circuit_breaker = (struct sl_config_circuit_breaker){true, 5, 60000};
+	cfg->health_check.status_min = 200;
+	cfg->health_check.status_max = 399;
+	cfg->circuit_breaker = (struct sl_config_circuit_breaker){true, 5, 60000, 3, 1, 0, 10000, 20};
+	cfg->outlier_detection = (struct sl_config_outlier){true, 5, 30000, 300000, 10};
+	cfg->slow_start = (struct sl_config_slow_start){false, 30000, 10};
 	cfg->connection_pool = (struct sl_config_connection_pool){100, 1000, 90000};
 	cfg->queue = (struct sl_config_queue){false, 1024, 1024, 5000};
 	/* nginx's client_header_timeout and keepalive_timeout; HAProxy-like connect. */

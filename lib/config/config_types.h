@@ -63,6 +63,8 @@ struct sl_config_health_check {
 	uint32_t timeout_ms;
 	uint32_t healthy;   /* consecutive passes before a down backend is up again */
 	uint32_t unhealthy; /* consecutive failures before an up backend is down */
+	/* http: a status in [status_min, status_max] passes; `expected_status: 200-399` */
+	uint16_t status_min, status_max;
 };
 
 /* Per client IP token bucket. Off unless configured somewhere up the tree. */
@@ -78,6 +80,27 @@ struct sl_config_circuit_breaker {
 	bool enabled;
 	uint32_t threshold;
 	uint32_t timeout_ms;
+	uint32_t half_open_requests;  /* probes let through per half-open period; default 3 */
+	uint32_t half_open_successes; /* probe successes that close it; default 1 */
+	uint32_t error_ratio;	      /* percent of failures in `window` that opens; 0 = off */
+	uint32_t window_ms;	      /* the ratio's sliding window; default 10s */
+	uint32_t min_requests;	      /* requests in the window before the ratio counts; 20 */
+};
+
+/* Passive health from real traffic (issue 9). Defaults: on, 5 in a row, 30s, 300s, 10%. */
+struct sl_config_outlier {
+	bool enabled;
+	uint32_t consecutive;	       /* connect failures or 5xx in a row that eject */
+	uint32_t base_ejection_ms;     /* the k-th ejection lasts k x base ... */
+	uint32_t max_ejection_ms;      /* ... at most this */
+	uint32_t max_ejection_percent; /* of a location's backends ejected at once */
+};
+
+/* Ramp of a backend that comes back. Off unless the section is present; default 30s, 10%. */
+struct sl_config_slow_start {
+	bool enabled;
+	uint32_t window_ms;
+	uint32_t min_weight_percent; /* share at the start of the ramp */
 };
 
 /* Keep-alive connections to backends. Defaults: 100 idle, 1000 open, 90s idle timeout. */
@@ -224,6 +247,8 @@ struct sl_config_location {
 	struct sl_config_health_check health_check; /* effective, inherited by backends */
 	struct sl_config_rate_limit rate_limit;	    /* effective */
 	struct sl_config_circuit_breaker circuit_breaker; /* effective */
+	struct sl_config_outlier outlier_detection;	  /* effective */
+	struct sl_config_slow_start slow_start;		  /* effective */
 	struct sl_config_connection_pool connection_pool; /* effective */
 	struct sl_config_backend *backends;
 	unsigned int n_backends; /* >= 1 */
@@ -242,6 +267,8 @@ struct sl_config_service {
 	struct sl_config_health_check health_check;	  /* effective */
 	struct sl_config_rate_limit rate_limit;		  /* effective */
 	struct sl_config_circuit_breaker circuit_breaker; /* effective */
+	struct sl_config_outlier outlier_detection;	  /* effective */
+	struct sl_config_slow_start slow_start;		  /* effective */
 	struct sl_config_connection_pool connection_pool; /* effective */
 	struct sl_config_location *locations;
 	unsigned int n_locations; /* >= 1 */
@@ -257,6 +284,8 @@ struct sl_config {
 	struct sl_config_health_check health_check;
 	struct sl_config_rate_limit rate_limit;
 	struct sl_config_circuit_breaker circuit_breaker;
+	struct sl_config_outlier outlier_detection;
+	struct sl_config_slow_start slow_start;
 	struct sl_config_connection_pool connection_pool;
 	struct sl_config_queue queue;
 	struct sl_config_timeouts timeouts;

@@ -23,6 +23,7 @@ struct sl_alog;
 struct sl_proxy;
 struct sl_bal_live;
 struct sl_config;
+struct sl_resil_set;
 
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
@@ -62,6 +63,60 @@ struct sl_msg {
 	} u;
 };
 
+/*
+ * Worker -> control notifications (health probe results, breaker transitions, ejections).
+ * They travel on the event ring like replies, but carried in the ring slot itself, so a
+ * worker never allocates to report: bit 0 set tells them from message pointers (always
+ * aligned). A worker posts one only while the ring keeps SL_CMD_RING_SIZE slots free for
+ * replies (sl_evt_post in the data plane); a full ring drops the notification and counts it.
+ *
+ *   bits 0      1
+ *   bits 1..7   kind (enum sl_evt_kind)
+ *   bits 8..15  argument: enum sl_probe_result, enum sl_breaker_transition, ...
+ *   bits 16..31 generation of the snapshot whose backend index this is (reload)
+ *   bits 32..63 global backend index (file order)
+ */
+enum sl_evt_kind {
+	SL_EVT_PROBE = 1,   /* arg: enum sl_probe_result */
+	SL_EVT_BREAKER = 2, /* arg: enum sl_breaker_transition performed by the worker */
+	SL_EVT_EJECTED = 3, /* outlier detection ejected the backend; arg 0 */
+};
+
+struct sl_evt {
+	enum sl_evt_kind kind;
+	uint8_t arg;
+	uint16_t gen;
+	uint32_t backend;
+};
+
+static inline void *
+sl_evt_pack(enum sl_evt_kind kind, unsigned int arg, uint16_t gen, uint32_t backend)
+{
+	return (void *)(uintptr_t)(1u | ((uint64_t)(kind & 0x7f) << 1) |
+				   ((uint64_t)(arg & 0xff) << 8) | ((uint64_t)gen << 16) |
+				   ((uint64_t)backend << 32));
+}
+
+/* Is this event-ring entry a notification (not a message pointer)? */
+static inline bool
+sl_evt_is(const void *slot)
+{
+	return ((uintptr_t)slot & 1u) != 0;
+}
+
+static inline struct sl_evt
+sl_evt_unpack(const void *slot)
+{
+	uint64_t v = (uint64_t)(uintptr_t)slot;
+
+	return (struct sl_evt){.kind = (enum sl_evt_kind)((v >> 1) & 0x7f),
+			       .arg = (uint8_t)(v >> 8),
+			       .gen = (uint16_t)(v >> 16),
+			       .backend = (uint32_t)(v >> 32)};
+}
+
+_Static_assert(sizeof(void *) == 8, "notifications need 64-bit ring slots");
+
 /* The data plane as the control plane sees it: counters to read, rings to talk on. */
 struct sl_plane_view {
 	unsigned int n_workers;
@@ -98,6 +153,13 @@ struct sl_plane_view {
 	const struct sl_config *cfg; /* the running snapshot's tree (names of the stats rows) */
 	int (*apply)(void *dp, struct sl_config *cfg, char *err, size_t errlen);
 	void *dp;
+	/* Breakers, outlier pools, slow start of the proxy's backends (lib/resilience); NULL
+	 * without a proxy. The control plane's backend health module ticks them. */
+	struct sl_resil_set *resil;
+	/* Where the control thread hands the notifications it finds on event rings (set by the
+	 * application; NULL: dropped). */
+	void (*on_evt)(void *arg, const struct sl_evt *e);
+	void *on_evt_arg;
 };
 
 const char *sl_arp_state_name(enum sl_arp_state s);

@@ -57,11 +57,14 @@ sl_breaker_cfg_from_config(struct sl_breaker_cfg *cfg, const struct sl_config_ci
 	cfg->enabled = c->enabled;
 	cfg->threshold = c->threshold;
 	cfg->open_us = (uint64_t)c->timeout_ms * 1000;
-	cfg->half_open_max = SL_BREAKER_DEFAULT_HALF_OPEN_MAX;
-	cfg->half_open_successes = SL_BREAKER_DEFAULT_HALF_OPEN_SUCCESSES;
-	cfg->ratio_pct = 0;
-	cfg->min_requests = SL_BREAKER_DEFAULT_MIN_REQUESTS;
-	cfg->window_us = SL_BREAKER_DEFAULT_WINDOW_US;
+	cfg->half_open_max =
+	    c->half_open_requests ? c->half_open_requests : SL_BREAKER_DEFAULT_HALF_OPEN_MAX;
+	cfg->half_open_successes = c->half_open_successes ? c->half_open_successes
+							  : SL_BREAKER_DEFAULT_HALF_OPEN_SUCCESSES;
+	cfg->ratio_pct = c->error_ratio;
+	cfg->min_requests = c->min_requests ? c->min_requests : SL_BREAKER_DEFAULT_MIN_REQUESTS;
+	cfg->window_us =
+	    c->window_ms ? (uint64_t)c->window_ms * 1000 : SL_BREAKER_DEFAULT_WINDOW_US;
 }
 
 void

@@ -128,6 +128,17 @@ static const char *const circuit_names[SL_METRICS_CIRCUIT_MAX] = {
     [SL_METRICS_CIRCUIT_OPEN] = "open",
 };
 
+const char *
+sl_metrics_circuit_name(enum sl_metrics_circuit c)
+{
+	return (unsigned int)c < SL_METRICS_CIRCUIT_MAX ? circuit_names[c] : "?";
+}
+
+/* lib/resilience enum sl_probe_result order (the control plane asserts the count). */
+static const char *const check_names[SL_METRICS_CHECK_RESULTS] = {
+    "pass", "timeout", "connect_failed", "bad_status", "bad_response",
+};
+
 int
 sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
 		    const struct sl_metrics_backend *b, unsigned int n_backends)
@@ -160,7 +171,36 @@ sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
 		    l[3] = (struct sl_prom_label){"state", circuit_names[s]};
 		    sl_prom_u64(p, l, 4, b[i].circuit == s ? 1 : 0);
 	    })
+	BACKEND_GAUGE("backend_ejected", "1 while outlier detection holds the backend out, else 0.",
+		      sl_prom_u64(p, l, 3, b[i].ejected ? 1 : 0))
 #undef BACKEND_GAUGE
+#define BACKEND_COUNTER(metric, help, ...)                                                         \
+	begin(p, metric, SL_PROM_COUNTER, help);                                                   \
+	for (unsigned int i = 0; i < n_backends; i++) {                                            \
+		unsigned int loc = names->backend_location[i];                                     \
+                                                                                                   \
+		if (!b[i].health_known)                                                            \
+			continue;                                                                  \
+		l[0] = (struct sl_prom_label){"service",                                           \
+					      names->services[names->location_service[loc]]};      \
+		l[1] = (struct sl_prom_label){"location", names->locations[loc]};                  \
+		l[2] = (struct sl_prom_label){"backend", names->backends[i]};                      \
+		__VA_ARGS__;                                                                       \
+	}
+	BACKEND_COUNTER(
+	    "backend_health_checks_total", "Active health checks of the backend, by result.",
+	    for (unsigned int r = 0; r < SL_METRICS_CHECK_RESULTS; r++) {
+		    l[3] = (struct sl_prom_label){"result", check_names[r]};
+		    sl_prom_u64(p, l, 4, b[i].checks[r]);
+	    })
+	BACKEND_COUNTER("backend_state_changes_total",
+			"Health transitions of the backend (up to down and back).",
+			sl_prom_u64(p, l, 3, b[i].state_changes))
+	BACKEND_COUNTER("backend_circuit_opens_total", "Times the backend's circuit opened.",
+			sl_prom_u64(p, l, 3, b[i].circuit_opens))
+	BACKEND_COUNTER("backend_ejections_total", "Outlier ejections of the backend.",
+			sl_prom_u64(p, l, 3, b[i].ejections))
+#undef BACKEND_COUNTER
 	return sl_prom_finish(p);
 }
 

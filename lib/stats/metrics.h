@@ -13,6 +13,7 @@
  * is exported with no change here.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "net_stats.h"
@@ -49,6 +50,9 @@ enum sl_metrics_circuit {
 	SL_METRICS_CIRCUIT_MAX
 };
 
+/* Health check results, in lib/resilience enum sl_probe_result order. */
+#define SL_METRICS_CHECK_RESULTS 5
+
 /* What the control plane knows of each backend (health, balancer, breaker). */
 struct sl_metrics_backend {
 	int up;		    /* 1 healthy, 0 down */
@@ -56,12 +60,23 @@ struct sl_metrics_backend {
 	uint32_t weight;    /* effective weight */
 	uint64_t in_flight; /* requests in flight, summed over workers */
 	enum sl_metrics_circuit circuit;
+	int ejected; /* 1 while outlier detection holds it out */
+	/* From the control plane's health table (when health_known): */
+	bool health_known;
+	uint64_t checks[SL_METRICS_CHECK_RESULTS]; /* by result, sl_metrics_check_names order */
+	uint64_t state_changes, circuit_opens, ejections;
+	const char *reason; /* of the last health transition (API only) */
 };
+
+const char *sl_metrics_circuit_name(enum sl_metrics_circuit c);
 
 /*
  * sluice_backend_up, sluice_backend_draining, sluice_backend_weight,
  * sluice_backend_in_flight_requests (gauges) and sluice_backend_circuit_state{state} (1 for
  * the backend's state, 0 for the others), labels {service, location, backend}; b[n_backends].
+ * With health_known also sluice_backend_health_checks_total{result}, sluice_backend_state_
+ * changes_total, sluice_backend_circuit_opens_total, sluice_backend_ejections_total, and
+ * always sluice_backend_ejected.
  */
 int sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
 			const struct sl_metrics_backend *b, unsigned int n_backends);

@@ -80,8 +80,10 @@ fi
 # --- start ---------------------------------------------------------------------------------
 
 UNHEALTHY=$TMP/unhealthy
+FAULT=$TMP/fault
 # Started directly (not through a shell function) so that $! is the backend itself.
 ip netns exec "$NS" "$BIN" --listen "$ADDR:$PORT" --name "$NAME" --unhealthy-file "$UNHEALTHY" \
+	--fault-file "$FAULT" \
 	>"$TMP/backend.out" 2>"$TMP/backend.err" </dev/null &
 BK_PID=$!
 tb_on_exit "tb_stop_pid $BK_PID"
@@ -207,6 +209,17 @@ expect "health_503_while_unhealthy_file_exists" \
 rm -f "$UNHEALTHY"
 expect "health_ok_again_after_file_removed" \
 	"$(ns_curl -s -o /dev/null -w '%{http_code}' "$URL/health")" 200
+
+# Fault injection (test_resilience.sh): every request but /health and /served, counted.
+n0=$(ns_curl -s "$URL/served")
+echo 500 >"$FAULT"
+expect "fault_500" "$(ns_curl -s -o /dev/null -w '%{http_code}' "$URL/x")" 500
+expect "fault_spares_health" "$(ns_curl -s -o /dev/null -w '%{http_code}' "$URL/health")" 200
+echo hang >"$FAULT"
+expect "fault_hang_never_answers" "$(ns_curl -s -m 1 -o /dev/null -w '%{http_code}' "$URL/x" || true)" 000
+rm -f "$FAULT"
+expect "fault_file_removed_200" "$(ns_curl -s -o /dev/null -w '%{http_code}' "$URL/x")" 200
+expect "served_counts_requests_but_health" "$(($(ns_curl -s "$URL/served") - n0))" 3
 
 # --- connections ---------------------------------------------------------------------------
 

@@ -949,6 +949,87 @@ test_lower_levels_override_only_the_keys_they_name(void)
 }
 
 static void
+test_resilience_keys_have_defaults_and_inherit(void)
+{
+	struct sl_config *cfg = LOAD("health_check: {expected_status: 200-299}\n"
+				     "circuit_breaker: {half_open_requests: 2}\n"
+				     "outlier_detection: {consecutive: 3, base_ejection_time: 10s}\n"
+				     "services:\n"
+				     "  - name: s\n"
+				     "    slow_start: {window: 20s}\n"
+				     "    locations:\n"
+				     "      - path: /\n"
+				     "        outlier_detection: {enabled: false}\n"
+				     "        backends:\n"
+				     "          - url: http://198.18.0.11\n"
+				     "            health_check: {expected_status: 204}\n"
+				     "      - path: /b/\n"
+				     "        circuit_breaker: {half_open_successes: 2, error_ratio: 50,\n"
+				     "                          window: 30s}\n"
+				     "        backends:\n"
+				     "          - url: http://198.18.0.12\n");
+	const struct sl_config_service *svc;
+	const struct sl_config_location *l0, *l1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	svc = &cfg->services[0];
+	l0 = &svc->locations[0];
+	l1 = &svc->locations[1];
+	CU_ASSERT_EQUAL(cfg->health_check.status_min, 200);
+	CU_ASSERT_EQUAL(cfg->health_check.status_max, 299);
+	CU_ASSERT_EQUAL(l0->backends[0].health_check.status_min, 204);
+	CU_ASSERT_EQUAL(l0->backends[0].health_check.status_max, 204);
+	CU_ASSERT_EQUAL(l1->backends[0].health_check.status_max, 299);
+	/* circuit breaker: defaults 3 and 1, overridden per level */
+	CU_ASSERT_EQUAL(l0->circuit_breaker.half_open_requests, 2);
+	CU_ASSERT_EQUAL(l0->circuit_breaker.half_open_successes, 1);
+	CU_ASSERT_EQUAL(l1->circuit_breaker.half_open_successes, 2);
+	CU_ASSERT_EQUAL(l1->circuit_breaker.threshold, 5);
+	CU_ASSERT_EQUAL(l0->circuit_breaker.error_ratio, 0);
+	CU_ASSERT_EQUAL(l0->circuit_breaker.window_ms, 10000);
+	CU_ASSERT_EQUAL(l1->circuit_breaker.error_ratio, 50);
+	CU_ASSERT_EQUAL(l1->circuit_breaker.window_ms, 30000);
+	CU_ASSERT_EQUAL(l1->circuit_breaker.min_requests, 20);
+	/* outlier detection: on by default; global keys inherited, a location turns it off */
+	CU_ASSERT_TRUE(svc->outlier_detection.enabled);
+	CU_ASSERT_EQUAL(svc->outlier_detection.consecutive, 3);
+	CU_ASSERT_EQUAL(svc->outlier_detection.base_ejection_ms, 10000);
+	CU_ASSERT_EQUAL(svc->outlier_detection.max_ejection_ms, 300000);
+	CU_ASSERT_EQUAL(svc->outlier_detection.max_ejection_percent, 10);
+	CU_ASSERT_FALSE(l0->outlier_detection.enabled);
+	CU_ASSERT_TRUE(l1->outlier_detection.enabled);
+	/* slow start: off unless the section is present */
+	CU_ASSERT_FALSE(cfg->slow_start.enabled);
+	CU_ASSERT_TRUE(l0->slow_start.enabled);
+	CU_ASSERT_EQUAL(l1->slow_start.window_ms, 20000);
+	CU_ASSERT_EQUAL(l1->slow_start.min_weight_percent, 10);
+	free(json_round_trip(cfg));
+	sl_config_free(cfg);
+}
+
+static void
+test_bad_resilience_values_are_refused(void)
+{
+	ERROR_AT("health_check: {expected_status: 99}\n", 1, 33,
+		 "'expected_status' must be statuses from 100 to 599");
+	ERROR_AT("health_check: {expected_status: 300-200}\n", 1, 33,
+		 "'expected_status' must be statuses from 100 to 599, low-high");
+	ERROR_AT("health_check: {expected_status: 2xx}\n", 1, 33,
+		 "a status like 200 or a range like 200-399");
+	ERROR_AT("circuit_breaker: {half_open_requests: 0}\n", 1, 39,
+		 "'half_open_requests' must be an integer from 1 to 1000");
+	ERROR_AT("circuit_breaker: {error_ratio: 101}\n", 1, 32,
+		 "'error_ratio' must be an integer from 0 to 100");
+	ERROR_AT("circuit_breaker: {window: 50ms}\n", 1, 27, "'window' must be from 100ms to 1h");
+	ERROR_AT("outlier_detection: {max_ejection_percent: 101}\n", 1, 43,
+		 "'max_ejection_percent' must be an integer from 0 to 100");
+	ERROR_AT("outlier_detection: {base_ejection_time: 1m, max_ejection_time: 10s}\n", 1, 20,
+		 "max_ejection_time (10s) must not be shorter than base_ejection_time (1m)");
+	ERROR_AT("slow_start: {window: 0s}\n", 1, 22, "'window'");
+	ERROR_AT("slow_start: {aggression: 2}\n", 1, 14, "aggression");
+}
+
+static void
 test_requests_per_minute_is_converted_to_per_second(void)
 {
 	struct sl_config *cfg = LOAD("rate_limit: {requests_per_minute: 120}\n");
@@ -1691,6 +1772,8 @@ main(int argc, char **argv)
 	    T(test_bad_values_in_policy_sections_are_refused),
 	    T(test_strings_that_cannot_be_written_back_are_refused),
 	    T(test_error_format_is_file_line_col_message),
+	    T(test_resilience_keys_have_defaults_and_inherit),
+	    T(test_bad_resilience_values_are_refused),
 #undef T
 	};
 	CU_pSuite suite;

@@ -152,6 +152,28 @@ test_round_counts_each_worker_once_and_names_the_silent(void)
 			SL_MAX_WORKERS == 32 ? UINT32_MAX : (1u << SL_MAX_WORKERS) - 1);
 }
 
+/* Notifications ride in the ring slot: every field survives, and they never look like a
+ * message pointer (which is at least 2-aligned) nor a pointer like one of them. */
+static void
+test_notification_round_trips_and_is_told_from_pointers(void)
+{
+	static struct sl_msg m;
+	void *slot = sl_evt_pack(SL_EVT_BREAKER, 4, 0xbeef, 16383);
+	struct sl_evt e = sl_evt_unpack(slot);
+
+	CU_ASSERT_TRUE(sl_evt_is(slot));
+	CU_ASSERT_FALSE(sl_evt_is(&m));
+	CU_ASSERT_EQUAL(e.kind, SL_EVT_BREAKER);
+	CU_ASSERT_EQUAL(e.arg, 4);
+	CU_ASSERT_EQUAL(e.gen, 0xbeef);
+	CU_ASSERT_EQUAL(e.backend, 16383);
+	e = sl_evt_unpack(sl_evt_pack(SL_EVT_PROBE, 255, 0, UINT32_MAX));
+	CU_ASSERT_EQUAL(e.kind, SL_EVT_PROBE);
+	CU_ASSERT_EQUAL(e.arg, 255);
+	CU_ASSERT_EQUAL(e.gen, 0);
+	CU_ASSERT_EQUAL(e.backend, UINT32_MAX);
+}
+
 int
 main(void)
 {
@@ -167,6 +189,8 @@ main(void)
 		    test_silent_worker_is_dead_after_the_deadline);
 	CU_add_test(s, "round_counts_each_worker_once_and_names_the_silent",
 		    test_round_counts_each_worker_once_and_names_the_silent);
+	CU_add_test(s, "notification_round_trips_and_is_told_from_pointers",
+		    test_notification_round_trips_and_is_told_from_pointers);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();

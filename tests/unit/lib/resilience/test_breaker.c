@@ -28,6 +28,33 @@ exchange(struct sl_breaker *b, uint64_t now, bool failure, bool *allowed)
 	return sl_breaker_report(b, &tk, failure, now);
 }
 
+/* lib/config's keys land in the breaker's settings; zeros (an old caller) take the defaults. */
+static void
+test_config_keys_map_to_settings(void)
+{
+	struct sl_config_circuit_breaker c = {.enabled = true,
+					      .threshold = 3,
+					      .timeout_ms = 2000,
+					      .half_open_requests = 4,
+					      .half_open_successes = 2,
+					      .error_ratio = 50,
+					      .window_ms = 30000,
+					      .min_requests = 7};
+	struct sl_breaker_cfg cfg;
+
+	sl_breaker_cfg_from_config(&cfg, &c);
+	CU_ASSERT_EQUAL(cfg.half_open_max, 4);
+	CU_ASSERT_EQUAL(cfg.half_open_successes, 2);
+	CU_ASSERT_EQUAL(cfg.ratio_pct, 50);
+	CU_ASSERT_EQUAL(cfg.window_us, SEC(30));
+	CU_ASSERT_EQUAL(cfg.min_requests, 7);
+	cfg = seed_cfg();
+	CU_ASSERT_EQUAL(cfg.half_open_max, SL_BREAKER_DEFAULT_HALF_OPEN_MAX);
+	CU_ASSERT_EQUAL(cfg.half_open_successes, SL_BREAKER_DEFAULT_HALF_OPEN_SUCCESSES);
+	CU_ASSERT_EQUAL(cfg.window_us, SL_BREAKER_DEFAULT_WINDOW_US);
+	CU_ASSERT_EQUAL(cfg.min_requests, SL_BREAKER_DEFAULT_MIN_REQUESTS);
+}
+
 static void
 test_seed_five_failures_open_the_circuit_for_60s(void)
 {
@@ -378,6 +405,7 @@ int
 main(void)
 {
 	static const struct resil_test tests[] = {
+	    T(test_config_keys_map_to_settings),
 	    T(test_seed_five_failures_open_the_circuit_for_60s),
 	    T(test_success_resets_the_consecutive_count),
 	    T(test_half_open_admits_a_bounded_number_of_probes),

@@ -271,9 +271,13 @@ write_full_sample(struct sl_prom *p)
 {
 	struct sl_req_stats *sum = world_sum();
 	struct sl_metrics_backend be[5] = {
-	    {1, 0, 8, 3, SL_METRICS_CIRCUIT_CLOSED}, {1, 0, 2, 0, SL_METRICS_CIRCUIT_CLOSED},
-	    {0, 0, 1, 0, SL_METRICS_CIRCUIT_OPEN},   {1, 1, 1, 1, SL_METRICS_CIRCUIT_HALF_OPEN},
-	    {1, 0, 1, 0, SL_METRICS_CIRCUIT_CLOSED},
+	    {.up = 1, .weight = 8, .in_flight = 3, .circuit = SL_METRICS_CIRCUIT_CLOSED},
+	    {.up = 1, .weight = 2, .circuit = SL_METRICS_CIRCUIT_CLOSED},
+	    {.weight = 1, .circuit = SL_METRICS_CIRCUIT_OPEN, .ejected = 1},
+	    {.up = 1, .draining = 1, .weight = 1, .in_flight = 1,
+	     .circuit = SL_METRICS_CIRCUIT_HALF_OPEN},
+	    {.up = 1, .weight = 1, .circuit = SL_METRICS_CIRCUIT_CLOSED, .health_known = true,
+	     .checks = {10, 1, 2, 3, 4}, .state_changes = 2, .circuit_opens = 1, .ejections = 1},
 	};
 	struct sl_tcp_stats tcp;
 	struct sl_net_stats net[2];

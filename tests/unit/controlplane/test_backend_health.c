@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "controlplane/backend_health.h"
+#include "lib/balance/balance.h"
+
+/* Two services, one location each; b is /api/ with two backends. */
+static const char yaml_a[] = "health_check: {thresholds: {healthy: 2, unhealthy: 3}}\n"
+			     "services:\n"
+			     "  - name: a\n"
+			     "    locations:\n"
+			     "      - path: /\n"
+			     "        backends:\n"
+			     "          - url: http://198.18.0.11:8080\n"
+			     "  - name: b\n"
+			     "    port: 81\n"
+			     "    locations:\n"
+			     "      - path: /api/\n"
+			     "        backends:\n"
+			     "          - url: http://198.18.0.12:8080\n"
+			     "          - url: http://198.18.0.13:8080\n";
+/* The reload: b's backends swapped and one added in front, a's gone. */
+static const char yaml_b[] = "health_check: {thresholds: {healthy: 2, unhealthy: 3}}\n"
+			     "services:\n"
+			     "  - name: b\n"
+			     "    port: 81\n"
+			     "    locations:\n"
+			     "      - path: /api/\n"
+			     "        backends:\n"
+			     "          - url: http://198.18.0.14:8080\n"
+			     "          - url: http://198.18.0.13:8080\n"
+			     "          - url: http://198.18.0.12:8080\n";
+
+struct snap {
+	struct sl_config *cfg;
+	struct sl_bal_live *lives[2];
+	unsigned int n_locs;
+	struct sl_resil_set *rs;
+};
+
+static void
+snap_load(struct snap *s, const char *yaml, uint16_t gen)
+{
+	struct sl_config_error err;
+
+	memset(s, 0, sizeof(*s));
+	CU_ASSERT_EQUAL_FATAL(sl_config_load_buffer("t.yaml", yaml, strlen(yaml), &s->cfg, &err),
+			      0);
+	for (unsigned int i = 0; i < s->cfg->n_services; i++)
+		CU_ASSERT_EQUAL_FATAL(sl_bal_live_create(s->cfg->services[i].locations[0].n_backends,
+							 1, NULL, &s->lives[s->n_locs++]),
+				      0);
+	CU_ASSERT_EQUAL_FATAL(sl_resil_set_create(s->cfg, s->lives, s->n_locs, gen, 0, &s->rs), 0);
+}
+
+static void
+snap_free(struct snap *s)
+{
+	sl_resil_set_free(s->rs);
+	for (unsigned int i = 0; i < s->n_locs; i++)
+		sl_bal_live_free(s->lives[i]);
+	sl_config_free(s->cfg);
+}
+
+static void
+probe(struct sl_cp_health *h, uint16_t gen, unsigned int g, enum sl_probe_result r)
+{
+	struct sl_evt e = {SL_EVT_PROBE, (uint8_t)r, gen, g};
+
+	sl_cp_health_on_evt(h, &e);
+}
+
+static void
+test_thresholds_set_and_clear_the_down_flag(void)
+{
+	struct snap s;
+	struct sl_cp_health *h;
+	struct sl_cp_backend_health bh;
+
+	snap_load(&s, yaml_a, 1);
+	h = sl_cp_health_create(s.cfg, s.rs, 1000000000ull);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	/* backend 2 = b /api/ 198.18.0.13: two failures are not enough */
+	probe(h, 1, 2, SL_PROBE_CONNECT_FAILED);
+	probe(h, 1, 2, SL_PROBE_TIMEOUT);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 1), 0);
+	probe(h, 1, 2, SL_PROBE_BAD_STATUS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 1), SL_BAL_F_DOWN);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 0), 0);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_FALSE(bh.up);
+	CU_ASSERT_EQUAL(bh.state_changes, 1);
+	CU_ASSERT_EQUAL(bh.checks[SL_PROBE_CONNECT_FAILED], 1);
+	CU_ASSERT_EQUAL(bh.checks[SL_PROBE_BAD_STATUS], 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(bh.reason, "3 consecutive failed checks"));
+	/* a notification of another snapshot is ignored */
+	probe(h, 9, 2, SL_PROBE_PASS);
+	probe(h, 9, 2, SL_PROBE_PASS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 1), SL_BAL_F_DOWN);
+	/* healthy 2: back */
+	probe(h, 1, 2, SL_PROBE_PASS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 1), SL_BAL_F_DOWN);
+	probe(h, 1, 2, SL_PROBE_PASS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(s.lives[1], 1), 0);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_TRUE(bh.up);
+	CU_ASSERT_EQUAL(bh.state_changes, 2);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 3, &bh), -ENOENT);
+	sl_cp_health_free(h);
+	snap_free(&s);
+}
+
+static void
+test_reload_carries_states_over_by_key(void)
+{
+	struct snap a, b;
+	struct sl_cp_health *h;
+	struct sl_cp_backend_health bh;
+
+	snap_load(&a, yaml_a, 1);
+	h = sl_cp_health_create(a.cfg, a.rs, 1000000000ull);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	for (int i = 0; i < 3; i++)
+		probe(h, 1, 1, SL_PROBE_CONNECT_FAILED); /* b /api/ 198.18.0.12 down */
+	probe(h, 1, 2, SL_PROBE_PASS);			 /* 198.18.0.13: one check */
+	CU_ASSERT_EQUAL(sl_bal_live_flags(a.lives[1], 0), SL_BAL_F_DOWN);
+
+	snap_load(&b, yaml_b, 2);
+	CU_ASSERT_EQUAL(sl_cp_health_attach(h, b.cfg, b.rs), 0);
+	/* 198.18.0.12 is index 2 now and still down, in the new live state too */
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_FALSE(bh.up);
+	CU_ASSERT_EQUAL(bh.checks[SL_PROBE_CONNECT_FAILED], 3);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(b.lives[0], 2), SL_BAL_F_DOWN);
+	/* 198.18.0.13 kept its count; the new 198.18.0.14 starts up with none */
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), 0);
+	CU_ASSERT_TRUE(bh.up);
+	CU_ASSERT_EQUAL(bh.checks[SL_PROBE_PASS], 1);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 0, &bh), 0);
+	CU_ASSERT_TRUE(bh.up);
+	CU_ASSERT_EQUAL(bh.checks[SL_PROBE_PASS], 0);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(b.lives[0], 0), 0);
+	/* the old snapshot's notifications no longer count; the new ones do */
+	probe(h, 1, 2, SL_PROBE_PASS);
+	probe(h, 1, 2, SL_PROBE_PASS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(b.lives[0], 2), SL_BAL_F_DOWN);
+	probe(h, 2, 2, SL_PROBE_PASS);
+	probe(h, 2, 2, SL_PROBE_PASS);
+	CU_ASSERT_EQUAL(sl_bal_live_flags(b.lives[0], 2), 0);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 3, &bh), -ENOENT);
+	sl_cp_health_free(h);
+	snap_free(&b);
+	snap_free(&a);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("backend_health", NULL, NULL);
+	CU_add_test(s, "thresholds_set_and_clear_the_down_flag",
+		    test_thresholds_set_and_clear_the_down_flag);
+	CU_add_test(s, "reload_carries_states_over_by_key", test_reload_carries_states_over_by_key);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed != 0;
+}
