@@ -468,11 +468,13 @@ names_build(const struct sl_config *cfg)
 {
 	const struct sl_plane_view *view = M.view;
 	struct sl_cp_live *live = M.live;
+	const struct sl_cp_health *health = M.health;
 	unsigned int nl = 0, nb = 0;
 
 	sl_api_metrics_fini();
 	M.view = view;
 	M.live = live;
+	M.health = health;
 	M.cfg = sl_config_dup(cfg);
 	if (M.cfg == NULL)
 		return -ENOMEM;

@@ -15,6 +15,7 @@
 #   (d) outlier detection alone (breaker off): 500s eject the backend for base_ejection_time,
 #       then it returns
 #   (e) a backend whose /health answers 503 (outside expected_status) goes down and comes back
+#   (f) a reload (SIGHUP) keeps a down backend down; the new snapshot's probes bring it back
 # Each part prints its figures.
 #
 # Usage: test_resilience.sh [BUILD_DIR]   (default build/; SL_RES_WORKERS=2 for two workers)
@@ -254,6 +255,21 @@ grep -q "backend http://198.18.0.11:8080 (res / .*health down: 3 consecutive fai
 	"$state/sluice.log" && tb_pass "e_reason_logged" || tb_fail "e_reason_logged"
 [ "$(metric backend_health_checks_total 1 'result="bad_status"')" -ge 3 ] &&
 	tb_pass "e_bad_status_counted" || tb_fail "e_bad_status_counted"
+
+# ---- (f) health state across a reload -------------------------------------------------------
+touch "$TMP/sick1"
+tb_wait_for "[ \"\$(metric backend_up 1)\" = 0 ]" 6 || tb_fail "f_down_before_reload"
+kill -HUP "$(cat "$state/sluice.pid")"
+if tb_wait_for "grep -q 'generation 2 published' '$state/sluice.log'" 10; then
+	expect "f_still_down_after_reload" "$(metric backend_up 1)" 0
+else
+	tb_fail "f_reload_published" "$(tail -3 "$state/sluice.log")"
+fi
+rm -f "$TMP/sick1"
+t_well=$(now)
+if tb_wait_for "[ \"\$(metric backend_up 1)\" = 1 ]" 6; then t_up=$(since "$t_well"); else t_up=99; fi
+tb_log "(f) after a reload: still down, up ${t_up}s after its /health answers 200 (the new snapshot's probes)"
+check "f_new_probes_bring_it_back (s)" "$t_up" 3.0
 
 metrics >"$TMP/metrics.txt"
 if command -v promtool >/dev/null 2>&1; then
