@@ -338,6 +338,13 @@ sl_tcp_timer_cancel(struct sl_timer *t)
 	sl_timer_cancel(t);
 }
 
+uint64_t
+sl_tcp_clock_us(const struct sl_worker *w)
+{
+	(void)w;
+	return now_ms * 1000u;
+}
+
 /* Slots the session released, or whose handle died, go back to the model. */
 static void
 reap(void)
