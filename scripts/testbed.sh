@@ -53,6 +53,11 @@ imp_a=sl0i # the relay's end of the veth pair
 imp_b=sl0c # the kernel's end, with the addresses, when the link is impaired
 ns_dp=$ns-dp # --afp: sluice's own namespace
 afp_dev=sl0d # --afp: sluice's end of the veth pair (sl0 is the kernel's)
+# --afp: frames in each of the socket's RX and TX rings (2 KB each; the PMD's default is 512).
+# The kernel drops what does not fit in the RX ring, silently (DPDK 22.11 does not read the
+# socket's PACKET_STATISTICS): 512 frames is less than one burst of 64 KB responses from the
+# backends, and the lost segments cost RTOs. SL_AFP_FRAMES overrides (a multiple of 2).
+afp_frames=${SL_AFP_FRAMES:-8192}
 host_ip=198.18.0.1
 backends=(198.18.0.11 198.18.0.12 198.18.0.13)
 backend_port=8080
@@ -148,7 +153,7 @@ up() {
 	local vdev=(--vdev "net_tap0,iface=$tap" --log-level=pmd.net.tap:error)
 	local sluice_ns=$ns
 	if [ "$afp" = 1 ]; then
-		vdev=(--vdev "net_af_packet0,iface=$afp_dev,qdisc_bypass=1,qpairs=$workers")
+		vdev=(--vdev "net_af_packet0,iface=$afp_dev,qdisc_bypass=1,qpairs=$workers,framecnt=$afp_frames")
 		sluice_ns=$ns_dp
 		# The af_packet port is net_af_packet0: the config's TAP device is renamed in a copy.
 		[ -n "$config" ] || config=$top/configs/tap-demo.yaml
