@@ -178,6 +178,18 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 
 		json_object_set_new(o, "id", json_integer(w));
 		json_object_set_new(o, "busy_seconds", json_real((double)busy / (double)v->tsc_hz));
+		if (v->phase_cycles[w] != NULL) {
+			static const char *const names[SL_PHASE_N] = SL_PHASE_NAMES;
+			json_t *ph = json_object();
+
+			for (unsigned int k = 0; k < SL_PHASE_N; k++)
+				json_object_set_new(
+					ph, names[k],
+					json_real((double)__atomic_load_n(&v->phase_cycles[w][k],
+									  __ATOMIC_RELAXED) /
+						  (double)v->tsc_hz));
+			json_object_set_new(o, "phase_seconds", ph);
+		}
 		json_array_append_new(workers, o);
 	}
 	json_object_set_new(root, "ports", ports);

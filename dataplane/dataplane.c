@@ -128,6 +128,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 	dp->view.req_stats[id] = sl_proxy_worker_stats(w);
 	dp->view.tcp_stats[id] = sl_tcp_worker_stats(w->tcp);
 	dp->view.busy_cycles[id] = &w->busy_cycles;
+	dp->view.phase_cycles[id] = w->phase_cycles;
 	dp->view.cmd[id] = w->cmd;
 	dp->view.evt[id] = w->evt;
 	return 0;

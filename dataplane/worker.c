@@ -132,8 +132,22 @@ worker_poll_commands(struct sl_worker *w)
 	return n;
 }
 
+/*
+ * The phase clock: charge the cycles since the last mark to phase k. An
+ * iteration's phases are kept in ph[] and added to the worker's counters
+ * only when the iteration did work, like busy_cycles.
+ */
+static inline void
+phase_mark(uint64_t *ph, unsigned int k, uint64_t *t)
+{
+	uint64_t now = rte_rdtsc();
+
+	ph[k] += now - *t;
+	*t = now;
+}
+
 static unsigned int
-worker_poll_ports(struct sl_worker *w)
+worker_poll_ports(struct sl_worker *w, uint64_t *ph, uint64_t *t)
 {
 	struct rte_mbuf *pkts[SL_RX_BURST];
 	unsigned int total = 0;
@@ -142,11 +156,15 @@ worker_poll_ports(struct sl_worker *w)
 		struct sl_netif *ifp = w->netif[i];
 		uint16_t n = rte_eth_rx_burst(ifp->port_id, ifp->queue_id, pkts, SL_RX_BURST);
 
+		phase_mark(ph, SL_PHASE_RX, t);
+		if (n == 0)
+			continue;
 		for (uint16_t k = 0; k < n; k++) {
 			if (k + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
 			sl_eth_input(ifp, pkts[k]);
 		}
+		phase_mark(ph, SL_PHASE_INPUT, t);
 		total += n;
 	}
 	return total;
@@ -170,7 +188,7 @@ sl_worker_main(void *arg)
 	}
 
 	while (!*w->stop) {
-		uint64_t t0 = rte_rdtsc();
+		uint64_t t0 = rte_rdtsc(), t = t0, ph[SL_PHASE_N] = {0};
 		unsigned int work;
 
 		w->now_ms = t0 / w->tsc_per_ms;
@@ -183,7 +201,7 @@ sl_worker_main(void *arg)
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		sl_tcp_clock(w->tcp, t0 / w->tsc_per_us);
-		work = worker_poll_ports(w);
+		work = worker_poll_ports(w, ph, &t);
 		work += worker_poll_peers(w);
 		/*
 		 * Timers after input: when the worker did not run for a while (a slow
@@ -192,7 +210,9 @@ sl_worker_main(void *arg)
 		 * Timers first cost a spurious timeout per pause longer than the RTO:
 		 * cwnd back to one segment and everything in flight sent again.
 		 */
+		phase_mark(ph, SL_PHASE_OTHER, &t);
 		sl_tcp_poll(w->tcp, t0 / w->tsc_per_us);
+		phase_mark(ph, SL_PHASE_TIMERS, &t);
 		work += worker_poll_commands(w);
 		if (w->now_ms >= w->next_tick_ms) {
 			w->next_tick_ms = w->now_ms + SL_TICK_MS;
@@ -200,17 +220,23 @@ sl_worker_main(void *arg)
 				sl_arp_tick(w->netif[i]);
 			sl_proxy_worker_tick(w);
 		}
+		phase_mark(ph, SL_PHASE_OTHER, &t);
 		sl_tcp_flush(w->tcp); /* corked connections' output (sl_tcp_cork) */
+		phase_mark(ph, SL_PHASE_OUTPUT, &t);
 		for (unsigned int i = 0; i < w->n_netif; i++) {
 			if (sl_netif_tx_pending(w->netif[i])) {
 				sl_netif_flush(w->netif[i]);
 				work++;
 			}
 		}
+		phase_mark(ph, SL_PHASE_TX, &t);
 		sl_tcp_reap(w->tcp);
 		w->iterations++;
 		if (work) {
-			w->busy_cycles += rte_rdtsc() - t0;
+			phase_mark(ph, SL_PHASE_OTHER, &t);
+			w->busy_cycles += t - t0;
+			for (unsigned int k = 0; k < SL_PHASE_N; k++)
+				w->phase_cycles[k] += ph[k];
 			empty = 0;
 		} else {
 			worker_idle(w, &empty);

@@ -56,6 +56,7 @@ struct sl_worker {
 
 	struct rte_rcu_qsbr *qsbr; /* reports a quiescent state once per iteration */
 	uint64_t busy_cycles; /* TSC cycles spent in loop iterations that did work */
+	uint64_t phase_cycles[SL_PHASE_N]; /* the same, by phase (enum sl_worker_phase) */
 	uint64_t iterations;
 	const volatile bool *stop;
 } __rte_cache_aligned;

@@ -40,7 +40,9 @@
 #   testbed.sh down
 #   testbed.sh status
 # Environment: SL_NS (namespace), SL_BUILD (build dir, default build/),
-# SL_IMPAIR (the relay, default $SL_BUILD/tests/tools/sl-impair).
+# SL_IMPAIR (the relay, default $SL_BUILD/tests/tools/sl-impair), SL_AFP_FRAMES (--afp ring
+# size), SL_WRAP (a command sluice runs under, e.g. "valgrind --tool=callgrind
+# --callgrind-out-file=/tmp/cg.out"; start-up may then take up to 70 s).
 # State (PIDs, logs) lives in .run/$SL_NS/ at the repo root.
 set -euo pipefail
 
@@ -176,8 +178,10 @@ up() {
 	# sluice's own PID goes to sluice.pid (bash execs it), its exit status to sluice.rc.
 	rm -f "$state/sluice.rc" "$state/sluice.pid"
 	(
+		# shellcheck disable=SC2086 # SL_WRAP is a command line, split on purpose
 		ip netns exec "$sluice_ns" bash -c 'echo $$ >"$0"; exec "$@"' "$state/sluice.pid" \
-			"$build/apps/sluice/sluice" "${args[@]}" </dev/null >"$state/sluice.log" 2>&1
+			${SL_WRAP:-} "$build/apps/sluice/sluice" "${args[@]}" </dev/null \
+			>"$state/sluice.log" 2>&1
 		echo $? >"$state/sluice.rc"
 	) </dev/null >/dev/null 2>&1 &
 	for i in $(seq 1 50); do [ -s "$state/sluice.pid" ] && break; sleep 0.1; done
@@ -209,7 +213,7 @@ up() {
 
 wait_ready() {
 	local _
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 $((${SL_WRAP:+6}00 + 100))); do
 		grep -q "sluice: ready" "$state/sluice.log" && break
 		kill -0 "$(cat "$state/sluice.pid")" 2>/dev/null || break
 		sleep 0.1

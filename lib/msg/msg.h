@@ -117,6 +117,26 @@ sl_evt_unpack(const void *slot)
 
 _Static_assert(sizeof(void *) == 8, "notifications need 64-bit ring slots");
 
+/*
+ * The phases of a worker's poll loop, for the busy-time breakdown: receive
+ * (the device's rx_burst: for af_packet the ring scan and the copy into an
+ * mbuf), input (Ethernet to TCP to the proxy, and the output that makes),
+ * timers (the TCP timer wheel and the layers' timers), output (corked
+ * connections flushed), tx (the device's tx_burst: for af_packet the copy
+ * into the ring and the sendto kick), other (peer rings, commands, ARP,
+ * reaping).
+ */
+enum sl_worker_phase {
+	SL_PHASE_RX,
+	SL_PHASE_INPUT,
+	SL_PHASE_TIMERS,
+	SL_PHASE_OUTPUT,
+	SL_PHASE_TX,
+	SL_PHASE_OTHER,
+	SL_PHASE_N
+};
+#define SL_PHASE_NAMES {"rx", "input", "timers", "output", "tx", "other"}
+
 /* The data plane as the control plane sees it: counters to read, rings to talk on. */
 struct sl_plane_view {
 	unsigned int n_workers;
@@ -125,6 +145,8 @@ struct sl_plane_view {
 	const struct sl_net_stats *net_stats[SL_MAX_WORKERS][SL_MAX_PORTS];
 	const struct sl_tcp_stats *tcp_stats[SL_MAX_WORKERS];
 	const uint64_t *busy_cycles[SL_MAX_WORKERS]; /* TSC cycles in iterations that did work */
+	/* The same cycles by phase of the loop (enum sl_worker_phase); they sum to busy_cycles. */
+	const uint64_t *phase_cycles[SL_MAX_WORKERS];
 	const struct sl_req_stats *req_stats[SL_MAX_WORKERS]; /* HTTP proxy counters; NULL: none */
 	/* Access-log records of each worker (lib/accesslog); NULL: the log is off. The control
 	 * plane's access-log thread is their only consumer. */

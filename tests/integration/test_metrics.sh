@@ -161,6 +161,9 @@ assert s["tcp"]["passive_opens"] >= passive, s["tcp"]
 assert s["ports"][0]["name"] == "tap0" and s["ports"][0]["rx_packets"] > 0
 assert [w["status"] for w in s["workers"]] == ["ok"], s["workers"]
 assert s["workers"][0]["busy_seconds"] > 0
+ph = s["workers"][0]["phase_seconds"]  # the same time by phase of the loop: sums to it
+assert sorted(ph) == ["input", "other", "output", "rx", "timers", "tx"], ph
+assert ph["rx"] > 0 and abs(sum(ph.values()) - s["workers"][0]["busy_seconds"]) < 1e-6, ph
 assert "arp" not in s  # the handler never touches a ring
 assert s["mbufs"]["size"] > 0
 # The merged latency histogram: every row's requests, buckets in order, summing to the count.
