@@ -17,7 +17,14 @@
 #include "lib/msg/msg.h"
 #include "lib/stats/net_stats.h"
 
-#define SL_TX_BURST 32
+/*
+ * Packets buffered before the device gets them: the loop flushes once per
+ * iteration, and sooner only when this fills. A device call can cost a
+ * system call (af_packet kicks its TX ring with a sendto per burst), so it
+ * holds what one iteration usually makes: an RX burst of 32 requests makes
+ * 32 to 64 packets (forwarded request, response, ACKs).
+ */
+#define SL_TX_BURST 128
 /*
  * What the device's TX ring did not take waits here for the next poll
  * iteration, oldest first, instead of being dropped (power of two). Beyond
