@@ -1742,6 +1742,28 @@ test_second_full_segment_is_acked_at_once(void)
 	CU_ASSERT_EQUAL(wait_frame(100), 0);
 }
 
+/*
+ * Two small segments in a large window (a backend's response head, then its
+ * body) are not worth a pure ACK each: the ACK waits for the timer (or for
+ * data going the other way), as Linux's receiver does.
+ */
+static void
+test_two_small_segments_share_one_delayed_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40013, PO_ALL);
+	passive_open(&p);
+	peer_data(&p, 0, 235);
+	peer_data(&p, 235, 6);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(wait_frame(100), 40);
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 241));
+	CU_ASSERT_EQUAL(o.len, 0);
+	EXPECT_NOTHING();
+}
+
 /* Without window scaling (64 KiB - 1 buffer) and without reading: fill `total` of the window. */
 static void
 fill_window(struct peer *p, uint32_t total)
@@ -3545,6 +3567,7 @@ static const struct sl_test_def receive_tests[] = {
     T(test_in_order_data_is_handed_over_without_copy),
     T(test_single_segment_ack_is_delayed_by_delayed_ack_ms),
     T(test_second_full_segment_is_acked_at_once),
+    T(test_two_small_segments_share_one_delayed_ack),
     T(test_receive_window_shrinks_until_consumed_then_reopens_with_update),
     T(test_segment_into_zero_window_is_dropped_and_acked),
     T(test_data_beyond_the_window_is_trimmed_to_fit),

@@ -872,8 +872,19 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 		}
 		c->flags |= SL_TF_ACK_NOW; /* a hole was filled (RFC 5681 4.2) */
 	}
-	/* Delayed ACK: at least every second full-sized segment (RFC 9293 3.8.6.3). */
-	if (c->flags & SL_TF_DELACK || len >= 2u * c->mss)
+	/*
+	 * Delayed ACK: at least every second full-sized segment (RFC 9293
+	 * 3.8.6.3), counted in bytes as Linux does: two small segments (a
+	 * backend's response head and its body) wait for the delayed-ACK timer
+	 * or, far more often, ride on the next request on the connection,
+	 * instead of costing a pure ACK each. A second segment is still
+	 * acknowledged at once when the peer has used half the window we
+	 * offered (small segments into a small buffer): it needs the update.
+	 */
+	uint32_t unacked = c->rcv_nxt - c->last_ack_sent;
+
+	if (unacked >= 2u * c->mss ||
+	    ((c->flags & SL_TF_DELACK) && 2u * unacked >= c->rcv_adv - c->last_ack_sent))
 		c->flags |= SL_TF_ACK_NOW;
 	else {
 		c->flags |= SL_TF_DELACK;
