@@ -33,7 +33,7 @@ def parse(path):
     if m:
         errs += int(m.group(1))
     cpu = float(open(path[:-4] + ".cpu").read())
-    return {"rps": rps, "p50": lat_ms(t, 50), "p99": lat_ms(t, 99), "errs": errs,
+    return {"reqs": reqs, "rps": rps, "p50": lat_ms(t, 50), "p99": lat_ms(t, 99), "errs": errs,
             "us_req": cpu / reqs * 1e6 if reqs else float("nan")}
 
 
@@ -74,7 +74,14 @@ def main():
         except (OSError, ValueError):
             continue
         _, p, c, path, _r = os.path.basename(f)[:-3].split("-")
-        t = tcp.setdefault((p, c, path), [0, 0, {}])
+        t = tcp.setdefault((p, c, path), [0, 0, {}, {}, 0, 0, 0])
+        reqs = parse(f[:-3] + ".wrk")["reqs"]
+        t[4] += reqs
+        t[5] += sum(x["tx_packets"] - y["tx_packets"] for x, y in zip(b["ports"], a["ports"]))
+        t[6] += sum(x["rx_packets"] - y["rx_packets"] for x, y in zip(b["ports"], a["ports"]))
+        for wa, wb in zip(a["workers"], b["workers"]):
+            for k, x in wb.get("phase_seconds", {}).items():
+                t[3][k] = t[3].get(k, 0) + x - wa["phase_seconds"].get(k, 0)
         t[0] += b["tcp"]["retransmits"] - a["tcp"]["retransmits"]
         t[1] += b["tcp"]["timeouts"] - a["tcp"]["timeouts"]
         for k, x in b["http"]["errors"].items():
@@ -88,6 +95,19 @@ def main():
             print("- %s, %s, %s: %d retransmits, %d retransmission timeouts, proxy errors: %s" % (
                 {"tap": "TAP testbed"}.get(p, p), names[c], names[path], v[0], v[1],
                 ", ".join("%s %d" % kv for kv in sorted(v[2].items())) or "none"))
+        print()
+        print("sluice's busy µs per request by phase of the poll loop, and packets per request:")
+        print()
+        print("| case | rx | input | timers | output | tx | other | packets in | packets out |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for (p, c, path), v in sorted(tcp.items()):
+            if not v[4] or not v[3]:
+                continue
+            print("| %s, %s, %s | %s | %.1f | %.1f |" % (
+                {"tap": "TAP testbed"}.get(p, p), names[c], names[path],
+                " | ".join("%.2f" % (v[3].get(k, 0) / v[4] * 1e6)
+                           for k in ("rx", "input", "timers", "output", "tx", "other")),
+                v[6] / v[4], v[5] / v[4]))
     if nidle <= 0:
         return
     print()
