@@ -128,7 +128,7 @@ tcp_json(const struct sl_plane_view *v)
 }
 
 /* The proxy's counters summed over workers and rows: requests by status class, errors by
- * reason, retries and pool use (the per-row export is the control plane issue's). */
+ * reason, retries, pool use and admission (the per-row export is the control plane issue's). */
 static json_t *
 http_json(const struct sl_plane_view *v)
 {
@@ -157,11 +157,14 @@ http_json(const struct sl_plane_view *v)
 					    json_integer((json_int_t)sum.errors[e]));
 	json_object_set_new(o, "requests", req);
 	json_object_set_new(o, "errors", errs);
-	json_object_set_new(o, "retries", json_integer((json_int_t)sum.retries));
-	json_object_set_new(o, "pool_reused", json_integer((json_int_t)sum.pool_reused));
-	json_object_set_new(o, "pool_opened", json_integer((json_int_t)sum.pool_opened));
-	json_object_set_new(o, "open_conns", json_integer((json_int_t)sum.open_conns));
-	json_object_set_new(o, "idle_conns", json_integer((json_int_t)sum.idle_conns));
+	/* Every counter and gauge of a row (retries, pool use, admission), by its field name;
+	 * gauges are sums of per-worker values that may wrap: read them signed. */
+#define SL_SUM_JSON(f, metric, help) json_object_set_new(o, #f, json_integer((json_int_t)sum.f));
+	SL_REQ_COUNTERS(SL_SUM_JSON)
+#undef SL_SUM_JSON
+#define SL_SUM_JSON(f, metric, help) json_object_set_new(o, #f, json_integer((int64_t)sum.f));
+	SL_REQ_GAUGES(SL_SUM_JSON)
+#undef SL_SUM_JSON
 	return o;
 }
 

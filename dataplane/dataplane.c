@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "dataplane.h"
+#include "lib/stats/counter.h"
 #include "flow_steer.h"
 #include "lib/accesslog/accesslog.h"
 #include "net/tcp/tcp_worker.h"
@@ -78,6 +79,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 		dp->view.alog[id] = w->alog;
 	}
 	w->qsbr = dp->qsbr;
+	w->drain = &dp->drain;
 	w->cmd = ring_create("cmd", id, -1, SL_CMD_RING_SIZE);
 	w->evt = ring_create("evt", id, -1, SL_EVT_RING_SIZE);
 	if (w->cmd == NULL || w->evt == NULL)
@@ -458,6 +460,27 @@ sl_dataplane_set_publish_hook(struct sl_dataplane *dp,
 {
 	dp->publish_hook = fn;
 	dp->publish_hook_arg = arg;
+}
+
+void
+sl_dataplane_drain(struct sl_dataplane *dp)
+{
+	dp->drain = true;
+}
+
+unsigned int
+sl_dataplane_sessions(const struct sl_dataplane *dp, uint64_t *conns)
+{
+	unsigned int n = 0;
+
+	if (conns != NULL)
+		*conns = 0;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		n += sl_proxy_worker_sessions(dp->workers[i]);
+		if (conns != NULL && dp->view.tcp_stats[i] != NULL)
+			*conns += sl_counter_read(&dp->view.tcp_stats[i]->conns);
+	}
+	return n;
 }
 
 static void

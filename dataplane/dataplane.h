@@ -25,6 +25,7 @@ struct sl_dataplane {
 	struct sl_port ports[SL_MAX_PORTS];
 	struct sl_worker *workers[SL_MAX_WORKERS];
 	volatile bool stop;
+	volatile bool drain; /* graceful stop: workers refuse new connections, finish the rest */
 	bool launched;
 	struct sl_proxy *proxy;    /* the HTTP proxy's shared snapshot, or NULL */
 	struct sl_plane_view view; /* what the control plane may see */
@@ -76,6 +77,15 @@ void sl_dataplane_set_publish_hook(struct sl_dataplane *dp,
 					      struct sl_proxy *next),
 				   void *arg);
 
+/*
+ * Graceful stop (SIGTERM): the workers refuse new connections and close client connections
+ * once their responses are out. Then sl_dataplane_sessions() is polled until 0 (or the
+ * grace period ends) before sl_dataplane_fini().
+ */
+void sl_dataplane_drain(struct sl_dataplane *dp);
+/* Client sessions still open in the proxy, and TCP connections in every state but
+ * TIME-WAIT (*conns may be NULL), summed over workers. */
+unsigned int sl_dataplane_sessions(const struct sl_dataplane *dp, uint64_t *conns);
 /* Stop the workers, stop and close the ports, free everything. Idempotent. */
 void sl_dataplane_fini(struct sl_dataplane *dp);
 

@@ -17,6 +17,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "net/tcp/tcp.h"
 #include "net/tcp/tcp_worker.h"
 #include "proxy/proxy.h"
 #include "worker.h"
@@ -214,6 +215,12 @@ sl_worker_main(void *arg)
 		sl_tcp_poll(w->tcp, t0 / w->tsc_per_us);
 		phase_mark(ph, SL_PHASE_TIMERS, &t);
 		work += worker_poll_commands(w);
+		if (unlikely(*w->drain) && !w->draining) {
+			/* Graceful stop: no new connection; the proxy finishes what it has. */
+			w->draining = true;
+			sl_tcp_listen_refuse(w);
+			sl_proxy_worker_drain(w);
+		}
 		if (w->now_ms >= w->next_tick_ms) {
 			w->next_tick_ms = w->now_ms + SL_TICK_MS;
 			for (unsigned int i = 0; i < w->n_netif; i++)

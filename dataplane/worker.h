@@ -59,6 +59,8 @@ struct sl_worker {
 	uint64_t phase_cycles[SL_PHASE_N]; /* the same, by phase (enum sl_worker_phase) */
 	uint64_t iterations;
 	const volatile bool *stop;
+	const volatile bool *drain; /* graceful stop requested (SIGTERM) */
+	bool draining;		    /* this worker has begun it */
 } __rte_cache_aligned;
 
 /* lcore entry point: runs the poll loop until *w->stop. */

@@ -16,7 +16,10 @@
 # nginx is the backend rather than sluice-backend because it is the faster of the two, so the
 # proxy under test is the bottleneck.
 #
-# Cases: keep-alive and `Connection: close`, /s and /l; wrk -t1 -c$CONNS --latency. Rounds
+# Cases: keep-alive and `Connection: close`, /s and /l; wrk -t1 -c$CONNS --latency; and
+# keep-alive /rl/s, the same 6 bytes behind a per-client rate limit that never refuses
+# (1,000,000/s): sluice's shared table of 131,072 clients (2 MiB), HAProxy's stick table of
+# 100k addresses with http_req_rate and a deny rule, nginx's limit_req zone of 16 MB. Rounds
 # interleave sluice, haproxy, nginx per case; the report gives medians over rounds and ratios
 # against HAProxy. CPU per request: sluice's worker busy seconds (stats line: busy TSC cycles /
 # TSC Hz) over wrk's requests; peers: process user+sys time from /proc/PID/stat. Then sluice on
@@ -116,6 +119,10 @@ defaults
 	timeout http-keep-alive 60s
 frontend fe
 	bind $peer_ip:80 backlog 4096
+	stick-table type ip size 100k expire 30s store http_req_rate(1s)
+	http-request track-sc0 src if { path_beg /rl/ }
+	http-request deny deny_status 429 if { path_beg /rl/ } { sc_http_req_rate(0) gt 1000000 }
+	http-request set-path %[path,regsub(^/rl/,/)] if { path_beg /rl/ }
 	default_backend be
 backend be
 	balance roundrobin
@@ -134,8 +141,16 @@ http {
 	keepalive_timeout 60s;
 	$(bench_nginx_paths "$work/px")
 	upstream be { $up_ng keepalive 128; keepalive_requests 100000000; }
+	limit_req_zone \$binary_remote_addr zone=rl:16m rate=1000000r/s;
 	server {
 		listen $peer_ip:81 backlog=4096;
+		location /rl/ {
+			limit_req zone=rl burst=1000000 nodelay;
+			proxy_pass http://be/;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering on;
+		}
 		location / {
 			proxy_pass http://be;
 			proxy_http_version 1.1;
@@ -169,6 +184,15 @@ mkcfg() { # DEVICE IDLE
 		          - url: http://${backends[0]}:8080
 		          - url: http://${backends[1]}:8080
 		          - url: http://${backends[2]}:8080
+		      - path: /rl/
+		        rewrite: /
+		        rate_limit: {requests_per_second: 1000000, burst: 1000000}
+		        backends:
+		          - url: http://${backends[0]}:8080
+		          - url: http://${backends[1]}:8080
+		          - url: http://${backends[2]}:8080
+		limits:
+		  rate_limit_table_size: 131072
 		timeouts:
 		  client_keepalive: 60s
 	EOF
@@ -232,7 +256,7 @@ cpu_of() { # PROXY SAVE
 phase() { # PROXY CASE(ka|close) PATH ROUND
 	local p=$1 c=$2 path=$3 r=$4 hdr=() c0 c1 out
 	[ "$c" = close ] && hdr=(-H "Connection: close")
-	out=$work/res-$p-$c-${path#/}-$r
+	out=$work/res-$p-$c-$(tr / _ <<<"${path#/}")-$r
 	c0=$(cpu_of "$p" "$out.s0") || return 1
 	ip netns exec "$ns" timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$conns" \
 		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p")$path" >"$out.wrk" 2>&1
@@ -244,7 +268,7 @@ warm() { # PROXY
 		>/dev/null 2>&1
 }
 
-tb_log "$mode: $rounds round(s) x 4 cases x 3 proxies, ${secs} s each, wrk -t1 -c$conns"
+tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies, ${secs} s each, wrk -t1 -c$conns"
 for p in sluice haproxy nginx; do warm "$p"; done
 for r in $(seq 1 "$rounds"); do
 	for c in ka close; do
@@ -253,6 +277,9 @@ for r in $(seq 1 "$rounds"); do
 				phase "$p" "$c" "$path" "$r" || tb_die "phase $p $c $path failed"
 			done
 		done
+	done
+	for p in sluice haproxy nginx; do
+		phase "$p" ka /rl/s "$r" || tb_die "phase $p ka /rl/s failed"
 	done
 done
 

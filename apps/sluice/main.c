@@ -29,6 +29,7 @@
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
+#include "dataplane/proxy/proxy.h"
 #include "lib/config/config.h"
 
 #ifndef SL_VERSION
@@ -51,8 +52,8 @@ on_signal(int sig)
 		got_reopen = 1;
 	else if (sig == SIGHUP)
 		got_reload = 1;
-	else
-		got_stop = 1;
+	else if (got_stop < 2)
+		got_stop++; /* the first: a graceful stop; the second: at once */
 }
 
 static void
@@ -75,9 +76,10 @@ usage(FILE *out)
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"Signals: SIGINT/SIGTERM stop cleanly; SIGUSR1 prints a stats line (JSON);\n"
-		"SIGUSR2 reopens the access log file (after log rotation); SIGHUP reloads the\n"
-		"configuration file (as POST /api/config/reload).\n");
+		"Signals: SIGINT/SIGTERM stop gracefully (no new connection; requests in flight\n"
+		"finish within timeouts.shutdown_grace, then exit 0); a second one stops at once.\n"
+		"SIGUSR1 prints a stats line (JSON); SIGUSR2 reopens the access log file (after\n"
+		"log rotation); SIGHUP reloads the configuration file (as POST /api/config/reload).\n");
 }
 
 /* Returns 0 to go on, 1 to exit successfully, -1 on a usage error (already reported). */
@@ -216,6 +218,39 @@ dump_stats(const struct sl_dataplane *dp)
 		fflush(stdout);
 		free(s);
 	}
+}
+
+/*
+ * Graceful stop: the workers refuse new connections and finish what they have. Wait until
+ * no client session is left (then up to 1 s more for the last responses' FIN handshakes),
+ * the grace period ends, or a second signal comes.
+ */
+static void
+drain(struct sl_dataplane *dp, uint32_t grace_ms)
+{
+	uint64_t t0 = sl_cp_now_ns(), end = t0 + (uint64_t)grace_ms * 1000000, idle_since = 0;
+	unsigned int n = sl_dataplane_sessions(dp, NULL);
+	uint64_t conns = 0;
+
+	if (got_stop > 1 || grace_ms == 0 || dp->proxy == NULL)
+		return;
+	SL_LOG(INFO, "graceful stop: %u client session(s) open, %u ms to finish", n, grace_ms);
+	sl_dataplane_drain(dp);
+	for (;;) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		uint64_t now = sl_cp_now_ns();
+
+		n = sl_dataplane_sessions(dp, &conns);
+		if (n == 0 && idle_since == 0)
+			idle_since = now;
+		if (got_stop > 1 || now >= end ||
+		    (n == 0 && (conns == 0 || now - idle_since >= 1000000000ull)))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	SL_LOG(INFO, "graceful stop: %s after %llu ms, %u session(s) and %llu connection(s) left",
+	       got_stop > 1 ? "second signal" : n == 0 ? "done" : "grace period over",
+	       (unsigned long long)((sl_cp_now_ns() - t0) / 1000000), n, (unsigned long long)conns);
 }
 
 static int
@@ -359,6 +394,8 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		sl_dataplane_reap(&dp);
 		nanosleep(&ts, NULL);
 	}
+	/* The running snapshot's grace period (a reload may have changed it). */
+	drain(&dp, dp.proxy != NULL ? sl_proxy_config(dp.proxy)->timeouts.shutdown_grace_ms : 0);
 	SL_LOG(INFO, "stopping");
 	dump_stats(&dp);
 

@@ -49,6 +49,7 @@ gen_free(struct px_gen *g, unsigned int worker)
 		}
 		rte_free(g->locs);
 	}
+	px_admit_gen_fini(g);
 	sl_req_stats_free(g->stats);
 	px_probes_free(g);
 	rte_free(g);
@@ -66,6 +67,7 @@ sl_proxy_free(struct sl_proxy *p)
 			sl_bal_destroy(p->protos[i]);
 	free(p->protos);
 	sl_resil_set_free(p->resil);
+	px_admit_free(p);
 	free_locs(p);
 	sl_route_free(p->routes);
 	sl_config_free(p->own_cfg);
@@ -267,6 +269,9 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 		if (rc != 0)
 			goto fail;
 	}
+	rc = px_admit_build(p, err, errlen);
+	if (rc != 0)
+		goto fail;
 	*out = p;
 	return 0;
 fail:
@@ -315,7 +320,8 @@ gen_create(struct sl_proxy *p, unsigned int worker, int socket)
 			goto fail;
 	}
 	g->stats = sl_req_stats_create(p->cfg->n_services, p->n_locations, p->n_backends);
-	if (g->stats == NULL || px_probes_create(g, worker, socket) != 0)
+	if (g->stats == NULL || px_probes_create(g, worker, socket) != 0 ||
+	    px_admit_gen_init(g, p->n_workers) != 0)
 		goto fail;
 	return g;
 fail:
@@ -338,6 +344,7 @@ sl_proxy_gens_create(struct sl_proxy *p, struct sl_worker *const *workers, unsig
 					      "counters", w->id);
 			return -ENOMEM;
 		}
+		p->gens[w->id]->px = w->proxy;
 	}
 	return 0;
 }
@@ -376,6 +383,10 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	sl_probe_sched_init(&px->sched, 0x9e3779b97f4a7c15ull * (w->id + 1) ^ rte_rdtsc(),
 			    PX_PROBE_JITTER_PCT);
 	px->rng = rte_rdtsc() ^ ((uint64_t)w->id << 32);
+	if (px_admit_worker_start(px, p, w->id) != 0) {
+		snprintf(err, errlen, "worker %u: no memory for the admission tables", w->id);
+		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < p->n_ports; i++) {
 		rc = sl_tcp_listen_addr(w, p->port_addr[i], p->ports[i], &sl_px_client_ops, px);
 		if (rc != 0) {
@@ -400,6 +411,7 @@ sl_proxy_worker_stop(struct sl_worker *w)
 	 * the current one's probes only let go of their timers and connections. */
 	if (px->gen != NULL)
 		px_probes_stop(px->gen, false);
+	px_admit_worker_stop(px, w->id);
 	rte_mempool_free(px->sessions);
 	rte_mempool_free(px->sconns);
 	rte_mempool_free(px->heads);
@@ -647,4 +659,19 @@ struct sl_resil_set *
 sl_proxy_resil(const struct sl_proxy *p)
 {
 	return p != NULL ? p->resil : NULL;
+}
+
+void
+sl_proxy_worker_drain(struct sl_worker *w)
+{
+	if (w->proxy != NULL)
+		px_drain(w->proxy);
+}
+
+unsigned int
+sl_proxy_worker_sessions(const struct sl_worker *w)
+{
+	const struct sl_proxy_worker *px = w->proxy;
+
+	return px != NULL ? __atomic_load_n(&px->n_sessions, __ATOMIC_RELAXED) : 0;
 }

@@ -67,6 +67,15 @@ int sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, si
 /* Free worker w's part (after its poll loop stopped). */
 void sl_proxy_worker_stop(struct sl_worker *w);
 
+/*
+ * Graceful stop, on worker w's lcore: close idle client connections and idle backend
+ * connections, refuse new client connections, and close each remaining client connection
+ * after its response (Connection: close). Once called, the worker stays draining.
+ */
+void sl_proxy_worker_drain(struct sl_worker *w);
+/* Client sessions open on worker w (any thread: the control plane waits for 0). */
+unsigned int sl_proxy_worker_sessions(const struct sl_worker *w);
+
 /* The live state of location `location` (global index, file order), or NULL (control plane). */
 const struct sl_bal_live *sl_proxy_location_live(const struct sl_proxy *p, unsigned int location);
 

@@ -14,6 +14,9 @@
 #include "lib/http/http.h"
 #include "lib/resilience/backend_set.h"
 #include "lib/resilience/health.h"
+#include "lib/resilience/admission.h"
+#include "lib/resilience/connlimit.h"
+#include "lib/resilience/ratelimit.h"
 #include "lib/resilience/retry.h"
 #include "lib/route/route.h"
 #include "lib/stats/req_stats.h"
@@ -30,6 +33,8 @@ struct sl_tcp_conn;
 #define PX_LINGER_MS 2000u /* after our own reply: how long the client may take to close */
 /* After a response on a connection that does not stay open: time to drain what is queued. */
 #define PX_CLOSE_LINGER_MS 30000u
+/* Graceful stop: an idle keep-alive client connection is closed this long after it began. */
+#define PX_DRAIN_IDLE_MS 250u
 /* The session's connect timer backs up the stack's connect timeout by this much. */
 #define PX_CONNECT_SLACK_MS 100u
 /* Spread of health probe times around their interval (sl_probe_sched_init). */
@@ -48,10 +53,25 @@ struct px_location {
 	uint16_t *port;		   /* n_backends, network order */
 };
 
+/*
+ * Admission (px_admit.c), shared by every worker. The rate-limit and per-IP connection tables
+ * are the process's (built at start with the first snapshot, kept across reloads, freed by
+ * worker 0's stop: every worker points at them); the rates, scopes and concurrency limits are
+ * the snapshot's.
+ */
+struct px_admit {
+	struct sl_rl_table *rl;		/* per-client buckets (set at start only) */
+	struct sl_cl_table *conns;	/* open connections per client IP; NULL: no limit */
+	struct sl_rl_params *rl_params; /* by location */
+	uint32_t *rl_scope;		/* by location: bucket scope, 0 = no limit */
+	struct sl_adm_shared *svc;	/* by service: concurrency limit; NULL: queue off */
+};
+
 struct sl_proxy {
 	const struct sl_config *cfg;
 	struct sl_config *own_cfg; /* freed with the snapshot (reloads); NULL at start */
 	uint64_t generation;	   /* 1 at start, +1 per publish */
+	struct px_admit adm;
 	struct sl_route_table *routes;
 	unsigned int n_workers;
 	unsigned int n_locations, n_backends;
@@ -120,6 +140,10 @@ struct px_gen {
 	uint32_t refs;	  /* worker only */
 	bool retired;	  /* worker only */
 	bool done;	  /* atomic: worker -> control plane */
+	/* Admission queues of the snapshot's services on this worker (px_admit.c). */
+	struct sl_proxy_worker *px;
+	struct sl_adm_queue *adm;  /* by service; NULL: queue off */
+	struct sl_timer adm_timer; /* resumes waiters: slots freed here or elsewhere, deadlines */
 };
 
 struct sl_proxy_worker {
@@ -132,6 +156,13 @@ struct sl_proxy_worker {
 	uint64_t rng;		 /* slow start's draws */
 	uint64_t evt_dropped;	 /* notifications the full event ring refused */
 	uint64_t tsc_per_us;
+	/* Admission and graceful stop (px_admit.c). */
+	struct sl_rl_table *rl;	   /* the process's tables (struct px_admit) */
+	struct sl_cl_table *conns; /* NULL: no per-IP limit */
+	struct sl_rl_stats rl_stats;
+	struct px_session *live; /* every session of this worker */
+	uint32_t n_sessions;	 /* read by the control thread */
+	bool draining;		 /* SIGTERM: no new connection, close after each response */
 	char scratch[PX_SCRATCH];
 };
 
@@ -153,6 +184,7 @@ enum sl_session_state {
 	SL_SS_CONNECT,	/* routed and a backend picked: its connection is opening */
 	SL_SS_EXCHANGE, /* request head sent; body out, response back */
 	SL_SS_TUNNEL,	/* after a 101: raw bytes both ways, half-closes passed on */
+	SL_SS_QUEUED,	/* routed, waiting in its service's admission queue */
 };
 
 struct px_session {
@@ -205,6 +237,13 @@ struct px_session {
 	uint8_t err;		 /* the request's last enum sl_proxy_error + 1; 0 none */
 	bool tls;		 /* the client connection is HTTPS (HSTS); set by TLS */
 	int cors_match;		 /* the request's sl_http_cors_request origin match */
+	/* Admission (px_admit.c). */
+	struct px_session *next_live, **pprev_live;
+	uint32_t adm_ticket;  /* in the queue: for sl_adm_cancel */
+	uint32_t retry_after; /* seconds, for a 429 or 503 page; 0 = none */
+	bool adm_slot;	      /* holds a slot of its service's concurrency limit */
+	bool adm_wait;	      /* waiting in its service's queue */
+	bool cl_counted;      /* counted in the per-IP connection table */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */
@@ -231,6 +270,25 @@ void px_log_request(struct px_session *s, bool head_complete); /* the head is in
 void px_log_sent(struct px_session *s, uint64_t head, uint64_t body); /* bytes to the client */
 void px_log_reply(struct px_session *s, const char *page, int n);     /* our own response */
 void px_log_end(struct px_session *s, unsigned int status, uint64_t ns);
+void px_admit_pump(struct sl_timer *t); /* adm_timer's callback */
+void px_drain(struct sl_proxy_worker *px);
+
+/* px_admit.c */
+int px_admit_build(struct sl_proxy *p, char *err, size_t errlen);
+void px_admit_free(struct sl_proxy *p);
+/* The process's tables (worker 0 makes them from p, the others take them). */
+int px_admit_worker_start(struct sl_proxy_worker *px, struct sl_proxy *p, unsigned int worker);
+void px_admit_worker_stop(struct sl_proxy_worker *px, unsigned int worker);
+/* A generation's queues (control thread) and their end (worker: its timer). */
+int px_admit_gen_init(struct px_gen *g, unsigned int n_workers);
+void px_admit_gen_fini(struct px_gen *g);
+/* After routing: 0 go on, 1 queued (state QUEUED), else the status to answer (counted). */
+int px_admit_request(struct px_session *s);
+/* The request ends or its session goes: give back its slot or its place in the queue. */
+void px_admit_leave(struct px_session *s);
+/* A client connection from ip: 1 counted, 0 not counted, -ECONNREFUSED over the limit. */
+int px_admit_conn(struct sl_proxy_worker *px, uint32_t ip);
+void px_admit_conn_release(struct sl_proxy_worker *px, uint32_t ip);
 
 /* resil.c: the pick with breaker and slow start, and the verdict after the request. */
 int px_resil_pick(struct px_session *s);

@@ -191,8 +191,10 @@ px_gen_get(struct px_gen *g)
 static inline void
 px_gen_put(struct px_gen *g)
 {
-	if (--g->refs == 0 && g->retired)
+	if (--g->refs == 0 && g->retired) {
+		sl_tcp_timer_cancel(&g->adm_timer); /* no waiter is left: the queue's poll ends */
 		__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
+	}
 }
 
 /* ---- backend connections and pools ---- */
@@ -245,8 +247,9 @@ pool_put(struct px_sconn *sc, const struct sl_config_connection_pool *cp)
 	struct px_backend *be = sc->be;
 
 	sc->s = NULL;
-	/* A retired generation's pool is being emptied: its connections close. */
-	if (be->n_idle >= cp->max_idle || cp->idle_timeout_ms == 0 || sc->gen->retired) {
+	/* A retired generation's pool is being emptied, and a draining worker's: they close. */
+	if (be->n_idle >= cp->max_idle || cp->idle_timeout_ms == 0 || sc->gen->retired ||
+	    sc->px->draining) {
 		sconn_close(sc, false);
 		return;
 	}
@@ -303,6 +306,8 @@ px_req_finish(struct px_session *s, unsigned int status)
 		sl_bal_live_release(s->loc->live, px->w->id, (unsigned int)s->bidx);
 		s->inflight = false;
 	}
+	if (s->adm_slot || s->adm_wait)
+		px_admit_leave(s);
 	s->t0_tsc = 0;
 }
 
@@ -365,6 +370,12 @@ px_end(struct px_session *s)
 	}
 	sl_tcp_timer_cancel(&s->timer);
 	px_srv_detach(s, false);
+	if (s->cl_counted)
+		px_admit_conn_release(s->px, s->client_ip);
+	*s->pprev_live = s->next_live;
+	if (s->next_live != NULL)
+		s->next_live->pprev_live = s->pprev_live;
+	s->px->n_sessions--;
 	rte_pktmbuf_free(s->cli_out);
 	rte_pktmbuf_free(s->srv_out);
 	dir_free(&s->req);
@@ -428,7 +439,7 @@ px_reply_keeps(const struct px_session *s, unsigned int status)
 	const struct sl_http_head *h = &s->rp.head;
 
 	if (!s->head_ok || s->cli_eof || s->resp_started || s->upgrade || h->version != 11 ||
-	    h->method == SL_HTTP_M_HEAD || !sl_http_keep_alive(h))
+	    h->method == SL_HTTP_M_HEAD || !sl_http_keep_alive(h) || s->px->draining)
 		return false;
 	if (h->framing != SL_HTTP_BODY_NONE && !(s->req_done && s->req.fwd == 0))
 		return false;
@@ -487,7 +498,8 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 	if (location != NULL) /* the Location is in scratch[2048..] */
 		n = sl_http_write_redirect(status, location, loc_len, !keep, px->scratch, 2048);
 	else
-		n = sl_http_write_error(status, s->json, !keep, px->scratch, sizeof(px->scratch));
+		n = sl_http_write_error_retry(status, s->json, !keep, s->retry_after, px->scratch,
+					      sizeof(px->scratch));
 	n = px_page_policy(s, px->scratch, n, location != NULL ? 2048 : sizeof(px->scratch));
 	px_log_reply(s, px->scratch, n);
 	if (s->t0_tsc != 0)
@@ -711,7 +723,11 @@ px_route(struct px_session *s)
 	s->breq.client_ip = s->client_ip;
 	s->attempts = 0;
 	sl_retry_budget_deposit(&px->budget);
-	return px_pick_and_connect(s);
+	int adm = px_admit_request(s); /* rate limit, concurrency limit */
+
+	if (adm > 1)
+		return px_reply(s, (unsigned int)adm, NULL, 0);
+	return adm == 1 || px_pick_and_connect(s);
 }
 
 /* The request head, rewritten for the backend, into srv_out. */
@@ -926,7 +942,7 @@ px_response_head(struct px_session *s)
 	} else {
 		s->status = rh->status;
 		s->err = 0; /* failed attempts before this response were retried */
-		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done;
+		s->cli_keep = !s->cli_eof && sl_http_keep_alive(qh) && s->req_done && !px->draining;
 		fr.close = !s->cli_keep;
 		fr.keep_alive_10 = s->cli_keep && qh->version == 10;
 		if (qh->version == 10 && rh->framing == SL_HTTP_BODY_CHUNKED) {
@@ -982,7 +998,7 @@ px_exchange_done(struct px_session *s)
 	sl_tcp_timer_cancel(&s->timer);
 	px_srv_detach(s, srv_keep);
 	px_head_put(s);
-	if (!s->cli_keep)
+	if (!s->cli_keep || s->px->draining)
 		return px_close_client(s, false);
 	s->state = SL_SS_IDLE;
 	px_arm(s, px_timeouts(s->px)->client_keepalive_ms);
@@ -1181,6 +1197,7 @@ px_run(struct px_session *s)
 			s->head_ok = false;
 			s->srv_eof = false;
 			s->status = 0;
+			s->retry_after = 0;
 			s->body_out = 0;
 			s->bidx = -1;
 			s->t0_tsc = rte_rdtsc();
@@ -1248,6 +1265,8 @@ px_run(struct px_session *s)
 		case SL_SS_TUNNEL:
 			px_tunnel(s);
 			return;
+		case SL_SS_QUEUED: /* px_admit_pump resumes it */
+			return;
 		}
 	}
 }
@@ -1275,8 +1294,70 @@ px_timer_fired(struct sl_timer *t)
 			px_run(s);
 		break;
 	case SL_SS_TUNNEL:
-		break; /* no timer in a tunnel: the TCP keepalive watches the peers */
+	case SL_SS_QUEUED: /* no timer: the tunnel has TCP keepalive, the queue its deadline */
+		break;
 	}
+}
+
+/* ---- admission queue and graceful stop ---- */
+
+/* A generation's waiters on this worker: slots freed (here or elsewhere), deadlines passed. */
+void
+px_admit_pump(struct sl_timer *t)
+{
+	struct px_gen *g = sl_container_of(t, struct px_gen, adm_timer);
+	struct sl_proxy_worker *px = g->px;
+	bool waiting = false;
+
+	for (unsigned int i = 0; g->adm != NULL && i < g->p->cfg->n_services; i++) {
+		enum sl_adm_verdict v;
+		uint64_t h;
+
+		while ((v = sl_adm_next(&g->adm[i], rte_rdtsc() / px->tsc_per_us, &h)) !=
+		       SL_ADM_NONE) {
+			struct px_session *s = (struct px_session *)(uintptr_t)h;
+
+			s->adm_wait = false;
+			sl_req_dec(g->stats, s->row, queued);
+			if (v == SL_ADM_ADMITTED) {
+				s->adm_slot = true;
+				if (px_pick_and_connect(s))
+					px_run(s);
+				continue;
+			}
+			px_error(s, SL_PROXY_ERR_QUEUE_TIMEOUT);
+			sl_req_inc(g->stats, s->row, queue_rejected);
+			s->retry_after = 1;
+			px_reply(s, 503, NULL, 0);
+		}
+		waiting |= g->adm[i].n_live > 0;
+	}
+	/* A waiter holds a reference: while anyone waits, g cannot be freed. */
+	if (waiting)
+		sl_tcp_timer_arm(px->w, &g->adm_timer, 1);
+}
+
+void
+px_drain(struct sl_proxy_worker *px)
+{
+	struct px_session *s, *next;
+
+	px->draining = true;
+	/* An idle keep-alive connection gets its FIN after PX_DRAIN_IDLE_MS: a client that was
+	 * about to send its next request (wrk, a browser) is served, with Connection: close. */
+	for (s = px->live; s != NULL; s = next) {
+		next = s->next_live;
+		if (s->state == SL_SS_IDLE && s->req.len == 0)
+			px_arm(s, PX_DRAIN_IDLE_MS);
+	}
+	/* Idle backend connections (older generations' pools are emptied when retired). */
+	for (unsigned int l = 0; l < px->gen->p->n_locations; l++)
+		for (unsigned int b = 0; b < px->gen->p->locs[l].n_backends; b++) {
+			struct px_sconn *sc;
+
+			while ((sc = pool_get(&px->gen->locs[l].backends[b])) != NULL)
+				sconn_close(sc, false);
+		}
 }
 
 /* ---- client side callbacks ---- */
@@ -1289,15 +1370,32 @@ cli_accepted(struct sl_tcp_conn *c)
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 
-	if (rte_mempool_get(px->sessions, (void **)&s) != 0)
+	int counted;
+
+	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
+	if (px->draining)
+		return -ECONNREFUSED;
+	counted = px_admit_conn(px, raddr); /* limits.max_connections_per_ip */
+	if (counted < 0)
+		return counted;
+	if (rte_mempool_get(px->sessions, (void **)&s) != 0) {
+		if (counted)
+			px_admit_conn_release(px, raddr);
 		return -ENOBUFS;
+	}
 	memset(s, 0, sizeof(*s));
 	s->px = px;
 	s->gen = px->gen;
 	px_gen_get(s->gen);
 	s->cli = c;
 	s->bidx = -1;
-	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
+	s->cl_counted = counted;
+	s->next_live = px->live;
+	if (px->live != NULL)
+		px->live->pprev_live = &s->next_live;
+	px->live = s;
+	s->pprev_live = &px->live;
+	px->n_sessions++;
 	s->client_ip = raddr;
 	s->laddr = laddr;
 	s->lport = rte_be_to_cpu_16(lport);
@@ -1479,6 +1577,8 @@ sl__px_gen_retire(struct sl_proxy_worker *px, struct px_gen *g)
 				sconn_close(sc, false);
 		}
 	}
-	if (g->refs == 0)
+	if (g->refs == 0) {
+		sl_tcp_timer_cancel(&g->adm_timer);
 		__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
+	}
 }

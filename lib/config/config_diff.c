@@ -89,6 +89,16 @@ sl_config_restart_key(const struct sl_config *running, const struct sl_config *n
 		snprintf(key, len, "limits.max_header_size");
 		rc = 1;
 	}
+	/* The admission tables are the process's, sized at start (dataplane/proxy/px_admit.c). */
+	if (rc == 0 && running->limits.rate_limit_table_size != next->limits.rate_limit_table_size) {
+		snprintf(key, len, "limits.rate_limit_table_size");
+		rc = 1;
+	}
+	if (rc == 0 &&
+	    running->limits.max_connections_per_ip != next->limits.max_connections_per_ip) {
+		snprintf(key, len, "limits.max_connections_per_ip");
+		rc = 1;
+	}
 out:
 	json_decref(a);
 	json_decref(b);

@@ -333,26 +333,34 @@ globals_tls(const struct sl_config_tls *tls)
 	return done(o, bad);
 }
 
-static int
-globals(json_t *root, const struct sl_config *cfg)
+static json_t *
+queue(const struct sl_config_queue *q)
 {
-	const struct sl_config_queue *q = &cfg->queue;
-	const struct sl_config_cors *cors = &cfg->cors;
-	const struct sl_config_security *sec = &cfg->security;
-	static const char *const frame[] = {"none", "DENY", "SAMEORIGIN"};
-	json_t *qo = json_object(), *co = json_object(), *so = json_object();
-	int bad = !qo || !co || !so;
+	json_t *qo = json_object();
+	int bad = !qo;
 
-	bad |= policies(root, &cfg->health_check, &cfg->rate_limit, &cfg->circuit_breaker,
-			&cfg->connection_pool);
-	bad |= resilience(root, &cfg->outlier_detection, &cfg->slow_start);
 	if (qo) {
 		bad |= set(qo, "enabled", json_boolean(q->enabled));
 		bad |= set(qo, "max_concurrent", json_integer(q->max_concurrent));
 		bad |= set(qo, "max_queue", json_integer(q->max_queue));
 		bad |= set(qo, "timeout", duration(q->timeout_ms));
 	}
-	bad |= set(root, "queue", qo);
+	return done(qo, bad);
+}
+
+static int
+globals(json_t *root, const struct sl_config *cfg)
+{
+	const struct sl_config_cors *cors = &cfg->cors;
+	const struct sl_config_security *sec = &cfg->security;
+	static const char *const frame[] = {"none", "DENY", "SAMEORIGIN"};
+	json_t *co = json_object(), *so = json_object();
+	int bad = !co || !so;
+
+	bad |= policies(root, &cfg->health_check, &cfg->rate_limit, &cfg->circuit_breaker,
+			&cfg->connection_pool);
+	bad |= resilience(root, &cfg->outlier_detection, &cfg->slow_start);
+	bad |= set(root, "queue", queue(&cfg->queue));
 	json_t *to = json_object();
 
 	bad |= !to;
@@ -361,6 +369,7 @@ globals(json_t *root, const struct sl_config *cfg)
 		bad |= set(to, "client_keepalive", duration(cfg->timeouts.client_keepalive_ms));
 		bad |= set(to, "backend_connect", duration(cfg->timeouts.backend_connect_ms));
 		bad |= set(to, "backend_response", duration(cfg->timeouts.backend_response_ms));
+		bad |= set(to, "shutdown_grace", duration(cfg->timeouts.shutdown_grace_ms));
 	}
 	bad |= set(root, "timeouts", to);
 	json_t *lo = json_object();
@@ -371,6 +380,10 @@ globals(json_t *root, const struct sl_config *cfg)
 		bad |= set(lo, "max_header_size", json_integer(cfg->limits.max_header_size));
 		bad |= set(lo, "max_headers", json_integer(cfg->limits.max_headers));
 		bad |= set(lo, "max_body", json_integer(cfg->limits.max_body));
+		bad |= set(lo, "max_connections_per_ip",
+			   json_integer(cfg->limits.max_connections_per_ip));
+		bad |= set(lo, "rate_limit_table_size",
+			   json_integer(cfg->limits.rate_limit_table_size));
 	}
 	bad |= set(root, "limits", lo);
 	if (co) {
@@ -461,6 +474,7 @@ service(const struct sl_config_service *svc)
 	bad |= policies(o, &svc->health_check, &svc->rate_limit, &svc->circuit_breaker,
 			&svc->connection_pool);
 	bad |= resilience(o, &svc->outlier_detection, &svc->slow_start);
+	bad |= set(o, "queue", queue(&svc->queue));
 	for (unsigned int i = 0; !bad && i < svc->n_locations; i++)
 		bad |= json_array_append_new(locs, location(&svc->locations[i]));
 	bad |= set(o, "locations", locs);

@@ -1402,6 +1402,7 @@ init_service(struct sl__config_ctx *c, struct sl_config_service *svc, yaml_node_
 	svc->outlier_detection = cfg->outlier_detection;
 	svc->slow_start = cfg->slow_start;
 	svc->connection_pool = cfg->connection_pool;
+	svc->queue = cfg->queue;
 	svc->line = (uint32_t)line_of(node);
 }
 
@@ -1634,6 +1635,7 @@ static const struct field timeouts_fields[] = {
 	{"client_keepalive", DURATION(struct sl_config_timeouts, client_keepalive_ms, 1, UNBOUNDED)},
 	{"backend_connect", DURATION(struct sl_config_timeouts, backend_connect_ms, 1, UNBOUNDED)},
 	{"backend_response", DURATION(struct sl_config_timeouts, backend_response_ms, 1, UNBOUNDED)},
+	{"shutdown_grace", DURATION(struct sl_config_timeouts, shutdown_grace_ms, 0, UNBOUNDED)},
 };
 
 #define LIM struct sl_config_limits
@@ -1642,6 +1644,8 @@ static const struct field limits_fields[] = {
 	{"max_header_size", .parse = p_bytes, AT(LIM, max_header_size), .lo = 256, .hi = 65535},
 	{"max_headers", UINT(LIM, max_headers, 1, 10000)},
 	{"max_body", .parse = p_bytes, AT(LIM, max_body), .lo = 0, .hi = 0xffffffffLL},
+	{"max_connections_per_ip", UINT(LIM, max_connections_per_ip, 0, 1 << 24)},
+	{"rate_limit_table_size", UINT(LIM, rate_limit_table_size, 8, 1 << 26)},
 };
 #undef LIM
 
@@ -1755,6 +1759,7 @@ static const struct field service_fields[] = {
 	{"address", .parse = p_service_address, AT(struct sl_config_service, address)},
 	{"tls", SECTION(struct sl_config_service, tls, service_tls_section)},
 	POLICY_SECTIONS(struct sl_config_service),
+	{"queue", SECTION(struct sl_config_service, queue, queue_section)},
 	{"locations", .parse = p_locations, .flags = F_REQUIRED | F_LATE},
 };
 
@@ -1937,9 +1942,11 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->connection_pool = (struct sl_config_connection_pool){100, 1000, 90000};
 	cfg->queue = (struct sl_config_queue){false, 1024, 1024, 5000};
 	/* nginx's client_header_timeout and keepalive_timeout; HAProxy-like connect. */
-	cfg->timeouts = (struct sl_config_timeouts){10000, 60000, 3000, 60000};
+	cfg->timeouts = (struct sl_config_timeouts){10000, 60000, 3000, 60000, 30000};
 	/* lib/http's defaults (nginx's large_client_header_buffers); no body limit unless set. */
-	cfg->limits = (struct sl_config_limits){8192, 16384, 100, 0};
+	/* Admission (issue 9): no per-IP connection limit, a 2 MiB rate-limit table; and
+	 * (above) 30 s to finish requests on SIGTERM. */
+	cfg->limits = (struct sl_config_limits){8192, 16384, 100, 0, 0, 131072};
 	cfg->security.hsts_max_age = 31536000;
 }
 

@@ -117,6 +117,8 @@ struct sl_config_timeouts {
 	uint32_t client_keepalive_ms; /* idle client connection between requests: closed */
 	uint32_t backend_connect_ms;  /* backend handshake: else retry elsewhere or 503 */
 	uint32_t backend_response_ms; /* response head after the request was sent: else 504 */
+	/* Admission (issue 9): after SIGTERM, how long in-flight requests may take to finish. */
+	uint32_t shutdown_grace_ms; /* default 30s */
 };
 
 /* HTTP request limits (lib/http sl_http_limits); past them the request is refused and the
@@ -126,6 +128,9 @@ struct sl_config_limits {
 	uint32_t max_header_size;  /* request line + fields + empty line: past it 431 */
 	uint32_t max_headers;	   /* header fields: past it 431 */
 	uint32_t max_body;	   /* request body bytes (chunked: summed): past it 413; 0 = none */
+	/* Admission (issue 9). */
+	uint32_t max_connections_per_ip; /* open client connections per address; 0 = no limit */
+	uint32_t rate_limit_table_size;	 /* clients tracked by rate_limit (entries); 131072 */
 };
 
 struct sl_config_queue {
@@ -270,6 +275,7 @@ struct sl_config_service {
 	struct sl_config_outlier outlier_detection;	  /* effective */
 	struct sl_config_slow_start slow_start;		  /* effective */
 	struct sl_config_connection_pool connection_pool; /* effective */
+	struct sl_config_queue queue; /* effective: the global block unless the service has one */
 	struct sl_config_location *locations;
 	unsigned int n_locations; /* >= 1 */
 	uint32_t line;

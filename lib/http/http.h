@@ -362,6 +362,9 @@ bool sl_http_accept_json(const char *accept, size_t len);
  * Returns the number of bytes written or -ENOSPC.
  */
 int sl_http_write_error(unsigned status, bool json, bool close, char *out, size_t cap);
+/* The same with "Retry-After: retry_after_s" (seconds; 0 = no field): 429 and 503 pages. */
+int sl_http_write_error_retry(unsigned status, bool json, bool close, uint32_t retry_after_s,
+			      char *out, size_t cap);
 
 /*
  * A redirect (301, 302, 307, 308) to `location` (len bytes, checked for CR, LF and other

@@ -161,7 +161,7 @@ static const char html_4[] = "</p>\n<footer>sluice</footer>\n</body>\n</html>\n"
 /* Write the head and body of a page; `parts` are the body's pieces (NULL-terminated). */
 static int
 write_page(unsigned status, const char *ctype, const char *location, size_t loc_len, bool close,
-	   const char *const *parts, char *buf, size_t cap)
+	   uint32_t retry_after, const char *const *parts, char *buf, size_t cap)
 {
 	struct out o = {.buf = buf, .cap = cap};
 	size_t body = 0, i;
@@ -182,6 +182,11 @@ write_page(unsigned status, const char *ctype, const char *location, size_t loc_
 		put(&o, location, loc_len);
 		puts_(&o, "\r\n");
 	}
+	if (retry_after) {
+		puts_(&o, "Retry-After: ");
+		put_uint(&o, retry_after);
+		puts_(&o, "\r\n");
+	}
 	if (close)
 		puts_(&o, "Connection: close\r\n");
 	puts_(&o, "\r\n");
@@ -192,6 +197,13 @@ write_page(unsigned status, const char *ctype, const char *location, size_t loc_
 
 int
 sl_http_write_error(unsigned status, bool json, bool close, char *buf, size_t cap)
+{
+	return sl_http_write_error_retry(status, json, close, 0, buf, cap);
+}
+
+int
+sl_http_write_error_retry(unsigned status, bool json, bool close, uint32_t retry_after_s, char *buf,
+			  size_t cap)
 {
 	char code[4];
 	const char *reason = sl_http_reason(status);
@@ -213,14 +225,15 @@ sl_http_write_error(unsigned status, bool json, bool close, char *buf, size_t ca
 					     "\"}\n",
 					     NULL};
 
-		return write_page(status, "application/json", NULL, 0, close, parts, buf, cap);
+		return write_page(status, "application/json", NULL, 0, close, retry_after_s, parts,
+				  buf, cap);
 	} else {
 		const char *const parts[] = {html_1, code, " ",	   reason, html_2,
 					     code,   " ",  reason, html_3, explanation(status),
 					     html_4, NULL};
 
-		return write_page(status, "text/html; charset=utf-8", NULL, 0, close, parts, buf,
-				  cap);
+		return write_page(status, "text/html; charset=utf-8", NULL, 0, close, retry_after_s,
+				  parts, buf, cap);
 	}
 }
 
@@ -250,8 +263,8 @@ sl_http_write_redirect(unsigned status, const char *location, size_t len, bool c
 		    code,   " ",  reason, html_3, "The document has moved.",
 		    html_4, NULL};
 
-		return write_page(status, "text/html; charset=utf-8", location, len, close, parts,
-				  buf, cap);
+		return write_page(status, "text/html; charset=utf-8", location, len, close, 0,
+				  parts, buf, cap);
 	}
 }
 

@@ -3,17 +3,16 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "lib/hash/siphash.h"
 #include "lib/resilience/ratelimit.h"
+#include "lib/resilience/sets.h"
 
 #define F_USED (1ull << 63)
 #define F_PROT (1ull << 62)
 #define STAMP_SHIFT 48
 #define STAMP_MASK 0x3fffull /* seconds, modulo 2^14 (4.5 hours) */
 #define FP_SHIFT 16
-#define HUGE_2M (2u << 20)
 
 /* A probationary key is promoted by a request at least this many seconds after it came:
  * a flood address that sends its burst and goes never gets there. */
@@ -106,33 +105,18 @@ int
 sl_rl_table_create(uint64_t capacity, const uint8_t hash_key[16], struct sl_rl_table **out)
 {
 	struct sl_rl_table *t;
-	uint64_t sets = 1;
-	size_t bytes;
 
 	*out = NULL;
 	if (capacity > (1ull << 40))
 		return -EINVAL;
-	while (sets * SL_RL_WAYS < capacity)
-		sets <<= 1;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
-	bytes = sets * SL_RL_WAYS * sizeof(struct sl_rl_entry);
-	/* A large table is looked up at random: on 2 MiB pages it costs a TLB miss less per
-	 * request. The advice is only a hint (a syscall at creation, never afterwards). */
-	if (bytes >= HUGE_2M) {
-		t->e = aligned_alloc(HUGE_2M, bytes);
-		if (t->e)
-			madvise(t->e, bytes, MADV_HUGEPAGE);
-	} else {
-		t->e = aligned_alloc(64, bytes);
-	}
+	t->e = sl__resil_sets_alloc(capacity, SL_RL_WAYS, sizeof(struct sl_rl_entry), &t->n_sets);
 	if (t->e == NULL) {
 		free(t);
 		return -ENOMEM;
 	}
-	memset(t->e, 0, bytes);
-	t->n_sets = sets;
 	memcpy(t->hash_key, hash_key, sizeof(t->hash_key));
 	*out = t;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "lib/resilience/admission.h"
 #include "lib/resilience/breaker.h"
+#include "lib/resilience/connlimit.h"
 #include "lib/resilience/health.h"
 #include "lib/resilience/outlier.h"
 #include "lib/resilience/ratelimit.h"

@@ -17,8 +17,8 @@
  *                                    rate limited, no backend: 503, ...)
  *   1 + S + L + b                    backend b (global index over all locations)
  * where S, L, B are the numbers of services, locations and backends. A row holds counters
- * (struct sl_req_row, 240 bytes) and a latency histogram (hist.h, 8,512 bytes): a block is
- * (1 + S + L + B) * 8,752 bytes, e.g. 111 KiB for 2 services, 4 locations and 6 backends.
+ * (struct sl_req_row, 272 bytes) and a latency histogram (hist.h, 8,512 bytes): a block is
+ * (1 + S + L + B) * 8,784 bytes, e.g. 112 KiB for 2 services, 4 locations and 6 backends.
  */
 
 #include <stdint.h>
@@ -71,11 +71,19 @@ enum sl_req_class {
 	X(retries, "http_retries_total", "Requests sent again to another backend.")                \
 	X(pool_reused, "backend_connection_reuses_total",                                          \
 	  "Requests sent on a kept-alive backend connection from the pool.")                       \
-	X(pool_opened, "backend_connections_opened_total", "Backend connections opened.")
+	X(pool_opened, "backend_connections_opened_total", "Backend connections opened.")          \
+	X(rate_limited, "http_rate_limited_total",                                                 \
+	  "Requests refused with 429 by the per-client rate limit.")                               \
+	X(queue_waits, "http_queue_waits_total",                                                   \
+	  "Requests that waited in the admission queue (the concurrency limit was reached).")      \
+	X(queue_rejected, "http_queue_rejected_total",                                             \
+	  "Requests refused with 503 by the concurrency limit: queue full or wait timed out.")     \
+	X(conns_refused, "http_connections_refused_total",                                         \
+	  "Client connections reset at accept: over limits.max_connections_per_ip.")
 #define SL_REQ_GAUGES(X)                                                                           \
 	X(open_conns, "backend_open_connections", "Backend connections open.")                     \
 	X(idle_conns, "backend_pool_idle_connections", "Idle backend connections in the pools.")   \
-	X(queued, "http_queued_requests", "Requests waiting for a backend.")
+	X(queued, "http_queued_requests", "Requests waiting in the admission queue.")
 
 /* Every field is a uint64_t, so a row merges as an array. Gauges wrap below 0 (counter.h). */
 struct sl_req_row {

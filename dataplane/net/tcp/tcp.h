@@ -68,6 +68,12 @@ int sl_tcp_listen_addr(struct sl_worker *w, uint32_t addr, uint16_t port,
 		       const struct sl_tcp_ops *ops, void *arg);
 
 /*
+ * Graceful stop: every listener of this worker refuses new connections from now on (a SYN
+ * gets a RST, as on a closed port); connections already open are not touched.
+ */
+void sl_tcp_listen_refuse(struct sl_worker *w);
+
+/*
  * Open a connection to raddr:rport (network order) from port `port_index`'s
  * address, choosing a source port this worker owns. Returns NULL and sets
  * *err (-EADDRNOTAVAIL, -ENOBUFS, -EMFILE at the connection limit).

@@ -297,6 +297,14 @@ sl_tcp_listen(struct sl_worker *w, uint16_t port, const struct sl_tcp_ops *ops, 
 	return sl_tcp_listen_addr(w, 0, port, ops, arg);
 }
 
+/* The listeners stay in their tables: flow steering still finds the port a listener port. */
+void
+sl_tcp_listen_refuse(struct sl_worker *w)
+{
+	for (unsigned int i = 0; i < SL_TCP_LISTENERS_MAX; i++)
+		w->tcp->listeners[i].refusing = true;
+}
+
 /*
  * The source port of an active open, after RFC 6056 3.3.4 (Algorithm 4,
  * "double-hash"): candidates start at a keyed hash of the destination

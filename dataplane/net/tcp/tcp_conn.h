@@ -90,6 +90,7 @@ struct sl_tcp_listener {
 	uint32_t addr; /* network order; 0 = every local address (the wildcard) */
 	uint32_t syn_queued; /* connections in SYN-RECEIVED */
 	uint64_t overflow_ms; /* when the SYN backlog last overflowed (cookies sent), 0 = never */
+	bool refusing;	      /* sl_tcp_listen_refuse: SYNs get RST, as on a closed port */
 	const struct sl_tcp_ops *ops;
 	void *arg;
 };

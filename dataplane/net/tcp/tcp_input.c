@@ -347,6 +347,8 @@ tcp_input_closed(struct sl_netif *ifp, const struct sl_tcp_key *key, struct tcp_
 	struct sl_tcp_worker *tw = ifp->w->tcp;
 	struct sl_tcp_listener *l = sl_tcp_listener_lookup(tw, key->laddr, key->lport);
 
+	if (l != NULL && l->refusing)
+		l = NULL; /* graceful stop: refused as a closed port is */
 	if (l != NULL && !(s->flags & SL_TH_RST)) {
 		switch (s->flags & (SL_TH_SYN | SL_TH_ACK)) {
 		case SL_TH_SYN:

@@ -795,6 +795,69 @@ test_limits_have_defaults_and_take_sizes(void)
 	ERROR_AT("limits: {max_uri: 10}\n", 1, 10, "max_uri");
 }
 
+/* Admission keys (issue 9): per-IP connections, the rate-limit table, the shutdown grace. */
+static void
+test_admission_keys_have_defaults_and_are_checked(void)
+{
+	struct sl_config *cfg = LOAD("port: 80\n");
+	char *json;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->limits.max_connections_per_ip, 0);
+	CU_ASSERT_EQUAL(cfg->limits.rate_limit_table_size, 131072);
+	CU_ASSERT_EQUAL(cfg->timeouts.shutdown_grace_ms, 30000);
+	sl_config_free(cfg);
+	cfg = LOAD("limits: {max_connections_per_ip: 8, rate_limit_table_size: 100000}\n"
+		   "timeouts: {shutdown_grace: 2500ms}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->limits.max_connections_per_ip, 8);
+	CU_ASSERT_EQUAL(cfg->limits.rate_limit_table_size, 100000);
+	CU_ASSERT_EQUAL(cfg->timeouts.shutdown_grace_ms, 2500);
+	json = json_round_trip(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"max_connections_per_ip\": 8"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"shutdown_grace\": \"2500ms\""));
+	free(json);
+	sl_config_free(cfg);
+	cfg = LOAD("timeouts: {shutdown_grace: 0s}\n"); /* 0: stop at once */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->timeouts.shutdown_grace_ms, 0);
+	sl_config_free(cfg);
+	ERROR_AT("limits: {max_connections_per_ip: -1}\n", 1, 34, "max_connections_per_ip");
+	ERROR_AT("limits: {rate_limit_table_size: 4}\n", 1, 33,
+		 "'rate_limit_table_size' must be an integer from 8");
+	ERROR_AT("timeouts: {shutdown_grace: soon}\n", 1, 28, "shutdown_grace");
+}
+
+/* The queue: global, and a service's own block overriding only the keys it names. */
+static void
+test_service_queue_inherits_and_overrides(void)
+{
+	struct sl_config *cfg = LOAD("services:\n"
+				     "  - name: a\n"
+				     "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
+				     "  - name: b\n"
+				     "    port: 81\n"
+				     "    queue: {max_concurrent: 2}\n"
+				     "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
+				     "queue: {max_queue: 7, timeout: 1s, enabled: false}\n");
+	char *json;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_FALSE(cfg->services[0].queue.enabled);
+	CU_ASSERT_EQUAL(cfg->services[0].queue.max_queue, 7);
+	CU_ASSERT_TRUE(cfg->services[1].queue.enabled);
+	CU_ASSERT_EQUAL(cfg->services[1].queue.max_concurrent, 2);
+	CU_ASSERT_EQUAL(cfg->services[1].queue.max_queue, 7);
+	CU_ASSERT_EQUAL(cfg->services[1].queue.timeout_ms, 1000);
+	json = json_round_trip(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"max_concurrent\": 2"));
+	free(json);
+	sl_config_free(cfg);
+	ERROR_AT("services:\n  - name: a\n    queue: {max_concurrent: 0}\n"
+		 "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n",
+		 3, 29, "'max_concurrent' must be an integer from 1");
+}
+
 static void
 test_dataplane_defaults_apply_when_the_section_is_absent(void)
 {
@@ -1725,6 +1788,8 @@ main(int argc, char **argv)
 	    T(test_advanced_yaml_resolves_inheritance_at_every_level),
 	    T(test_timeouts_have_defaults_and_take_durations),
 	    T(test_limits_have_defaults_and_take_sizes),
+	    T(test_admission_keys_have_defaults_and_are_checked),
+	    T(test_service_queue_inherits_and_overrides),
 	    T(test_terraster_admin_spellings_land_in_admin),
 	    T(test_minimal_shape_becomes_one_default_service),
 	    T(test_teeter_routes_become_locations_of_one_default_service),

@@ -77,6 +77,20 @@ test_every_error_page_has_a_json_form(void)
 	}
 }
 
+/* A 429 (or 503) with Retry-After: the field is in the head, in both forms. */
+static void
+test_error_page_carries_retry_after(void)
+{
+	int n = sl_http_write_error_retry(429, true, true, 3, out, sizeof(out));
+
+	check_response(n, 429);
+	CU_ASSERT(strstr(out, "\r\nRetry-After: 3\r\n") != NULL);
+	CU_ASSERT(strstr(out, "\"status\":429") != NULL);
+	n = sl_http_write_error_retry(503, false, true, 0, out, sizeof(out));
+	check_response(n, 503);
+	CU_ASSERT(strstr(out, "Retry-After") == NULL);
+}
+
 static void
 test_error_page_short_buffer_is_enospc(void)
 {
@@ -164,6 +178,7 @@ main(void)
 	    T(test_every_error_page_is_a_valid_html_response),
 	    T(test_every_error_page_has_a_json_form),
 	    T(test_error_page_short_buffer_is_enospc),
+	    T(test_error_page_carries_retry_after),
 	    T(test_accept_prefers_json_only_when_it_ranks_higher),
 	    T(test_redirect_has_location_and_refuses_control_characters),
 	    T(test_reason_phrases),
