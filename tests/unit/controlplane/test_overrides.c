@@ -131,6 +131,19 @@ test_restart_key_names_what_needs_a_restart(void)
 	CU_ASSERT_EQUAL(sl_config_restart_key(a, b, key, sizeof(key)), 1);
 	CU_ASSERT_STRING_EQUAL(key, "admin.auth.jwt_secret");
 	sl_config_free(b);
+	/* The admission tables are built at start. */
+	b = load_changed("admin:\n", "limits: {max_connections_per_ip: 8}\nadmin:\n");
+	CU_ASSERT_EQUAL(sl_config_restart_key(a, b, key, sizeof(key)), 1);
+	CU_ASSERT_STRING_EQUAL(key, "limits.max_connections_per_ip");
+	sl_config_free(b);
+	b = load_changed("admin:\n", "limits: {rate_limit_table_size: 1024}\nadmin:\n");
+	CU_ASSERT_EQUAL(sl_config_restart_key(a, b, key, sizeof(key)), 1);
+	CU_ASSERT_STRING_EQUAL(key, "limits.rate_limit_table_size");
+	sl_config_free(b);
+	/* A rate limit or a queue may change on a reload. */
+	b = load_changed("admin:\n", "rate_limit: {requests_per_second: 5}\nqueue: {max_queue: 3}\nadmin:\n");
+	CU_ASSERT_EQUAL(sl_config_restart_key(a, b, key, sizeof(key)), 0);
+	sl_config_free(b);
 	sl_config_free(a);
 }
 
