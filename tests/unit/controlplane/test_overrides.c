@@ -141,7 +141,8 @@ test_restart_key_names_what_needs_a_restart(void)
 	CU_ASSERT_STRING_EQUAL(key, "limits.rate_limit_table_size");
 	sl_config_free(b);
 	/* A rate limit or a queue may change on a reload. */
-	b = load_changed("admin:\n", "rate_limit: {requests_per_second: 5}\nqueue: {max_queue: 3}\nadmin:\n");
+	b = load_changed("admin:\n",
+			 "rate_limit: {requests_per_second: 5}\nqueue: {max_queue: 3}\nadmin:\n");
 	CU_ASSERT_EQUAL(sl_config_restart_key(a, b, key, sizeof(key)), 0);
 	sl_config_free(b);
 	sl_config_free(a);
