@@ -345,6 +345,12 @@ sl_tcp_clock_us(const struct sl_worker *w)
 	return now_ms * 1000u;
 }
 
+bool
+sl_tcp_timer_armed(const struct sl_timer *t)
+{
+	return sl_timer_armed(t);
+}
+
 /* Slots the session released, or whose handle died, go back to the model. */
 static void
 reap(void)
