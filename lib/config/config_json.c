@@ -330,6 +330,8 @@ globals_tls(const struct sl_config_tls *tls)
 	bad |= set(o, "auto_cert", json_boolean(tls->auto_cert));
 	bad |= set_str_if(o, "cert_file", tls->cert_file);
 	bad |= set_str_if(o, "key_file", tls->key_file);
+	bad |= set_str_if(o, "ciphers", tls->ciphers);
+	bad |= set_str_if(o, "ciphersuites", tls->ciphersuites);
 	return done(o, bad);
 }
 

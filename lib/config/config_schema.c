@@ -975,6 +975,70 @@ service_tls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint6
 	return 0;
 }
 
+/*
+ * tls.ciphers: a TLS 1.2 cipher list in OpenSSL's syntax (names, '+' combinations, '!' '-'
+ * '+' prefixes, @STRENGTH, separated by ':' or ','). Only the characters are checked here;
+ * whether OpenSSL knows a name is decided where the contexts are built, which reports it at
+ * the line and column kept in ciphers_line/ciphers_col.
+ */
+static int
+p_tls_ciphers(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	      void *obj)
+{
+	struct sl_config_tls *tls = obj;
+	const char *s;
+	int rc;
+
+	if ((rc = get_scalar(c, val, "ciphers", "an OpenSSL cipher list", &s)) < 0)
+		return rc;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_:,+!@=.", *p))
+			return sl__config_fail(c, val,
+					       "'ciphers' holds '%c'; expected an OpenSSL cipher list "
+					       "like ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+					       *p);
+	if ((rc = copy_string(c, val, "ciphers", s, tls->ciphers, sizeof(tls->ciphers))) < 0)
+		return rc;
+	tls->ciphers_line = (uint32_t)val->start_mark.line + 1;
+	tls->ciphers_col = (uint32_t)val->start_mark.column + 1;
+	return 0;
+}
+
+/* tls.ciphersuites: TLS 1.3 suites separated by ':', each one RFC 8446 defines. */
+static int
+p_tls_ciphersuites(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+		   yaml_node_t *val, void *obj)
+{
+	static const char *const suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+					     "TLS_CHACHA20_POLY1305_SHA256",
+					     "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"};
+	struct sl_config_tls *tls = obj;
+	const char *s, *p, *end;
+	int rc;
+
+	if ((rc = get_scalar(c, val, "ciphersuites", "TLS 1.3 suite names", &s)) < 0)
+		return rc;
+	for (p = s;; p = end + 1) {
+		size_t i, len;
+
+		end = strchr(p, ':');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+			if (strlen(suites[i]) == len && !strncmp(p, suites[i], len))
+				break;
+		if (i == sizeof(suites) / sizeof(suites[0]))
+			return sl__config_fail(c, val,
+					       "unknown TLS 1.3 suite '%.*s' in 'ciphersuites'; "
+					       "expected names like TLS_AES_128_GCM_SHA256 "
+					       "separated by ':'",
+					       (int)(len > 64 ? 64 : len), p);
+		if (!end)
+			break;
+	}
+	return copy_string(c, val, "ciphersuites", s, tls->ciphersuites,
+			   sizeof(tls->ciphersuites));
+}
+
 /* ------------------------------------------------------------------ admin */
 
 /* admin.access_log: `format: json | combined`, `path: stdout | <file>`. */
@@ -1682,6 +1746,8 @@ static const struct field tls_fields[] = {
 	{"auto_cert", BOOL(struct sl_config_tls, auto_cert)},
 	{"cert_file", STRING(struct sl_config_tls, cert_file)},
 	{"key_file", STRING(struct sl_config_tls, key_file)},
+	{"ciphers", .parse = p_tls_ciphers},
+	{"ciphersuites", .parse = p_tls_ciphersuites},
 };
 
 static const struct field service_tls_fields[] = {

@@ -180,6 +180,12 @@ struct sl_config_tls {
 	bool auto_cert;
 	char cert_file[SL_CONFIG_PATH_MAX];
 	char key_file[SL_CONFIG_PATH_MAX];
+	/* Cipher policy for every TLS context (controlplane/tls_ctx.c); "" = its safe default.
+	 * ciphers: the TLS 1.2 list in OpenSSL syntax; ciphersuites: TLS 1.3 suite names. The
+	 * loader checks the syntax; OpenSSL's verdict is reported at ciphers_line:ciphers_col. */
+	char ciphers[SL_CONFIG_PATH_MAX];
+	char ciphersuites[SL_CONFIG_PATH_MAX];
+	uint32_t ciphers_line, ciphers_col;
 };
 
 /* A service's own certificate (Terraster's services[].tls). */

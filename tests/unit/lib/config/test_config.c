@@ -1774,6 +1774,45 @@ test_error_format_is_file_line_col_message(void)
 
 /* ------------------------------------------------------------------ main */
 
+/* ------------------------------------------------------------------ tls cipher policy */
+
+static void
+test_tls_cipher_keys_are_kept_with_their_position_or_refused(void)
+{
+	struct sl_config *cfg;
+	char *json;
+
+	cfg = LOAD("tls:\n  cert_file: /c.pem\n  key_file: /c.key\n"
+		   "  ciphers: \"ECDHE-ECDSA-AES128-GCM-SHA256:!aNULL\"\n"
+		   "  ciphersuites: TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->tls.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:!aNULL");
+	CU_ASSERT_STRING_EQUAL(cfg->tls.ciphersuites,
+			       "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	CU_ASSERT_EQUAL(cfg->tls.ciphers_line, 4);
+	CU_ASSERT_EQUAL(cfg->tls.ciphers_col, 12);
+	json = json_round_trip(cfg);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "TLS_CHACHA20_POLY1305_SHA256"));
+	free(json);
+	sl_config_free(cfg);
+
+	cfg = LOAD("tls: {cert_file: /c.pem, key_file: /c.key}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->tls.ciphers, "");
+	CU_ASSERT_STRING_EQUAL(cfg->tls.ciphersuites, "");
+	sl_config_free(cfg);
+
+	ERROR_AT("tls: {cert_file: /c.pem, key_file: /c.key, ciphers: \"AES 128\"}\n", 1, 53,
+		 "'ciphers' holds ' '; expected an OpenSSL cipher list");
+	ERROR_AT("tls: {cert_file: /c.pem, key_file: /c.key, ciphers: [a]}\n", 1, 53,
+		 "expected an OpenSSL cipher list for 'ciphers', got a sequence");
+	ERROR_AT("tls:\n  cert_file: /c.pem\n  key_file: /c.key\n"
+		 "  ciphersuites: TLS_AES_128_GCM_SHA256:TLS_RSA_WITH_RC4_128_SHA\n",
+		 4, 17, "unknown TLS 1.3 suite 'TLS_RSA_WITH_RC4_128_SHA' in 'ciphersuites'");
+	ERROR_AT("tls: {cert_file: /c.pem, key_file: /c.key, ciphersuites: \"TLS_AES_128_GCM_SHA256:\"}\n",
+		 1, 58, "unknown TLS 1.3 suite '' in 'ciphersuites'");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1839,6 +1878,7 @@ main(int argc, char **argv)
 	    T(test_error_format_is_file_line_col_message),
 	    T(test_resilience_keys_have_defaults_and_inherit),
 	    T(test_bad_resilience_values_are_refused),
+	    T(test_tls_cipher_keys_are_kept_with_their_position_or_refused),
 #undef T
 	};
 	CU_pSuite suite;
