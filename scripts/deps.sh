@@ -7,7 +7,7 @@
 #
 # Usage: scripts/deps.sh [build|demo|test|bench|container|all]   (default all)
 #   build  compile sluice: gcc (with its ASan/UBSan runtimes), meson, ninja, DPDK 22.11,
-#          libyaml, jansson, civetweb, SQLite, libargon2, libjwt, CUnit
+#          libyaml, jansson, civetweb, SQLite, libargon2, libjwt, CUnit, OpenSSL 3
 #   demo   build + the TAP testbed and the demo (scripts/demo.sh, testbed.sh, dpdk-setup/),
 #          Chart.js for the web UI (libjs-chart.js)
 #   test   demo + what scripts/test.sh runs: clang and libFuzzer, scapy, nftables, hping3,
@@ -25,7 +25,8 @@
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config python3 dpdk libdpdk-dev libyaml-dev
-	libjansson-dev libcivetweb-dev libsqlite3-dev libargon2-dev libjwt-dev libcunit1-dev)
+	libjansson-dev libcivetweb-dev libsqlite3-dev libargon2-dev libjwt-dev libcunit1-dev
+	libssl-dev)
 # ip/ss (iproute2), ping, sysctl/ps/pgrep (procps), curl (the demo's hints, test_backend),
 # dpdk-testpmd (dpdk-dev, host-check.sh), modprobe/modinfo (kmod, nic.sh and host-check.sh),
 # libjs-chart.js: the web UI's charts (/ui/chart.min.js is the package's file).

@@ -40,7 +40,7 @@ preflight() {
 		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 	done
 	if command -v pkg-config >/dev/null 2>&1; then
-		for m in libdpdk yaml-0.1 jansson sqlite3 libargon2 libjwt cunit; do
+		for m in libdpdk yaml-0.1 jansson sqlite3 libargon2 libjwt cunit openssl; do
 			pkg-config --exists "$m" || missing+=("pkg-config:$m")
 		done
 	fi

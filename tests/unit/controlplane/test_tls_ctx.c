@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * controlplane/tls_ctx.c: certificates are made here with OpenSSL's API in a temporary
+ * directory (a CA; leaves for a.example.com, *.w.example.com and default.example; an expired
+ * leaf; a key that matches nothing); handshakes run in-process between a client SSL and a
+ * server SSL joined by a BIO pair, exactly what a worker's memory BIOs will see.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <CUnit/Basic.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "controlplane/tls_ctx.h"
+
+static char dir[64];
+static EVP_PKEY *ca_key;
+static X509 *ca;
+
+/* ------------------------------------------------------------------ making certificates */
+
+/* Certificates are made in the suite's set-up, where CUnit's assertions cannot run. */
+#define MUST(x)                                                                                    \
+	do {                                                                                       \
+		if (!(x)) {                                                                        \
+			fprintf(stderr, "%s:%d: making certificates: %s failed\n", __FILE__,       \
+				__LINE__, #x);                                                     \
+			ERR_print_errors_fp(stderr);                                               \
+			exit(1);                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static char *
+path_of(const char *name)
+{
+	static char bufs[8][256];
+	static unsigned int next;
+	char *b = bufs[next++ % 8];
+
+	snprintf(b, 256, "%s/%s", dir, name);
+	return b;
+}
+
+static EVP_PKEY *
+new_key(const char *type)
+{
+	return strcmp(type, "rsa") ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
+}
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	MUST(e);
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+}
+
+/* A certificate for key signed by the CA (or self-signed when ca is NULL), valid [from, to]. */
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, const char *san, const char *from, const char *to)
+{
+	static long serial = 1;
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+
+	MUST(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, name);
+	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name);
+	X509_NAME_free(name);
+	if (from)
+		ASN1_TIME_set_string(X509_getm_notBefore(x), from);
+	else
+		X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	if (to)
+		ASN1_TIME_set_string(X509_getm_notAfter(x), to);
+	else
+		X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400);
+	X509_set_pubkey(x, key);
+	if (san) {
+		add_ext(x, ca, NID_subject_alt_name, san);
+	} else {
+		add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+		add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+	}
+	MUST(X509_sign(x, ca ? ca_key : key, EVP_sha256()) > 0);
+	return x;
+}
+
+static void
+write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+	FILE *f = fopen(path_of(name), "w");
+
+	MUST(f);
+	if (x)
+		MUST(PEM_write_X509(f, x) == 1);
+	if (k)
+		MUST(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) == 1);
+	fclose(f);
+}
+
+/* name.pem (leaf then CA: a chain) and name.key; the key is returned for mismatches. */
+static void
+make_leaf(const char *name, const char *type, const char *cn, const char *from, const char *to)
+{
+	char san[300], file[64];
+	EVP_PKEY *k = new_key(type);
+	X509 *x;
+
+	MUST(k);
+	snprintf(san, sizeof(san), "DNS:%s", cn);
+	x = make_cert(k, cn, san, from, to);
+	snprintf(file, sizeof(file), "%s.pem", name);
+	{
+		FILE *f = fopen(path_of(file), "w");
+
+		MUST(f);
+		PEM_write_X509(f, x);
+		PEM_write_X509(f, ca);
+		fclose(f);
+	}
+	snprintf(file, sizeof(file), "%s.key", name);
+	write_pem(file, NULL, k);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static int
+suite_init(void)
+{
+	EVP_PKEY *other;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/sl-tls-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	ca_key = new_key("ec");
+	ca = make_cert(ca_key, "sluice test CA", NULL, NULL, NULL);
+	write_pem("ca.pem", ca, NULL);
+	make_leaf("a", "ec", "a.example.com", NULL, NULL);
+	make_leaf("w", "ec", "*.w.example.com", NULL, NULL);
+	make_leaf("d", "ec", "default.example", NULL, NULL);
+	make_leaf("expired", "ec", "old.example.com", "20240101000000Z", "20250101000000Z");
+	other = new_key("ec");
+	write_pem("other.key", NULL, other);
+	EVP_PKEY_free(other);
+	f = fopen(path_of("garbage.pem"), "w");
+	fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", f);
+	fclose(f);
+	mkdir(path_of("adir"), 0700);
+	return 0;
+}
+
+static int
+suite_clean(void)
+{
+	char cmd[128];
+
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static struct sl_config *
+load(const char *yaml)
+{
+	struct sl_config *cfg = NULL;
+	struct sl_config_error err;
+	char msg[1024];
+
+	if (sl_config_load_buffer("tls.yaml", yaml, strlen(yaml), &cfg, &err) < 0) {
+		sl_config_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "\n  config: %s\n", msg);
+	}
+	return cfg;
+}
+
+#define BACKEND "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
+
+/* The standard set: a global default certificate, a.example.com, *.w.example.com. */
+static struct sl_tls *
+build_std(struct sl_tls_tickets *t)
+{
+	char yaml[2048], err[512];
+	struct sl_config *cfg;
+	struct sl_tls *tls = NULL;
+
+	snprintf(yaml, sizeof(yaml),
+		 "tls: {cert_file: %s/d.pem, key_file: %s/d.key}\n"
+		 "services:\n"
+		 "  - name: a\n    host: a.example.com\n"
+		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND
+		 "  - name: w\n    host: \"*.w.example.com\"\n"
+		 "    tls: {cert_file: %s/w.pem, key_file: %s/w.key}\n" BACKEND
+		 "  - name: a2\n    host: a2.example.com\n"
+		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND,
+		 dir, dir, dir, dir, dir, dir, dir, dir);
+	cfg = load(yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	if (sl_tls_build(cfg, t, &tls, err, sizeof(err)) < 0)
+		fprintf(stderr, "\n  build: %s\n", err);
+	sl_config_free(cfg); /* the set must not point into the configuration */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tls);
+	return tls;
+}
+
+static SSL_CTX *
+client_ctx(int min, int max)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	if (min == TLS1_1_VERSION) {
+		/* OpenSSL 3 will not even offer TLS 1.1 at the default security level. */
+		SSL_CTX_set_security_level(c, 0);
+		SSL_CTX_set_cipher_list(c, "DEFAULT:@SECLEVEL=0");
+	}
+	SSL_CTX_set_min_proto_version(c, min);
+	SSL_CTX_set_max_proto_version(c, max);
+	X509_STORE_add_cert(SSL_CTX_get_cert_store(c), ca);
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_alpn_protos(c, (const unsigned char *)"\x02h2\x08http/1.1", 12);
+	return c;
+}
+
+struct conn {
+	SSL *c, *s;
+};
+
+static struct conn
+conn_new(SSL_CTX *cctx, struct sl_tls *tls, const char *sni, SSL_SESSION *resume)
+{
+	struct conn k = {SSL_new(cctx), SSL_new(sl_tls_default_ctx(tls))};
+	BIO *bc, *bs;
+
+	CU_ASSERT_FATAL(k.c && k.s && BIO_new_bio_pair(&bc, 0, &bs, 0) == 1);
+	SSL_set_bio(k.c, bc, bc);
+	SSL_set_bio(k.s, bs, bs);
+	SSL_set_connect_state(k.c);
+	SSL_set_accept_state(k.s);
+	if (sni) {
+		SSL_set_tlsext_host_name(k.c, sni);
+		SSL_set1_host(k.c, sni);
+	}
+	if (resume)
+		SSL_set_session(k.c, resume);
+	return k;
+}
+
+/*
+ * Closed as a worker will close: close_notify both ways. (An SSL freed without it marks its
+ * session not resumable, on the client side.)
+ */
+static void
+conn_free(struct conn *k)
+{
+	if (SSL_is_init_finished(k->c) && SSL_is_init_finished(k->s)) {
+		SSL_shutdown(k->c);
+		SSL_shutdown(k->s);
+		SSL_shutdown(k->c);
+	}
+	SSL_free(k->c);
+	SSL_free(k->s);
+}
+
+static int
+stuck(SSL *s, int rc)
+{
+	int e = SSL_get_error(s, rc);
+
+	return rc != 1 && e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+}
+
+/* Both sides until both are done (0) or one fails (-1). srv_ns: time spent in the server. */
+static int
+handshake(struct conn *k, long long *srv_ns)
+{
+	struct timespec a, b;
+	int rc, rs;
+
+	for (int round = 0; round < 50; round++) {
+		rc = SSL_do_handshake(k->c);
+		if (stuck(k->c, rc))
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		rs = SSL_do_handshake(k->s);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (srv_ns)
+			*srv_ns += (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+		if (stuck(k->s, rs))
+			return -1;
+		if (rc == 1 && rs == 1)
+			return 0;
+	}
+	return -1;
+}
+
+/* The session to resume with: TLS 1.3 tickets arrive after the handshake, read them. */
+static SSL_SESSION *
+session_of(struct conn *k)
+{
+	char b[16];
+
+	CU_ASSERT(SSL_read(k->c, b, sizeof(b)) <= 0);
+	CU_ASSERT(SSL_get_error(k->c, -1) == SSL_ERROR_WANT_READ);
+	return SSL_get1_session(k->c);
+}
+
+static void
+peer_cn(SSL *c, char *out, size_t len)
+{
+	X509 *x = SSL_get1_peer_certificate(c);
+
+	out[0] = '\0';
+	if (x)
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)len);
+	X509_free(x);
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static void
+expect_pair_error(const char *cert, const char *key, int64_t now, const char *want)
+{
+	char err[512] = "";
+
+	CU_ASSERT(sl_tls_check_pair(cert, key, now, err, sizeof(err)) < 0);
+	if (!strstr(err, want)) {
+		fprintf(stderr, "\n  want '%s', got '%s'\n", want, err);
+		CU_FAIL("error message");
+	}
+}
+
+static void
+test_bad_certificates_and_keys_are_named_with_the_reason(void)
+{
+	char want[600], err[512];
+
+	CU_ASSERT_EQUAL(sl_tls_check_pair(path_of("a.pem"), path_of("a.key"), 0, err, sizeof(err)),
+			0);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
+		 path_of("none.pem"));
+	expect_pair_error(path_of("none.pem"), path_of("a.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
+		 path_of("none.key"));
+	expect_pair_error(path_of("a.pem"), path_of("none.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: not a regular file", path_of("adir"));
+	expect_pair_error(path_of("adir"), path_of("a.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: no PEM certificate in it", path_of("garbage.pem"));
+	expect_pair_error(path_of("garbage.pem"), path_of("a.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: no PEM certificate in it", path_of("a.key"));
+	expect_pair_error(path_of("a.key"), path_of("a.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: no PEM private key in it", path_of("garbage.pem"));
+	expect_pair_error(path_of("a.pem"), path_of("garbage.pem"), 0, want);
+	snprintf(want, sizeof(want), "%s: certificate expired on 2025-01-01",
+		 path_of("expired.pem"));
+	expect_pair_error(path_of("expired.pem"), path_of("expired.key"), 0, want);
+	/* a.pem seen from 2020: before its notBefore */
+	snprintf(want, sizeof(want), "%s: certificate is not valid before 20", path_of("a.pem"));
+	expect_pair_error(path_of("a.pem"), path_of("a.key"), 1577836800, want);
+	snprintf(want, sizeof(want), "%s: key does not match certificate %s", path_of("other.key"),
+		 path_of("a.pem"));
+	expect_pair_error(path_of("a.pem"), path_of("other.key"), 0, want);
+	snprintf(want, sizeof(want), "%s: key does not match certificate %s", path_of("w.key"),
+		 path_of("a.pem"));
+	expect_pair_error(path_of("a.pem"), path_of("w.key"), 0, want);
+	if (geteuid() != 0) { /* root reads a mode-000 file */
+		chmod(path_of("d.key"), 0);
+		snprintf(want, sizeof(want), "%s: cannot open: Permission denied",
+			 path_of("d.key"));
+		expect_pair_error(path_of("d.pem"), path_of("d.key"), 0, want);
+		chmod(path_of("d.key"), 0600);
+	}
+}
+
+/* A whole build refuses one bad service and reports it; a bad cipher list at its line:col. */
+static void
+test_build_refuses_a_bad_service_certificate_or_cipher_list(void)
+{
+	struct sl_config *cfg;
+	struct sl_tls *tls = (struct sl_tls *)1;
+	char yaml[1024], err[512] = "", want[600];
+
+	snprintf(yaml, sizeof(yaml),
+		 "services:\n  - name: a\n    host: a.example.com\n"
+		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND
+		 "  - name: old\n    host: old.example.com\n"
+		 "    tls: {cert_file: %s/expired.pem, key_file: %s/expired.key}\n" BACKEND,
+		 dir, dir, dir, dir);
+	cfg = load(yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT_PTR_NULL(tls);
+	snprintf(want, sizeof(want), "%s: certificate expired on 2025-01-01",
+		 path_of("expired.pem"));
+	CU_ASSERT_STRING_EQUAL(err, want);
+	sl_config_free(cfg);
+
+	snprintf(yaml, sizeof(yaml),
+		 "tls:\n  cert_file: %s/d.pem\n  key_file: %s/d.key\n"
+		 "  ciphers: \"NO-SUCH-CIPHER:ALSO-NOT\"\n",
+		 dir, dir);
+	cfg = load(yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "tls.yaml:4:12: tls.ciphers: OpenSSL knows no cipher in "
+				    "'NO-SUCH-CIPHER:ALSO-NOT'");
+	sl_config_free(cfg);
+
+	/* no TLS anywhere: no set, no error */
+	cfg = load("services:\n  - name: a\n" BACKEND);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	tls = (struct sl_tls *)1;
+	CU_ASSERT_EQUAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(tls);
+	sl_config_free(cfg);
+}
+
+/* ------------------------------------------------------------------ handshakes */
+
+static void
+test_tls13_and_tls12_negotiate_with_alpn_http11_and_tls11_is_refused(void)
+{
+	struct sl_tls *tls = build_std(NULL);
+	SSL_CTX *c13 = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	SSL_CTX *c12 = client_ctx(TLS1_2_VERSION, TLS1_2_VERSION);
+	SSL_CTX *c11 = client_ctx(TLS1_1_VERSION, TLS1_1_VERSION);
+	SSL_CTX *h2only = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	const unsigned char *alpn;
+	unsigned int alpn_len;
+	unsigned long e;
+	struct conn k;
+	int refused = 0;
+
+	CU_ASSERT_EQUAL(sl_tls_n_certs(tls), 3); /* d, a (twice named), w */
+	k = conn_new(c13, tls, "a.example.com", NULL);
+	CU_ASSERT_EQUAL_FATAL(handshake(&k, NULL), 0);
+	CU_ASSERT_EQUAL(SSL_version(k.s), TLS1_3_VERSION);
+	CU_ASSERT_STRING_EQUAL(SSL_get_cipher_name(k.s), "TLS_AES_128_GCM_SHA256");
+	SSL_get0_alpn_selected(k.c, &alpn, &alpn_len);
+	CU_ASSERT(alpn_len == 8 && !memcmp(alpn, "http/1.1", 8));
+	CU_ASSERT_EQUAL(SSL_get_verify_result(k.c), X509_V_OK);
+	conn_free(&k);
+
+	k = conn_new(c12, tls, "a.example.com", NULL);
+	CU_ASSERT_EQUAL_FATAL(handshake(&k, NULL), 0);
+	CU_ASSERT_EQUAL(SSL_version(k.s), TLS1_2_VERSION);
+	CU_ASSERT_STRING_EQUAL(SSL_get_cipher_name(k.s), "ECDHE-ECDSA-AES128-GCM-SHA256");
+	SSL_get0_alpn_selected(k.c, &alpn, &alpn_len);
+	CU_ASSERT(alpn_len == 8 && !memcmp(alpn, "http/1.1", 8));
+	conn_free(&k);
+
+	ERR_clear_error();
+	k = conn_new(c11, tls, "a.example.com", NULL);
+	CU_ASSERT_EQUAL(handshake(&k, NULL), -1);
+	CU_ASSERT(SSL_version(k.s) != TLS1_3_VERSION && !SSL_is_init_finished(k.s));
+	while ((e = ERR_get_error()))
+		refused |= ERR_GET_REASON(e) == SSL_R_UNSUPPORTED_PROTOCOL;
+	CU_ASSERT(refused); /* the server saw the hello and said no, for the version */
+	conn_free(&k);
+
+	SSL_CTX_set_alpn_protos(h2only, (const unsigned char *)"\x02h2", 3);
+	k = conn_new(h2only, tls, "a.example.com", NULL);
+	CU_ASSERT_EQUAL(handshake(&k, NULL), -1); /* RFC 7301: no_application_protocol */
+	ERR_clear_error();
+	conn_free(&k);
+
+	SSL_CTX_free(c13);
+	SSL_CTX_free(c12);
+	SSL_CTX_free(c11);
+	SSL_CTX_free(h2only);
+	sl_tls_free(tls);
+}
+
+static void
+sni_gives(SSL_CTX *cctx, struct sl_tls *tls, const char *sni, const char *want_cn, int verified)
+{
+	struct conn k = conn_new(cctx, tls, sni, NULL);
+	char cn[256];
+
+	if (sni && !verified)
+		SSL_set1_host(k.c, NULL); /* the default certificate does not name this host */
+	CU_ASSERT_EQUAL_FATAL(handshake(&k, NULL), 0);
+	peer_cn(k.c, cn, sizeof(cn));
+	if (strcmp(cn, want_cn)) {
+		fprintf(stderr, "\n  SNI %s: want %s, got %s\n", sni ? sni : "(none)", want_cn, cn);
+		CU_FAIL("certificate chosen by SNI");
+	}
+	CU_ASSERT_EQUAL(SSL_get_verify_result(k.c), X509_V_OK);
+	conn_free(&k);
+}
+
+static void
+test_sni_picks_the_certificate_and_no_sni_gets_the_default(void)
+{
+	struct sl_tls *tls = build_std(NULL);
+	SSL_CTX *c = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	SSL_CTX *c12 = client_ctx(TLS1_2_VERSION, TLS1_2_VERSION);
+
+	sni_gives(c, tls, "a.example.com", "a.example.com", 1);
+	sni_gives(c, tls, "A.Example.COM", "a.example.com", 1);
+	sni_gives(c, tls, "a2.example.com", "a.example.com", 0); /* same pair, its own host */
+	sni_gives(c, tls, "x.w.example.com", "*.w.example.com", 1);
+	sni_gives(c12, tls, "y.w.example.com", "*.w.example.com", 1);
+	sni_gives(c, tls, "x.y.w.example.com", "default.example", 0); /* one label only */
+	sni_gives(c, tls, "w.example.com", "default.example", 0);
+	sni_gives(c, tls, "unknown.example.com", "default.example", 0);
+	sni_gives(c, tls, NULL, "default.example", 0);
+	sni_gives(c12, tls, NULL, "default.example", 0);
+	CU_ASSERT_PTR_EQUAL(sl_tls_ctx_for_host(tls, "q.w.example.com"),
+			    sl_tls_ctx_for_host(tls, "z.w.example.com"));
+	CU_ASSERT_PTR_EQUAL(sl_tls_ctx_for_host(tls, "nope"), sl_tls_default_ctx(tls));
+	SSL_CTX_free(c);
+	SSL_CTX_free(c12);
+	sl_tls_free(tls);
+}
+
+/* Without a global certificate the default is the first TLS service's. */
+static void
+test_without_global_certificate_the_first_service_is_the_default(void)
+{
+	SSL_CTX *c = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	struct sl_config *cfg;
+	struct sl_tls *tls = NULL;
+	char yaml[1024], err[512];
+
+	snprintf(yaml, sizeof(yaml),
+		 "services:\n  - name: w\n    host: \"*.w.example.com\"\n"
+		 "    tls: {cert_file: %s/w.pem, key_file: %s/w.key}\n" BACKEND
+		 "  - name: a\n    host: a.example.com\n"
+		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND,
+		 dir, dir, dir, dir);
+	cfg = load(yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL_FATAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
+	sl_config_free(cfg);
+	sni_gives(c, tls, NULL, "*.w.example.com", 0);
+	sni_gives(c, tls, "a.example.com", "a.example.com", 1);
+	SSL_CTX_free(c);
+	sl_tls_free(tls);
+}
+
+/* Full handshake, then its ticket offered on a new SSL; returns whether the server resumed. */
+static int
+resumes(SSL_CTX *cctx, struct sl_tls *tls, const char *sni, SSL_SESSION *sess)
+{
+	struct conn k = conn_new(cctx, tls, sni, sess);
+	int reused;
+
+	CU_ASSERT_EQUAL_FATAL(handshake(&k, NULL), 0);
+	reused = SSL_session_reused(k.s);
+	CU_ASSERT_EQUAL(reused, SSL_session_reused(k.c));
+	conn_free(&k);
+	return reused;
+}
+
+static SSL_SESSION *
+first_session(SSL_CTX *cctx, struct sl_tls *tls, const char *sni)
+{
+	struct conn k = conn_new(cctx, tls, sni, NULL);
+	SSL_SESSION *s;
+
+	CU_ASSERT_EQUAL_FATAL(handshake(&k, NULL), 0);
+	CU_ASSERT_FALSE(SSL_session_reused(k.s));
+	s = session_of(&k);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT(SSL_SESSION_is_resumable(s));
+	conn_free(&k);
+	return s;
+}
+
+static void
+test_tickets_resume_across_one_rotation_and_not_two(void)
+{
+	struct sl_tls_tickets *t;
+	struct sl_tls *tls, *reloaded;
+	SSL_CTX *c13 = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
+	SSL_CTX *c12 = client_ctx(TLS1_2_VERSION, TLS1_2_VERSION);
+	SSL_SESSION *s13, *s12, *sw;
+
+	CU_ASSERT_EQUAL_FATAL(sl_tls_tickets_create(&t), 0);
+	CU_ASSERT_FALSE(sl_tls_tickets_keys(t)->has_previous);
+	tls = build_std(t);
+	s13 = first_session(c13, tls, "a.example.com");
+	s12 = first_session(c12, tls, "a.example.com");
+	sw = first_session(c13, tls, "x.w.example.com");
+	CU_ASSERT_TRUE(resumes(c13, tls, "a.example.com", s13));
+	CU_ASSERT_TRUE(resumes(c12, tls, "a.example.com", s12));
+	CU_ASSERT_TRUE(resumes(c13, tls, "x.w.example.com", sw));
+
+	/* a reload builds new contexts around the same keys: tickets still resume */
+	reloaded = build_std(t);
+	CU_ASSERT_TRUE(resumes(c13, reloaded, "a.example.com", s13));
+	sl_tls_free(reloaded);
+
+	CU_ASSERT_EQUAL(sl_tls_tickets_rotate(t), 0);
+	CU_ASSERT_TRUE(sl_tls_tickets_keys(t)->has_previous);
+	CU_ASSERT_TRUE(resumes(c13, tls, "a.example.com", s13));
+	CU_ASSERT_TRUE(resumes(c12, tls, "a.example.com", s12));
+	CU_ASSERT_EQUAL(sl_tls_tickets_rotate(t), 0);
+	CU_ASSERT_FALSE(resumes(c13, tls, "a.example.com", s13)); /* full handshake, no error */
+	CU_ASSERT_FALSE(resumes(c12, tls, "a.example.com", s12));
+
+	/* keys of a different holder (another process) never open these tickets */
+	SSL_SESSION_free(s13);
+	s13 = first_session(c13, tls, "a.example.com");
+	{
+		struct sl_tls_tickets *t2;
+		struct sl_tls *other;
+
+		CU_ASSERT_EQUAL_FATAL(sl_tls_tickets_create(&t2), 0);
+		other = build_std(t2);
+		CU_ASSERT_FALSE(resumes(c13, other, "a.example.com", s13));
+		sl_tls_free(other);
+		sl_tls_tickets_free(t2);
+	}
+	SSL_SESSION_free(s13);
+	SSL_SESSION_free(s12);
+	SSL_SESSION_free(sw);
+	SSL_CTX_free(c13);
+	SSL_CTX_free(c12);
+	sl_tls_free(tls);
+	sl_tls_tickets_free(t);
+}
+
+/* ------------------------------------------------------------------ cost */
+
+/* Full handshakes (no resumption) for a while; the server's share is timed on its own. */
+static void
+measure(const char *label, const char *name, int max_version)
+{
+	SSL_CTX *c = client_ctx(TLS1_2_VERSION, max_version);
+	struct sl_config *cfg;
+	struct sl_tls *tls = NULL;
+	struct timespec a, b;
+	long long srv_ns = 0, wall_ns;
+	char yaml[1024], err[512];
+	int n = 0;
+
+	snprintf(yaml, sizeof(yaml), "tls: {cert_file: %s/%s.pem, key_file: %s/%s.key}\n", dir,
+		 name, dir, name);
+	cfg = load(yaml);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL_FATAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
+	sl_config_free(cfg);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do { /* bounded: at most 2000 handshakes or about 1 s */
+		struct conn k = conn_new(c, tls, NULL, NULL);
+
+		CU_ASSERT_EQUAL_FATAL(handshake(&k, &srv_ns), 0);
+		conn_free(&k);
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		wall_ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	} while (n < 2000 && wall_ns < 1000000000LL);
+	printf("\n  %-24s %5d full handshakes: server side %.0f/s (%.0f us each), "
+	       "client+server %.0f/s",
+	       label, n, n * 1e9 / (double)srv_ns, srv_ns / 1e3 / n, n * 1e9 / (double)wall_ns);
+	SSL_CTX_free(c);
+	sl_tls_free(tls);
+}
+
+static void
+test_full_handshakes_per_second_are_printed(void)
+{
+	make_leaf("rsa", "rsa", "rsa.example.com", NULL, NULL);
+	measure("ECDSA P-256, TLS 1.3", "d", TLS1_3_VERSION);
+	measure("ECDSA P-256, TLS 1.2", "d", TLS1_2_VERSION);
+	measure("RSA-2048, TLS 1.3", "rsa", TLS1_3_VERSION);
+	printf("\n");
+}
+
+int
+main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+#define T(f) {#f, f}
+	    T(test_bad_certificates_and_keys_are_named_with_the_reason),
+	    T(test_build_refuses_a_bad_service_certificate_or_cipher_list),
+	    T(test_tls13_and_tls12_negotiate_with_alpn_http11_and_tls11_is_refused),
+	    T(test_sni_picks_the_certificate_and_no_sni_gets_the_default),
+	    T(test_without_global_certificate_the_first_service_is_the_default),
+	    T(test_tickets_resume_across_one_rotation_and_not_two),
+	    T(test_full_handshakes_per_second_are_printed),
+#undef T
+	};
+	CU_pSuite suite;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("controlplane/tls_ctx", suite_init, suite_clean);
+	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
+			suite = NULL;
+	if (!suite) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
