@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,13 +199,42 @@ load(const char *yaml)
 
 #define BACKEND "    locations: [{path: /, backends: [{url: http://198.18.0.11}]}]\n"
 
+/* Load yaml, build the set and free the configuration (the set must not need it). */
+static int
+build_yaml(const char *yaml, struct sl_tls_tickets *t, struct sl_tls **out, char *err,
+	   size_t errlen)
+{
+	struct sl_config *cfg = load(yaml);
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	*out = (struct sl_tls *)1; /* must be reset whatever happens */
+	rc = sl_tls_build(cfg, t, out, err, errlen);
+	sl_config_free(cfg);
+	return rc;
+}
+
+/* Two TLS services with their own hosts and pairs (<pair>.pem and <pair>.key), no global one. */
+static const char *
+two_services(const char *host1, const char *pair1, const char *host2, const char *pair2)
+{
+	static char yaml[2048];
+
+	snprintf(yaml, sizeof(yaml),
+		 "services:\n  - name: s1\n    host: \"%s\"\n"
+		 "    tls: {cert_file: %s/%s.pem, key_file: %s/%s.key}\n" BACKEND
+		 "  - name: s2\n    host: \"%s\"\n"
+		 "    tls: {cert_file: %s/%s.pem, key_file: %s/%s.key}\n" BACKEND,
+		 host1, dir, pair1, dir, pair1, host2, dir, pair2, dir, pair2);
+	return yaml;
+}
+
 /* The standard set: a global default certificate, a.example.com, *.w.example.com. */
 static struct sl_tls *
 build_std(struct sl_tls_tickets *t)
 {
 	char yaml[2048], err[512];
-	struct sl_config *cfg;
-	struct sl_tls *tls = NULL;
+	struct sl_tls *tls;
 
 	snprintf(yaml, sizeof(yaml),
 		 "tls: {cert_file: %s/d.pem, key_file: %s/d.key}\n"
@@ -216,11 +246,8 @@ build_std(struct sl_tls_tickets *t)
 		 "  - name: a2\n    host: a2.example.com\n"
 		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND,
 		 dir, dir, dir, dir, dir, dir, dir, dir);
-	cfg = load(yaml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	if (sl_tls_build(cfg, t, &tls, err, sizeof(err)) < 0)
+	if (build_yaml(yaml, t, &tls, err, sizeof(err)) < 0)
 		fprintf(stderr, "\n  build: %s\n", err);
-	sl_config_free(cfg); /* the set must not point into the configuration */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tls);
 	return tls;
 }
@@ -355,36 +382,38 @@ expect_pair_error(const char *cert, const char *key, int64_t now, const char *wa
 static void
 test_bad_certificates_and_keys_are_named_with_the_reason(void)
 {
+	/* The message is "<the file named>: <reason>", and the certificate's name after it. */
+	static const struct {
+		const char *cert, *key;
+		int64_t now;
+		bool names_key;
+		const char *reason;
+		bool then_cert;
+	} cases[] = {
+	    {"none.pem", "a.key", 0, false, "cannot open: No such file or directory", false},
+	    {"a.pem", "none.key", 0, true, "cannot open: No such file or directory", false},
+	    {"adir", "a.key", 0, false, "not a regular file", false},
+	    {"garbage.pem", "a.key", 0, false, "no PEM certificate in it", false},
+	    {"a.key", "a.key", 0, false, "no PEM certificate in it", false},
+	    {"a.pem", "garbage.pem", 0, true, "no PEM private key in it", false},
+	    {"expired.pem", "expired.key", 0, false, "certificate expired on 2025-01-01", false},
+	    /* a.pem seen from 2020: before its notBefore */
+	    {"a.pem", "a.key", 1577836800, false, "certificate is not valid before 20", false},
+	    {"a.pem", "other.key", 0, true, "key does not match certificate", true},
+	    {"a.pem", "w.key", 0, true, "key does not match certificate", true},
+	};
 	char want[600], err[512];
 
 	CU_ASSERT_EQUAL(sl_tls_check_pair(path_of("a.pem"), path_of("a.key"), 0, err, sizeof(err)),
 			0);
-	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
-		 path_of("none.pem"));
-	expect_pair_error(path_of("none.pem"), path_of("a.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
-		 path_of("none.key"));
-	expect_pair_error(path_of("a.pem"), path_of("none.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: not a regular file", path_of("adir"));
-	expect_pair_error(path_of("adir"), path_of("a.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: no PEM certificate in it", path_of("garbage.pem"));
-	expect_pair_error(path_of("garbage.pem"), path_of("a.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: no PEM certificate in it", path_of("a.key"));
-	expect_pair_error(path_of("a.key"), path_of("a.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: no PEM private key in it", path_of("garbage.pem"));
-	expect_pair_error(path_of("a.pem"), path_of("garbage.pem"), 0, want);
-	snprintf(want, sizeof(want), "%s: certificate expired on 2025-01-01",
-		 path_of("expired.pem"));
-	expect_pair_error(path_of("expired.pem"), path_of("expired.key"), 0, want);
-	/* a.pem seen from 2020: before its notBefore */
-	snprintf(want, sizeof(want), "%s: certificate is not valid before 20", path_of("a.pem"));
-	expect_pair_error(path_of("a.pem"), path_of("a.key"), 1577836800, want);
-	snprintf(want, sizeof(want), "%s: key does not match certificate %s", path_of("other.key"),
-		 path_of("a.pem"));
-	expect_pair_error(path_of("a.pem"), path_of("other.key"), 0, want);
-	snprintf(want, sizeof(want), "%s: key does not match certificate %s", path_of("w.key"),
-		 path_of("a.pem"));
-	expect_pair_error(path_of("a.pem"), path_of("w.key"), 0, want);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(want, sizeof(want), "%s: %s%s%s",
+			 path_of(cases[i].names_key ? cases[i].key : cases[i].cert),
+			 cases[i].reason, cases[i].then_cert ? " " : "",
+			 cases[i].then_cert ? path_of(cases[i].cert) : "");
+		expect_pair_error(path_of(cases[i].cert), path_of(cases[i].key), cases[i].now,
+				  want);
+	}
 	if (geteuid() != 0) { /* root reads a mode-000 file */
 		chmod(path_of("d.key"), 0);
 		snprintf(want, sizeof(want), "%s: cannot open: Permission denied",
@@ -394,47 +423,32 @@ test_bad_certificates_and_keys_are_named_with_the_reason(void)
 	}
 }
 
-/* A whole build refuses one bad service and reports it; a bad cipher list at its line:col. */
 static void
 test_build_refuses_a_bad_service_certificate_or_cipher_list(void)
 {
-	struct sl_config *cfg;
-	struct sl_tls *tls = (struct sl_tls *)1;
+	struct sl_tls *tls;
 	char yaml[1024], err[512] = "", want[600];
 
-	snprintf(yaml, sizeof(yaml),
-		 "services:\n  - name: a\n    host: a.example.com\n"
-		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND
-		 "  - name: old\n    host: old.example.com\n"
-		 "    tls: {cert_file: %s/expired.pem, key_file: %s/expired.key}\n" BACKEND,
-		 dir, dir, dir, dir);
-	cfg = load(yaml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(build_yaml(two_services("a.example.com", "a", "old.example.com", "expired"), NULL,
+			     &tls, err, sizeof(err)) == -EINVAL);
 	CU_ASSERT_PTR_NULL(tls);
 	snprintf(want, sizeof(want), "%s: certificate expired on 2025-01-01",
 		 path_of("expired.pem"));
 	CU_ASSERT_STRING_EQUAL(err, want);
-	sl_config_free(cfg);
 
 	snprintf(yaml, sizeof(yaml),
 		 "tls:\n  cert_file: %s/d.pem\n  key_file: %s/d.key\n"
 		 "  ciphers: \"NO-SUCH-CIPHER:ALSO-NOT\"\n",
 		 dir, dir);
-	cfg = load(yaml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(build_yaml(yaml, NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT_PTR_NULL(tls);
 	CU_ASSERT_STRING_EQUAL(err, "tls.yaml:4:12: tls.ciphers: OpenSSL knows no cipher in "
 				    "'NO-SUCH-CIPHER:ALSO-NOT'");
-	sl_config_free(cfg);
 
 	/* no TLS anywhere: no set, no error */
-	cfg = load("services:\n  - name: a\n" BACKEND);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	tls = (struct sl_tls *)1;
-	CU_ASSERT_EQUAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(
+	    build_yaml("services:\n  - name: a\n" BACKEND, NULL, &tls, err, sizeof(err)), 0);
 	CU_ASSERT_PTR_NULL(tls);
-	sl_config_free(cfg);
 }
 
 /* ------------------------------------------------------------------ handshakes */
@@ -536,25 +550,16 @@ test_sni_picks_the_certificate_and_no_sni_gets_the_default(void)
 	sl_tls_free(tls);
 }
 
-/* Without a global certificate the default is the first TLS service's. */
 static void
 test_without_global_certificate_the_first_service_is_the_default(void)
 {
 	SSL_CTX *c = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION);
-	struct sl_config *cfg;
-	struct sl_tls *tls = NULL;
-	char yaml[1024], err[512];
+	struct sl_tls *tls;
+	char err[512];
 
-	snprintf(yaml, sizeof(yaml),
-		 "services:\n  - name: w\n    host: \"*.w.example.com\"\n"
-		 "    tls: {cert_file: %s/w.pem, key_file: %s/w.key}\n" BACKEND
-		 "  - name: a\n    host: a.example.com\n"
-		 "    tls: {cert_file: %s/a.pem, key_file: %s/a.key}\n" BACKEND,
-		 dir, dir, dir, dir);
-	cfg = load(yaml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_EQUAL_FATAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
-	sl_config_free(cfg);
+	CU_ASSERT_EQUAL_FATAL(build_yaml(two_services("*.w.example.com", "w", "a.example.com", "a"),
+					 NULL, &tls, err, sizeof(err)),
+			      0);
 	sni_gives(c, tls, NULL, "*.w.example.com", 0);
 	sni_gives(c, tls, "a.example.com", "a.example.com", 1);
 	SSL_CTX_free(c);
@@ -654,7 +659,6 @@ static void
 measure(const char *label, const char *name, int max_version)
 {
 	SSL_CTX *c = client_ctx(TLS1_2_VERSION, max_version);
-	struct sl_config *cfg;
 	struct sl_tls *tls = NULL;
 	struct timespec a, b, ca, cb;
 	long long srv_ns = 0, wall_ns, cpu_ns;
@@ -663,10 +667,7 @@ measure(const char *label, const char *name, int max_version)
 
 	snprintf(yaml, sizeof(yaml), "tls: {cert_file: %s/%s.pem, key_file: %s/%s.key}\n", dir,
 		 name, dir, name);
-	cfg = load(yaml);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_EQUAL_FATAL(sl_tls_build(cfg, NULL, &tls, err, sizeof(err)), 0);
-	sl_config_free(cfg);
+	CU_ASSERT_EQUAL_FATAL(build_yaml(yaml, NULL, &tls, err, sizeof(err)), 0);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
 	do { /* bounded: at most 2000 handshakes or about 1 s */
