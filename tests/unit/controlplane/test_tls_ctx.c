@@ -445,6 +445,14 @@ test_build_refuses_a_bad_service_certificate_or_cipher_list(void)
 	CU_ASSERT_STRING_EQUAL(err, "tls.yaml:4:12: tls.ciphers: OpenSSL knows no cipher in "
 				    "'NO-SUCH-CIPHER:ALSO-NOT'");
 
+	/* certificates that ACME or cert_dir would provide: refused until they exist */
+	CU_ASSERT(build_yaml("tls: {cert_dir: /nonexistent}\nservices:\n  - name: a\n"
+			     "    host: a.example.com\n    tls: {enabled: true}\n" BACKEND,
+			     NULL, &tls, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT_PTR_NULL(tls);
+	CU_ASSERT_STRING_EQUAL(err, "service 'a' (line 3): tls without cert_file needs a global "
+				    "tls.cert_file; cert_dir and auto_cert are not supported yet");
+
 	/* no TLS anywhere: no set, no error */
 	CU_ASSERT_EQUAL(
 	    build_yaml("services:\n  - name: a\n" BACKEND, NULL, &tls, err, sizeof(err)), 0);
