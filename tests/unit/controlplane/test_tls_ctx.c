@@ -660,49 +660,63 @@ test_tickets_resume_across_one_rotation_and_not_two(void)
 /* ------------------------------------------------------------------ cost */
 
 /*
- * Full handshakes (no resumption) for about a second. Figures are CPU time of this thread, so
- * they hold on a loaded machine: the server side alone (what a worker pays) and both sides.
+ * Handshakes for about a second: full ones, or resumed with one ticket when `resumed`.
+ * Figures are CPU time of this thread, so they hold on a loaded machine: the server side
+ * alone (what a worker pays) and both sides.
  */
 static void
-measure(const char *label, const char *name, int max_version)
+measure(const char *label, const char *name, int max_version, bool resumed)
 {
 	SSL_CTX *c = client_ctx(TLS1_2_VERSION, max_version);
+	struct sl_tls_tickets *t = NULL;
+	SSL_SESSION *sess = NULL;
 	struct sl_tls *tls = NULL;
 	struct timespec a, b, ca, cb;
 	long long srv_ns = 0, wall_ns, cpu_ns;
 	char yaml[1024], err[512];
-	int n = 0;
+	int n = 0, reused = 0;
 
 	snprintf(yaml, sizeof(yaml), "tls: {cert_file: %s/%s.pem, key_file: %s/%s.key}\n", dir,
 		 name, dir, name);
-	CU_ASSERT_EQUAL_FATAL(build_yaml(yaml, NULL, &tls, err, sizeof(err)), 0);
+	if (resumed)
+		CU_ASSERT_EQUAL_FATAL(sl_tls_tickets_create(&t), 0);
+	CU_ASSERT_EQUAL_FATAL(build_yaml(yaml, t, &tls, err, sizeof(err)), 0);
+	if (resumed)
+		sess = first_session(c, tls, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
-	do { /* bounded: at most 2000 handshakes or about 1 s */
-		struct conn k = conn_new(c, tls, NULL, NULL);
+	do { /* bounded: at most 5000 handshakes or about 1 s */
+		struct conn k = conn_new(c, tls, NULL, sess);
 
 		CU_ASSERT_EQUAL_FATAL(handshake(&k, &srv_ns), 0);
+		reused += SSL_session_reused(k.s);
 		conn_free(&k);
 		n++;
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		wall_ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-	} while (n < 2000 && wall_ns < 1000000000LL);
+	} while (n < 5000 && wall_ns < 1000000000LL);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cb);
 	cpu_ns = (cb.tv_sec - ca.tv_sec) * 1000000000LL + (cb.tv_nsec - ca.tv_nsec);
-	printf("\n  %-22s %4d full handshakes: server %.0f/s per core (%.0f us CPU each); "
+	CU_ASSERT_EQUAL(reused, resumed ? n : 0);
+	printf("\n  %-22s %4d %s handshakes: server %.0f/s per core (%.0f us CPU each); "
 	       "client and server %.0f/s per core",
-	       label, n, n * 1e9 / (double)srv_ns, srv_ns / 1e3 / n, n * 1e9 / (double)cpu_ns);
+	       label, n, resumed ? "resumed" : "full", n * 1e9 / (double)srv_ns, srv_ns / 1e3 / n,
+	       n * 1e9 / (double)cpu_ns);
+	SSL_SESSION_free(sess);
 	SSL_CTX_free(c);
 	sl_tls_free(tls);
+	sl_tls_tickets_free(t);
 }
 
 static void
-test_full_handshakes_per_second_are_printed(void)
+test_handshakes_per_second_are_printed(void)
 {
 	make_leaf("rsa", "rsa", "rsa.example.com", NULL, NULL);
-	measure("ECDSA P-256, TLS 1.3", "d", TLS1_3_VERSION);
-	measure("ECDSA P-256, TLS 1.2", "d", TLS1_2_VERSION);
-	measure("RSA-2048, TLS 1.3", "rsa", TLS1_3_VERSION);
+	measure("ECDSA P-256, TLS 1.3", "d", TLS1_3_VERSION, false);
+	measure("ECDSA P-256, TLS 1.2", "d", TLS1_2_VERSION, false);
+	measure("RSA-2048, TLS 1.3", "rsa", TLS1_3_VERSION, false);
+	measure("ECDSA P-256, TLS 1.3", "d", TLS1_3_VERSION, true);
+	measure("ECDSA P-256, TLS 1.2", "d", TLS1_2_VERSION, true);
 	printf("\n");
 }
 
@@ -720,7 +734,7 @@ main(void)
 	    T(test_sni_picks_the_certificate_and_no_sni_gets_the_default),
 	    T(test_without_global_certificate_the_first_service_is_the_default),
 	    T(test_tickets_resume_across_one_rotation_and_not_two),
-	    T(test_full_handshakes_per_second_are_printed),
+	    T(test_handshakes_per_second_are_printed),
 #undef T
 	};
 	CU_pSuite suite;
