@@ -290,6 +290,26 @@ sl_cp_health_tick(struct sl_cp_health *h)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Backend g's share of its weight while slow start ramps, percent rounded (the 5% floor shows
+ * as 5); 100 when it never left, the ramp is over or slow start is off. Under h->lock. */
+static uint32_t
+slow_start_pct(const struct sl_cp_health *h, unsigned int g)
+{
+	const struct sl_resil_backend *rb;
+	const struct sl_slowstart_cfg *sc;
+	uint64_t back, f;
+
+	if (h->rs == NULL || g >= h->rs->n_backends)
+		return 100;
+	rb = &h->rs->b[g];
+	sc = &h->rs->locs[rb->loc].slow;
+	back = atomic_load_explicit(&rb->back_us, memory_order_relaxed);
+	if (sc->window_us == 0 || back == 0)
+		return 100;
+	f = sl_slowstart_factor(sc, back, now_us(h));
+	return (uint32_t)((f * 100u + SL_SLOWSTART_ONE / 2) / SL_SLOWSTART_ONE);
+}
+
 int
 sl_cp_health_backend(const struct sl_cp_health *h, unsigned int g, struct sl_cp_backend_health *out)
 {
@@ -312,6 +332,7 @@ sl_cp_health_backend(const struct sl_cp_health *h, unsigned int g, struct sl_cp_
 		out->state_changes = b->state_changes;
 		out->circuit_opens = b->circuit_opens;
 		out->ejections = b->ejections;
+		out->slow_start_pct = slow_start_pct(h, g);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;

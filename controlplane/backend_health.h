@@ -32,9 +32,10 @@ struct sl_cp_backend_health {
 	enum sl_breaker_state circuit;
 	bool ejected;
 	uint64_t checks[SL_PROBE_RESULT_MAX];
-	uint64_t state_changes; /* health up/down transitions */
-	uint64_t circuit_opens; /* closed or half-open -> open */
-	uint64_t ejections;	/* outlier ejections */
+	uint64_t state_changes;	 /* health up/down transitions */
+	uint64_t circuit_opens;	 /* closed or half-open -> open */
+	uint64_t ejections;	 /* outlier ejections */
+	uint32_t slow_start_pct; /* share of its weight while slow start ramps; 100 otherwise */
 };
 
 /* For cfg's backends (file order) and rs (may be NULL: no proxy). NULL on no memory. */

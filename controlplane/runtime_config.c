@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "controlplane/backend_health.h"
 #include "controlplane/backend_overrides.h"
 #include "controlplane/runtime_config.h"
 #include "lib/balance/balance.h"
@@ -33,6 +34,7 @@ struct sl_cp_runtime {
 	unsigned int n_ids, cap_ids;
 	uint64_t next_id;
 	uint64_t reloads;
+	const struct sl_cp_health *health; /* NULL: health, circuit and ejection from the flags */
 };
 
 static uint64_t
@@ -159,6 +161,8 @@ backend_json(struct sl_cp_runtime *rt, const struct where *w)
 	uint32_t f = 0, inflight = 0;
 	uint64_t requests = 0, open = 0, idle = 0;
 	const char *state;
+	struct sl_cp_backend_health h;
+	json_t *o;
 
 	if (live != NULL && w->b < live->n_backends) {
 		f = sl_bal_live_flags(live, w->b);
@@ -184,10 +188,12 @@ backend_json(struct sl_cp_runtime *rt, const struct where *w)
 		state = "down";
 	else if (f & SL_BAL_F_CIRCUIT_OPEN)
 		state = "circuit_open";
+	else if (f & SL_RESIL_F_EJECTED)
+		state = "ejected";
 	else
 		state = "up";
-	return json_pack(
-	    "{s:I, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}",
+	o = json_pack(
+	    "{s:I, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:s}",
 	    "id", (json_int_t)w->d->id, "service", svc->name, "location", loc->path, "url", be->url,
 	    "weight", (json_int_t)be->weight, "max_connections", (json_int_t)be->max_connections,
 	    "enabled", !(f & SL_BAL_F_DISABLED), "draining", !!(f & SL_BAL_F_DRAINING), "state",
@@ -195,10 +201,25 @@ backend_json(struct sl_cp_runtime *rt, const struct where *w)
 	    !be->health_check.enabled ? "unknown"
 	    : (f & SL_BAL_F_DOWN)     ? "down"
 				      : "up",
-	    "circuit", f & SL_BAL_F_CIRCUIT_OPEN ? "open" : "closed", "inflight",
-	    (json_int_t)inflight, "open_connections", (json_int_t)(int64_t)open, "pool_idle",
-	    (json_int_t)(int64_t)idle, "requests", (json_int_t)requests, "source",
-	    w->d->runtime ? "runtime" : "config");
+	    "circuit", f & SL_BAL_F_CIRCUIT_OPEN ? "open" : "closed", "ejected",
+	    !!(f & SL_RESIL_F_EJECTED), "inflight", (json_int_t)inflight, "open_connections",
+	    (json_int_t)(int64_t)open, "pool_idle", (json_int_t)(int64_t)idle, "requests",
+	    (json_int_t)requests, "source", w->d->runtime ? "runtime" : "config");
+	/* The health table's view: why the health last changed, a half-open circuit, slow start. */
+	if (o != NULL && sl_cp_health_backend(rt->health, w->gback, &h) == 0) {
+		static const char *const circ[] = {
+		    [SL_BREAKER_CLOSED] = "closed",
+		    [SL_BREAKER_OPEN] = "open",
+		    [SL_BREAKER_HALF_OPEN] = "half_open",
+		};
+
+		json_object_set_new(o, "circuit", json_string(circ[h.circuit]));
+		json_object_set_new(o, "health_reason", json_string(h.reason));
+		json_object_set_new(o, "slow_start_percent", json_integer(h.slow_start_pct));
+		json_object_set_new(o, "ejections", json_integer((json_int_t)h.ejections));
+		json_object_set_new(o, "circuit_opens", json_integer((json_int_t)h.circuit_opens));
+	}
+	return o;
 }
 
 static json_t *
@@ -291,6 +312,14 @@ sl_cp_runtime_create(struct sl_plane_view *v, const char *path, const struct sl_
 	assign_ids(rt);
 	*out = rt;
 	return 0;
+}
+
+void
+sl_cp_runtime_health(struct sl_cp_runtime *rt, const struct sl_cp_health *h)
+{
+	pthread_mutex_lock(&rt->mu);
+	rt->health = h;
+	pthread_mutex_unlock(&rt->mu);
 }
 
 void

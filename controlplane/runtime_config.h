@@ -27,6 +27,11 @@ int sl_cp_runtime_create(struct sl_plane_view *v, const char *path, const struct
 			 struct sl_cp_runtime **out);
 void sl_cp_runtime_free(struct sl_cp_runtime *rt);
 
+/* The backend health table (backend_health.h) the backend objects take health_reason, a
+ * half-open circuit and slow start from; without one they show the shared flags only. */
+struct sl_cp_health;
+void sl_cp_runtime_health(struct sl_cp_runtime *rt, const struct sl_cp_health *h);
+
 /*
  * Reload the file. 0 with a summary object, or -errno with a sentence in err: the loader's
  * file:line:col message, the key that needs a restart, what the proxy cannot serve. A refused

@@ -329,15 +329,17 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		rc = sl_admin_create(&ao, &admin, err, sizeof(err));
 		if (rc == 0) {
 			rc = sl_api_metrics_register(admin, &dp.view, cfg, &live);
-		sl_api_metrics_health(health);
+			sl_api_metrics_health(health);
 			if (rc != 0)
 				snprintf(err, sizeof(err), "cannot register /metrics: %s",
 					 strerror(-rc));
 		}
 		if (rc == 0) {
 			rc = sl_cp_runtime_create(&dp.view, o->config, cfg, &rt);
-			if (rc == 0)
+			if (rc == 0) {
+				sl_cp_runtime_health(rt, health);
 				rc = sl_api_backends_register(admin, rt);
+			}
 			if (rc != 0)
 				snprintf(err, sizeof(err), "cannot set up the backends API: %s",
 					 strerror(-rc));

@@ -217,7 +217,8 @@ function rowsFromStats(s) {
     id: null, service: r.service, location: r.location, url: r.backend,
     weight: r.weight, state: r.draining ? 'draining' : r.up === false ? 'down' : 'up',
     health: r.up === undefined ? 'unknown' : r.up ? 'up' : 'down',
-    circuit: r.circuit || 'closed', inflight: r.in_flight, open_connections: r.open_conns,
+    circuit: r.circuit || 'closed', ejected: r.ejected, health_reason: r.health_reason,
+    inflight: r.in_flight, open_connections: r.open_conns,
     pool_idle: r.idle_conns, requests: sumValues(r.requests), draining: !!r.draining,
     enabled: true,
   }));
@@ -276,8 +277,15 @@ function renderBackends(rows) {
     // Backends added or changed through the API are runtime overrides (API_BACKENDS.md).
     cell(tr, b.source === 'runtime' ? b.url + ' (runtime)' : b.url);
     cell(tr, b.state, 'state state-' + b.state);
-    cell(tr, b.health);
-    cell(tr, b.circuit);
+    // Why the health last changed (GET /api/backends' health_reason) as the cell's tooltip.
+    const htd = cell(tr, b.health);
+    if (b.health_reason) htd.title = b.health_reason;
+    cell(tr, b.circuit, 'state state-circuit-' + b.circuit);
+    cell(tr, b.ejected === undefined ? undefined : b.ejected ? 'yes' : 'no',
+      b.ejected ? 'state state-ejected' : '');
+    // The share of its weight while slow start ramps after a return; '–' at full weight.
+    cell(tr, b.slow_start_percent !== undefined && b.slow_start_percent < 100
+      ? b.slow_start_percent + '%' : undefined, 'num');
     cell(tr, b.inflight, 'num');
     cell(tr, b.open_connections, 'num');
     cell(tr, b.pool_idle, 'num');

@@ -16,6 +16,8 @@
 #       then it returns
 #   (e) a backend whose /health answers 503 (outside expected_status) goes down and comes back
 #   (f) a reload (SIGHUP) keeps a down backend down; the new snapshot's probes bring it back
+# GET /api/backends shows each state with (a) its reason and the slow-start ramp, (b) the open
+# circuit, (d) the ejection.
 # Each part prints its figures.
 #
 # Usage: test_resilience.sh [BUILD_DIR]   (default build/; SL_RES_WORKERS=2 for two workers)
@@ -38,7 +40,7 @@ TMP=$(mktemp -d /tmp/sl-res-test.XXXXXX)
 tb_on_exit "rm -rf '$TMP'"
 
 # Short timings so the whole file runs in about a minute.
-cat >"$TMP/res.yaml" <<'EOF'
+cat >"$TMP/res.yaml" <<EOF
 dataplane:
   ports:
     - name: tap0
@@ -47,6 +49,7 @@ dataplane:
   idle: adaptive
 admin:
   rate_limit: {requests_per_second: 1000, burst: 1000}   # the test scrapes /metrics often
+  auth: {db_path: $TMP/users.db, jwt_secret: resilience-test-secret-$$}   # for /api/backends
 timeouts:
   backend_connect: 1s
   backend_response: 2s
@@ -83,6 +86,9 @@ services:
 EOF
 "$SL_BUILD/apps/sluice/sluice" --check --config "$TMP/res.yaml" >/dev/null ||
 	tb_die "the test configuration does not load"
+pw='resilience test passphrase'
+echo "$pw" | "$SL_BUILD/apps/sluicectl/sluicectl" --config "$TMP/res.yaml" user add ops >/dev/null ||
+	tb_die "sluicectl user add failed"
 
 tb_on_exit "'$top/scripts/testbed.sh' down"
 "$top/scripts/testbed.sh" up --no-backends --workers "${SL_RES_WORKERS:-1}" --config "$TMP/res.yaml" >"$TMP/up.log" 2>&1 ||
@@ -118,11 +124,31 @@ check() { # NAME VALUE BOUND: VALUE <= BOUND
 	if le "$2" "$3"; then tb_pass "$1 ($2 <= $3)"; else tb_fail "$1" "$2 > $3"; fi
 }
 expect() { if [ "$2" = "$3" ]; then tb_pass "$1"; else tb_fail "$1" "got '$2', expected '$3'"; fi; }
+tok=$(nsx curl -s -m 10 http://127.0.0.1:1997/api/auth/login -d "{\"username\":\"ops\",\"password\":\"$pw\"}" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') || tb_die "cannot log in"
+# api BACKEND_N LOCATION FIELD: one field of the backend's object in GET /api/backends, as
+# Python prints it ("?" when the answer is not a list of backends).
+api() {
+	{ nsx curl -sS -m 2 -H "Authorization: Bearer $tok" http://127.0.0.1:1997/api/backends || true; } |
+		python3 -c '
+import json, sys
+n, loc, field = sys.argv[1:]
+try:
+    bs = json.load(sys.stdin)["backends"]
+except (ValueError, KeyError):
+    bs = []
+    print("?")
+for b in bs:
+    if b["url"] == "http://198.18.0.1%s:8080" % n and b["location"] == loc:
+        print(b.get(field))' "$@"
+}
 
 expect "all_backends_up_at_start" "$(metric backend_up 1)$(metric backend_up 2)$(metric backend_up 3)" 111
 
 # ---- (a) a backend stopped under load, then restarted ----------------------------------
-ip netns exec "$SL_NS" wrk -t2 -c8 -d20s --timeout 10s --latency "http://$VIP/" >"$TMP/wrk_a.txt" 2>&1 &
+# 26 s: the ramp is sampled for 7.5 s after "back in rotation", which a half-open probe that
+# met the restarting backend can delay by the open time (4 s).
+ip netns exec "$SL_NS" wrk -t2 -c8 -d26s --timeout 10s --latency "http://$VIP/" >"$TMP/wrk_a.txt" 2>&1 &
 wrk_pid=$!
 tb_on_exit "tb_stop_pid $wrk_pid"
 sleep 2
@@ -132,6 +158,11 @@ if tb_wait_for "[ \"\$(metric backend_up 3)\" = 0 ]" 10; then t_eject=$(since "$
 tb_log "(a) backend3 stopped: out of rotation after ${t_eject}s (interval 0.5s x unhealthy 3 = 1.5s)"
 check "a_eject_within_interval_x_unhealthy_plus_slack" "$t_eject" 4.0
 tb_log "(a) $(grep -o 'backend http://198.18.0.13:8080 .*health down.*' "$state/sluice.log" | head -1)"
+expect "a_api_state_down" "$(api 3 / state)/$(api 3 / health)" down/down
+r=$(api 3 / health_reason)
+tb_log "(a) GET /api/backends: health_reason \"$r\""
+if [[ $r == "3 consecutive failed checks"* ]]; then tb_pass "a_api_health_reason"; else
+	tb_fail "a_api_health_reason" "$r"; fi
 sleep 1
 base3=0
 start_backend 3
@@ -143,6 +174,10 @@ check "a_restore_within_interval_x_healthy_plus_slack" "$t_back" 3.5
 # may still be open): backend3's share in the first 1.5 s of the 6 s ramp and once it is over.
 tb_wait_for "grep -q 'backend http://198.18.0.13:8080 .*back in rotation' '$state/sluice.log'" 6 ||
 	tb_fail "a_back_in_rotation_logged"
+ramp=$(api 3 / slow_start_percent)
+tb_log "(a) GET /api/backends at the start of the ramp: slow_start_percent $ramp (5% .. 100% over 6 s)"
+check "a_api_slow_start_ramping (5 <= percent)" 5 "$ramp"
+check "a_api_slow_start_ramping (percent <= 60)" "$ramp" 60
 s1a=$(served 1); s2a=$(served 2); s3a=$(served 3)
 sleep 1.5
 s1b=$(served 1); s2b=$(served 2); s3b=$(served 3)
@@ -181,6 +216,7 @@ b1=$(served 2)
 n500=$(grep -c '^500$' <<<"$codes" || true)
 tb_log "(b) $(grep -c . <<<"$codes") requests with backend2 failing: $n500 answered 500, backend2 saw $((b1 - b0))"
 expect "b_circuit_open_after_threshold" "$(metric backend_circuit_state 2 'state="open"')" 1
+expect "b_api_circuit_open" "$(api 2 / state)/$(api 2 / circuit)/$(api 2 / circuit_opens)" circuit_open/open/1
 expect "b_backend_saw_threshold_requests" "$((b1 - b0))" 5
 codes=""
 while le "$(since "$t_open")" 3; do codes+="$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/b")"$'\n'; done
@@ -229,6 +265,7 @@ d1=$(served 2)
 n500=$(grep -c '^500$' <<<"$codes" || true)
 tb_log "(d) $(grep -c . <<<"$codes") requests with backend2 failing: $n500 answered 500, backend2 saw $((d1 - d0))"
 expect "d_ejected_after_consecutive_5xx" "$(metric backend_ejected 2 '' /o/)" 1
+expect "d_api_ejected" "$(api 2 /o/ state)/$(api 2 /o/ ejected)/$(api 2 /o/ ejections)" ejected/True/1
 expect "d_backend_saw_consecutive_requests" "$((d1 - d0))" 3
 while le "$(since "$t_ej")" 2; do nsx curl -s -m 5 -o /dev/null "http://$VIP/o/"; done
 expect "d_nothing_reaches_ejected_backend" "$(($(served 2) - d1))" 0
