@@ -22,7 +22,15 @@
 # 100k addresses with http_req_rate and a deny rule, nginx's limit_req zone of 16 MB. Rounds
 # interleave sluice, haproxy, nginx per case; the report gives medians over rounds and ratios
 # against HAProxy. CPU per request: sluice's worker busy seconds (stats line: busy TSC cycles /
-# TSC Hz) over wrk's requests; peers: process user+sys time from /proc/PID/stat. Then sluice on
+# TSC Hz) over wrk's requests; peers: process user+sys time from /proc/PID/stat. The failing
+# backend case, keep-alive /f/s (sluice and HAProxy; open-source nginx has no active checks):
+# round robin over .11, .12 and a third backend, its own nginx on 198.18.0.14:8080, killed
+# (SIGKILL) one second into the phase, so that its port refuses connections as a stopped
+# backend's does; both proxies check GET /s every 1 s, timeout 1 s, down after 3 failures, up
+# after 2 passes, retry a refused connect or an empty answer on another backend (twice at
+# most), and eject after 5 consecutive errors from traffic (HAProxy: `observe layer7
+# error-limit 5 on-error mark-down`). Before each such phase the third backend is restarted
+# and the proxies get 4 s to see it up. Then sluice on
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
 # usage: scripts/bench.sh [--short] [BUILD_DIR]
@@ -69,6 +77,7 @@ ns_k=$SL_NS-k
 sl_ip=198.18.0.2
 peer_ip=198.18.2.2
 backends=(198.18.0.11 198.18.0.12 198.18.0.13)
+flaky=198.18.0.14 # the failing backend's address (its own nginx, killed during /f/ phases)
 work=$(mktemp -d /tmp/sl-bench.XXXXXX)
 state=$top/.run/$ns
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -100,6 +109,9 @@ http {
 	server { $listen_be root $work/www; }
 }
 EOF
+sed -e "s|$work/backend.run.pid|$work/flaky.run.pid|" -e "s|$work/backend.err|$work/flaky.err|" \
+	-e "s|listen [^;]*; listen [^;]*; listen [^;]*;|listen $flaky:8080 backlog=4096;|" \
+	"$work/backend.conf" >"$work/flaky.conf"
 up_ha="" up_ng=""
 for b in "${backends[@]}"; do
 	up_ha+="	server b$b $b:8080"$'\n'
@@ -123,10 +135,23 @@ frontend fe
 	http-request track-sc0 src if { path_beg /rl/ }
 	http-request deny deny_status 429 if { path_beg /rl/ } { sc_http_req_rate(0) gt 1000000 }
 	http-request set-path %[path,regsub(^/rl/,/)] if { path_beg /rl/ }
+	use_backend be_f if { path_beg /f/ }
 	default_backend be
 backend be
 	balance roundrobin
 $up_ha
+backend be_f
+	balance roundrobin
+	http-request set-path %[path,regsub(^/f/,/)]
+	option httpchk GET /s
+	timeout check 1s
+	retries 2
+	retry-on conn-failure empty-response
+	option redispatch 1
+	default-server check inter 1s fall 3 rise 2 observe layer7 error-limit 5 on-error mark-down
+	server f1 ${backends[0]}:8080
+	server f2 ${backends[1]}:8080
+	server f3 $flaky:8080
 EOF
 cat >"$work/nginx.conf" <<EOF
 worker_processes 1;
@@ -184,6 +209,16 @@ mkcfg() { # DEVICE IDLE
 		          - url: http://${backends[0]}:8080
 		          - url: http://${backends[1]}:8080
 		          - url: http://${backends[2]}:8080
+		      - path: /f/
+		        rewrite: /
+		        lb_policy: round_robin
+		        health_check: {enabled: true, type: http, path: /s, interval: 1s, timeout: 1s,
+		                       thresholds: {healthy: 2, unhealthy: 3}}
+		        outlier_detection: {consecutive: 5, base_ejection_time: 2s, max_ejection_time: 10s}
+		        backends:
+		          - url: http://${backends[0]}:8080
+		          - url: http://${backends[1]}:8080
+		          - url: http://$flaky:8080
 		      - path: /rl/
 		        rewrite: /
 		        rate_limit: {requests_per_second: 1000000, burst: 1000000}
@@ -193,6 +228,7 @@ mkcfg() { # DEVICE IDLE
 		          - url: http://${backends[2]}:8080
 		limits:
 		  rate_limit_table_size: 131072
+		health_check: {enabled: false} # on for /f/ only, as HAProxy checks be_f only
 		timeouts:
 		  client_keepalive: 60s
 	EOF
@@ -204,6 +240,14 @@ start_backend() { # NS
 		</dev/null >"$work/backend.log" 2>&1 &
 	echo $! >"$work/backend.pid"
 	bench_wait_listening "$1" "${backends[2]}:8080"
+}
+
+start_flaky() {
+	ip netns exec "$ns" taskset -c 0 nginx -p "$work" -c "$work/flaky.conf" \
+		</dev/null >"$work/flaky.log" 2>&1 &
+	echo $! >"$work/flaky.pid"
+	disown $! # killed on purpose: no "Killed" job report
+	bench_wait_listening "$ns" "$flaky:8080"
 }
 
 # ---- the af_packet testbed, the peers' veth, the backends ----
@@ -227,6 +271,7 @@ ip -n "$ns_k" route add 198.18.0.0/24 via 198.18.2.1
 ip netns exec "$ns" ethtool -K sl1 tx off rx off tso off gso off gro off >/dev/null 2>&1
 ip netns exec "$ns_k" ethtool -K sl1k tx off rx off tso off gso off gro off >/dev/null 2>&1
 start_backend "$ns" || tb_die "the backend nginx did not start: $(tail -5 "$work/backend.err")"
+ip -n "$ns" addr add "$flaky/32" dev sl0 || tb_die "cannot add $flaky"
 ip netns exec "$ns_k" taskset -c 1 haproxy -f "$work/haproxy.cfg" -db \
 	</dev/null >"$work/haproxy.log" 2>&1 &
 echo $! >"$work/haproxy.pid"
@@ -268,7 +313,22 @@ warm() { # PROXY
 		>/dev/null 2>&1
 }
 
-tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies, ${secs} s each, wrk -t1 -c$conns"
+# A failing backend: the third one is up when the phase starts and killed one second in.
+phase_failing() { # PROXY ROUND
+	local fp kp
+	if ! { [ -f "$work/flaky.pid" ] && kill -0 "$(cat "$work/flaky.pid")" 2>/dev/null; }; then
+		start_flaky || return 1
+		sleep 4 # rise 2 x inter 1 s, and a margin for the probes' jitter
+	fi
+	fp=$(cat "$work/flaky.pid")
+	(sleep 1 && kill -KILL "$fp" 2>/dev/null) &
+	kp=$!
+	phase "$1" ka /f/s "$2" || return 1
+	wait "$kp"
+	rm -f "$work/flaky.pid"
+}
+
+tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies + a failing backend x 2, ${secs} s each, wrk -t1 -c$conns"
 for p in sluice haproxy nginx; do warm "$p"; done
 for r in $(seq 1 "$rounds"); do
 	for c in ka close; do
@@ -280,6 +340,9 @@ for r in $(seq 1 "$rounds"); do
 	done
 	for p in sluice haproxy nginx; do
 		phase "$p" ka /rl/s "$r" || tb_die "phase $p ka /rl/s failed"
+	done
+	for p in sluice haproxy; do
+		phase_failing "$p" "$r" || tb_die "phase $p ka /f/s (a failing backend) failed"
 	done
 done
 
@@ -349,7 +412,7 @@ fi
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the TAP testbed, for reference: keep-alive /s ----
-for f in haproxy nginx backend; do bench_stop_pid "$(cat "$work/$f.pid")"; rm -f "$work/$f.pid"; done
+for f in haproxy nginx backend flaky; do [ -f "$work/$f.pid" ] || continue; bench_stop_pid "$(cat "$work/$f.pid")"; rm -f "$work/$f.pid"; done
 ip netns delete "$ns_k"
 "$top/scripts/testbed.sh" down >/dev/null 2>&1
 tb_log "sluice on the TAP testbed (reference)"

@@ -53,9 +53,10 @@ def main():
     print("| case | proxy | req/s | rounds' range | p50 ms | p99 ms | errors | CPU µs/req | req/s ÷ HAProxy | CPU ÷ HAProxy |")
     print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     names = {"ka": "keep-alive", "close": "Connection: close", "s": "6 B", "l": "64 KB",
-             "rl_s": "6 B, per-client rate limit (never refusing)"}
+             "rl_s": "6 B, per-client rate limit (never refusing)",
+             "f_s": "6 B, 1 of 3 backends killed 1 s in"}
     for c in ("ka", "close"):
-        for path in ("s", "l", "rl_s"):
+        for path in ("s", "l", "rl_s", "f_s"):
             ha = med.get((c, path, "haproxy"))
             for p in ("sluice", "haproxy", "nginx", "tap"):
                 m = med.get((c, path, p))
