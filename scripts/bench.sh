@@ -34,7 +34,7 @@
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
 # usage: scripts/bench.sh [--short] [BUILD_DIR]
-#   --short: 1 round of 3 s phases (~1.5 min); default: 3 rounds of 5 s (~5 min)
+#   --short: 1 round of 3 s phases (~2 min); default: 3 rounds of 5 s (~6 min)
 # Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000).
 set -uo pipefail
 
