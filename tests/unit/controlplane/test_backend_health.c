@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <CUnit/Basic.h>
+#include <rte_cycles.h>
 
 #include "controlplane/backend_health.h"
 #include "lib/balance/balance.h"
@@ -114,6 +115,40 @@ test_thresholds_set_and_clear_the_down_flag(void)
 	snap_free(&s);
 }
 
+/* slow_start_pct: 100 without slow start or before any return; on the ramp, its share. */
+static void
+test_slow_start_percent(void)
+{
+	struct snap s;
+	struct sl_cp_health *h;
+	struct sl_cp_backend_health bh;
+	uint64_t now_us, win = 1000ull * 1000000; /* 1000 s: the test's own time does not count */
+
+	snap_load(&s, yaml_a, 1);
+	h = sl_cp_health_create(s.cfg, s.rs, 1000000000ull); /* the clock: rdtsc / 1000 */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 100); /* no slow_start section */
+	s.rs->locs[1].slow =
+	    (struct sl_slowstart_cfg){.window_us = win, .aggression = 1, .min_pct = 5};
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 100); /* never left */
+	now_us = rte_rdtsc() / 1000;
+	atomic_store(&s.rs->b[1].back_us, now_us);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 5); /* the floor, rounded (4.99..) */
+	atomic_store(&s.rs->b[2].back_us, now_us - win / 2);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 50);
+	atomic_store(&s.rs->b[2].back_us, now_us - 2 * win);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 100); /* the ramp is over */
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 0, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 100); /* another location, no slow start */
+	sl_cp_health_free(h);
+	snap_free(&s);
+}
+
 static void
 test_reload_carries_states_over_by_key(void)
 {
@@ -169,6 +204,7 @@ main(void)
 	CU_add_test(s, "thresholds_set_and_clear_the_down_flag",
 		    test_thresholds_set_and_clear_the_down_flag);
 	CU_add_test(s, "reload_carries_states_over_by_key", test_reload_carries_states_over_by_key);
+	CU_add_test(s, "slow_start_percent", test_slow_start_percent);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures();
