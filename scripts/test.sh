@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-fuzz_seconds=${SL_FUZZ_SECONDS:-36}
+fuzz_seconds=${SL_FUZZ_SECONDS:-30}
 
 passed=0
 failed=0
