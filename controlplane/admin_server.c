@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
 #include <arpa/inet.h>
 
 #include <civetweb.h>
@@ -458,11 +459,22 @@ sl_admin_start(struct sl_admin_server *srv, char *err, size_t errlen)
 	    .callbacks = &cb, .user_data = srv, .configuration_options = opts};
 	struct mg_error_data e = {.code = &ecode, .text = etext, .text_buffer_size = sizeof(etext)};
 	char ip[INET_ADDRSTRLEN];
+	sigset_t all, old;
 
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	snprintf(listen, sizeof(listen), "%s:%u", ip, srv->cfg.port);
 	mg_init_library(0);
+	/*
+	 * civetweb's threads (created by mg_start2, they inherit this mask) take no signal:
+	 * civetweb 1.15 treats a poll() that fails with EINTR as a broken connection and closes
+	 * it without a reply (curl: "Empty reply from server"). Process-directed signals go to
+	 * any thread that does not block them: SIGHUP/SIGUSR1 for the control loop, and the TAP
+	 * PMD's Rx trigger (SIGRTMIN+1, F_SETSIG on its queues: thousands a second under load).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	srv->ctx = mg_start2(&init, &e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (srv->ctx == NULL) {
 		snprintf(err, errlen, "cannot start the admin API on %s: %s", listen,
 			 etext[0] ? etext : "civetweb failed to start");

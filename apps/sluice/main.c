@@ -394,7 +394,10 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		}
 		sl_cp_runtime_tick(rt);
 		sl_dataplane_reap(&dp);
-		nanosleep(&ts, NULL);
+		/* The whole 50 ms: under load the TAP PMD signals (SIGRTMIN+1) by the thousand. */
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !got_stop && !got_dump &&
+		       !got_reopen && !got_reload)
+			;
 	}
 	/* The running snapshot's grace period (a reload may have changed it). */
 	drain(&dp, dp.proxy != NULL ? sl_proxy_config(dp.proxy)->timeouts.shutdown_grace_ms : 0);
