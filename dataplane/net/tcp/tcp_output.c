@@ -572,7 +572,15 @@ sl_tcp_output(struct sl_tcp_conn *c)
 	 * was lost, the connection waited forever (fuzz_tcp found it,
 	 * corpus/tcp/regress_sws_stall).
 	 */
-	if (left > 0 && !corked && c->snd_una == c->snd_max && c->rtx_mode == SL_TCP_RTX_NONE)
+	/*
+	 * The same for a FIN that could not go (no mbuf, device queue full) with
+	 * nothing in flight: nothing else would send it, and the connection stayed
+	 * in FIN-WAIT-1 with no timer (fuzz_tcp found it).
+	 */
+	bool fin_waits = (c->flags & (SL_TF_FIN_QUEUED | SL_TF_FIN_SENT)) == SL_TF_FIN_QUEUED;
+
+	if ((left > 0 || fin_waits) && !corked && c->snd_una == c->snd_max &&
+	    c->rtx_mode == SL_TCP_RTX_NONE)
 		sl_tcp_arm_persist(c);
 }
 
