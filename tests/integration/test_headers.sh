@@ -36,6 +36,7 @@ dataplane:
       mtu: 1500
   idle: adaptive
   mbufs: 8191
+health_check: {enabled: false}    # the probes would count as requests the backend served
 security:
   hsts: true                      # plain HTTP here: must not be sent
   frame_options: DENY
