@@ -70,7 +70,9 @@ tb_on_exit "'$top/scripts/testbed.sh' down"
 "$top/scripts/testbed.sh" up --config "$TMP/headers.yaml" >"$TMP/up.log" 2>&1 ||
 	{ cat "$TMP/up.log" >&2; tb_die "testbed did not come up"; }
 nsx() { ip netns exec "$SL_NS" "$@"; }
-nsx "$SL_BUILD/apps/sluice-backend/sluice-backend" --listen 198.18.0.12:8092 --name own \
+# ip netns exec directly, not the nsx function: a backgrounded function makes $! a subshell's
+# PID, and the backend outlived the test.
+ip netns exec "$SL_NS" "$SL_BUILD/apps/sluice-backend/sluice-backend" --listen 198.18.0.12:8092 --name own \
 	--header 'X-Frame-Options: SAMEORIGIN' </dev/null >"$TMP/own.log" 2>&1 &
 own_pid=$!
 tb_on_exit "kill $own_pid 2>/dev/null || true"
