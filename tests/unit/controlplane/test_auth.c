@@ -15,6 +15,7 @@
 #include "controlplane/auth_password.h"
 #include "controlplane/auth_store.h"
 #include "controlplane/rate_limit.h"
+#include "cunit_main.h"
 
 static char tmpdir[] = "/tmp/sl-test-auth-XXXXXX";
 
@@ -591,10 +592,7 @@ test_rate_limit_disabled_and_table_full(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_hash_is_argon2id_with_the_chosen_cost_and_verifies),
 	    T(test_same_password_hashes_differ_by_salt),
@@ -627,30 +625,16 @@ main(void)
 #undef T
 	};
 	char err[128], cmd[64];
-	CU_pSuite suite;
-	unsigned int failed;
+	int failed;
 
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	if (sl_auth_jwt_key_init(&key, "unit-test-secret-0123456789abcdef", NULL, err,
 				 sizeof(err)) != 0)
 		return 1;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("controlplane/auth", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	failed = SL_UNIT_RUN("controlplane/auth", tests);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
-	return failed ? 1 : 0;
+	return failed;
 }

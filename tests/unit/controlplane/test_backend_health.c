@@ -8,6 +8,7 @@
 
 #include "controlplane/backend_health.h"
 #include "lib/balance/balance.h"
+#include "cunit_main.h"
 
 /* Two services, one location each; b is /api/ with two backends. */
 static const char yaml_a[] = "health_check: {thresholds: {healthy: 2, unhealthy: 3}}\n"
@@ -195,19 +196,11 @@ test_reload_carries_states_over_by_key(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_thresholds_set_and_clear_the_down_flag),
+	    SL_UNIT_TEST(test_reload_carries_states_over_by_key),
+	    SL_UNIT_TEST(test_slow_start_percent),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("backend_health", NULL, NULL);
-	CU_add_test(s, "thresholds_set_and_clear_the_down_flag",
-		    test_thresholds_set_and_clear_the_down_flag);
-	CU_add_test(s, "reload_carries_states_over_by_key", test_reload_carries_states_over_by_key);
-	CU_add_test(s, "slow_start_percent", test_slow_start_percent);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("backend_health", tests);
 }

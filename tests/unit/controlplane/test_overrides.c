@@ -14,6 +14,7 @@
 
 #include "controlplane/backend_overrides.h"
 #include "lib/config/config.h"
+#include "cunit_main.h"
 
 static const char base_yaml[] = "dataplane:\n"
 				"  ports:\n"
@@ -258,10 +259,7 @@ test_find_location(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_dup_is_deep_and_frees_alone),
 	    T(test_restart_key_names_what_needs_a_restart),
@@ -272,22 +270,6 @@ main(void)
 	    T(test_find_location),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("controlplane/overrides", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return SL_UNIT_RUN("controlplane/overrides", tests);
 }

@@ -23,6 +23,7 @@
 #include <openssl/x509v3.h>
 
 #include "controlplane/tls_ctx.h"
+#include "cunit_main.h"
 
 static char dir[64];
 static EVP_PKEY *ca_key;
@@ -723,10 +724,7 @@ test_handshakes_per_second_are_printed(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_bad_certificates_and_keys_are_named_with_the_reason),
 	    T(test_build_refuses_a_bad_service_certificate_or_cipher_list),
@@ -737,22 +735,7 @@ main(void)
 	    T(test_handshakes_per_second_are_printed),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned int failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("controlplane/tls_ctx", suite_init, suite_clean);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return sl_unit_run("controlplane/tls_ctx", suite_init, suite_clean, tests,
+			   sizeof(tests) / sizeof(tests[0]));
 }

@@ -16,6 +16,7 @@
 #include <CUnit/Basic.h>
 
 #include "dataplane/net/cksum.h"
+#include "cunit_main.h"
 
 #define MSG_MAX 9000
 #define PIECES_MAX 64
@@ -204,10 +205,7 @@ test_cksum_of_a_chain_too_short_is_einval(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_cksum_of_one_piece_is_the_flat_sum),
 	    T(test_cksum_of_odd_pieces_is_the_flat_sum),
@@ -216,22 +214,6 @@ main(void)
 	    T(test_cksum_of_a_chain_too_short_is_einval),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned int i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("cksum", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("cksum", tests);
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "lib/accesslog/accesslog.h"
+#include "cunit_main.h"
 
 /* 2026-12-03T13:20:01.123456Z */
 #define WALL_NS 1796304001123456789ull
@@ -355,29 +356,19 @@ test_combined_quotes_hostile_bytes_and_dashes_empty_fields(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_records_come_back_in_order_and_are_reused),
+	    SL_UNIT_TEST(test_full_log_drops_and_counts),
+	    SL_UNIT_TEST(test_two_threads_lose_nothing),
+	    SL_UNIT_TEST(test_copy_cuts_and_flags),
+	    SL_UNIT_TEST(test_wall_clock_from_tsc),
+	    SL_UNIT_TEST(test_json_line_has_every_field),
+	    SL_UNIT_TEST(test_json_own_reply_has_null_backend_and_ttfb),
+	    SL_UNIT_TEST(test_json_escapes_hostile_bytes),
+	    SL_UNIT_TEST(test_longest_record_fits_a_line),
+	    SL_UNIT_TEST(test_combined_line),
+	    SL_UNIT_TEST(test_combined_quotes_hostile_bytes_and_dashes_empty_fields),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("accesslog", NULL, NULL);
-	CU_add_test(s, "records_come_back_in_order_and_are_reused",
-		    test_records_come_back_in_order_and_are_reused);
-	CU_add_test(s, "full_log_drops_and_counts", test_full_log_drops_and_counts);
-	CU_add_test(s, "two_threads_lose_nothing", test_two_threads_lose_nothing);
-	CU_add_test(s, "copy_cuts_and_flags", test_copy_cuts_and_flags);
-	CU_add_test(s, "wall_clock_from_tsc", test_wall_clock_from_tsc);
-	CU_add_test(s, "json_line_has_every_field", test_json_line_has_every_field);
-	CU_add_test(s, "json_own_reply_has_null_backend_and_ttfb",
-		    test_json_own_reply_has_null_backend_and_ttfb);
-	CU_add_test(s, "json_escapes_hostile_bytes", test_json_escapes_hostile_bytes);
-	CU_add_test(s, "longest_record_fits_a_line", test_longest_record_fits_a_line);
-	CU_add_test(s, "combined_line", test_combined_line);
-	CU_add_test(s, "combined_quotes_hostile_bytes_and_dashes_empty_fields",
-		    test_combined_quotes_hostile_bytes_and_dashes_empty_fields);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("accesslog", tests);
 }

@@ -9,6 +9,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/balance/balance.h"
+#include "cunit_main.h"
 
 /*
  * Each test builds a live table and one balancer (worker 0) over backends named like URLs.
@@ -882,56 +883,36 @@ test_create_from_config_location(void)
 int
 main(void)
 {
-	CU_pSuite s;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_rr_rotates_in_order),
+	    SL_UNIT_TEST(test_rr_skips_a_down_backend_and_alternates_the_rest),
+	    SL_UNIT_TEST(test_rr_and_least_conn_workers_start_apart),
+	    SL_UNIT_TEST(test_wrr_8_2_shares_within_one_percent),
+	    SL_UNIT_TEST(test_wrr_8_2_interleaves),
+	    SL_UNIT_TEST(test_wrr_8_1_1_sequence),
+	    SL_UNIT_TEST(test_wrr_out_of_rotation_backend_returns_to_its_share),
+	    SL_UNIT_TEST(test_least_conn_idle_ties_rotate),
+	    SL_UNIT_TEST(test_least_conn_picks_fewest_in_flight),
+	    SL_UNIT_TEST(test_least_conn_weighted),
+	    SL_UNIT_TEST(test_least_conn_counts_every_worker),
+	    SL_UNIT_TEST(test_least_conn_sends_less_to_a_slow_backend_than_rr),
+	    SL_UNIT_TEST(test_least_conn_many_backends_uses_two_choices),
+	    SL_UNIT_TEST(test_inflight_rows_are_private_to_their_worker),
+	    SL_UNIT_TEST(test_maglev_table_is_balanced),
+	    SL_UNIT_TEST(test_maglev_weights_shape_the_table),
+	    SL_UNIT_TEST(test_maglev_extreme_weights),
+	    SL_UNIT_TEST(test_maglev_removal_moves_about_one_nth_and_readd_restores),
+	    SL_UNIT_TEST(test_maglev_down_backend_moves_only_its_clients),
+	    SL_UNIT_TEST(test_maglev_same_client_same_backend_on_every_worker),
+	    SL_UNIT_TEST(test_clone_keeps_policy_and_weights),
+	    SL_UNIT_TEST(test_maglev_falls_back_when_most_are_out),
+	    SL_UNIT_TEST(test_adaptive_sends_less_to_a_slow_backend),
+	    SL_UNIT_TEST(test_adaptive_moves_away_when_a_backend_turns_slow),
+	    SL_UNIT_TEST(test_adaptive_returns_to_a_recovered_backend),
+	    SL_UNIT_TEST(test_every_policy_picks_only_eligible_backends),
+	    SL_UNIT_TEST(test_create_refuses_bad_arguments),
+	    SL_UNIT_TEST(test_create_from_config_location),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("balance", NULL, NULL);
-	CU_add_test(s, "rr_rotates_in_order", test_rr_rotates_in_order);
-	CU_add_test(s, "rr_skips_a_down_backend_and_alternates_the_rest",
-		    test_rr_skips_a_down_backend_and_alternates_the_rest);
-	CU_add_test(s, "rr_and_least_conn_workers_start_apart",
-		    test_rr_and_least_conn_workers_start_apart);
-	CU_add_test(s, "wrr_8_2_shares_within_one_percent", test_wrr_8_2_shares_within_one_percent);
-	CU_add_test(s, "wrr_8_2_interleaves", test_wrr_8_2_interleaves);
-	CU_add_test(s, "wrr_8_1_1_sequence", test_wrr_8_1_1_sequence);
-	CU_add_test(s, "wrr_out_of_rotation_backend_returns_to_its_share",
-		    test_wrr_out_of_rotation_backend_returns_to_its_share);
-	CU_add_test(s, "least_conn_idle_ties_rotate", test_least_conn_idle_ties_rotate);
-	CU_add_test(s, "least_conn_picks_fewest_in_flight", test_least_conn_picks_fewest_in_flight);
-	CU_add_test(s, "least_conn_weighted", test_least_conn_weighted);
-	CU_add_test(s, "least_conn_counts_every_worker", test_least_conn_counts_every_worker);
-	CU_add_test(s, "least_conn_sends_less_to_a_slow_backend_than_rr",
-		    test_least_conn_sends_less_to_a_slow_backend_than_rr);
-	CU_add_test(s, "least_conn_many_backends_uses_two_choices",
-		    test_least_conn_many_backends_uses_two_choices);
-	CU_add_test(s, "inflight_rows_are_private_to_their_worker",
-		    test_inflight_rows_are_private_to_their_worker);
-	CU_add_test(s, "maglev_table_is_balanced", test_maglev_table_is_balanced);
-	CU_add_test(s, "maglev_weights_shape_the_table", test_maglev_weights_shape_the_table);
-	CU_add_test(s, "maglev_extreme_weights", test_maglev_extreme_weights);
-	CU_add_test(s, "maglev_removal_moves_about_one_nth_and_readd_restores",
-		    test_maglev_removal_moves_about_one_nth_and_readd_restores);
-	CU_add_test(s, "maglev_down_backend_moves_only_its_clients",
-		    test_maglev_down_backend_moves_only_its_clients);
-	CU_add_test(s, "maglev_same_client_same_backend_on_every_worker",
-		    test_maglev_same_client_same_backend_on_every_worker);
-	CU_add_test(s, "clone_keeps_policy_and_weights", test_clone_keeps_policy_and_weights);
-	CU_add_test(s, "maglev_falls_back_when_most_are_out",
-		    test_maglev_falls_back_when_most_are_out);
-	CU_add_test(s, "adaptive_sends_less_to_a_slow_backend",
-		    test_adaptive_sends_less_to_a_slow_backend);
-	CU_add_test(s, "adaptive_moves_away_when_a_backend_turns_slow",
-		    test_adaptive_moves_away_when_a_backend_turns_slow);
-	CU_add_test(s, "adaptive_returns_to_a_recovered_backend",
-		    test_adaptive_returns_to_a_recovered_backend);
-	CU_add_test(s, "every_policy_picks_only_eligible_backends",
-		    test_every_policy_picks_only_eligible_backends);
-	CU_add_test(s, "create_refuses_bad_arguments", test_create_refuses_bad_arguments);
-	CU_add_test(s, "create_from_config_location", test_create_from_config_location);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return SL_UNIT_RUN("balance", tests);
 }

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/config/config.h"
+#include "cunit_main.h"
 
 #ifndef SL_SOURCE_ROOT
 #define SL_SOURCE_ROOT "."
@@ -1816,10 +1817,7 @@ test_tls_cipher_keys_are_kept_with_their_position_or_refused(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(fn) {#fn, fn}
 	    T(test_every_config_in_configs_loads_and_round_trips_through_json),
 	    T(test_tap_demo_matches_the_testbed_contract),
@@ -1881,24 +1879,8 @@ main(int argc, char **argv)
 	    T(test_tls_cipher_keys_are_kept_with_their_position_or_refused),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned int failed;
 
 	if (argc > 1)
 		source_root = argv[1];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	suite = CU_add_suite("lib/config", NULL, NULL);
-	for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-			suite = NULL;
-	if (!suite) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return SL_UNIT_RUN("lib/config", tests);
 }

@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/hash/siphash.h"
+#include "cunit_main.h"
 
 /*
  * The 64 SipHash-2-4 test vectors of the reference implementation (vectors.h,
@@ -138,10 +139,7 @@ test_siphash_lengths_equal_mod_256_still_differ(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_siphash_empty_input_matches_reference_vector),
 	    T(test_siphash_7_bytes_partial_word_matches_reference_vector),
@@ -154,22 +152,6 @@ main(void)
 	    T(test_siphash_lengths_equal_mod_256_still_differ),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("siphash", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("siphash", tests);
 }

@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "http_harness.h"
+#include "cunit_main.h"
 
 static struct ht_trace T;
 static char out[8192];
@@ -170,10 +171,7 @@ test_reason_phrases(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_every_error_page_is_a_valid_html_response),
 	    T(test_every_error_page_has_a_json_form),
@@ -184,22 +182,6 @@ main(void)
 	    T(test_reason_phrases),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("http_page", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("http_page", tests);
 }

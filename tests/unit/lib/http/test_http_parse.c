@@ -10,6 +10,7 @@
 #include <CUnit/Basic.h>
 
 #include "http_harness.h"
+#include "cunit_main.h"
 
 static struct ht_trace T;
 static const struct sl_http_limits LIM = {
@@ -1018,10 +1019,7 @@ test_bad_responses_are_502(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_simple_get_reports_line_parts_and_host),
 	    T(test_browser_request_parses_with_all_fields),
@@ -1108,22 +1106,6 @@ main(void)
 	    T(test_bad_responses_are_502),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("http_parse", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("http_parse", tests);
 }

@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "http_harness.h"
+#include "cunit_main.h"
 
 static struct ht_trace TQ, TR;
 static char out[8192];
@@ -350,10 +351,7 @@ test_actual_responses_get_acao_and_vary_for_allowed_origins_only(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_security_fields_are_added_once_and_the_backends_value_wins),
 	    T(test_hsts_is_sent_only_on_tls_and_not_twice),
@@ -365,22 +363,6 @@ main(void)
 	    T(test_actual_responses_get_acao_and_vary_for_allowed_origins_only),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("http_policy", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("http_policy", tests);
 }

@@ -12,6 +12,7 @@
 #include <CUnit/Basic.h>
 
 #include "http_harness.h"
+#include "cunit_main.h"
 
 static struct ht_trace whole, cut;
 
@@ -248,10 +249,7 @@ test_empty_pieces_change_nothing(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_streams_parsed_whole_end_as_expected),
 	    T(test_split_at_every_offset_gives_the_whole_buffer_result),
@@ -261,22 +259,6 @@ main(void)
 	    T(test_empty_pieces_change_nothing),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("http_split", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("http_split", tests);
 }

@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/msg/msg.h"
+#include "cunit_main.h"
 
 #define MS 1000000ull
 #define PERIOD (250 * MS)
@@ -177,23 +178,13 @@ test_notification_round_trips_and_is_told_from_pointers(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_ping_carries_a_new_id_each_time),
+	    SL_UNIT_TEST(test_answer_is_checked),
+	    SL_UNIT_TEST(test_silent_worker_is_dead_after_the_deadline),
+	    SL_UNIT_TEST(test_round_counts_each_worker_once_and_names_the_silent),
+	    SL_UNIT_TEST(test_notification_round_trips_and_is_told_from_pointers),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("msg_ping", NULL, NULL);
-	CU_add_test(s, "ping_carries_a_new_id_each_time", test_ping_carries_a_new_id_each_time);
-	CU_add_test(s, "answer_is_checked", test_answer_is_checked);
-	CU_add_test(s, "silent_worker_is_dead_after_the_deadline",
-		    test_silent_worker_is_dead_after_the_deadline);
-	CU_add_test(s, "round_counts_each_worker_once_and_names_the_silent",
-		    test_round_counts_each_worker_once_and_names_the_silent);
-	CU_add_test(s, "notification_round_trips_and_is_told_from_pointers",
-		    test_notification_round_trips_and_is_told_from_pointers);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("msg_ping", tests);
 }

@@ -256,7 +256,7 @@ test_ring_wraps_many_times(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_admit_then_queue_then_refuse),
 	    T(test_waiters_are_admitted_in_fifo_order),
 	    T(test_a_newcomer_does_not_overtake_waiters),
@@ -268,5 +268,5 @@ main(void)
 	    T(test_ring_wraps_many_times),
 	};
 
-	return resil_run("resil_admission", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_admission", tests);
 }

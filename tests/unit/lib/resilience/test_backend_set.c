@@ -146,12 +146,12 @@ test_wrong_location_count_is_refused(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_backends_are_numbered_in_file_order),
 	    T(test_each_location_gets_its_own_settings),
 	    T(test_breaker_flags_follow_the_protocol),
 	    T(test_wrong_location_count_is_refused),
 	};
 
-	return resil_run("resil_backend_set", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_backend_set", tests);
 }

@@ -404,7 +404,7 @@ test_workers_racing_agree_on_one_transition(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_config_keys_map_to_settings),
 	    T(test_seed_five_failures_open_the_circuit_for_60s),
 	    T(test_success_resets_the_consecutive_count),
@@ -420,5 +420,5 @@ main(void)
 	    T(test_workers_racing_agree_on_one_transition),
 	};
 
-	return resil_run("resil_breaker", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_breaker", tests);
 }

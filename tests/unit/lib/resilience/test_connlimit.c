@@ -105,11 +105,11 @@ test_limit_holds_across_threads(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_limit_refuses_the_next_connection_and_a_close_frees_a_place),
 	    T(test_entries_free_themselves_and_a_full_set_lets_through_untracked),
 	    T(test_limit_holds_across_threads),
 	};
 
-	return resil_run("resilience/connlimit", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resilience/connlimit", tests);
 }

@@ -243,7 +243,7 @@ test_seed_backend_leaves_and_returns_within_thresholds(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_configured_backend_starts_up),
 	    T(test_down_after_unhealthy_consecutive_failures),
 	    T(test_up_after_healthy_consecutive_passes),
@@ -257,5 +257,5 @@ main(void)
 	    T(test_seed_backend_leaves_and_returns_within_thresholds),
 	};
 
-	return resil_run("resil_health", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_health", tests);
 }

@@ -212,7 +212,7 @@ test_balancer_skips_an_ejected_backend(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_five_consecutive_failures_eject),
 	    T(test_ejection_time_grows_with_repeats_and_is_capped),
 	    T(test_ejections_never_exceed_the_pool_share),
@@ -222,5 +222,5 @@ main(void)
 	    T(test_balancer_skips_an_ejected_backend),
 	};
 
-	return resil_run("resil_outlier", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_outlier", tests);
 }

@@ -405,7 +405,7 @@ test_threads_sharing_a_bucket_never_exceed_it(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_burst_is_honoured_then_retry_after),
 	    T(test_retry_after_counts_whole_seconds_up),
 	    T(test_idle_bucket_refills_to_burst_only),
@@ -419,5 +419,5 @@ main(void)
 	    T(test_threads_sharing_a_bucket_never_exceed_it),
 	};
 
-	return resil_run("resil_ratelimit", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_ratelimit", tests);
 }

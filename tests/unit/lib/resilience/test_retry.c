@@ -130,7 +130,7 @@ test_budget_allows_a_quiet_service_to_retry(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_idempotent_methods),
 	    T(test_what_may_be_retried),
 	    T(test_retry_count_from_config),
@@ -138,5 +138,5 @@ main(void)
 	    T(test_budget_allows_a_quiet_service_to_retry),
 	};
 
-	return resil_run("resil_retry", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_retry", tests);
 }

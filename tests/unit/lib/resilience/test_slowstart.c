@@ -66,12 +66,12 @@ test_accept_keeps_the_factors_share_of_picks(void)
 int
 main(void)
 {
-	static const struct resil_test tests[] = {
+	static const struct sl_unit_test tests[] = {
 	    T(test_linear_ramp_over_the_window),
 	    T(test_aggression_follows_envoys_curve),
 	    T(test_off_means_full_weight),
 	    T(test_accept_keeps_the_factors_share_of_picks),
 	};
 
-	return resil_run("resil_slowstart", tests, sizeof(tests) / sizeof(tests[0]));
+	return SL_UNIT_RUN("resil_slowstart", tests);
 }

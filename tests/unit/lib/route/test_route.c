@@ -8,6 +8,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/route/route.h"
+#include "cunit_main.h"
 
 /*
  * One configuration exercises every rule: services on port 80 told apart by Host (exact,
@@ -538,45 +539,26 @@ test_match_stays_inside_arbitrary_input(void)
 int
 main(void)
 {
-	CU_pSuite s;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_exact_host_beats_wildcard_and_default),
+	    SL_UNIT_TEST(test_wildcard_matches_subdomains_longest_first),
+	    SL_UNIT_TEST(test_wildcard_does_not_match_the_bare_domain),
+	    SL_UNIT_TEST(test_unknown_or_missing_host_goes_to_default),
+	    SL_UNIT_TEST(test_host_case_port_and_trailing_dot_ignored),
+	    SL_UNIT_TEST(test_ports_are_separate),
+	    SL_UNIT_TEST(test_services_told_apart_by_address),
+	    SL_UNIT_TEST(test_longest_prefix_wins),
+	    SL_UNIT_TEST(test_no_location_is_404),
+	    SL_UNIT_TEST(test_location_ids_are_flat_in_file_order),
+	    SL_UNIT_TEST(test_rewrite_replaces_prefix_and_keeps_query),
+	    SL_UNIT_TEST(test_absolute_form_target_routes_by_its_host),
+	    SL_UNIT_TEST(test_redirect_on_the_exact_location_path_and_proxy_below_it),
+	    SL_UNIT_TEST(test_http_redirect_refused_by_check_and_matched_over_plain_http),
+	    SL_UNIT_TEST(test_check_accepts_the_test_config_and_refuses_redirect_loops),
+	    SL_UNIT_TEST(test_https_location_refuses_a_bad_host),
+	    SL_UNIT_TEST(test_match_stays_inside_arbitrary_input),
+	    SL_UNIT_TEST(test_build_refuses_an_empty_table_gracefully),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("route", setup, teardown);
-	CU_add_test(s, "exact_host_beats_wildcard_and_default",
-		    test_exact_host_beats_wildcard_and_default);
-	CU_add_test(s, "wildcard_matches_subdomains_longest_first",
-		    test_wildcard_matches_subdomains_longest_first);
-	CU_add_test(s, "wildcard_does_not_match_the_bare_domain",
-		    test_wildcard_does_not_match_the_bare_domain);
-	CU_add_test(s, "unknown_or_missing_host_goes_to_default",
-		    test_unknown_or_missing_host_goes_to_default);
-	CU_add_test(s, "host_case_port_and_trailing_dot_ignored",
-		    test_host_case_port_and_trailing_dot_ignored);
-	CU_add_test(s, "ports_are_separate", test_ports_are_separate);
-	CU_add_test(s, "services_told_apart_by_address", test_services_told_apart_by_address);
-	CU_add_test(s, "longest_prefix_wins", test_longest_prefix_wins);
-	CU_add_test(s, "no_location_is_404", test_no_location_is_404);
-	CU_add_test(s, "location_ids_are_flat_in_file_order",
-		    test_location_ids_are_flat_in_file_order);
-	CU_add_test(s, "rewrite_replaces_prefix_and_keeps_query",
-		    test_rewrite_replaces_prefix_and_keeps_query);
-	CU_add_test(s, "absolute_form_target_routes_by_its_host",
-		    test_absolute_form_target_routes_by_its_host);
-	CU_add_test(s, "redirect_on_the_exact_location_path_and_proxy_below_it",
-		    test_redirect_on_the_exact_location_path_and_proxy_below_it);
-	CU_add_test(s, "http_redirect_refused_by_check_and_matched_over_plain_http",
-		    test_http_redirect_refused_by_check_and_matched_over_plain_http);
-	CU_add_test(s, "check_accepts_the_test_config_and_refuses_redirect_loops",
-		    test_check_accepts_the_test_config_and_refuses_redirect_loops);
-	CU_add_test(s, "https_location_refuses_a_bad_host", test_https_location_refuses_a_bad_host);
-	CU_add_test(s, "match_stays_inside_arbitrary_input",
-		    test_match_stays_inside_arbitrary_input);
-	CU_add_test(s, "build_refuses_an_empty_table_gracefully",
-		    test_build_refuses_an_empty_table_gracefully);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned int failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return sl_unit_run("route", setup, teardown, tests, sizeof(tests) / sizeof(tests[0]));
 }

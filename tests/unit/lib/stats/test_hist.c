@@ -7,6 +7,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/stats/hist.h"
+#include "cunit_main.h"
 
 /* xorshift64*: reproducible data without global libc state. */
 static uint64_t
@@ -226,30 +227,16 @@ test_reader_merges_while_writer_records(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_buckets_tile_the_range_with_bounded_width),
+	    SL_UNIT_TEST(test_small_values_get_their_own_buckets),
+	    SL_UNIT_TEST(test_values_above_range_go_to_overflow_bucket),
+	    SL_UNIT_TEST(test_count_and_sum),
+	    SL_UNIT_TEST(test_quantiles_within_relative_error_of_exact),
+	    SL_UNIT_TEST(test_merge_equals_recording_everything_in_one),
+	    SL_UNIT_TEST(test_n_below_never_counts_a_straddling_bucket),
+	    SL_UNIT_TEST(test_reader_merges_while_writer_records),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("hist", NULL, NULL);
-	CU_add_test(s, "buckets_tile_the_range_with_bounded_width",
-		    test_buckets_tile_the_range_with_bounded_width);
-	CU_add_test(s, "small_values_get_their_own_buckets",
-		    test_small_values_get_their_own_buckets);
-	CU_add_test(s, "values_above_range_go_to_overflow_bucket",
-		    test_values_above_range_go_to_overflow_bucket);
-	CU_add_test(s, "count_and_sum", test_count_and_sum);
-	CU_add_test(s, "quantiles_within_relative_error_of_exact",
-		    test_quantiles_within_relative_error_of_exact);
-	CU_add_test(s, "merge_equals_recording_everything_in_one",
-		    test_merge_equals_recording_everything_in_one);
-	CU_add_test(s, "n_below_never_counts_a_straddling_bucket",
-		    test_n_below_never_counts_a_straddling_bucket);
-	CU_add_test(s, "reader_merges_while_writer_records",
-		    test_reader_merges_while_writer_records);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("hist", tests);
 }

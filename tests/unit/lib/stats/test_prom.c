@@ -12,6 +12,7 @@
 
 #include "lib/stats/metrics.h"
 #include "lib/stats/prom.h"
+#include "cunit_main.h"
 
 static void
 test_counter_with_escaped_labels_and_help(void)
@@ -393,8 +394,19 @@ test_full_sample_has_every_family(void)
 int
 main(int argc, char **argv)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test promtool_tests[] = {
+	    SL_UNIT_TEST(test_full_sample_passes_promtool),
+	};
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_counter_with_escaped_labels_and_help),
+	    SL_UNIT_TEST(test_gauge_values_print_shortest_exact_form),
+	    SL_UNIT_TEST(test_histogram_is_cumulative_and_never_counts_a_straddling_bucket),
+	    SL_UNIT_TEST(test_writer_refuses_what_prometheus_would),
+	    SL_UNIT_TEST(test_escape_label),
+	    SL_UNIT_TEST(test_request_families_label_rows_and_skip_idle_ones),
+	    SL_UNIT_TEST(test_tcp_and_port_families_follow_the_field_tables),
+	    SL_UNIT_TEST(test_full_sample_has_every_family),
+	};
 
 	if (argc > 1 && strcmp(argv[1], "promtool") == 0) {
 		if (system("command -v promtool >/dev/null 2>&1") != 0) {
@@ -402,32 +414,7 @@ main(int argc, char **argv)
 			       "Prometheus output was not validated\n");
 			return 77;
 		}
-		if (CU_initialize_registry() != CUE_SUCCESS)
-			return 1;
-		s = CU_add_suite("promtool", NULL, NULL);
-		CU_add_test(s, "full_sample_passes_promtool", test_full_sample_passes_promtool);
-	} else {
-		if (CU_initialize_registry() != CUE_SUCCESS)
-			return 1;
-		s = CU_add_suite("prom", NULL, NULL);
-		CU_add_test(s, "counter_with_escaped_labels_and_help",
-			    test_counter_with_escaped_labels_and_help);
-		CU_add_test(s, "gauge_values_print_shortest_exact_form",
-			    test_gauge_values_print_shortest_exact_form);
-		CU_add_test(s, "histogram_is_cumulative_and_never_counts_a_straddling_bucket",
-			    test_histogram_is_cumulative_and_never_counts_a_straddling_bucket);
-		CU_add_test(s, "writer_refuses_what_prometheus_would",
-			    test_writer_refuses_what_prometheus_would);
-		CU_add_test(s, "escape_label", test_escape_label);
-		CU_add_test(s, "request_families_label_rows_and_skip_idle_ones",
-			    test_request_families_label_rows_and_skip_idle_ones);
-		CU_add_test(s, "tcp_and_port_families_follow_the_field_tables",
-			    test_tcp_and_port_families_follow_the_field_tables);
-		CU_add_test(s, "full_sample_has_every_family", test_full_sample_has_every_family);
+		return SL_UNIT_RUN("promtool", promtool_tests);
 	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("prom", tests);
 }

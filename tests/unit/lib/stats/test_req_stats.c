@@ -7,6 +7,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/stats/req_stats.h"
+#include "cunit_main.h"
 
 static void
 test_rows_are_distinct_and_cover_the_block(void)
@@ -168,25 +169,14 @@ test_control_plane_merges_while_worker_counts(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_rows_are_distinct_and_cover_the_block),
+	    SL_UNIT_TEST(test_status_classes),
+	    SL_UNIT_TEST(test_worker_updates_land_in_their_row),
+	    SL_UNIT_TEST(test_merge_sums_workers_and_gauges_that_went_negative),
+	    SL_UNIT_TEST(test_merge_refuses_blocks_of_another_snapshot),
+	    SL_UNIT_TEST(test_control_plane_merges_while_worker_counts),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("req_stats", NULL, NULL);
-	CU_add_test(s, "rows_are_distinct_and_cover_the_block",
-		    test_rows_are_distinct_and_cover_the_block);
-	CU_add_test(s, "status_classes", test_status_classes);
-	CU_add_test(s, "worker_updates_land_in_their_row", test_worker_updates_land_in_their_row);
-	CU_add_test(s, "merge_sums_workers_and_gauges_that_went_negative",
-		    test_merge_sums_workers_and_gauges_that_went_negative);
-	CU_add_test(s, "merge_refuses_blocks_of_another_snapshot",
-		    test_merge_refuses_blocks_of_another_snapshot);
-	CU_add_test(s, "control_plane_merges_while_worker_counts",
-		    test_control_plane_merges_while_worker_counts);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("req_stats", tests);
 }

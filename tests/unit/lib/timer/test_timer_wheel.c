@@ -5,6 +5,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/timer/timer_wheel.h"
+#include "cunit_main.h"
 
 /*
  * All tests run the wheel on a virtual clock. Timers live in `struct tt`; the
@@ -990,10 +991,7 @@ test_timer_million_timers_fire_once_at_their_tick_with_bounded_work(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_timer_fires_at_its_exact_tick),
 	    T(test_timers_fire_in_expiry_order_each_at_its_tick),
@@ -1022,22 +1020,6 @@ main(void)
 	    T(test_timer_million_timers_fire_once_at_their_tick_with_bounded_work),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("timer_wheel", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("timer_wheel", tests);
 }

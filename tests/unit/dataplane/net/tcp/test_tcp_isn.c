@@ -4,6 +4,7 @@
 #include <CUnit/Basic.h>
 
 #include "dataplane/net/tcp/tcp_isn.h"
+#include "cunit_main.h"
 
 #define LADDR 0x0a000001u /* values as the stack passes them; the order does not matter here */
 #define RADDR 0xc0a80117u
@@ -133,10 +134,7 @@ test_port_hash_depends_on_destination_and_secret(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_isn_is_deterministic_for_same_inputs),
 	    T(test_isn_differs_when_any_tuple_field_changes),
@@ -147,22 +145,6 @@ main(void)
 	    T(test_port_hash_depends_on_destination_and_secret),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("tcp_isn", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("tcp_isn", tests);
 }

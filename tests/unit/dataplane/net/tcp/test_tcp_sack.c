@@ -5,6 +5,7 @@
 
 #include "dataplane/net/tcp/tcp_sack.h"
 #include "dataplane/net/tcp/tcp_seq.h"
+#include "cunit_main.h"
 
 static struct sl_sack_scoreboard sb;
 static bool dsack;
@@ -470,10 +471,7 @@ test_sack_random_blocks_match_a_byte_map_model(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_sack_reset_scoreboard_is_empty),
 	    T(test_sack_single_block_is_recorded_with_exclusive_end),
@@ -500,22 +498,6 @@ main(void)
 	    T(test_sack_random_blocks_match_a_byte_map_model),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("tcp_sack", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("tcp_sack", tests);
 }

@@ -2,6 +2,7 @@
 #include <CUnit/Basic.h>
 
 #include "dataplane/net/tcp/tcp_seq.h"
+#include "cunit_main.h"
 
 static void
 test_seq_compare_orders_plain_numbers(void)
@@ -95,10 +96,7 @@ test_seq_between_is_exact_for_arcs_longer_than_half_the_space(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_seq_compare_orders_plain_numbers),
 	    T(test_seq_compare_orders_across_wrap_around),
@@ -109,22 +107,6 @@ main(void)
 	    T(test_seq_between_is_exact_for_arcs_longer_than_half_the_space),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("tcp_seq", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("tcp_seq", tests);
 }

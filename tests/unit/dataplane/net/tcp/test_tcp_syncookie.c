@@ -3,6 +3,7 @@
 
 #include "dataplane/net/tcp/tcp_seq.h"
 #include "dataplane/net/tcp/tcp_syncookie.h"
+#include "cunit_main.h"
 
 #define LADDR 0x0a000001u
 #define RADDR 0xc0a80117u
@@ -275,10 +276,7 @@ test_syncookie_ts_keeps_tsval_monotonic_as_the_clock_advances(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_syncookie_mss_table_is_the_linux_one),
 	    T(test_syncookie_round_trips_every_mss_bucket_rounding_down),
@@ -295,22 +293,6 @@ main(void)
 	    T(test_syncookie_ts_keeps_tsval_monotonic_as_the_clock_advances),
 #undef T
 	};
-	CU_pSuite suite;
-	unsigned i, failed;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return CU_get_error();
-	suite = CU_add_suite("tcp_syncookie", NULL, NULL);
-	for (i = 0; suite != NULL && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			break;
-	if (CU_get_error() != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return CU_get_error();
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return SL_UNIT_RUN("tcp_syncookie", tests);
 }
