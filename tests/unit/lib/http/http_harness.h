@@ -195,4 +195,19 @@ ht_span_is(const struct ht_msg *m, struct sl_http_span s, const char *want)
 	       memcmp(m->headbuf + s.off, want, s.len) == 0;
 }
 
+/* How many times `pre` `s` `post` stands in the string hay, case-insensitively (a match may
+ * overlap the previous one). The tests count header lines and field names in what a writer
+ * wrote with it. */
+static inline int
+ht_count(const char *hay, const char *pre, const char *s, const char *post)
+{
+	char want[512];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "%s%s%s", pre, s, post);
+	for (const char *p = hay; (p = strcasestr(p, want)) != NULL; p++)
+		n++;
+	return n;
+}
+
 #endif /* SL_TEST_HTTP_HARNESS_H */

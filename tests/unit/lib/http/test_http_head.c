@@ -51,25 +51,13 @@ rewrite_resp(const char *s, const struct sl_http_fwd_resp *f)
 static int
 count_line(const char *line)
 {
-	char want[512];
-	const char *p = out;
-	int n = 0;
-
-	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
-	while ((p = strcasestr(p, want)) != NULL) {
-		n++;
-		p++;
-	}
-	return n;
+	return ht_count(out, "\r\n", line, "\r\n");
 }
 
 static bool
 has_field(const char *name)
 {
-	char want[128];
-
-	snprintf(want, sizeof(want), "\r\n%s:", name);
-	return strcasestr(out, want) != NULL;
+	return ht_count(out, "\r\n", name, ":") > 0;
 }
 
 static const struct sl_http_fwd fwd = {

@@ -45,16 +45,7 @@ parse(struct ht_trace *t, enum sl_http_kind kind, const char *s)
 static int
 count_field(const char *name)
 {
-	char want[128];
-	const char *p = out;
-	int n = 0;
-
-	snprintf(want, sizeof(want), "\n%s:", name);
-	while ((p = strcasestr(p, want)) != NULL) {
-		n++;
-		p++;
-	}
-	return n;
+	return ht_count(out, "\n", name, ":");
 }
 
 static int
