@@ -11,34 +11,13 @@
 #include <time.h>
 
 #include "accesslog.h"
+#include "lib/http/http_out.h"
 
-struct out {
-	char *buf;
-	size_t len, cap;
-	bool full;
-};
+static void putf(struct sl_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* printf onto the buffer; its terminating NUL goes into the byte sl_alog_format keeps free. */
 static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->full || o->len + n >= o->cap) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-static void
-puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct out *o, const char *fmt, ...)
+putf(struct sl_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -46,9 +25,9 @@ putf(struct out *o, const char *fmt, ...)
 	if (o->full)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len + 1, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
+	if (n < 0 || (size_t)n > o->cap - o->len) {
 		o->full = true;
 		return;
 	}
@@ -92,13 +71,13 @@ utf8_len(const unsigned char *s, size_t n)
 
 /* A JSON string: "..." with RFC 8259 escapes; a byte that is not valid UTF-8 as \u00XX. */
 static void
-json_str(struct out *o, const char *str)
+json_str(struct sl_out *o, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str);
 	char esc[8];
 
-	put(o, "\"", 1);
+	sl_out_put(o, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
 		size_t run = i;
@@ -108,60 +87,60 @@ json_str(struct out *o, const char *str)
 		       s[run] != '\\')
 			run++;
 		if (run > i) {
-			put(o, (const char *)s + i, run - i);
+			sl_out_put(o, (const char *)s + i, run - i);
 			i = run;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			put(o, esc, 2);
+			sl_out_put(o, esc, 2);
 			i++;
 		} else if (c == '\n') {
-			put(o, "\\n", 2), i++;
+			sl_out_put(o, "\\n", 2), i++;
 		} else if (c == '\r') {
-			put(o, "\\r", 2), i++;
+			sl_out_put(o, "\\r", 2), i++;
 		} else if (c == '\t') {
-			put(o, "\\t", 2), i++;
+			sl_out_put(o, "\\t", 2), i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(o, esc, 6);
+			sl_out_put(o, esc, 6);
 			i++;
 		} else {
 			size_t len = utf8_len(s + i, n - i);
 
 			if (len > 0) {
-				put(o, (const char *)s + i, len);
+				sl_out_put(o, (const char *)s + i, len);
 				i += len;
 			} else {
 				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				put(o, esc, 6);
+				sl_out_put(o, esc, 6);
 				i++;
 			}
 		}
 	}
-	put(o, "\"", 1);
+	sl_out_put(o, "\"", 1);
 }
 
 /* Inside a quoted field of the combined format: nginx's escaping (" \ and bytes outside
  * printable ASCII as \xHH). An empty value is "-". */
 static void
-clf_str(struct out *o, const char *str)
+clf_str(struct sl_out *o, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	char esc[8];
 
 	if (*s == '\0') {
-		put(o, "-", 1);
+		sl_out_put(o, "-", 1);
 		return;
 	}
 	for (; *s; s++) {
 		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
-			put(o, (const char *)s, 1);
+			sl_out_put(o, (const char *)s, 1);
 			continue;
 		}
 		snprintf(esc, sizeof(esc), "\\x%02X", *s);
-		put(o, esc, 4);
+		sl_out_put(o, esc, 4);
 	}
 }
 
@@ -180,7 +159,7 @@ protocol(const struct sl_alog_rec *r)
 }
 
 static void
-format_json(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
+format_json(struct sl_out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 {
 	static const struct {
 		uint32_t flag;
@@ -202,9 +181,9 @@ format_json(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 	putf(o, "{\"time\":\"%s.%06uZ\",\"client\":\"%s:%u\",\"worker\":%u,\"method\":", when,
 	     (unsigned int)(wall_ns / 1000u % 1000000u), ip, r->client_port, r->worker);
 	json_str(o, r->method);
-	puts_(o, ",\"host\":");
+	sl_out_puts(o, ",\"host\":");
 	json_str(o, r->host);
-	puts_(o, ",\"path\":");
+	sl_out_puts(o, ",\"path\":");
 	json_str(o, r->path);
 	putf(o,
 	     ",\"protocol\":\"%s\",\"status\":%u,\"bytes_received\":%llu,\"bytes_sent\":%llu,"
@@ -213,23 +192,23 @@ format_json(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 	     (unsigned long long)r->bytes_sent, (unsigned long long)r->body_bytes_sent,
 	     r->duration_us);
 	if (r->ttfb_us == SL_ALOG_NO_TTFB)
-		puts_(o, "null");
+		sl_out_puts(o, "null");
 	else
 		putf(o, "%u", r->ttfb_us);
-	puts_(o, ",\"service\":");
+	sl_out_puts(o, ",\"service\":");
 	json_str(o, r->service);
-	puts_(o, ",\"location\":");
+	sl_out_puts(o, ",\"location\":");
 	json_str(o, r->location);
 	if (r->backend_ip != 0) {
 		ip_text(r->backend_ip, ip, sizeof(ip));
 		putf(o, ",\"backend\":\"%s:%u\"", ip, r->backend_port);
 	} else {
-		puts_(o, ",\"backend\":null");
+		sl_out_puts(o, ",\"backend\":null");
 	}
 	putf(o, ",\"retries\":%u,\"reason\":\"%s\",\"referer\":", r->retries,
 	     sl_alog_reason_name(r->reason));
 	json_str(o, r->referer);
-	puts_(o, ",\"user_agent\":");
+	sl_out_puts(o, ",\"user_agent\":");
 	json_str(o, r->user_agent);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		if (!(r->flags & cuts[i].flag))
@@ -238,12 +217,12 @@ format_json(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 		any = true;
 	}
 	if (any)
-		puts_(o, "]");
-	puts_(o, "}\n");
+		sl_out_puts(o, "]");
+	sl_out_puts(o, "}\n");
 }
 
 static void
-format_combined(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
+format_combined(struct sl_out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 {
 	time_t secs = (time_t)(wall_ns / 1000000000u);
 	struct tm tm;
@@ -259,32 +238,32 @@ format_combined(struct out *o, const struct sl_alog_rec *r, uint64_t wall_ns)
 	putf(o, "%s - - [%s] \"", ip, when);
 	if (r->flags & SL_ALOG_F_HAS_REQUEST) {
 		clf_str(o, r->method);
-		put(o, " ", 1);
+		sl_out_put(o, " ", 1);
 		clf_str(o, r->path);
 		if (r->version) {
-			put(o, " ", 1);
-			puts_(o, protocol(r));
+			sl_out_put(o, " ", 1);
+			sl_out_puts(o, protocol(r));
 		}
 	} else {
-		put(o, "-", 1);
+		sl_out_put(o, "-", 1);
 	}
 	putf(o, "\" %u ", r->status);
 	if (r->body_bytes_sent)
 		putf(o, "%llu", (unsigned long long)r->body_bytes_sent);
 	else
-		put(o, "-", 1);
-	puts_(o, " \"");
+		sl_out_put(o, "-", 1);
+	sl_out_puts(o, " \"");
 	clf_str(o, r->referer);
-	puts_(o, "\" \"");
+	sl_out_puts(o, "\" \"");
 	clf_str(o, r->user_agent);
-	puts_(o, "\"\n");
+	sl_out_puts(o, "\"\n");
 }
 
 int
 sl_alog_format(enum sl_alog_format fmt, const struct sl_alog_rec *r, uint64_t wall_ns, char *buf,
 	       size_t cap)
 {
-	struct out o = {buf, 0, cap, false};
+	struct sl_out o = {.buf = buf, .cap = cap - 1}; /* one byte kept for the NUL */
 
 	if (cap == 0)
 		return -ENOSPC;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/http/http.h"
+#include "lib/http/http_out.h"
 
 bool
 sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *pos,
@@ -118,55 +119,12 @@ named_by_connection(const char *head, const struct sl_http_head *h, struct sl_ht
 	return false;
 }
 
-/* The output buffer: once out of room it stays out of room and the writer returns -ENOSPC. */
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
+#define PUT(o, lit) sl_out_put(o, lit, sizeof(lit) - 1)
 
 static void
-put(struct out *o, const char *s, size_t n)
+put_span(struct sl_out *o, const char *head, struct sl_http_span s)
 {
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-#define PUT(o, lit) put(o, lit, sizeof(lit) - 1)
-
-static void
-puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void
-put_span(struct out *o, const char *head, struct sl_http_span s)
-{
-	put(o, head + s.off, s.len);
-}
-
-static void
-put_u64(struct out *o, uint64_t v)
-{
-	char d[20];
-	size_t n = sizeof(d);
-
-	do {
-		d[--n] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	put(o, d + n, sizeof(d) - n);
-}
-
-static int
-finish(struct out *o)
-{
-	return o->full ? -ENOSPC : (int)o->len;
+	sl_out_put(o, head + s.off, s.len);
 }
 
 /* Hop-by-hop fields, which end at the proxy (RFC 9110 7.6.1), Upgrade apart. */
@@ -188,7 +146,7 @@ hop_by_hop(const char *head, struct sl_http_span n)
 
 /* The path to send: the target's origin form, with the rewrite prefix replaced. */
 static void
-put_path(struct out *o, const char *head, const struct sl_http_head *h,
+put_path(struct sl_out *o, const char *head, const struct sl_http_head *h,
 	 const struct sl_http_fwd *fwd)
 {
 	struct sl_http_span p = h->path;
@@ -208,7 +166,7 @@ put_path(struct out *o, const char *head, const struct sl_http_head *h,
 	if (to ? to[0] != '/' : (p.len == 0 || head[p.off] != '/'))
 		PUT(o, "/");
 	if (to)
-		puts_(o, to);
+		sl_out_puts(o, to);
 	put_span(o, head, p);
 }
 
@@ -216,7 +174,7 @@ int
 sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 			   const struct sl_http_fwd *fwd, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap};
+	struct sl_out o = {.buf = buf, .cap = cap};
 	struct sl_http_span n, v;
 	uint32_t pos = 0, run;
 	bool upgrade = fwd->upgrade && (h->flags & SL_HTTP_F_UPGRADE);
@@ -247,19 +205,19 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 					     (conn_named && named_by_connection(head, h, n));
 
 		if (drop) {
-			put(&o, head + run, n.off - run);
+			sl_out_put(&o, head + run, n.off - run);
 			run = pos;
 		}
 	}
-	put(&o, head + run, h->head_len - 2u - run);
+	sl_out_put(&o, head + run, h->head_len - 2u - run);
 	if (!(h->flags & SL_HTTP_F_HOST) && !absolute && fwd->host) {
 		PUT(&o, "Host: ");
-		puts_(&o, fwd->host);
+		sl_out_puts(&o, fwd->host);
 		PUT(&o, "\r\n");
 	}
 	if (h->flags & SL_HTTP_F_CONTENT_LENGTH) {
 		PUT(&o, "Content-Length: ");
-		put_u64(&o, h->content_length);
+		sl_out_uint(&o, h->content_length);
 		PUT(&o, "\r\n");
 	}
 	if (h->flags & SL_HTTP_F_XFF || fwd->client_ip) {
@@ -277,43 +235,43 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 		if (fwd->client_ip) {
 			if (xff)
 				PUT(&o, ", ");
-			puts_(&o, fwd->client_ip);
+			sl_out_puts(&o, fwd->client_ip);
 		}
 		PUT(&o, "\r\n");
 	}
 	if (fwd->proto) {
 		PUT(&o, "X-Forwarded-Proto: ");
-		puts_(&o, fwd->proto);
+		sl_out_puts(&o, fwd->proto);
 		PUT(&o, "\r\n");
 	}
 	if (fwd->client_ip) {
 		PUT(&o, "X-Real-IP: ");
-		puts_(&o, fwd->client_ip);
+		sl_out_puts(&o, fwd->client_ip);
 		PUT(&o, "\r\n");
 	}
 	if (fwd->via) {
-		puts_(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
-		puts_(&o, fwd->via);
+		sl_out_puts(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		sl_out_puts(&o, fwd->via);
 		PUT(&o, "\r\n");
 	}
 	if (upgrade)
 		PUT(&o, "Connection: upgrade\r\n");
 	PUT(&o, "\r\n");
-	return finish(&o);
+	return sl_out_result(&o);
 }
 
 int
 sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 			    const struct sl_http_fwd_resp *fwd, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap};
+	struct sl_out o = {.buf = buf, .cap = cap};
 	struct sl_http_span n, v;
 	uint32_t pos = 0, run;
 	bool upgrade = h->status == 101;
 	bool conn_named = h->flags & SL_HTTP_F_CONN_OTHER;
 
 	PUT(&o, "HTTP/1.1 ");
-	put_u64(&o, h->status);
+	sl_out_uint(&o, h->status);
 	PUT(&o, " ");
 	put_span(&o, head, h->reason);
 	PUT(&o, "\r\n");
@@ -326,19 +284,19 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 					     (conn_named && named_by_connection(head, h, n));
 
 		if (drop) {
-			put(&o, head + run, n.off - run);
+			sl_out_put(&o, head + run, n.off - run);
 			run = pos;
 		}
 	}
-	put(&o, head + run, h->head_len - 2u - run);
+	sl_out_put(&o, head + run, h->head_len - 2u - run);
 	if (h->flags & SL_HTTP_F_CONTENT_LENGTH) {
 		PUT(&o, "Content-Length: ");
-		put_u64(&o, h->content_length);
+		sl_out_uint(&o, h->content_length);
 		PUT(&o, "\r\n");
 	}
 	if (fwd->via) {
-		puts_(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
-		puts_(&o, fwd->via);
+		sl_out_puts(&o, h->version == 10 ? "Via: 1.0 " : "Via: 1.1 ");
+		sl_out_puts(&o, fwd->via);
 		PUT(&o, "\r\n");
 	}
 	if (h->status >= 200 && !o.full) {
@@ -361,5 +319,5 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 	else if (fwd->keep_alive_10)
 		PUT(&o, "Connection: keep-alive\r\n");
 	PUT(&o, "\r\n");
-	return finish(&o);
+	return sl_out_result(&o);
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "lib/http/http.h"
+#include "lib/http/http_out.h"
 
 /* clang-format off: one status a line reads best */
 const char *
@@ -112,42 +113,6 @@ explanation(unsigned status)
 }
 /* clang-format on */
 
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-static void
-puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-static void
-put_uint(struct out *o, size_t v)
-{
-	char d[20];
-	size_t n = sizeof(d);
-
-	do {
-		d[--n] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	put(o, d + n, sizeof(d) - n);
-}
-
 static const char html_1[] =
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
 static const char html_2[] =
@@ -163,36 +128,36 @@ static int
 write_page(unsigned status, const char *ctype, const char *location, size_t loc_len, bool close,
 	   uint32_t retry_after, const char *const *parts, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap};
+	struct sl_out o = {.buf = buf, .cap = cap};
 	size_t body = 0, i;
 
 	for (i = 0; parts[i]; i++)
 		body += strlen(parts[i]);
-	puts_(&o, "HTTP/1.1 ");
-	put_uint(&o, status);
-	puts_(&o, " ");
-	puts_(&o, sl_http_reason(status));
-	puts_(&o, "\r\nContent-Type: ");
-	puts_(&o, ctype);
-	puts_(&o, "\r\nContent-Length: ");
-	put_uint(&o, body);
-	puts_(&o, "\r\nCache-Control: no-store\r\n");
+	sl_out_puts(&o, "HTTP/1.1 ");
+	sl_out_uint(&o, status);
+	sl_out_puts(&o, " ");
+	sl_out_puts(&o, sl_http_reason(status));
+	sl_out_puts(&o, "\r\nContent-Type: ");
+	sl_out_puts(&o, ctype);
+	sl_out_puts(&o, "\r\nContent-Length: ");
+	sl_out_uint(&o, body);
+	sl_out_puts(&o, "\r\nCache-Control: no-store\r\n");
 	if (location) {
-		puts_(&o, "Location: ");
-		put(&o, location, loc_len);
-		puts_(&o, "\r\n");
+		sl_out_puts(&o, "Location: ");
+		sl_out_put(&o, location, loc_len);
+		sl_out_puts(&o, "\r\n");
 	}
 	if (retry_after) {
-		puts_(&o, "Retry-After: ");
-		put_uint(&o, retry_after);
-		puts_(&o, "\r\n");
+		sl_out_puts(&o, "Retry-After: ");
+		sl_out_uint(&o, retry_after);
+		sl_out_puts(&o, "\r\n");
 	}
 	if (close)
-		puts_(&o, "Connection: close\r\n");
-	puts_(&o, "\r\n");
+		sl_out_puts(&o, "Connection: close\r\n");
+	sl_out_puts(&o, "\r\n");
 	for (i = 0; parts[i]; i++)
-		puts_(&o, parts[i]);
-	return o.full ? -ENOSPC : (int)o.len;
+		sl_out_puts(&o, parts[i]);
+	return sl_out_result(&o);
 }
 
 int

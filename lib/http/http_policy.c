@@ -11,48 +11,7 @@
 #include <strings.h>
 
 #include "lib/http/http.h"
-
-struct wbuf {
-	char *p;
-	size_t cap, len;
-	bool over;
-};
-
-static void
-add(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->over || n > w->cap - w->len) {
-		w->over = true;
-		return;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-}
-
-static void
-adds(struct wbuf *w, const char *s)
-{
-	add(w, s, strlen(s));
-}
-
-static void
-add_uint(struct wbuf *w, uint32_t v)
-{
-	char d[10];
-	size_t n = sizeof(d);
-
-	do {
-		d[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	add(w, d + n, sizeof(d) - n);
-}
-
-static int
-done(const struct wbuf *w)
-{
-	return w->over ? -ENOSPC : (int)w->len;
-}
+#include "lib/http/http_out.h"
 
 static bool
 same(const char *a, size_t an, const char *lit)
@@ -73,7 +32,7 @@ int
 sl_http_write_secure(const struct sl_http_secure *sec, bool tls, const char *head,
 		     const struct sl_http_head *h, char *out, size_t cap)
 {
-	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_out w = {.buf = out, .cap = cap};
 	struct sl_http_span n, v;
 	uint32_t pos = 0;
 	unsigned int have = 0, i;
@@ -83,25 +42,25 @@ sl_http_write_secure(const struct sl_http_secure *sec, bool tls, const char *hea
 			if (same(head + n.off, n.len, sec_names[i]))
 				have |= 1u << i;
 	if (sec->hsts && tls && !(have & 1u << SEC_HSTS)) {
-		adds(&w, "Strict-Transport-Security: max-age=");
-		add_uint(&w, sec->hsts_max_age);
-		adds(&w, "\r\n");
+		sl_out_puts(&w, "Strict-Transport-Security: max-age=");
+		sl_out_uint(&w, sec->hsts_max_age);
+		sl_out_puts(&w, "\r\n");
 	}
 	if (sec->frame_options && !(have & 1u << SEC_FRAME)) {
-		adds(&w, "X-Frame-Options: ");
-		adds(&w, sec->frame_options);
-		adds(&w, "\r\n");
+		sl_out_puts(&w, "X-Frame-Options: ");
+		sl_out_puts(&w, sec->frame_options);
+		sl_out_puts(&w, "\r\n");
 	}
 	if (sec->nosniff && !(have & 1u << SEC_NOSNIFF))
-		adds(&w, "X-Content-Type-Options: nosniff\r\n");
+		sl_out_puts(&w, "X-Content-Type-Options: nosniff\r\n");
 	if (sec->referrer_policy && sec->referrer_policy[0] && !(have & 1u << SEC_REFERRER)) {
-		adds(&w, "Referrer-Policy: ");
-		adds(&w, sec->referrer_policy);
-		adds(&w, "\r\n");
+		sl_out_puts(&w, "Referrer-Policy: ");
+		sl_out_puts(&w, sec->referrer_policy);
+		sl_out_puts(&w, "\r\n");
 	}
 	if (sec->xss && !(have & 1u << SEC_XSS))
-		adds(&w, "X-XSS-Protection: 1; mode=block\r\n");
-	return done(&w);
+		sl_out_puts(&w, "X-XSS-Protection: 1; mode=block\r\n");
+	return sl_out_result(&w);
 }
 
 int
@@ -222,13 +181,13 @@ token_list(const char *s, size_t len)
 }
 
 static void
-add_origin(struct wbuf *w, const struct sl_http_cors *c, int match)
+add_origin(struct sl_out *w, const struct sl_http_cors *c, int match)
 {
-	adds(w, "Access-Control-Allow-Origin: ");
-	adds(w, match == SL_HTTP_CORS_ANY ? "*" : c->origins[match]);
-	adds(w, "\r\n");
+	sl_out_puts(w, "Access-Control-Allow-Origin: ");
+	sl_out_puts(w, match == SL_HTTP_CORS_ANY ? "*" : c->origins[match]);
+	sl_out_puts(w, "\r\n");
 	if (c->credentials && match != SL_HTTP_CORS_ANY)
-		adds(w, "Access-Control-Allow-Credentials: true\r\n");
+		sl_out_puts(w, "Access-Control-Allow-Credentials: true\r\n");
 }
 
 int
@@ -236,7 +195,7 @@ sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
 			const struct sl_http_head *h, int match, const char *extra,
 			size_t extra_len, bool close, char *out, size_t cap)
 {
-	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_out w = {.buf = out, .cap = cap};
 	struct sl_http_span m = {0, 0}, rh = {0, 0};
 	bool has_rh = sl_http_header_find(head, h, "access-control-request-headers", &rh);
 	bool ok = match != SL_HTTP_CORS_NONE &&
@@ -245,31 +204,32 @@ sl_http_write_preflight(const struct sl_http_cors *c, const char *head,
 		  (!has_rh || (token_list(head + rh.off, rh.len) &&
 			       headers_allowed(c, head + rh.off, rh.len)));
 
-	adds(&w, "HTTP/1.1 204 No Content\r\n");
+	sl_out_puts(&w, "HTTP/1.1 204 No Content\r\n");
 	if (ok) {
 		add_origin(&w, c, match);
 		/* the method asked for: exact, and right whether the list has "*" or not */
-		adds(&w, "Access-Control-Allow-Methods: ");
-		add(&w, head + m.off, m.len);
-		adds(&w, "\r\n");
+		sl_out_puts(&w, "Access-Control-Allow-Methods: ");
+		sl_out_put(&w, head + m.off, m.len);
+		sl_out_puts(&w, "\r\n");
 		if (has_rh && rh.len > 0) {
-			adds(&w, "Access-Control-Allow-Headers: ");
-			add(&w, head + rh.off, rh.len);
-			adds(&w, "\r\n");
+			sl_out_puts(&w, "Access-Control-Allow-Headers: ");
+			sl_out_put(&w, head + rh.off, rh.len);
+			sl_out_puts(&w, "\r\n");
 		}
 		if (c->max_age > 0) {
-			adds(&w, "Access-Control-Max-Age: ");
-			add_uint(&w, c->max_age);
-			adds(&w, "\r\n");
+			sl_out_puts(&w, "Access-Control-Max-Age: ");
+			sl_out_uint(&w, c->max_age);
+			sl_out_puts(&w, "\r\n");
 		}
 	}
-	adds(&w, "Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n");
+	sl_out_puts(&w, "Vary: Origin, Access-Control-Request-Method, "
+			"Access-Control-Request-Headers\r\n");
 	if (extra_len > 0)
-		add(&w, extra, extra_len);
+		sl_out_put(&w, extra, extra_len);
 	if (close)
-		adds(&w, "Connection: close\r\n");
-	adds(&w, "\r\n");
-	return done(&w);
+		sl_out_puts(&w, "Connection: close\r\n");
+	sl_out_puts(&w, "\r\n");
+	return sl_out_result(&w);
 }
 
 /* A Vary field of the head `h` (may be NULL) already names Origin, or is "*". */
@@ -304,7 +264,7 @@ int
 sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *head,
 			  const struct sl_http_head *h, char *out, size_t cap)
 {
-	struct wbuf w = {.p = out, .cap = cap};
+	struct sl_out w = {.buf = out, .cap = cap};
 	struct sl_http_span v;
 	bool star = false;
 
@@ -314,6 +274,6 @@ sl_http_write_cors_fields(const struct sl_http_cors *c, int match, const char *h
 		add_origin(&w, c, match);
 	listed(c->origins, c->n_origins, "", 0, false, &star);
 	if (!star && !vary_has_origin(head, h))
-		adds(&w, "Vary: Origin\r\n");
-	return done(&w);
+		sl_out_puts(&w, "Vary: Origin\r\n");
+	return sl_out_result(&w);
 }
