@@ -114,6 +114,8 @@ static int
 get_scalar(struct sl__config_ctx *c, yaml_node_t *n, const char *what, const char *kind,
 	   const char **out)
 {
+	*out = NULL; /* set on every path: callers read it only when this returns 0, which the
+		      * compiler cannot tell (-Wmaybe-uninitialized in release builds) */
 	if (n->type != YAML_SCALAR_NODE || is_null(n))
 		return expected(c, n, what, kind);
 	*out = (const char *)n->data.scalar.value;
