@@ -36,6 +36,7 @@
 #include "dataplane/net/netif.h"
 #include "dataplane/worker.h"
 #include "eal_fixture.h"
+#include "wire.h"
 
 #define POOL_SIZE 4095
 #define CAP_MAX 1024
@@ -165,28 +166,7 @@ drops_total(void)
 static uint16_t
 sum16(const uint8_t *p, size_t len)
 {
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
+	return sum_fold(sum_add(0, p, len));
 }
 
 static struct rte_ipv4_hdr *

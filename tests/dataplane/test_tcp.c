@@ -50,6 +50,7 @@
 #include "dataplane/test_services.h"
 #include "dataplane/worker.h"
 #include "eal_fixture.h"
+#include "wire.h"
 
 #define POOL_SIZE 8191
 #define CAP_MAX 2048
@@ -172,57 +173,11 @@ now_ms32(void)
 
 /* ---- checksums and byte order ---- */
 
-static uint32_t
-sum_add(uint32_t s, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
-
-static uint16_t
-sum_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* TCP pseudo-header of the IPv4 header at ip, for a TCP message of l4len bytes. */
 static uint32_t
 pseudo_sum(const uint8_t *ip, uint16_t l4len)
 {
 	return sum_add(0, ip + 12, 8) + IPPROTO_TCP + l4len;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* The two byte streams: what the peer sends us, what we send the peer. */
