@@ -82,7 +82,7 @@ finish(struct sl_balancer *b, const struct sl_balancer_ops *ops, const uint32_t 
 	b->n = n;
 	b->worker = worker;
 	/* Run the seed through the mixer so that seeds 1, 2, 3 give unrelated streams. */
-	b->rng = sl__bal_mix64(seed ^ 0x9e3779b97f4a7c15ULL);
+	b->rng = sl_hash_mix64(seed ^ 0x9e3779b97f4a7c15ULL);
 	b->weights = malloc(n * sizeof(uint32_t));
 	if (!b->weights) {
 		ops->destroy(b);

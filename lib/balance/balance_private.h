@@ -5,6 +5,7 @@
 /* Helpers shared by the policy files; not part of the API. */
 
 #include "balance.h"
+#include "lib/hash/mix64.h"
 
 #define sl__bal_container_of(ptr, type, member)                                                    \
 	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -49,18 +50,6 @@ static inline unsigned int
 sl__bal_rand_below(struct sl_balancer *b, unsigned int n)
 {
 	return (unsigned int)(((sl__bal_rand(b) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* A 64-bit finaliser (MurmurHash3 fmix64): spreads client addresses over the Maglev table. */
-static inline uint64_t
-sl__bal_mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
 }
 
 /* First eligible backend at or after `start`, wrapping; -1 when there is none. */

@@ -257,7 +257,7 @@ maglev_destroy(struct sl_balancer *b)
 static inline uint64_t
 client_hash(uint32_t client_ip)
 {
-	return sl__bal_mix64((uint64_t)client_ip ^ 0x5f1c3e0a2b7d9481ULL);
+	return sl_hash_mix64((uint64_t)client_ip ^ 0x5f1c3e0a2b7d9481ULL);
 }
 
 static int
@@ -283,7 +283,7 @@ maglev_pick(struct sl_balancer *b, const struct sl_bal_req *req)
 
 		if (!sl__bal_eligible(b, i, req))
 			continue;
-		s = sl__bal_mix64(h ^ mg->name_hash[i]);
+		s = sl_hash_mix64(h ^ mg->name_hash[i]);
 		if (best < 0 || s > best_score) {
 			best = (int)i;
 			best_score = s;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash/mix64.h"
 #include "route.h"
 
 enum host_kind {
@@ -68,13 +69,7 @@ fnv_step(uint64_t h, unsigned char c)
 static inline uint64_t
 finish(uint64_t h, uint64_t key, enum host_kind kind)
 {
-	h ^= (key * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)kind << 48);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return sl_hash_mix64(h ^ (key * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)kind << 48));
 }
 
 static uint64_t
