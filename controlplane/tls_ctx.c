@@ -546,13 +546,21 @@ sl_tls_build(const struct sl_config *cfg, struct sl_tls_tickets *tickets, struct
 			continue;
 		if (s->tls.cert_file[0])
 			ctx = ctx_of(cfg, tls, s->tls.cert_file, s->tls.key_file, err, errlen);
-		else if (global)
+		else if (g->enabled && g->cert_dir[0] && s->host[0] && (g->auto_cert || !global)) {
+			/* cert_dir in uacme's layout (controlplane/acme.c keeps it filled):
+			 * DIR/<host>/cert.pem and DIR/private/<host>/key.pem */
+			char cf[SL_CONFIG_PATH_MAX + SL_CONFIG_HOST_MAX + 16];
+			char kf[SL_CONFIG_PATH_MAX + SL_CONFIG_HOST_MAX + 24];
+
+			snprintf(cf, sizeof(cf), "%s/%s/cert.pem", g->cert_dir, s->host);
+			snprintf(kf, sizeof(kf), "%s/private/%s/key.pem", g->cert_dir, s->host);
+			ctx = ctx_of(cfg, tls, cf, kf, err, errlen);
+		} else if (global)
 			ctx = first;
 		else {
-			/* cert_dir / auto_cert: certificates ACME will provide (not built yet). */
 			snprintf(err, errlen,
 				 "service '%s' (line %u): tls without cert_file needs a global "
-				 "tls.cert_file; cert_dir and auto_cert are not supported yet",
+				 "tls.cert_file, or tls.cert_dir and a host",
 				 s->name, s->line);
 			goto fail;
 		}

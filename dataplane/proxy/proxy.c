@@ -70,6 +70,7 @@ sl_proxy_free(struct sl_proxy *p)
 	px_admit_free(p);
 	free_locs(p);
 	sl_route_free(p->routes);
+	free(p->plain);
 	sl_config_free(p->own_cfg);
 	free(p);
 }
@@ -259,6 +260,11 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 		}
 	}
 	p->n_backends = base;
+	rc = px_plain_build(p, err, errlen);
+	for (unsigned int i = 0; rc == 0 && i < p->n_plain; i++)
+		rc = add_port(p, p->plain[i].addr, p->plain[i].port, err, errlen);
+	if (rc != 0)
+		goto fail;
 	{
 		struct sl_bal_live *lives[p->n_locations + 1];
 

@@ -90,6 +90,15 @@ struct sl_proxy {
 	struct sl_http_secure secure_cfg;
 	struct sl_http_cors cors_cfg;
 	struct sl_resil_set *resil;  /* breakers, outlier pools, slow start (lib/resilience) */
+	struct px_plain *plain;	     /* TLS services' plain-HTTP ports (px_plain.c) */
+	unsigned int n_plain;
+};
+
+/* A TLS service's plain-HTTP listener: http_redirect and ACME HTTP-01 (px_plain.c). */
+struct px_plain {
+	uint32_t addr;	   /* network order, 0 = every address */
+	uint16_t port;	   /* the plain port (host order) */
+	uint16_t tls_port; /* the TLS port whose services redirect from it */
 };
 
 /* One active health check a worker owns (probe.c): a backend's probe, one at a time. */
@@ -289,6 +298,17 @@ void px_admit_leave(struct px_session *s);
 /* A client connection from ip: 1 counted, 0 not counted, -ECONNREFUSED over the limit. */
 int px_admit_conn(struct sl_proxy_worker *px, uint32_t ip);
 void px_admit_conn_release(struct sl_proxy_worker *px, uint32_t ip);
+
+/* session.c: a reply sluice makes with a text/plain body (text NULL: the status' page). */
+bool px_reply_text(struct px_session *s, unsigned int status, const char *text);
+
+/* px_plain.c: the plain-HTTP ports of TLS services. */
+int px_plain_build(struct sl_proxy *p, char *err, size_t errlen); /* p->plain, n_plain */
+/* Before routing: an ACME HTTP-01 challenge on a plain port is answered (*ret: px_reply's). */
+bool px_plain_acme(struct px_session *s, bool *ret);
+/* The request on a plain port goes to an http_redirect location: *m is its 308 match. */
+bool px_plain_match(const struct px_session *s, const char *host, size_t host_len,
+		    struct sl_route_match *m);
 
 /* resil.c: the pick with breaker and slow start, and the verdict after the request. */
 int px_resil_pick(struct px_session *s);

@@ -479,8 +479,24 @@ px_flush_client(struct px_session *s)
  * reply goes out, then FIN; input is read and dropped until the client closes or
  * PX_LINGER_MS pass, and the session ends (returns false).
  */
+static bool px_reply_ex(struct px_session *s, unsigned int status, const char *location,
+			size_t loc_len, const char *text);
+
 static bool
 px_reply(struct px_session *s, unsigned int status, const char *location, size_t loc_len)
+{
+	return px_reply_ex(s, status, location, loc_len, NULL);
+}
+
+bool
+px_reply_text(struct px_session *s, unsigned int status, const char *text)
+{
+	return px_reply_ex(s, status, NULL, 0, text);
+}
+
+static bool
+px_reply_ex(struct px_session *s, unsigned int status, const char *location, size_t loc_len,
+	    const char *text)
 {
 	struct sl_proxy_worker *px = s->px;
 	struct rte_mbuf *m;
@@ -497,6 +513,8 @@ px_reply(struct px_session *s, unsigned int status, const char *location, size_t
 	keep = px_reply_keeps(s, status);
 	if (location != NULL) /* the Location is in scratch[2048..] */
 		n = sl_http_write_redirect(status, location, loc_len, !keep, px->scratch, 2048);
+	else if (text != NULL)
+		n = sl_http_write_text(status, text, !keep, px->scratch, sizeof(px->scratch));
 	else
 		n = sl_http_write_error_retry(status, s->json, !keep, s->retry_after, px->scratch,
 					      sizeof(px->scratch));
@@ -693,8 +711,18 @@ px_route(struct px_session *s)
 		host = s->head + h->host.off;
 		host_len = h->host.len;
 	}
+	if (s->gen->p->n_plain != 0) { /* a TLS service's plain port (px_plain.c) */
+		bool ret;
+
+		if (px_plain_acme(s, &ret))
+			return ret;
+		if (px_plain_match(s, host, host_len, &m))
+			goto routed;
+	}
 	sl_route_match_addr(s->gen->p->routes, s->laddr, s->lport, host, host_len,
-			    s->head + h->target.off, h->target.len, 0, &m);
+			    s->head + h->target.off, h->target.len, s->tls ? SL_ROUTE_F_TLS : 0,
+			    &m);
+routed:
 	if (m.action == SL_ROUTE_NOT_FOUND) {
 		s->row = sl_req_row_unrouted(s->gen->stats);
 		px_error(s, SL_PROXY_ERR_NO_ROUTE);

@@ -332,6 +332,19 @@ globals_tls(const struct sl_config_tls *tls)
 	bad |= set_str_if(o, "key_file", tls->key_file);
 	bad |= set_str_if(o, "ciphers", tls->ciphers);
 	bad |= set_str_if(o, "ciphersuites", tls->ciphersuites);
+	if (tls->auto_cert) {
+		json_t *a = json_object();
+
+		bad |= !a;
+		if (a) {
+			bad |= set(a, "directory", json_string(tls->acme.directory));
+			bad |= set_str_if(a, "email", tls->acme.email);
+			bad |= set(a, "renew_before_days", json_integer(tls->acme.renew_before_days));
+			bad |= set(a, "check_interval", duration(tls->acme.check_interval_ms));
+			bad |= set_str_if(a, "ca_file", tls->acme.ca_file);
+			bad |= set(o, "acme", a);
+		}
+	}
 	return done(o, bad);
 }
 
@@ -469,6 +482,8 @@ service(const struct sl_config_service *svc)
 	bad |= set(o, "port", json_integer(svc->port));
 	if (svc->address != 0)
 		bad |= set(o, "address", ipv4(svc->address, -1));
+	if (svc->http_port)
+		bad |= set(o, "http_port", json_integer(svc->http_port));
 	bad |= set(tls, "enabled", json_boolean(svc->tls.enabled));
 	bad |= set_str_if(tls, "cert_file", svc->tls.cert_file);
 	bad |= set_str_if(tls, "key_file", svc->tls.key_file);

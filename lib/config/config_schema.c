@@ -60,7 +60,7 @@ struct section {
 
 static const struct section top_section, dataplane_section, port_section, tcp_section,
     test_services_section, forward_section, hc_section, thresholds_section, rl_section, cb_section, cp_section,
-    queue_section, timeouts_section, limits_section, cors_section, security_section, tls_section, service_tls_section, admin_section,
+    queue_section, timeouts_section, limits_section, cors_section, security_section, tls_section, service_tls_section, acme_section, admin_section,
     auth_section, admin_api_section, access_log_section, service_section, location_section, route_section,
     backend_section;
 static const struct section od_section, ss_section; /* outlier_detection, slow_start */
@@ -940,6 +940,60 @@ cp_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ tls.acme (auto_cert) */
+
+static int
+acme_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
+{
+	struct sl_config_acme *a = obj;
+
+	if (strncmp(a->directory, "https://", 8) && strncmp(a->directory, "http://", 7))
+		return sl__config_fail(c, node,
+				       "tls.acme directory '%.200s' is not an http:// or https:// URL",
+				       a->directory);
+	if (strpbrk(a->directory, " \t\r\n") || strpbrk(a->email, " \t\r\n,;<>"))
+		return sl__config_fail(c, node, "tls.acme directory and email take no spaces, "
+						"commas or angle brackets");
+	if (a->email[0] && (!strchr(a->email, '@') || a->email[0] == '@'))
+		return sl__config_fail(c, node, "tls.acme email '%.200s' is not an address",
+				       a->email);
+	return 0;
+}
+
+/* auto_cert: a certificate directory, an ACME server and HTTP-01-able names. */
+static int
+acme_check(struct sl__config_ctx *c, yaml_node_t *node, const struct sl_config_tls *tls)
+{
+	char why[128];
+	uint32_t ip;
+
+	if (!tls->cert_dir[0])
+		return sl__config_fail(c, node,
+				       "tls auto_cert needs cert_dir, where the certificates it "
+				       "obtains are kept");
+	for (unsigned int i = 0; i < tls->domains.n; i++) {
+		const char *d = tls->domains.items[i];
+
+		if (!strncmp(d, "*.", 2))
+			return sl__config_fail(c, node,
+					       "tls domain '%.200s': auto_cert answers HTTP-01 "
+					       "challenges, which cannot validate a wildcard name",
+					       d);
+		if (sl__config_check_host(d, &ip, why, sizeof(why)) < 0 || ip != 0 ||
+		    !strchr(d, '.'))
+			return sl__config_fail(c, node,
+					       "tls domain '%.200s' is not a DNS name an ACME server "
+					       "can validate%s%s",
+					       d, ip || !strchr(d, '.') ? "" : ": ",
+					       ip || !strchr(d, '.') ? "" : why);
+		for (const char *p = d; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				return sl__config_fail(c, node,
+						       "tls domain '%.200s': write it in lower case", d);
+	}
+	return 0;
+}
+
 static int
 tls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 {
@@ -957,7 +1011,7 @@ tls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen
 		return sl__config_fail(c, node,
 				       "tls is enabled but names no certificate; set "
 				       "cert_file and key_file, cert_dir, or auto_cert: true");
-	return 0;
+	return tls->auto_cert ? acme_check(c, node, tls) : 0;
 }
 
 static int
@@ -1440,10 +1494,82 @@ p_service_address(struct sl__config_ctx *c, const struct field *f, yaml_node_t *
 			       (const char *)val->data.scalar.value);
 }
 
+/* A TLS service's plain-HTTP port when it needs one, else 0 (lib/route sl_route_plain_port). */
+static uint16_t
+plain_port(const struct sl_config *cfg, const struct sl_config_service *svc)
+{
+	bool need = svc->http_port || (cfg->tls.enabled && cfg->tls.auto_cert &&
+				       !svc->tls.cert_file[0]);
+
+	if (!svc->tls.enabled)
+		return 0;
+	for (unsigned int l = 0; l < svc->n_locations && !need; l++)
+		need = svc->locations[l].http_redirect;
+	return need ? (svc->http_port ? svc->http_port : 80) : 0;
+}
+
+/* http_redirect and http_port (a TLS service's plain port); auto_cert's names. */
+static int
+service_plain_check(struct sl__config_ctx *c, yaml_node_t *node,
+		    const struct sl_config_service *svc)
+{
+	const struct sl_config_tls *g = &c->cfg->tls;
+	bool auto_cert = g->enabled && g->auto_cert && svc->tls.enabled && !svc->tls.cert_file[0];
+	uint16_t hp = plain_port(c->cfg, svc);
+
+	for (unsigned int l = 0; l < svc->n_locations; l++)
+		if (svc->locations[l].http_redirect && !svc->tls.enabled)
+			return sl__config_fail(
+			    c, node,
+			    "service '%s', location '%s' (line %u): http_redirect sends plain-HTTP "
+			    "clients to https://, so the service needs a tls section",
+			    svc->name, svc->locations[l].path, svc->locations[l].line);
+	if (svc->http_port && !svc->tls.enabled)
+		return sl__config_fail(c, node,
+				       "service '%s': http_port is the plain-HTTP port of a TLS "
+				       "service; this service has no tls section",
+				       svc->name);
+	if (hp && hp == svc->port)
+		return sl__config_fail(c, node,
+				       "service '%s': http_port %u is its TLS port too; set "
+				       "http_port to another port (default 80)",
+				       svc->name, hp);
+	if (auto_cert) {
+		bool listed = false;
+
+		for (unsigned int i = 0; i < g->domains.n && !listed; i++)
+			listed = !strcmp(g->domains.items[i], svc->host);
+		if (!listed)
+			return sl__config_fail(
+			    c, node,
+			    "service '%s' takes its certificate from auto_cert, but its host "
+			    "'%s' is not in tls.domains",
+			    svc->name, svc->host[0] ? svc->host : "*");
+	}
+	/* A plain port must not be another TLS service's port on the same address. */
+	for (const struct sl_config_service *o = c->cfg->services; o < svc; o++) {
+		uint16_t ohp = plain_port(c->cfg, o);
+
+		if (o->address != svc->address || !svc->tls.enabled || !o->tls.enabled)
+			continue;
+		if ((ohp && ohp == svc->port) || (hp && hp == o->port))
+			return sl__config_fail(
+			    c, node,
+			    "services '%s' and '%s' (line %u): port %u is the TLS port of one "
+			    "and the plain http_port of the other",
+			    svc->name, o->name, o->line, ohp == svc->port ? svc->port : o->port);
+	}
+	return 0;
+}
+
 static int
 service_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 {
 	struct sl_config_service *svc = obj;
+	int rc = service_plain_check(c, node, svc);
+
+	if (rc < 0)
+		return rc;
 
 	for (const struct sl_config_service *o = c->cfg->services; o < svc; o++)
 		if (o->port == svc->port && o->address == svc->address &&
@@ -1750,6 +1876,15 @@ static const struct field tls_fields[] = {
 	{"key_file", STRING(struct sl_config_tls, key_file)},
 	{"ciphers", .parse = p_tls_ciphers},
 	{"ciphersuites", .parse = p_tls_ciphersuites},
+	{"acme", SECTION(struct sl_config_tls, acme, acme_section)},
+};
+
+static const struct field acme_fields[] = {
+	{"directory", STRING(struct sl_config_acme, directory)},
+	{"email", STRING(struct sl_config_acme, email)},
+	{"renew_before_days", UINT(struct sl_config_acme, renew_before_days, 1, 36500)},
+	{"check_interval", DURATION(struct sl_config_acme, check_interval_ms, 1000, 7 * 86400 * 1000)},
+	{"ca_file", STRING(struct sl_config_acme, ca_file)},
 };
 
 static const struct field service_tls_fields[] = {
@@ -1825,6 +1960,7 @@ static const struct field service_fields[] = {
 	{"host", .parse = p_service_host},
 	{"port", UINT(struct sl_config_service, port, 1, 65535)},
 	{"address", .parse = p_service_address, AT(struct sl_config_service, address)},
+	{"http_port", UINT(struct sl_config_service, http_port, 1, 65535)},
 	{"tls", SECTION(struct sl_config_service, tls, service_tls_section)},
 	POLICY_SECTIONS(struct sl_config_service),
 	{"queue", SECTION(struct sl_config_service, queue, queue_section)},
@@ -1879,6 +2015,7 @@ SECTION_DEF(cors_section, "cors", cors_fields, enable, cors_finish);
 SECTION_DEF(security_section, "security", security_fields, enable, NULL);
 SECTION_DEF(tls_section, "tls", tls_fields, enable, tls_finish);
 SECTION_DEF(service_tls_section, "tls", service_tls_fields, enable, service_tls_finish);
+SECTION_DEF(acme_section, "acme", acme_fields, NULL, acme_finish);
 SECTION_DEF(admin_section, "admin", admin_fields, NULL, NULL);
 SECTION_DEF(auth_section, "auth", auth_fields, NULL, auth_finish);
 SECTION_DEF(admin_api_section, "admin_api", admin_api_fields, NULL, NULL);
@@ -2016,6 +2153,10 @@ sl__config_set_defaults(struct sl_config *cfg)
 	 * (above) 30 s to finish requests on SIGTERM. */
 	cfg->limits = (struct sl_config_limits){8192, 16384, 100, 0, 0, 131072};
 	cfg->security.hsts_max_age = 31536000;
+	snprintf(cfg->tls.acme.directory, sizeof(cfg->tls.acme.directory), "%s",
+		 SL_CONFIG_ACME_DEFAULT_DIRECTORY);
+	cfg->tls.acme.renew_before_days = 30;
+	cfg->tls.acme.check_interval_ms = 12 * 3600 * 1000;
 }
 
 int

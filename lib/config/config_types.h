@@ -172,6 +172,17 @@ struct sl_config_security {
 	char referrer_policy[40];  /* Referrer-Policy token (checked); "" = no header */
 };
 
+#define SL_CONFIG_ACME_DEFAULT_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
+
+/* tls.acme: where and how auto_cert obtains certificates (controlplane/acme.c, uacme). */
+struct sl_config_acme {
+	char directory[SL_CONFIG_URL_MAX]; /* the ACME server's directory URL [Let's Encrypt] */
+	char email[SL_CONFIG_HOST_MAX];	   /* account contact; "" = none */
+	uint32_t renew_before_days;	   /* renew when it expires sooner [30] */
+	uint32_t check_interval_ms;	   /* how often expiry is checked [12h] */
+	char ca_file[SL_CONFIG_PATH_MAX];  /* PEM CAs uacme trusts instead of the system's */
+};
+
 /* Global TLS. Certificate files are not opened by the loader. */
 struct sl_config_tls {
 	bool enabled; /* default true once the section is present */
@@ -186,6 +197,7 @@ struct sl_config_tls {
 	char ciphers[SL_CONFIG_PATH_MAX];
 	char ciphersuites[SL_CONFIG_PATH_MAX];
 	uint32_t ciphers_line, ciphers_col;
+	struct sl_config_acme acme;
 };
 
 /* A service's own certificate (Terraster's services[].tls). */
@@ -275,6 +287,9 @@ struct sl_config_service {
 	 * service claims (the wildcard). */
 	uint32_t address;
 	struct sl_config_service_tls tls;
+	/* Plain-HTTP port of a TLS service: http_redirect answers and ACME HTTP-01 challenges
+	 * there; 0 = 80 when the service needs one (controlplane/acme.h, sl_acme_http_port). */
+	uint16_t http_port;
 	struct sl_config_health_check health_check;	  /* effective */
 	struct sl_config_rate_limit rate_limit;		  /* effective */
 	struct sl_config_circuit_breaker circuit_breaker; /* effective */

@@ -373,4 +373,8 @@ int sl_http_write_error_retry(unsigned status, bool json, bool close, uint32_t r
 int sl_http_write_redirect(unsigned status, const char *location, size_t len, bool close, char *out,
 			   size_t cap);
 
+/* A 200 (or other status) with a text/plain body `text` (NUL-terminated), e.g. an ACME HTTP-01
+ * key authorization. Returns bytes written, -ENOSPC or -EINVAL. */
+int sl_http_write_text(unsigned status, const char *text, bool close, char *out, size_t cap);
+
 #endif /* SL_HTTP_H */

@@ -233,6 +233,16 @@ sl_http_write_redirect(unsigned status, const char *location, size_t len, bool c
 	}
 }
 
+int
+sl_http_write_text(unsigned status, const char *text, bool close, char *buf, size_t cap)
+{
+	const char *const parts[] = {text, NULL};
+
+	if (status < 100 || status > 999 || !text)
+		return -EINVAL;
+	return write_page(status, "text/plain", NULL, 0, close, 0, parts, buf, cap);
+}
+
 /* How well a media range matches a type: 3 exact, 2 "type/\*", 1 "*\/\*", 0 not at all. */
 static int
 range_match(const char *r, size_t rl, const char *type, size_t tl, const char *sub, size_t sl)

@@ -493,7 +493,8 @@ host_fits_location(const char *h, size_t len)
 int
 sl_route_location_header(const struct sl_route_match *m, char *buf, size_t cap)
 {
-	size_t at = 0;
+	char port_text[8];
+	size_t at = 0, plen = 0;
 
 	if (!m || !m->loc || m->action != SL_ROUTE_REDIRECT || !buf)
 		return -EINVAL;
@@ -504,7 +505,19 @@ sl_route_location_header(const struct sl_route_match *m, char *buf, size_t cap)
 	}
 	if (!host_fits_location(m->host, m->host_len))
 		return -EINVAL;
+	if (m->loc->service->port != 443) { /* the TLS port, when it is not https' default */
+		char d[5];
+		unsigned int port = m->loc->service->port, n = 0;
+
+		do
+			d[n++] = (char)('0' + port % 10);
+		while ((port /= 10) != 0);
+		port_text[plen++] = ':';
+		while (n)
+			port_text[plen++] = d[--n];
+	}
 	if (put(buf, cap, &at, "https://", 8) < 0 || put(buf, cap, &at, m->host, m->host_len) < 0 ||
+	    put(buf, cap, &at, port_text, plen) < 0 ||
 	    put(buf, cap, &at, m->path, m->path_len) < 0 ||
 	    put(buf, cap, &at, m->query, m->query_len) < 0)
 		return -ENOSPC;
@@ -543,11 +556,10 @@ sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len)
 		for (unsigned int l = 0; l < svc->n_locations; l++) {
 			const struct sl_config_location *loc = &svc->locations[l], *at = loc;
 
-			if (loc->http_redirect) {
+			if (loc->http_redirect && !svc->tls.enabled) {
 				snprintf(msg, msg_len,
 					 "service '%s', location '%s' (line %u): http_redirect "
-					 "needs TLS, which sluice does not terminate yet; remove "
-					 "http_redirect or set it to false",
+					 "needs a TLS service (a tls section) to redirect to",
 					 svc->name, loc->path, loc->line);
 				return -ENOTSUP;
 			}
@@ -574,4 +586,17 @@ sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len)
 		}
 	}
 	return 0;
+}
+
+uint16_t
+sl_route_plain_port(const struct sl_config *cfg, const struct sl_config_service *svc)
+{
+	bool need = svc->http_port || (cfg->tls.enabled && cfg->tls.auto_cert &&
+				       !svc->tls.cert_file[0]);
+
+	if (!svc->tls.enabled)
+		return 0;
+	for (unsigned int l = 0; l < svc->n_locations && !need; l++)
+		need = svc->locations[l].http_redirect;
+	return need ? (svc->http_port ? svc->http_port : 80) : 0;
 }

@@ -451,8 +451,33 @@ test_build_refuses_a_bad_service_certificate_or_cipher_list(void)
 			     "    host: a.example.com\n    tls: {enabled: true}\n" BACKEND,
 			     NULL, &tls, err, sizeof(err)) == -EINVAL);
 	CU_ASSERT_PTR_NULL(tls);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/a.example.com/cert.pem"));
+
+	/* cert_dir in uacme's layout: DIR/<host>/cert.pem, DIR/private/<host>/key.pem */
+	{
+		char cmd[1024], yaml[512];
+
+		snprintf(cmd, sizeof(cmd),
+			 "mkdir -p %s/cd/a.example.com %s/cd/private/a.example.com && "
+			 "cp %s/a.pem %s/cd/a.example.com/cert.pem && "
+			 "cp %s/a.key %s/cd/private/a.example.com/key.pem",
+			 dir, dir, dir, dir, dir, dir);
+		CU_ASSERT_FATAL(system(cmd) == 0);
+		snprintf(yaml, sizeof(yaml),
+			 "tls: {cert_dir: %s/cd}\nservices:\n  - name: a\n"
+			 "    host: a.example.com\n    tls: {enabled: true}\n" BACKEND,
+			 dir);
+		CU_ASSERT_EQUAL(build_yaml(yaml, NULL, &tls, err, sizeof(err)), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tls);
+		CU_ASSERT_EQUAL(sl_tls_n_certs(tls), 1);
+		sl_tls_free(tls);
+	}
+	/* a service without a host cannot name its file in cert_dir */
+	CU_ASSERT(build_yaml("tls: {cert_dir: /nonexistent}\nservices:\n  - name: a\n"
+			     "    tls: {enabled: true}\n" BACKEND,
+			     NULL, &tls, err, sizeof(err)) == -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "service 'a' (line 3): tls without cert_file needs a global "
-				    "tls.cert_file; cert_dir and auto_cert are not supported yet");
+				    "tls.cert_file, or tls.cert_dir and a host");
 
 	/* no TLS anywhere: no set, no error */
 	CU_ASSERT_EQUAL(

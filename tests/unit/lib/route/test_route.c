@@ -313,16 +313,33 @@ test_redirect_on_the_exact_location_path_and_proxy_below_it(void)
 	CU_ASSERT_EQUAL(sl_route_location_header(&m, buf, sizeof(buf)), -EINVAL);
 }
 
-/* http_redirect: validated and refused at start; the matcher still knows what it would do. */
+/* http_redirect: a TLS service's location sends plain-HTTP clients to https://host[:port]. */
 static void
-test_http_redirect_refused_by_check_and_matched_over_plain_http(void)
+test_http_redirect_matched_over_plain_http(void)
 {
 	static const char y[] = "services:\n"
 				"  - name: secure\n"
 				"    host: shop.example.com\n"
+				"    port: 443\n"
+				"    tls: {cert_file: a.pem, key_file: a.key}\n"
 				"    locations:\n"
 				"      - path: /\n"
-				"        http_redirect: true\n" BE;
+				"        http_redirect: true\n" BE
+				"  - name: alt\n"
+				"    host: alt.example.com\n"
+				"    port: 8443\n"
+				"    http_port: 8080\n"
+				"    tls: {cert_file: a.pem, key_file: a.key}\n"
+				"    locations:\n"
+				"      - path: /keep\n" BE
+				"      - path: /\n"
+				"        http_redirect: true\n" BE
+				"  - name: plain\n"
+				"    host: plain.example.com\n"
+				"    port: 443\n"
+				"    tls: {cert_file: a.pem, key_file: a.key}\n"
+				"    locations:\n"
+				"      - path: /\n" BE;
 	struct sl_config *c = NULL;
 	struct sl_config_error err;
 	struct sl_route_table *t = NULL;
@@ -330,22 +347,40 @@ test_http_redirect_refused_by_check_and_matched_over_plain_http(void)
 	int n;
 
 	CU_ASSERT_FATAL(sl_config_load_buffer("h.yaml", y, sizeof(y) - 1, &c, &err) == 0);
-	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), -ENOTSUP);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "http_redirect needs TLS"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "service 'secure'"));
-	printf("\n    %s ", msg);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "line 5"));
+	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), 0);
+	/* the plain ports: 80 by default, http_port when named, none without a reason */
+	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[0]), 80);
+	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[1]), 8080);
+	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[2]), 0);
 	CU_ASSERT_FATAL(sl_route_build(c, &t, msg, sizeof(msg)) == 0);
-	sl_route_match(t, 80, "Shop.Example.com:80", 19, "/cart?id=7", 10, 0, &m);
+	sl_route_match(t, 443, "Shop.Example.com:80", 19, "/cart?id=7", 10, 0, &m);
 	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
 	CU_ASSERT_EQUAL(m.status, 308);
 	n = sl_route_location_header(&m, buf, sizeof(buf));
 	CU_ASSERT_FATAL(n > 0);
 	buf[n] = '\0';
 	CU_ASSERT_STRING_EQUAL(buf, "https://Shop.Example.com/cart?id=7");
+	/* a TLS port other than 443 is in the URL; the query stays, the fragment-less path too */
+	sl_route_match(t, 8443, "alt.example.com", 15, "/a/b?x=1&y=%20", 14, 0, &m);
+	CU_ASSERT_EQUAL(m.status, 308);
+	n = sl_route_location_header(&m, buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 0);
+	buf[n] = '\0';
+	CU_ASSERT_STRING_EQUAL(buf, "https://alt.example.com:8443/a/b?x=1&y=%20");
+	/* too small a buffer: -ENOSPC, never a cut URL */
+	CU_ASSERT_EQUAL(sl_route_location_header(&m, buf, 25), -ENOSPC);
+	/* only the locations that ask */
+	sl_route_match(t, 8443, "alt.example.com", 15, "/keep/x", 7, 0, &m);
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_PROXY);
+	/* over TLS: proxied */
 	sl_route_match(t, 443, "shop.example.com", 16, "/cart", 5, SL_ROUTE_F_TLS, &m);
-	CU_ASSERT_EQUAL(m.status, 404); /* no service on 443 */
+	CU_ASSERT_EQUAL(m.action, SL_ROUTE_PROXY);
 	sl_route_free(t);
+	/* a configuration built by hand with http_redirect on a plain service: refused */
+	c->services[0].tls.enabled = false;
+	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "http_redirect needs a TLS service"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "line 7"));
 	sl_config_free(c);
 }
 
@@ -553,7 +588,7 @@ main(void)
 	    SL_UNIT_TEST(test_rewrite_replaces_prefix_and_keeps_query),
 	    SL_UNIT_TEST(test_absolute_form_target_routes_by_its_host),
 	    SL_UNIT_TEST(test_redirect_on_the_exact_location_path_and_proxy_below_it),
-	    SL_UNIT_TEST(test_http_redirect_refused_by_check_and_matched_over_plain_http),
+	    SL_UNIT_TEST(test_http_redirect_matched_over_plain_http),
 	    SL_UNIT_TEST(test_check_accepts_the_test_config_and_refuses_redirect_loops),
 	    SL_UNIT_TEST(test_https_location_refuses_a_bad_host),
 	    SL_UNIT_TEST(test_match_stays_inside_arbitrary_input),
