@@ -247,6 +247,17 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 	return rc ? rc : sl_prom_finish(p);
 }
 
+/* Families another module renders (sl_api_metrics_extra), after the view's. */
+static int (*extra_fn)(void *arg, struct sl_prom *p);
+static void *extra_arg;
+
+void
+sl_api_metrics_extra(int (*fn)(void *arg, struct sl_prom *p), void *arg)
+{
+	extra_arg = arg;
+	extra_fn = fn;
+}
+
 static int
 get_metrics(struct sl_admin_req *r)
 {
@@ -259,6 +270,8 @@ get_metrics(struct sl_admin_req *r)
 		rc = render(&p, M.view);
 		view_leave();
 	}
+	if (rc == 0 && extra_fn != NULL)
+		rc = extra_fn(extra_arg, &p);
 	if (rc != 0) {
 		sl_prom_free(&p);
 		return sl_admin_reply_error(r, 500, "internal error",

@@ -24,4 +24,9 @@ void sl_api_metrics_fini(void);
 struct sl_cp_health;
 void sl_api_metrics_health(const struct sl_cp_health *h);
 
+/* One more renderer of families (e.g. sl_acme_metrics), called after the others; arg must
+ * outlive the server. Call before sl_admin_start. */
+struct sl_prom;
+void sl_api_metrics_extra(int (*fn)(void *arg, struct sl_prom *p), void *arg);
+
 #endif

@@ -21,6 +21,8 @@
 #include <rte_version.h>
 
 #include "controlplane/access_log.h"
+#include "controlplane/acme.h"
+#include "controlplane/api_acme.h"
 #include "controlplane/admin_server.h"
 #include "controlplane/api_backends.h"
 #include "controlplane/api_metrics.h"
@@ -29,6 +31,7 @@
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
+#include "dataplane/proxy/acme_chal.h"
 #include "dataplane/proxy/proxy.h"
 #include "lib/config/config.h"
 
@@ -253,6 +256,31 @@ drain(struct sl_dataplane *dp, uint32_t grace_ms)
 	       (unsigned long long)((sl_cp_now_ns() - t0) / 1000000), n, (unsigned long long)conns);
 }
 
+/* tls.auto_cert (controlplane/acme.h): challenges to the workers, certificates by reload. */
+struct acme_ctx {
+	struct sl_dataplane *dp;
+	struct sl_cp_runtime *rt;
+};
+
+static int
+acme_publish(void *arg, const char *token, const char *keyauth)
+{
+	struct acme_ctx *x = arg;
+
+	return sl_acme_chal_set(x->dp->qsbr, token, keyauth);
+}
+
+static int
+acme_reload(void *arg, char *err, size_t errlen)
+{
+	struct acme_ctx *x = arg;
+	json_t *summary = NULL;
+	int rc = sl_cp_runtime_reload(x->rt, &summary, err, errlen);
+
+	json_decref(summary);
+	return rc;
+}
+
 static int
 run(int eal_argc, char **eal_argv, const struct app_opts *o)
 {
@@ -261,6 +289,8 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	struct sl_cp_alog *alog = NULL;
 	struct sl_cp_runtime *rt = NULL;
 	struct sl_cp_health *health = NULL;
+	struct sl_acme *acme = NULL;
+	static struct acme_ctx acme_x;
 	static struct sl_cp_live live; /* read by /health on civetweb's threads */
 	struct sl_config *cfg = NULL;
 	struct sigaction sa;
@@ -273,6 +303,13 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		return 1;
 	if (load_config(o, &cfg) != 0) {
 		free(args);
+		return 1;
+	}
+	/* auto_cert: the TLS contexts need a certificate on disk from the start */
+	if (sl_acme_prepare(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		free(args);
+		sl_config_free(cfg);
 		return 1;
 	}
 	if (rte_eal_init(nargs, args) < 0) {
@@ -344,6 +381,16 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 				snprintf(err, sizeof(err), "cannot set up the backends API: %s",
 					 strerror(-rc));
 		}
+		if (rc == 0) {
+			struct sl_acme_ops ops = {acme_publish, acme_reload, &acme_x};
+
+			acme_x = (struct acme_ctx){&dp, rt};
+			rc = sl_acme_start(cfg, &ops, &acme, err, sizeof(err));
+			if (rc == 0)
+				rc = sl_api_acme_register(admin, acme);
+			if (rc == 0 && acme != NULL)
+				sl_api_metrics_extra(sl_acme_metrics, acme);
+		}
 		if (rc == 0)
 			rc = sl_admin_start(admin, err, sizeof(err));
 		if (rc != 0) {
@@ -405,6 +452,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	dump_stats(&dp);
 
 out:
+	sl_acme_stop(acme); /* before the runtime it reloads through */
 	sl_admin_destroy(admin);
 	sl_api_metrics_fini();
 	/* The workers first: every request they finished is then in the access log. */
@@ -412,6 +460,7 @@ out:
 	sl_cp_alog_stop(alog);
 	sl_cp_runtime_free(rt);
 	sl_dataplane_fini(&dp);
+	sl_acme_chal_clear();
 	sl_cp_health_free(health);
 	sl_config_free(cfg);
 	rte_eal_cleanup();
@@ -423,6 +472,10 @@ main(int argc, char **argv)
 {
 	struct app_opts o = {0};
 	int dashdash = -1, rc;
+
+	/* uacme runs this binary as its hook (controlplane/acme.h) */
+	if (getenv(SL_ACME_HOOK_ENV) != NULL)
+		return sl_acme_hook_main(argc, argv);
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
