@@ -771,6 +771,12 @@ sl_acme_stop(struct sl_acme *a)
 }
 
 unsigned int
+sl_acme_n_names(const struct sl_acme *a)
+{
+	return a != NULL ? a->n_names : 0;
+}
+
+unsigned int
 sl_acme_status(struct sl_acme *a, struct sl_acme_status *out, unsigned int max)
 {
 	unsigned int n = 0;
@@ -788,13 +794,13 @@ int
 sl_acme_metrics(void *arg, struct sl_prom *p)
 {
 	struct sl_acme *a = arg;
-	struct sl_acme_status st[SL_CONFIG_MAX_LIST];
-	unsigned int n = sl_acme_status(a, st, SL_CONFIG_MAX_LIST);
+	struct sl_acme_status *st = calloc(a->n_names, sizeof(*st));
+	unsigned int n = st != NULL ? sl_acme_status(a, st, a->n_names) : 0;
 	int64_t now = now_s();
 	int rc = 0;
 
-	if (n == 0)
-		return 0;
+	if (st == NULL)
+		return -ENOMEM;
 	rc |= sl_prom_begin(p, "sluice_acme_cert_expiry_seconds", SL_PROM_GAUGE,
 			    "Seconds until the certificate on disk expires (negative: expired).");
 	for (unsigned int i = 0; i < n; i++) {
@@ -831,5 +837,6 @@ sl_acme_metrics(void *arg, struct sl_prom *p)
 
 		rc |= sl_prom_u64(p, &l, 1, st[i].placeholder);
 	}
+	free(st);
 	return rc ? sl_prom_finish(p) : 0;
 }

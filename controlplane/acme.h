@@ -87,6 +87,7 @@ struct sl_acme_status {
 	bool placeholder;	 /* the self-signed stand-in is what is on disk */
 	char last_error[256];
 };
+unsigned int sl_acme_n_names(const struct sl_acme *a);
 /* Up to max names' states; returns how many. */
 unsigned int sl_acme_status(struct sl_acme *a, struct sl_acme_status *out, unsigned int max);
 /* sluice_acme_* families into p (api_metrics' extra hook). 0 or -errno. */

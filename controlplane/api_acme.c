@@ -7,6 +7,7 @@
  *                      it (GET /api/tls/acme shows the outcome).
  * Both answer 404 when auto_cert is off.
  */
+#include <stdlib.h>
 #include <time.h>
 
 #include "controlplane/acme.h"
@@ -32,13 +33,17 @@ unix_time(int64_t t)
 static int
 get_acme(struct sl_admin_req *r)
 {
-	struct sl_acme_status st[SL_CONFIG_MAX_LIST];
+	struct sl_acme_status *st;
 	unsigned int n;
 	json_t *arr;
 
 	if (acme == NULL)
 		return sl_admin_reply_error(r, 404, "not found", "tls.auto_cert is off");
-	n = sl_acme_status(acme, st, SL_CONFIG_MAX_LIST);
+	/* on the heap: civetweb's thread stacks are small */
+	st = calloc(sl_acme_n_names(acme), sizeof(*st));
+	if (st == NULL)
+		return sl_admin_reply_error(r, 500, "internal error", "out of memory");
+	n = sl_acme_status(acme, st, sl_acme_n_names(acme));
 	arr = json_array();
 	for (unsigned int i = 0; arr != NULL && i < n; i++)
 		json_array_append_new(
@@ -50,6 +55,7 @@ get_acme(struct sl_admin_req *r)
 				   unix_time(st[i].last_success), "next_check",
 				   unix_time(st[i].next_check), "last_error",
 				   st[i].last_error[0] ? st[i].last_error : NULL));
+	free(st);
 	return sl_admin_reply_json(r, 200, json_pack("{s:o}", "certificates", arr));
 }
 
