@@ -39,6 +39,10 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 # python3-websocket (its DevTools protocol): test_webui.sh.
 test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
 	chromium python3-websocket)
+# tls.auto_cert runs uacme (the ACME client); test_acme.sh runs pebble (the ACME test server)
+# and the openssl CLI (its certificates).
+demo_pkgs+=(uacme)
+test_pkgs+=(pebble openssl)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)
