@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A TLS service's plain-HTTP port (its `http_port`, default 80; lib/route sl_route_plain_port):
+ * A TLS service's plain-HTTP port (its `http_port`, default 80; lib/config sl_config_plain_port):
  *   - GET /.well-known/acme-challenge/<token> is answered from the ACME challenge table the
  *     control plane publishes (acme_chal.h): 200 text/plain with the key authorization, or
  *     404; before routing, no backend is involved;
@@ -26,7 +26,7 @@ px_plain_build(struct sl_proxy *p, char *err, size_t errlen)
 	unsigned int n = 0;
 
 	for (unsigned int s = 0; s < cfg->n_services; s++)
-		n += sl_route_plain_port(cfg, &cfg->services[s]) != 0;
+		n += sl_config_plain_port(cfg, &cfg->services[s]) != 0;
 	if (n == 0)
 		return 0;
 	p->plain = calloc(n, sizeof(*p->plain));
@@ -36,7 +36,7 @@ px_plain_build(struct sl_proxy *p, char *err, size_t errlen)
 	}
 	for (unsigned int s = 0; s < cfg->n_services; s++) {
 		const struct sl_config_service *svc = &cfg->services[s];
-		uint16_t port = sl_route_plain_port(cfg, svc);
+		uint16_t port = sl_config_plain_port(cfg, svc);
 		bool dup = false;
 
 		for (unsigned int i = 0; i < p->n_plain && !dup; i++)
@@ -95,7 +95,7 @@ px_plain_match(const struct px_session *s, const char *host, size_t host_len,
 		sl_route_match_addr(p->routes, s->laddr, e->tls_port, host, host_len,
 				    s->head + h->target.off, h->target.len, 0, m);
 		if (m->action == SL_ROUTE_REDIRECT && m->https &&
-		    sl_route_plain_port(p->cfg, m->loc->service) == s->lport)
+		    sl_config_plain_port(p->cfg, m->loc->service) == s->lport)
 			return true;
 	}
 	return false;

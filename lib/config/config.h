@@ -153,4 +153,13 @@ void sl_config_format_duration(uint32_t ms, char *buf, size_t len);
 /* Parse http[s]://host[:port][/path]. On error returns -EINVAL and puts the reason in why. */
 int sl_config_parse_url(const char *text, struct sl_config_url *out, char *why, size_t why_len);
 
+/*
+ * The plain-HTTP port sluice listens on for a TLS service (its `http_port`, default 80): when
+ * it names one, when one of its locations has http_redirect, or when its certificate comes
+ * from auto_cert (ACME HTTP-01 challenges are answered there). 0 = none. On that port a request
+ * whose Host and path route (on the service's TLS port) to an http_redirect location gets the
+ * 308; every other request is routed as any request on that port (dataplane/proxy/px_plain.c).
+ */
+uint16_t sl_config_plain_port(const struct sl_config *cfg, const struct sl_config_service *svc);
+
 #endif

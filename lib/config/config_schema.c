@@ -1494,9 +1494,8 @@ p_service_address(struct sl__config_ctx *c, const struct field *f, yaml_node_t *
 			       (const char *)val->data.scalar.value);
 }
 
-/* A TLS service's plain-HTTP port when it needs one, else 0 (lib/route sl_route_plain_port). */
-static uint16_t
-plain_port(const struct sl_config *cfg, const struct sl_config_service *svc)
+uint16_t
+sl_config_plain_port(const struct sl_config *cfg, const struct sl_config_service *svc)
 {
 	bool need = svc->http_port || (cfg->tls.enabled && cfg->tls.auto_cert &&
 				       !svc->tls.cert_file[0]);
@@ -1515,7 +1514,7 @@ service_plain_check(struct sl__config_ctx *c, yaml_node_t *node,
 {
 	const struct sl_config_tls *g = &c->cfg->tls;
 	bool auto_cert = g->enabled && g->auto_cert && svc->tls.enabled && !svc->tls.cert_file[0];
-	uint16_t hp = plain_port(c->cfg, svc);
+	uint16_t hp = sl_config_plain_port(c->cfg, svc);
 
 	for (unsigned int l = 0; l < svc->n_locations; l++)
 		if (svc->locations[l].http_redirect && !svc->tls.enabled)
@@ -1548,7 +1547,7 @@ service_plain_check(struct sl__config_ctx *c, yaml_node_t *node,
 	}
 	/* A plain port must not be another TLS service's port on the same address. */
 	for (const struct sl_config_service *o = c->cfg->services; o < svc; o++) {
-		uint16_t ohp = plain_port(c->cfg, o);
+		uint16_t ohp = sl_config_plain_port(c->cfg, o);
 
 		if (o->address != svc->address || !svc->tls.enabled || !o->tls.enabled)
 			continue;

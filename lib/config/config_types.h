@@ -288,7 +288,7 @@ struct sl_config_service {
 	uint32_t address;
 	struct sl_config_service_tls tls;
 	/* Plain-HTTP port of a TLS service: http_redirect answers and ACME HTTP-01 challenges
-	 * there; 0 = 80 when the service needs one (controlplane/acme.h, sl_acme_http_port). */
+	 * there; 0 = 80 when the service needs one (sl_config_plain_port). */
 	uint16_t http_port;
 	struct sl_config_health_check health_check;	  /* effective */
 	struct sl_config_rate_limit rate_limit;		  /* effective */

@@ -587,16 +587,3 @@ sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len)
 	}
 	return 0;
 }
-
-uint16_t
-sl_route_plain_port(const struct sl_config *cfg, const struct sl_config_service *svc)
-{
-	bool need = svc->http_port || (cfg->tls.enabled && cfg->tls.auto_cert &&
-				       !svc->tls.cert_file[0]);
-
-	if (!svc->tls.enabled)
-		return 0;
-	for (unsigned int l = 0; l < svc->n_locations && !need; l++)
-		need = svc->locations[l].http_redirect;
-	return need ? (svc->http_port ? svc->http_port : 80) : 0;
-}

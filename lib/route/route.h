@@ -37,7 +37,7 @@
  *   1. `http_redirect: true` sends a plain-HTTP client to https://host[:port]/target
  *      (SL_ROUTE_HTTPS_REDIRECT_STATUS; the port is the service's when it is not 443). The
  *      service must be a TLS one; plain clients reach it on its plain port
- *      (sl_route_plain_port).
+ *      (sl_config_plain_port).
  *   2. `redirect: X` answers a request whose path is exactly the location's path (the query
  *      does not count) with Location: X as written (SL_ROUTE_REDIRECT_STATUS); every other
  *      request under the location is proxied. This is Terraster's rule (its location "/"
@@ -155,14 +155,5 @@ int sl_route_location_header(const struct sl_route_match *m, char *buf, size_t c
  *     locations' redirects (clients would be redirected forever).
  */
 int sl_route_check(const struct sl_config *cfg, char *msg, size_t msg_len);
-
-/*
- * The plain-HTTP port sluice listens on for a TLS service (its `http_port`, default 80): when
- * it names one, when one of its locations has http_redirect, or when its certificate comes
- * from auto_cert (ACME HTTP-01 challenges are answered there). 0 = none. On that port a request whose Host and
- * path route (on the service's TLS port) to an http_redirect location gets the 308; every
- * other request is routed as any request on that port (dataplane/proxy/px_plain.c).
- */
-uint16_t sl_route_plain_port(const struct sl_config *cfg, const struct sl_config_service *svc);
 
 #endif

@@ -7,7 +7,9 @@
  * fail, send space that runs out and comes back, and time (the session timers on a real wheel).
  *
  * The snapshot is built from one configuration (a service on port 80 with a plain location, a
- * rewrite, a redirect and a location whose backend is a second one; one on port 8081; short
+ * rewrite, a redirect and a location whose backend is a second one; one on port 8081; a TLS
+ * service on 8443 with http_redirect, whose plain port 8080 also answers the ACME challenge
+ * /.well-known/acme-challenge/tok; short
  * timeouts; max_body), EAL once (no PCI, no hugepages, one lcore).
  *
  * Checked: no sanitizer finding; the session never consumes more bytes than it was given, never
@@ -41,6 +43,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "dataplane/proxy/acme_chal.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/proxy/proxy_private.h"
 #include "dataplane/worker.h"
@@ -652,6 +655,17 @@ static const char config_yaml[] = "timeouts: {client_header: 2s, client_keepaliv
 				  "    port: 8081\n"
 				  "    locations:\n"
 				  "      - path: /only/\n"
+				  "        backends: [{url: http://198.18.0.13:8080}]\n"
+				  "  - name: sec\n"
+				  "    host: sec.test\n"
+				  "    port: 8443\n"
+				  "    http_port: 8080\n"
+				  "    tls: {cert_file: /x.pem, key_file: /x.key}\n"
+				  "    locations:\n"
+				  "      - path: /\n"
+				  "        http_redirect: true\n"
+				  "        backends: [{url: http://198.18.0.13:8080}]\n"
+				  "      - path: /in/\n"
 				  "        backends: [{url: http://198.18.0.13:8080}]\n";
 
 static void
@@ -660,6 +674,7 @@ cleanup(void)
 	sl_proxy_worker_stop(&worker);
 	sl_proxy_free(proxy);
 	sl_config_free(cfg);
+	sl_acme_chal_clear();
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 }
@@ -698,6 +713,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fail("configuration: line %d: %s", cerr.line, cerr.msg);
 	if (sl_proxy_create(cfg, 1, &proxy, err, sizeof(err)) != 0)
 		fail("sl_proxy_create: %s", err);
+	/* an ACME challenge the plain port 8080 answers (px_plain.c) */
+	if (sl_acme_chal_set(NULL, "tok", "tok.ka") != 0)
+		fail("sl_acme_chal_set");
 	sl_timer_wheel_init(&wheel, now_ms);
 	worker.id = 0;
 	worker.lcore = rte_lcore_id();

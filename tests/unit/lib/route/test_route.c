@@ -349,9 +349,9 @@ test_http_redirect_matched_over_plain_http(void)
 	CU_ASSERT_FATAL(sl_config_load_buffer("h.yaml", y, sizeof(y) - 1, &c, &err) == 0);
 	CU_ASSERT_EQUAL(sl_route_check(c, msg, sizeof(msg)), 0);
 	/* the plain ports: 80 by default, http_port when named, none without a reason */
-	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[0]), 80);
-	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[1]), 8080);
-	CU_ASSERT_EQUAL(sl_route_plain_port(c, &c->services[2]), 0);
+	CU_ASSERT_EQUAL(sl_config_plain_port(c, &c->services[0]), 80);
+	CU_ASSERT_EQUAL(sl_config_plain_port(c, &c->services[1]), 8080);
+	CU_ASSERT_EQUAL(sl_config_plain_port(c, &c->services[2]), 0);
 	CU_ASSERT_FATAL(sl_route_build(c, &t, msg, sizeof(msg)) == 0);
 	sl_route_match(t, 443, "Shop.Example.com:80", 19, "/cart?id=7", 10, 0, &m);
 	CU_ASSERT_EQUAL(m.action, SL_ROUTE_REDIRECT);
