@@ -225,6 +225,19 @@ out:
 	return rc;
 }
 
+/* A name of tls.domains that a TLS service without its own cert_file serves: one to obtain. */
+static bool
+served(const struct sl_config *cfg, const char *name)
+{
+	for (unsigned int i = 0; i < cfg->n_services; i++) {
+		const struct sl_config_service *s = &cfg->services[i];
+
+		if (s->tls.enabled && !s->tls.cert_file[0] && !strcmp(s->host, name))
+			return true;
+	}
+	return false;
+}
+
 int
 sl_acme_prepare(const struct sl_config *cfg, char *err, size_t errlen)
 {
@@ -232,7 +245,13 @@ sl_acme_prepare(const struct sl_config *cfg, char *err, size_t errlen)
 	char dir[FILE_MAX], cert[FILE_MAX], key[FILE_MAX];
 	int rc;
 
+	bool any = false;
+
 	if (!t->enabled || !t->auto_cert)
+		return 0;
+	for (unsigned int i = 0; i < t->domains.n; i++)
+		any |= served(cfg, t->domains.items[i]);
+	if (!any)
 		return 0;
 	snprintf(dir, sizeof(dir), "%s/private", t->cert_dir);
 	if ((rc = mkdir_p(t->cert_dir, 0755)) != 0 || (rc = mkdir_p(dir, 0700)) != 0) {
@@ -243,6 +262,8 @@ sl_acme_prepare(const struct sl_config *cfg, char *err, size_t errlen)
 	for (unsigned int i = 0; i < t->domains.n; i++) {
 		const char *name = t->domains.items[i];
 
+		if (!served(cfg, name))
+			continue;
 		paths(t->cert_dir, name, cert, key);
 		if (access(cert, R_OK) == 0 && access(key, R_OK) == 0)
 			continue;
@@ -690,11 +711,21 @@ sl_acme_start(const struct sl_config *cfg, const struct sl_acme_ops *ops, struct
 	const struct sl_config_tls *t = &cfg->tls;
 	struct sl_acme *a;
 	pthread_condattr_t ca;
+	unsigned int n_served = 0;
 	ssize_t n;
 	int rc;
 
 	*out = NULL;
 	if (!t->enabled || !t->auto_cert || t->domains.n == 0)
+		return 0;
+	for (unsigned int i = 0; i < t->domains.n; i++)
+		if (!served(cfg, t->domains.items[i]))
+			acme_log("%s: no TLS service without its own cert_file serves it; no "
+				 "certificate is requested",
+				 t->domains.items[i]);
+		else
+			n_served++;
+	if (n_served == 0)
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL || (a->names = calloc(t->domains.n, sizeof(*a->names))) == NULL) {
@@ -715,10 +746,10 @@ sl_acme_start(const struct sl_config *cfg, const struct sl_acme_ops *ops, struct
 	snprintf(a->cert_dir, sizeof(a->cert_dir), "%s", t->cert_dir);
 	a->cfg = t->acme;
 	a->ops = *ops;
-	a->n_names = t->domains.n;
-	for (unsigned int i = 0; i < a->n_names; i++)
-		snprintf(a->names[i].st.domain, sizeof(a->names[i].st.domain), "%s",
-			 t->domains.items[i]);
+	for (unsigned int i = 0; i < t->domains.n; i++)
+		if (served(cfg, t->domains.items[i]))
+			snprintf(a->names[a->n_names++].st.domain, sizeof(a->names[0].st.domain),
+				 "%s", t->domains.items[i]);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_REALTIME);

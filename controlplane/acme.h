@@ -4,8 +4,10 @@
 
 /*
  * Automatic certificates (tls.auto_cert): the control plane obtains and renews a certificate
- * per name of tls.domains from the ACME server tls.acme.directory (RFC 8555), with HTTP-01
- * challenges that the workers answer on the services' plain port (dataplane/proxy/px_plain.c).
+ * per name of tls.domains that a TLS service without its own cert_file serves (its host), from
+ * the ACME server tls.acme.directory (RFC 8555), with HTTP-01 challenges that the workers
+ * answer on the services' plain port (dataplane/proxy/px_plain.c). Other names of tls.domains
+ * are logged and left alone.
  *
  * The protocol is Debian's `uacme`, run as a child process from a control-plane thread (never
  * from a worker): `uacme -c CERT_DIR -a DIRECTORY -h SLUICE -f -y issue NAME`. Its hook

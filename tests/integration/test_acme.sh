@@ -93,6 +93,14 @@ services:
       - path: /
         http_redirect: true
         backends: [{url: http://198.18.0.11:8080}]
+  - name: unvalidated                # pebble cannot reach $FAIL: issuance fails
+    host: $FAIL
+    port: 443
+    http_port: 8080
+    tls: {enabled: true}
+    locations:
+      - path: /
+        backends: [{url: http://198.18.0.11:8080}]
   - name: plain
     host: "*"
     port: 8080

@@ -135,7 +135,7 @@ refused() {
 }
 # (A backend name that does not resolve: test_configs.sh, where the namespace has its hosts file.)
 refused http_redirect "$(printf 'services:\n  - name: s\n    locations:\n      - path: /\n        http_redirect: true\n        backends:\n          - url: http://198.18.9.11:8080\n')" \
-	"http_redirect needs TLS"
+	"http_redirect sends plain-HTTP clients to https://, so the service needs a tls section"
 
 tb_on_exit "'$top/scripts/testbed.sh' down"
 "$top/scripts/testbed.sh" up --config "$TMP/proxy.yaml" >"$TMP/up.log" 2>&1 ||
