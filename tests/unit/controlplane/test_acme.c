@@ -22,6 +22,8 @@
 #include <CUnit/Basic.h>
 #include <rte_rcu_qsbr.h>
 
+#include "cunit_main.h"
+
 #include "controlplane/acme.h"
 #include "dataplane/proxy/acme_chal.h"
 #include "lib/http/http.h"
@@ -274,24 +276,14 @@ suite_clean(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	int failed;
+	static const struct sl_unit_test tests[] = {
+	    SL_UNIT_TEST(test_table_set_find_replace_withdraw),
+	    SL_UNIT_TEST(test_table_refuses_bad_input_and_overflow),
+	    SL_UNIT_TEST(test_table_waits_for_the_workers_grace_period),
+	    SL_UNIT_TEST(test_placeholder_is_recognised_and_read_back),
+	    SL_UNIT_TEST(test_hook_program_protocol),
+	    SL_UNIT_TEST(test_challenge_page_is_plain_text),
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("acme", suite_init, suite_clean);
-	CU_add_test(s, "table_set_find_replace_withdraw", test_table_set_find_replace_withdraw);
-	CU_add_test(s, "table_refuses_bad_input_and_overflow",
-		    test_table_refuses_bad_input_and_overflow);
-	CU_add_test(s, "table_waits_for_the_workers_grace_period",
-		    test_table_waits_for_the_workers_grace_period);
-	CU_add_test(s, "placeholder_is_recognised_and_read_back",
-		    test_placeholder_is_recognised_and_read_back);
-	CU_add_test(s, "hook_program_protocol", test_hook_program_protocol);
-	CU_add_test(s, "challenge_page_is_plain_text", test_challenge_page_is_plain_text);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = (int)CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return sl_unit_run("acme", suite_init, suite_clean, tests, sizeof(tests) / sizeof(tests[0]));
 }
