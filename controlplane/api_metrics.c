@@ -13,6 +13,7 @@
 #include "lib/accesslog/accesslog.h"
 #include "lib/balance/balance.h"
 #include "lib/resilience/outlier.h"
+#include "lib/resilience/ratelimit.h"
 #include "lib/stats/hist.h"
 #include "lib/stats/metrics.h"
 
@@ -225,6 +226,9 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 	}
 	if (rc == 0 && v->pool != NULL) /* NULL: no data plane (unit tests), no mempools */
 		rc = render_mempools(p, v);
+	if (rc == 0 && v->rl_table != NULL) /* a scan of the table's entries (4 MiB at most) */
+		rc = sl_metrics_rate_limit(p, sl_rl_table_capacity(v->rl_table),
+					   sl_rl_table_used(v->rl_table));
 
 	if (rc == 0 && v->alog[0] != NULL) {
 		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS], lost[SL_MAX_WORKERS];

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <rte_mempool.h>
 
+#include "lib/resilience/ratelimit.h"
 #include "lib/stats/req_stats.h"
 #include "ring_client.h"
 #include "stats_json.h"
@@ -204,6 +205,15 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 	json_object_set_new(mbufs, "in_use", json_integer(rte_mempool_in_use_count(v->pool)));
 	json_object_set_new(root, "mbufs", mbufs);
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)v->tsc_hz));
+	if (v->rl_table != NULL) { /* the per-client rate-limit table: a scan of its entries */
+		json_t *rl = json_object();
+
+		json_object_set_new(rl, "capacity",
+				    json_integer((json_int_t)sl_rl_table_capacity(v->rl_table)));
+		json_object_set_new(rl, "entries",
+				    json_integer((json_int_t)sl_rl_table_used(v->rl_table)));
+		json_object_set_new(root, "rate_limit_table", rl);
+	}
 	if (with_arp)
 		arp_json(v, root);
 	return root;

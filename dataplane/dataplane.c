@@ -250,6 +250,7 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 			goto fail;
 		}
 	}
+	dp->view.rl_table = sl_proxy_rl_table(dp->proxy);
 	/* Listener ports keep RSS on a NIC; the rest is steered to the port's owner. */
 	uint16_t listen[SL_TCP_LISTENERS_MAX];
 	unsigned int n_listen = sl_tcp_listener_ports(dp->workers[0]->tcp, listen, SL_TCP_LISTENERS_MAX);

@@ -30,12 +30,23 @@
 # after 2 passes, retry a refused connect or an empty answer on another backend (twice at
 # most), and eject after 5 consecutive errors from traffic (HAProxy: `observe layer7
 # error-limit 5 on-error mark-down`). Before each such phase the third backend is restarted
-# and the proxies get 4 s to see it up. Then sluice on
+# and the proxies get 4 s to see it up. The rate limit with 100k client addresses, /rm/s
+# (sluice and HAProxy): sl-manysrc (tests/tools/manysrc.c) sends from BENCH_ADDRS addresses of
+# 198.18.64.0-198.19.255.255 (AnyIP: `ip route add local` on lo in $SL_NS, a route back through
+# 198.18.0.1 on sluice's port and through 198.18.2.1 in $SL_NS-k), 4 requests per connection,
+# each address in turn; the limit is 10 requests/s per address, burst 10 (sluice's GCRA in a
+# 262,144-entry table; HAProxy's stick table of 256k entries counting admitted requests with
+# gpc0_rate(1s), deny 429 at 10); 10 more addresses send 50/s each and must get 429s. Each
+# proxy first sees every address once (the fill, timed too), then each round runs ${secs} s
+# from where the last stopped; the table must hold >= 90% of the addresses, the normal
+# addresses get no 429 and no error, and sluice's hot addresses are admitted at 10/s +-10%
+# (checked; the script exits 1 when a check fails). Then sluice on
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
 # usage: scripts/bench.sh [--short] [BUILD_DIR]
 #   --short: 1 round of 3 s phases (~2 min); default: 3 rounds of 5 s (~6 min)
-# Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000).
+# Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000),
+# BENCH_ADDRS (100000: client addresses of the rate-limit case, 1000-110000).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +55,7 @@ secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-50}
 nidle=${BENCH_IDLE:-2000}
+naddrs=${BENCH_ADDRS:-100000}
 mode=default
 if [ "${1:-}" = --short ]; then
 	secs=${BENCH_SECONDS:-3}
@@ -70,7 +82,12 @@ fi
 if ! [[ $nidle =~ ^[0-9]+$ ]] || [ "$nidle" -gt 20000 ]; then
 	tb_die "BENCH_IDLE must be 0-20000, not '$nidle'"
 fi
+if ! [[ $naddrs =~ ^[0-9]+$ ]] || [ "$naddrs" -lt 1000 ] || [ "$naddrs" -gt 110000 ]; then
+	tb_die "BENCH_ADDRS must be 1000-110000, not '$naddrs'"
+fi
 [ -x "$SL_BUILD/apps/sluice/sluice" ] || tb_die "build sluice first (./scripts/build.sh)"
+manysrc=$SL_BUILD/tests/tools/sl-manysrc
+[ -x "$manysrc" ] || tb_die "build sl-manysrc first (./scripts/build.sh)"
 
 ns=$SL_NS
 ns_k=$SL_NS-k
@@ -78,6 +95,12 @@ sl_ip=198.18.0.2
 peer_ip=198.18.2.2
 backends=(198.18.0.11 198.18.0.12 198.18.0.13)
 flaky=198.18.0.14 # the failing backend's address (its own nginx, killed during /f/ phases)
+# The rate-limit case's client addresses: 198.18.64.0-198.19.255.255 (114,688; the testbed
+# and the tests use 198.18.0-9.x), made local to $ns by these routes, not by interface
+# addresses; sl-manysrc skips .0 and .255.
+mc_first=198.18.64.0
+mc_prefixes=(198.18.64.0/18 198.18.128.0/17 198.19.0.0/16)
+mc_rate=10 mc_burst=10 mc_hot=10 mc_hot_rate=50 mc_k=4
 work=$(mktemp -d /tmp/sl-bench.XXXXXX)
 state=$top/.run/$ns
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -121,6 +144,7 @@ cat >"$work/haproxy.cfg" <<EOF
 global
 	nbthread 1
 	maxconn 9000
+	stats socket $work/haproxy.sock
 defaults
 	mode http
 	option http-keep-alive
@@ -135,11 +159,17 @@ frontend fe
 	http-request track-sc0 src if { path_beg /rl/ }
 	http-request deny deny_status 429 if { path_beg /rl/ } { sc_http_req_rate(0) gt 1000000 }
 	http-request set-path %[path,regsub(^/rl/,/)] if { path_beg /rl/ }
+	http-request track-sc1 src table st_rm if { path_beg /rm/ }
+	http-request deny deny_status 429 if { path_beg /rm/ } { sc_gpc0_rate(1) ge $mc_rate }
+	http-request sc-inc-gpc0(1) if { path_beg /rm/ }
+	http-request set-path %[path,regsub(^/rm/,/)] if { path_beg /rm/ }
 	use_backend be_f if { path_beg /f/ }
 	default_backend be
 backend be
 	balance roundrobin
 $up_ha
+backend st_rm
+	stick-table type ip size 256k expire 10m store gpc0_rate(1s)
 backend be_f
 	balance roundrobin
 	http-request set-path %[path,regsub(^/f/,/)]
@@ -194,6 +224,7 @@ mkcfg() { # DEVICE IDLE
 		    - name: p0
 		      device: $1
 		      ip: $sl_ip/24
+		      gateway: 198.18.0.1 # the rate-limit case's clients are behind it
 		  mbufs: 65535
 		  tcp:
 		    max_connections: 32768
@@ -226,8 +257,15 @@ mkcfg() { # DEVICE IDLE
 		          - url: http://${backends[0]}:8080
 		          - url: http://${backends[1]}:8080
 		          - url: http://${backends[2]}:8080
+		      - path: /rm/
+		        rewrite: /
+		        rate_limit: {requests_per_second: $mc_rate, burst: $mc_burst}
+		        backends:
+		          - url: http://${backends[0]}:8080
+		          - url: http://${backends[1]}:8080
+		          - url: http://${backends[2]}:8080
 		limits:
-		  rate_limit_table_size: 131072
+		  rate_limit_table_size: 262144 # 8-way sets: 100k clients in 131072 would overflow ~6%
 		health_check: {enabled: false} # on for /f/ only, as HAProxy checks be_f only
 		timeouts:
 		  client_keepalive: 60s
@@ -267,6 +305,10 @@ ip -n "$ns_k" addr add "$peer_ip/24" dev sl1k
 ip -n "$ns_k" link set sl1k up
 ip -n "$ns_k" link set lo up
 ip -n "$ns_k" route add 198.18.0.0/24 via 198.18.2.1
+for pfx in "${mc_prefixes[@]}"; do
+	ip -n "$ns" route add local "$pfx" dev lo || tb_die "cannot route $pfx to lo in $ns"
+	ip -n "$ns_k" route add "$pfx" via 198.18.2.1 || tb_die "cannot route $pfx in $ns_k"
+done
 # The same wires as sluice's: the offloads testbed.sh turns off for af_packet, off here too.
 ip netns exec "$ns" ethtool -K sl1 tx off rx off tso off gso off gro off >/dev/null 2>&1
 ip netns exec "$ns_k" ethtool -K sl1k tx off rx off tso off gso off gro off >/dev/null 2>&1
@@ -328,8 +370,49 @@ phase_failing() { # PROXY ROUND
 	rm -f "$work/flaky.pid"
 }
 
-tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies + a failing backend x 2, ${secs} s each, wrk -t1 -c$conns"
+# ---- the rate limit with many client addresses (sl-manysrc, /rm/s) ----
+# Entries in HAProxy's st_rm stick table (`show table` lists the tables' headers only).
+haproxy_table() {
+	python3 - "$work/haproxy.sock" <<-'PY'
+		import re, socket, sys
+		s = socket.socket(socket.AF_UNIX)
+		s.settimeout(5)
+		s.connect(sys.argv[1])
+		s.sendall(b"show table\n")
+		d = b""
+		while True:
+		    x = s.recv(65536)
+		    if not x:
+		        break
+		    d += x
+		m = re.search(rb"table: st_rm,.*used:(\d+)", d)
+		print(m.group(1).decode() if m else -1)
+	PY
+}
+declare -A mc_next=([sluice]=0 [haproxy]=0)
+# One run of sl-manysrc against PROXY's /rm/s from CPU 0, with the CPU it cost the proxy and,
+# after it, the table's occupancy (sluice: in the stats line saved as .s1).
+mc_phase() { # PROXY TAG(fill|ROUND) SL-MANYSRC-ARGS...
+	local p=$1 tag=$2 out c0 c1 dst=$sl_ip
+	shift 2
+	[ "$p" = haproxy ] && dst=$peer_ip
+	out=$work/mc-$p-$tag
+	c0=$(cpu_of "$p" "$out.s0") || return 1
+	ip netns exec "$ns" timeout -k 5 200 taskset -c 0 "$manysrc" -a "$dst" -p 80 -u /rm/s \
+		-s "$mc_first" -n "$naddrs" -o "${mc_next[$p]}" -c "$conns" "$@" >"$out.out" 2>"$out.err" ||
+		{ tb_log "sl-manysrc against $p failed: $(tail -3 "$out.err")"; return 1; }
+	c1=$(cpu_of "$p" "$out.s1") || return 1
+	python3 -c "print($c1 - $c0)" >"$out.cpu"
+	[ "$p" = haproxy ] && haproxy_table >"$out.tbl"
+	mc_next[$p]=$(sed -n 's/.* next=\([0-9]*\).*/\1/p' "$out.out")
+}
+
+tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies + a failing backend x 2 + a 100k-address rate limit x 2, ${secs} s each, wrk -t1 -c$conns"
 for p in sluice haproxy nginx; do warm "$p"; done
+for p in sluice haproxy; do
+	tb_log "rate limit: $p sees each of $naddrs client addresses once (the fill)"
+	mc_phase "$p" fill -k 1 -m "$naddrs" -d 150 || tb_die "the fill of $p's table failed"
+done
 for r in $(seq 1 "$rounds"); do
 	for c in ka close; do
 		for path in /s /l; do
@@ -343,6 +426,10 @@ for r in $(seq 1 "$rounds"); do
 	done
 	for p in sluice haproxy; do
 		phase_failing "$p" "$r" || tb_die "phase $p ka /f/s (a failing backend) failed"
+	done
+	for p in sluice haproxy; do
+		mc_phase "$p" "$r" -k "$mc_k" -m 10000000 -d "$secs" -H "$mc_hot" -R "$mc_hot_rate" ||
+			tb_die "phase $p /rm/s (100k addresses) failed"
 	done
 done
 
@@ -428,5 +515,7 @@ echo "sluice HTTP proxy benchmark ($mode), $start_date, $(nproc) CPUs;" \
 	"HAProxy $(haproxy -v | awk 'NR==1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
 echo "proxies on CPU 1 (sluice: 1 worker, idle: poll, --lcores 0@1,1@1); wrk -t1 -c$conns and" \
 	"the backend nginx on CPU 0; $rounds round(s) of ${secs} s per case, medians"
-python3 "$here/bench_report.py" "$work" "$nidle"
+BENCH_MC="$naddrs $mc_rate $mc_burst $mc_hot $mc_hot_rate $mc_k" python3 "$here/bench_report.py" "$work" "$nidle"
+rc=$?
 echo "load average: before $load0; after the af_packet rounds $load1; at the end $load2"
+exit $rc

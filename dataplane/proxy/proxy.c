@@ -667,6 +667,12 @@ sl_proxy_resil(const struct sl_proxy *p)
 	return p != NULL ? p->resil : NULL;
 }
 
+const struct sl_rl_table *
+sl_proxy_rl_table(const struct sl_proxy *p)
+{
+	return p != NULL ? p->adm.rl : NULL;
+}
+
 void
 sl_proxy_worker_drain(struct sl_worker *w)
 {

@@ -49,6 +49,7 @@ struct sl_proxy;
 struct sl_proxy_worker;
 struct sl_req_stats;
 struct sl_bal_live;
+struct sl_rl_table;
 
 /*
  * Build the shared snapshot for n_workers, on the control thread: backend host names are
@@ -84,6 +85,9 @@ void sl_proxy_worker_tick(struct sl_worker *w);
 
 /* Breakers, outlier pools and slow start of the snapshot (lib/resilience), or NULL. */
 struct sl_resil_set *sl_proxy_resil(const struct sl_proxy *p);
+
+/* The process's per-client rate-limit table (built when worker 0 starts), or NULL. */
+const struct sl_rl_table *sl_proxy_rl_table(const struct sl_proxy *p);
 
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);

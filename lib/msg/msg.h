@@ -24,6 +24,7 @@ struct sl_proxy;
 struct sl_bal_live;
 struct sl_config;
 struct sl_resil_set;
+struct sl_rl_table;
 
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
@@ -178,6 +179,9 @@ struct sl_plane_view {
 	/* Breakers, outlier pools, slow start of the proxy's backends (lib/resilience); NULL
 	 * without a proxy. The control plane's backend health module ticks them. */
 	struct sl_resil_set *resil;
+	/* The per-client rate-limit table (lib/resilience ratelimit.h), the process's (built at
+	 * start, kept across reloads); NULL without a proxy. Read-only here: its occupancy. */
+	const struct sl_rl_table *rl_table;
 	/* Where the control thread hands the notifications it finds on event rings (set by the
 	 * application; NULL: dropped). */
 	void (*on_evt)(void *arg, const struct sl_evt *e);

@@ -337,6 +337,18 @@ sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t
 }
 
 int
+sl_metrics_rate_limit(struct sl_prom *p, uint64_t capacity, uint64_t entries)
+{
+	begin(p, "rate_limit_table_capacity", SL_PROM_GAUGE,
+	      "Entries of the per-client rate-limit table.");
+	sl_prom_u64(p, NULL, 0, capacity);
+	begin(p, "rate_limit_table_entries", SL_PROM_GAUGE,
+	      "Client buckets held in the per-client rate-limit table.");
+	sl_prom_u64(p, NULL, 0, entries);
+	return sl_prom_finish(p);
+}
+
+int
 sl_metrics_mbuf_pools(struct sl_prom *p, const char *const *pool_names, const uint64_t *size,
 		      const uint64_t *in_use, unsigned int n_pools)
 {

@@ -111,6 +111,13 @@ int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
 int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
 
 /*
+ * sluice_rate_limit_table_capacity (entries the per-client rate-limit table has,
+ * limits.rate_limit_table_size rounded up) and sluice_rate_limit_table_entries (client buckets
+ * it holds now, one per (client address, scope)).
+ */
+int sl_metrics_rate_limit(struct sl_prom *p, uint64_t capacity, uint64_t entries);
+
+/*
  * sluice_access_log_records_total{worker} (lines written), sluice_access_log_dropped_total
  * {worker} (requests not logged: the worker's records were all in use) and
  * sluice_access_log_lost_total{worker} (lines a failed write took), for each of n_workers.

@@ -2,7 +2,10 @@
 """The table of scripts/bench.sh: medians over rounds of wrk's figures and CPU per request.
 
 usage: python3 bench_report.py WORKDIR N_IDLE
-WORKDIR holds res-PROXY-CASE-PATH-ROUND.{wrk,cpu} and res-mem-PROXY, connmem.txt.
+WORKDIR holds res-PROXY-CASE-PATH-ROUND.{wrk,cpu} and res-mem-PROXY, connmem.txt, and for the
+rate limit with many client addresses mc-PROXY-TAG.{out,cpu,s0,s1,tbl} (TAG: fill or a round),
+described by BENCH_MC="ADDRESSES RATE BURST HOT HOT_RATE REQS_PER_CONN". Exit status 1 when one
+of that case's checks fails.
 """
 import glob
 import json
@@ -37,8 +40,138 @@ def parse(path):
             "us_req": cpu / reqs * 1e6 if reqs else float("nan")}
 
 
+def kv(path):
+    try:
+        return {k: float(v) for k, v in (w.split("=", 1) for w in open(path).read().split())}
+    except (OSError, ValueError):
+        return None
+
+
+def mc_load(work, p, tag):
+    """One sl-manysrc run against proxy p: its figures, the CPU it cost, the table size."""
+    base = os.path.join(work, "mc-%s-%s" % (p, tag))
+    d = kv(base + ".out")
+    if d is None:
+        return None
+    answered = d["requests"] + d["hot_ok"] + d["hot_429"] + d["hot_other"]
+    cpu = float(open(base + ".cpu").read())
+    d["us_req"] = cpu / answered * 1e6 if answered else float("nan")
+    d["table"] = float("nan")
+    d["limited"] = float("nan")  # sluice's own count of 429s over the run
+    if p == "haproxy":
+        try:
+            d["table"] = float(open(base + ".tbl").read())
+        except (OSError, ValueError):
+            pass
+    else:
+        try:
+            a = json.load(open(base + ".s0")); b = json.load(open(base + ".s1"))
+            d["table"] = b["rate_limit_table"]["entries"]
+            d["capacity"] = b["rate_limit_table"]["capacity"]
+            d["limited"] = b["http"]["rate_limited"] - a["http"]["rate_limited"]
+        except (OSError, ValueError, KeyError):
+            pass
+    return d
+
+
+def mc_report(work):
+    """The rate limit with many client addresses; returns the number of failed checks."""
+    if not os.environ.get("BENCH_MC"):
+        return 0
+    naddr, rate, burst, hot, hot_rate, k = (float(x) for x in os.environ["BENCH_MC"].split())
+    runs = {}
+    for f in sorted(glob.glob(os.path.join(work, "mc-*-*.out"))):
+        _, p, tag = os.path.basename(f)[:-4].split("-")
+        d = mc_load(work, p, tag)
+        if d:
+            runs.setdefault(p, {})[tag] = d
+    if not runs:
+        return 0
+    print()
+    print("Rate limit, %d client addresses (sl-manysrc, %d connections, %d requests per "
+          "connection; limit %g/s burst %d per address; %d hot addresses at %g/s each):" % (
+              naddr, 50 if "BENCH_CONNS" not in os.environ else int(os.environ["BENCH_CONNS"]),
+              k, rate, burst, hot, hot_rate))
+    print()
+    print("| phase | proxy | req/s | rounds' range | p50 ms | p99 ms | 2xx | 429 | errors | CPU µs/req "
+          "| table entries | hot: admitted/s per address | req/s ÷ HAProxy | CPU ÷ HAProxy |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    fails = []
+    med = {}
+    for p in ("sluice", "haproxy"):
+        rs = [d for t, d in runs.get(p, {}).items() if t != "fill"]
+        if not rs:
+            continue
+        m = {f: statistics.median(d[f] for d in rs) for f in ("rps", "p50_ms", "p99_ms", "us_req")}
+        m["lo"] = min(d["rps"] for d in rs); m["hi"] = max(d["rps"] for d in rs)
+        for f in ("ok", "r429", "errors", "unfinished", "other", "hot_ok", "hot_429",
+                  "hot_errors", "hot_other"):
+            m[f] = sum(d[f] for d in rs)
+        m["table"] = min(d["table"] for d in rs)
+        hr = [(d["hot_ok"] / d["hot"] - burst) / d["hot_secs"] for d in rs
+              if d["hot"] and d["hot_secs"] > 0]
+        m["hot_lo"] = min(hr) if hr else float("nan")
+        m["hot_hi"] = max(hr) if hr else float("nan")
+        m["hot_med"] = statistics.median(hr) if hr else float("nan")
+        m["limited"] = sum(d["limited"] for d in rs)
+        med[p] = m
+    ha = med.get("haproxy")
+    for p in ("sluice", "haproxy"):
+        fill = runs.get(p, {}).get("fill")
+        if fill:
+            print("| fill: each address once, 1 request per connection | %s | %.0f | - | %.2f | %.2f "
+                  "| %d | %d | %d | %.1f | %.0f | - | - | - |" % (
+                      p, fill["rps"], fill["p50_ms"], fill["p99_ms"], fill["ok"], fill["r429"],
+                      fill["errors"] + fill["other"] + fill["unfinished"], fill["us_req"],
+                      fill["table"]))
+    for p in ("sluice", "haproxy"):
+        m = med.get(p)
+        if not m:
+            continue
+        r1 = "%.2f" % (m["rps"] / ha["rps"]) if ha and ha["rps"] else "-"
+        r2 = "%.2f" % (m["us_req"] / ha["us_req"]) if ha and ha["us_req"] else "-"
+        print("| rounds, table full | %s | %.0f | %.0f-%.0f | %.2f | %.2f | %d (+%d hot) | %d (+%d hot) "
+              "| %d | %.1f | %.0f (min) | %.2f (%.2f-%.2f) | %s | %s |" % (
+                  p, m["rps"], m["lo"], m["hi"], m["p50_ms"], m["p99_ms"], m["ok"], m["hot_ok"],
+                  m["r429"], m["hot_429"], m["errors"] + m["other"] + m["unfinished"] +
+                  m["hot_errors"] + m["hot_other"], m["us_req"], m["table"], m["hot_med"],
+                  m["hot_lo"], m["hot_hi"], r1, r2))
+    print()
+    # The checks: what the case must show to mean anything.
+    checks = []
+    for p in ("sluice", "haproxy"):
+        m = med.get(p)
+        fill = runs.get(p, {}).get("fill")
+        if not m or not fill:
+            checks.append(("%s ran the fill and the rounds" % p, False))
+            continue
+        checks.append(("%s's table held >= 90%% of the %d addresses (%.0f)" % (p, naddr, m["table"]),
+                       m["table"] >= 0.9 * naddr))
+        bad = (m["errors"] + m["other"] + m["unfinished"] + m["hot_errors"] + m["hot_other"] +
+               fill["errors"] + fill["other"] + fill["unfinished"])
+        checks.append(("%s: no errors (%d)" % (p, bad), bad == 0))
+        n429 = m["r429"] + fill["r429"]
+        checks.append(("%s: no 429 for an address under its limit (%d)" % (p, n429), n429 == 0))
+        checks.append(("%s: every hot address got 429s (%d)" % (p, m["hot_429"]), m["hot_429"] > 0))
+    m = med.get("sluice")
+    if m:
+        checks.append(("sluice admitted each hot address at %g/s +-10%% (%.2f-%.2f/s over the rounds)" % (
+            rate, m["hot_lo"], m["hot_hi"]), 0.9 * rate <= m["hot_lo"] and m["hot_hi"] <= 1.1 * rate))
+        sent = m["r429"] + m["hot_429"]
+        checks.append(("sluice counted the 429s the client saw (%d, %d)" % (m["limited"], sent),
+                       m["limited"] == sent))
+    for what, ok in checks:
+        print("- check: %s: %s" % (what, "ok" if ok else "FAILED"))
+    return sum(1 for _, ok in checks if not ok)
+
+
 def main():
     work, nidle = sys.argv[1], int(sys.argv[2])
+    table(work, nidle)
+    sys.exit(1 if mc_report(work) else 0)
+
+
+def table(work, nidle):
     rows = {}
     for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.wrk"))):
         _, p, c, path, _r = os.path.basename(f)[:-4].split("-")

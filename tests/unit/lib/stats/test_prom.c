@@ -304,6 +304,7 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_workers(p, busy, 2);
 	rc |= sl_metrics_access_log(p, log_written, log_dropped, log_lost, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
+	rc |= sl_metrics_rate_limit(p, 131072, 100003);
 	rc |= sl_metrics_mempools(p, mempools, 3);
 	sl_req_stats_free(sum);
 	return rc;
@@ -374,6 +375,9 @@ test_full_sample_has_every_family(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_port_rx_missed_total{port=\"sl0\"} 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(p.buf, "sluice_mbuf_pool_in_use{pool=\"mbuf_pool_0\"} 1024\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_rate_limit_table_capacity 131072\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_rate_limit_table_entries gauge\n"
+					     "sluice_rate_limit_table_entries 100003\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tcp_passive_opens_total 10\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_access_log_records_total counter\n"
 					     "sluice_access_log_records_total{worker=\"0\"} 5000\n"
