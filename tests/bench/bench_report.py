@@ -118,14 +118,17 @@ def mc_report(work):
         m["hot_secs"] = statistics.median(d["hot_secs"] for d in rs)
         med[p] = m
     ha = med.get("haproxy")
+    hf = runs.get("haproxy", {}).get("fill")
     for p in ("sluice", "haproxy"):
         fill = runs.get(p, {}).get("fill")
         if fill:
+            r1 = "%.2f" % (fill["rps"] / hf["rps"]) if hf and hf["rps"] else "-"
+            r2 = "%.2f" % (fill["us_req"] / hf["us_req"]) if hf and hf["us_req"] else "-"
             print("| fill: each address once, 1 request per connection | %s | %.0f | - | %.2f | %.2f "
-                  "| %d | %d | %d | %.1f | %.0f | - | - | - |" % (
+                  "| %d | %d | %d | %.1f | %.0f | - | %s | %s |" % (
                       p, fill["rps"], fill["p50_ms"], fill["p99_ms"], fill["ok"], fill["r429"],
                       fill["errors"] + fill["other"] + fill["unfinished"], fill["us_req"],
-                      fill["table"]))
+                      fill["table"], r1, r2))
     for p in ("sluice", "haproxy"):
         m = med.get(p)
         if not m:
