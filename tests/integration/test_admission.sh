@@ -193,6 +193,10 @@ expect "metric_queue_waits" "$(metric sluice_http_queue_waits_total 'service="qu
 expect "metric_queue_depth_back_to_0" "$(metric sluice_http_queued_requests 'service="queued",location="/",backend=""')" 0
 expect "metric_connections_refused" "$(metric sluice_http_connections_refused_total 'service="",location="",backend=""')" 4
 expect "metric_errors_queue_timeout" "$(metric sluice_http_request_errors_total 'service="queued",location="/",backend="",reason="queue_timeout"')" 4
+# The rate-limit table: the default size, and a bucket for each (client, scope) seen since
+# this sluice started (wrk from .1 and the client from .3 on / at least; a handful in all).
+expect "metric_rate_limit_table_capacity" "$(awk '$1 == "sluice_rate_limit_table_capacity" {print $2}' "$TMP/metrics")" 131072
+within "metric_rate_limit_table_entries" "$(awk '$1 == "sluice_rate_limit_table_entries" {print $2}' "$TMP/metrics")" 2 64
 
 # (d) graceful stop: 4 long requests in flight and 2 idle keep-alive connections, wrk running.
 nsx wrk -t1 -c2 -d4s "http://$VIP:8081/w" >"$TMP/wrk-stop.out" 2>&1 &
