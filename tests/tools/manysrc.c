@@ -12,9 +12,10 @@
  * i is base + (i / 254) * 256 + 1 + i % 254, base = -s with its last byte cleared).
  *
  * Hot addresses (-H N -R RATE): N more addresses (indices n .. n+N-1 of the same mapping), each
- * on its own keep-alive connection, each sending RATE requests per second (paced, one at a
- * time), to drive them over a per-client limit; their answers are counted apart and not in the
- * latency figures.
+ * sending RATE requests per second over HOT_CONNS keep-alive connections of its own (each paced
+ * at RATE / HOT_CONNS, one request at a time, staggered: the address keeps its rate while an
+ * answer takes up to HOT_CONNS / RATE), to drive them over a per-client limit; their answers
+ * are counted apart and not in the latency figures.
  *
  * Bounded: it stops starting requests after -m requests (normal ones) or -d seconds, whichever
  * comes first, then waits at most 5 s for the ones in flight (counted as `unfinished` if they
@@ -52,6 +53,7 @@
 #define DRAIN_NS 5000000000ull
 #define MAX_CONNS 4096
 #define MAX_HOT 1024
+#define HOT_CONNS 4
 
 struct conn {
 	int fd;
@@ -163,16 +165,18 @@ conn_send(struct conn *c)
 		count_error(c); /* a 100-byte request into an empty socket buffer: all or nothing */
 }
 
-/* Start a normal connection on slot c, if the bounds allow. */
+/* Start a normal connection on slot c, if the bounds allow (a failed open counts as a request
+ * that failed, so this ends). */
 static void
 normal_next(struct conn *c, uint64_t now)
 {
-	if (g.stopping || g.started >= g.max_req)
-		return;
-	c->src_idx = g.next;
-	g.next = (g.next + 1) % g.n;
-	g.started++;
-	conn_open(c, now);
+	while (!g.stopping && g.started < g.max_req) {
+		c->src_idx = g.next;
+		g.next = (g.next + 1) % g.n;
+		g.started++;
+		if (conn_open(c, now))
+			return;
+	}
 }
 
 /* A complete answer of `status` on c at now. */
@@ -267,7 +271,7 @@ on_event(struct conn *c, uint32_t ev, uint64_t now)
 			conn_send(c);
 		goto next;
 	}
-	for (;;) {
+	for (int fd = c->fd;;) {
 		ssize_t r = recv(c->fd, c->buf + c->len, BUF - 1 - c->len, 0);
 
 		if (r > 0) {
@@ -278,6 +282,8 @@ on_event(struct conn *c, uint32_t ev, uint64_t now)
 				count_error(c);
 			if (c->fd < 0)
 				goto next;
+			if (c->fd != fd)
+				return; /* closed and a new one opened: it gets its own events */
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -374,7 +380,8 @@ main(int argc, char **argv)
 	}
 	if (host == NULL || path == NULL || src == NULL || port == 0 || port > 65535 || g.n == 0 ||
 	    n_conns == 0 || n_conns > MAX_CONNS || g.k == 0 || g.max_req == 0 ||
-	    g.max_req > 100000000 || !(g.secs > 0 && g.secs <= 600) || g.hot_n > MAX_HOT ||
+	    g.max_req > 100000000 || !(g.secs > 0 && g.secs <= 600) ||
+	    g.hot_n > MAX_HOT / HOT_CONNS ||
 	    (g.hot_n > 0 && !(hot_rate > 0 && hot_rate <= 100000)) || strlen(path) > 256 ||
 	    path[0] != '/')
 		usage();
@@ -398,17 +405,19 @@ main(int argc, char **argv)
 	if (g.lat_us == NULL || g.ep < 0)
 		die("out of memory or no epoll");
 	if (g.hot_n > 0)
-		g.hot_gap_ns = (uint64_t)(1e9 / hot_rate);
+		g.hot_gap_ns = (uint64_t)(1e9 * HOT_CONNS / hot_rate);
 
 	uint64_t t0 = now_ns(), stop_at = t0 + (uint64_t)(g.secs * 1e9), drain_end = 0;
-	size_t total = n_conns + g.hot_n;
+	size_t total = n_conns + (size_t)g.hot_n * HOT_CONNS;
 
 	for (size_t i = 0; i < total; i++) {
 		conns[i].fd = -1;
 		conns[i].hot = i >= n_conns;
 		if (conns[i].hot) {
-			conns[i].src_idx = g.n + (uint32_t)(i - n_conns);
-			conns[i].due = t0;
+			size_t j = i - n_conns;
+
+			conns[i].src_idx = g.n + (uint32_t)(j / HOT_CONNS);
+			conns[i].due = t0 + g.hot_gap_ns * (j % HOT_CONNS) / HOT_CONNS;
 		}
 	}
 	for (size_t i = 0; i < n_conns; i++)
