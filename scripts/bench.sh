@@ -19,7 +19,7 @@
 #
 # Cases: keep-alive and `Connection: close`, /s and /l; wrk -t1 -c$CONNS --latency; and
 # keep-alive /rl/s, the same 6 bytes behind a per-client rate limit that never refuses
-# (1,000,000/s): sluice's shared table of 131,072 clients (2 MiB), HAProxy's stick table of
+# (1,000,000/s): sluice's shared table of 262,144 entries (4 MiB), HAProxy's stick table of
 # 100k addresses with http_req_rate and a deny rule, nginx's limit_req zone of 16 MB. Rounds
 # interleave sluice, haproxy, nginx per case; the report gives medians over rounds and ratios
 # against HAProxy. CPU per request: sluice's worker busy seconds (stats line: busy TSC cycles /
@@ -37,7 +37,7 @@
 # 198.18.0.1 on sluice's port and through 198.18.2.1 in $SL_NS-k), 4 requests per connection,
 # each address in turn; the limit is 10 requests/s per address, burst 10 (sluice's GCRA in a
 # 262,144-entry table; HAProxy's stick table of 256k entries counting admitted requests with
-# gpc0_rate(1s), deny 429 at 10); 10 more addresses send 50/s each and must get 429s. Each
+# gpc0_rate(1s), deny 429 at 10); 10 more send 50/s each (4 connections each), must get 429s. Each
 # proxy first sees every address once (the fill, timed too), then each round runs ${secs} s
 # from where the last stopped; the table must hold >= 90% of the addresses, the normal
 # addresses get no 429 and no error, and sluice's hot addresses are admitted at 10/s +-10%
