@@ -63,6 +63,8 @@ netif_backlog_drain(struct sl_netif *ifp)
 		uint16_t run = RTE_MIN(ifp->bl_n, (uint16_t)(SL_TX_BACKLOG - ifp->bl_head));
 		uint16_t sent = ifp->tx_burst(ifp, ifp->backlog + ifp->bl_head, run);
 
+		ifp->stats.tx_bursts++;
+
 		ifp->bl_head = (ifp->bl_head + sent) & (SL_TX_BACKLOG - 1);
 		ifp->bl_n -= sent;
 		if (sent > 0)
@@ -126,6 +128,7 @@ sl_netif_flush(struct sl_netif *ifp)
 	/* Nothing may overtake what waits in the backlog: the device gets it first. */
 	if (ifp->bl_n == 0 && n > 0) {
 		sent = ifp->tx_burst(ifp, ifp->tx, n);
+		ifp->stats.tx_bursts++;
 		if (sent < n)
 			ifp->stats.tx_ring_full++;
 	}

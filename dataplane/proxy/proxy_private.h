@@ -37,6 +37,13 @@ struct sl_tcp_conn;
 #define PX_DRAIN_IDLE_MS 250u
 /* The session's connect timer backs up the stack's connect timeout by this much. */
 #define PX_CONNECT_SLACK_MS 100u
+/*
+ * A response head whose body has not come yet is held back this long at most
+ * (sl_tcp_cork_hold), so that head and body leave in one segment when the
+ * backend wrote them with two calls (nginx with sendfile: writev, then
+ * sendfile). Beyond it the head goes alone.
+ */
+#define PX_HEAD_HOLD_US 1000u
 /* Spread of health probe times around their interval (sl_probe_sched_init). */
 #define PX_PROBE_JITTER_PCT 10u
 /* A rewritten head: the longest head lib/http allows (limits.max_header_size) + our fields. */

@@ -1008,7 +1008,7 @@ px_response_head(struct px_session *s)
 	}
 	s->resp_head = true;
 	if (s->cli != NULL && !s->cli_cork) {
-		sl_tcp_cork(s->cli, true);
+		sl_tcp_cork_hold(s->cli, PX_HEAD_HOLD_US);
 		s->cli_cork = true;
 	}
 	return 0;

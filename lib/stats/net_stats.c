@@ -16,7 +16,8 @@ const struct sl_net_stats_field sl_net_stats_fields[] = {
 	FIELD(arp_tx_requests),   FIELD(arp_tx_replies),    FIELD(arp_tx_gratuitous),
 	FIELD(ip_rx),             FIELD(ip_tx),             FIELD(icmp_rx_echo),
 	FIELD(icmp_tx_echo_reply),
-	FIELD(tx_ring_full),      FIELD(tx_backlogged),     FIELD(tx_linearized),
+	FIELD(tx_bursts),         FIELD(tx_ring_full),      FIELD(tx_backlogged),
+	FIELD(tx_linearized),
 	FIELD(tx_bad_cksum),
 };
 #undef FIELD

@@ -61,6 +61,7 @@ struct sl_net_stats {
 	uint64_t icmp_rx_echo;
 	uint64_t icmp_tx_echo_reply;
 	/* TX path: how often the ring was full and what that cost. */
+	uint64_t tx_bursts;     /* calls to the device's tx_burst (af_packet: one sendto each) */
 	uint64_t tx_ring_full;  /* bursts of which the device took only a part */
 	uint64_t tx_backlogged; /* packets kept for a later poll iteration instead */
 	uint64_t tx_linearized; /* TCP segments copied: more pieces than the device takes */

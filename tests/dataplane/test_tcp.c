@@ -5832,6 +5832,76 @@ test_cork_sends_a_head_and_its_body_as_full_segments(void)
 }
 
 static void
+test_cork_hold_keeps_a_head_back_until_its_body_or_a_deadline(void)
+{
+	struct peer p;
+	struct rec *r;
+	uint32_t lens[8];
+	uint8_t flags[8];
+
+	/* Held: the head stays back past the iteration's end; the body joins it. */
+	peer_init(&p, 40750, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_cork_hold(r->c, 1000);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(0, 200, 2000)), 0);
+	flush_and_reap();
+	EXPECT_NOTHING();
+	flush_and_reap(); /* a second iteration within the hold: still nothing */
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(200, 6, 2000)), 0);
+	sl_netif_flush(&ifp);
+	EXPECT_NOTHING();
+	sl_tcp_cork(r->c, false); /* the body came: both at once, one segment */
+	sl_netif_flush(&ifp);
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 206);
+	CU_ASSERT(flags[0] & TH_PSH);
+	flush_and_reap(); /* still on the flush list, with nothing to send */
+	EXPECT_NOTHING();
+
+	/* No body within the hold: the head goes alone at the first iteration past it. */
+	peer_init(&p, 40751, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_cork_hold(r->c, 1500);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(0, 100, 2000)), 0);
+	advance_ms(1);
+	EXPECT_NOTHING();
+	advance_ms(1);
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 100);
+	/* Not held again: the cork that stays on waits for the iteration's end only. */
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(100, 50, 2000)), 0);
+	sl_netif_flush(&ifp);
+	EXPECT_NOTHING();
+	flush_and_reap();
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 50);
+
+	/* A FIN is never held: a shutdown sends what waits at the iteration's end. */
+	peer_init(&p, 40752, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_cork_hold(r->c, 1000);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(0, 80, 2000)), 0);
+	sl_tcp_shutdown(r->c);
+	flush_and_reap();
+	CU_ASSERT_EQUAL(collect(&p, lens, flags, 8), 1);
+	CU_ASSERT_EQUAL(lens[0], 80);
+	CU_ASSERT(flags[0] & TH_FIN);
+
+	/* A held connection that dies is taken off the list safely. */
+	peer_init(&p, 40753, PO_ALL);
+	r = passive_open(&p);
+	sl_tcp_cork_hold(r->c, 1000);
+	CU_ASSERT_EQUAL(sl_tcp_send(r->c, make_data(0, 10, 2000)), 0);
+	flush_and_reap();
+	r->live = false;
+	sl_tcp_abort(r->c);
+	flush_and_reap();
+	flush_and_reap();
+	drain();
+}
+
+static void
 test_info_reports_rtt_in_microseconds_and_counters(void)
 {
 	struct peer p;
@@ -5898,6 +5968,7 @@ static const struct sl_test_def proxy_api_tests[] = {
     T(test_linger_close_drains_the_response_then_fin_and_discards_input),
     T(test_linger_close_resets_at_its_timeout),
     T(test_cork_sends_a_head_and_its_body_as_full_segments),
+    T(test_cork_hold_keeps_a_head_back_until_its_body_or_a_deadline),
     T(test_info_reports_rtt_in_microseconds_and_counters),
 };
 

@@ -138,6 +138,14 @@ void sl_tcp_close_linger(struct sl_tcp_conn *c, uint32_t timeout_ms);
  * first. Full segments go at once. Turning it off sends what waits now.
  */
 void sl_tcp_cork(struct sl_tcp_conn *c, bool on);
+/*
+ * Cork, and keep a short segment back past the end of the poll iteration too,
+ * for at most us microseconds (then sl_tcp_flush sends it): for a head whose
+ * body is known to follow but has not arrived yet (the backend wrote them with
+ * two calls), so that both leave in one segment, as Linux's MSG_MORE does.
+ * sl_tcp_cork(c, false) ends it and sends at once; a queued FIN is not held.
+ */
+void sl_tcp_cork_hold(struct sl_tcp_conn *c, uint32_t us);
 
 /* What sl_tcp_info reports. */
 struct sl_tcp_info {

@@ -217,9 +217,19 @@ sl_tcp_conn_fail(struct sl_tcp_conn *c, int err)
 	}
 }
 
+/* Whether a held connection (sl_tcp_cork_hold) still keeps its short segment back. */
+static bool
+tcp_hold_on(const struct sl_tcp_conn *c)
+{
+	return (c->api_flags & SL_TA_HOLD) && !(c->flags & SL_TF_FIN_QUEUED) &&
+	       (int32_t)(c->hold_until_us - (uint32_t)c->tw->now_us) > 0;
+}
+
 void
 sl_tcp_flush(struct sl_tcp_worker *tw)
 {
+	struct sl_tcp_conn *held = NULL;
+
 	while (tw->flush != NULL) {
 		struct sl_tcp_conn *c = tw->flush;
 
@@ -228,10 +238,19 @@ sl_tcp_flush(struct sl_tcp_worker *tw)
 		c->api_flags &= ~SL_TA_FLUSH_Q;
 		if (c->flags & SL_TF_DEAD)
 			continue; /* its memory goes back in sl_tcp_reap, after this */
+		if (tcp_hold_on(c)) {
+			/* Back on the list after this loop: a later iteration looks again. */
+			c->api_flags |= SL_TA_FLUSH_Q;
+			c->next_flush = held;
+			held = c;
+			continue;
+		}
+		c->api_flags &= ~SL_TA_HOLD;
 		c->api_flags |= SL_TA_FLUSHING;
 		sl_tcp_output(c);
 		c->api_flags &= ~SL_TA_FLUSHING;
 	}
+	tw->flush = held;
 }
 
 void
@@ -568,8 +587,15 @@ sl_tcp_cork(struct sl_tcp_conn *c, bool on)
 		c->api_flags |= SL_TA_CORK;
 		return;
 	}
-	c->api_flags &= ~SL_TA_CORK;
+	c->api_flags &= ~(SL_TA_CORK | SL_TA_HOLD);
 	sl_tcp_output(c);
+}
+
+void
+sl_tcp_cork_hold(struct sl_tcp_conn *c, uint32_t us)
+{
+	c->api_flags |= SL_TA_CORK | SL_TA_HOLD;
+	c->hold_until_us = (uint32_t)c->tw->now_us + us;
 }
 
 void

@@ -170,6 +170,7 @@ struct sl_tcp_conn {
 	uint64_t progress_ms;      /* snd_una last moved, or data left with none in flight */
 	uint64_t total_acked, total_received; /* bytes, for sl_tcp_info */
 	uint32_t retransmits;
+	uint32_t hold_until_us;    /* SL_TA_HOLD: low 32 bits of tw->now_us (wraps, compared as a difference) */
 	struct sl_tcp_conn *next_flush; /* on tw->flush: corked output due at the iteration's end */
 
 	const struct sl_tcp_ops *ops;
@@ -183,6 +184,7 @@ struct sl_tcp_conn {
 #define SL_TA_FLUSHING 0x04 /* sl_tcp_flush is running output: partial segments may go */
 #define SL_TA_LINGER 0x08   /* closed with sl_tcp_close_linger: keep_timer is its deadline */
 #define SL_TA_CONNECT_TO 0x10 /* keep_timer is the connect timeout (SYN-SENT) */
+#define SL_TA_HOLD 0x20 /* corked past the iteration's end, until hold_until_us (sl_tcp_cork_hold) */
 
 /*
  * A 4-tuple in TIME-WAIT (tcp_timewait.c): what answering a retransmitted FIN
