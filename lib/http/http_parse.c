@@ -347,20 +347,32 @@ resolve(uint16_t mask, unsigned n, const struct name *table)
 
 #define KNOWN known
 
+/*
+ * Whether the token s[0, n) (tchar bytes only) is `name` (lower case letters and '-'), case
+ * aside. c | 0x20 lowers a letter, and among tchar bytes only letters become letters and only
+ * '-' becomes '-' that way, so no lower() per byte is needed.
+ */
+static inline bool
+token_is(const unsigned char *s, size_t n, const struct name *name)
+{
+	size_t k;
+
+	if (name->len != n)
+		return false;
+	for (k = 0; k < n && (s[k] | 0x20u) == (unsigned char)name->name[k]; k++)
+		;
+	return k == n;
+}
+
 /* The known field among the candidates in `mask` that the name s[0, n) is, or F_NONE. */
 static unsigned
 match_name(const unsigned char *s, size_t n, uint16_t mask)
 {
 	while (mask) {
 		unsigned b = __builtin_ctz(mask);
-		size_t k;
 
 		mask &= mask - 1;
-		if (known[b].len != n)
-			continue;
-		for (k = 1; k < n && lower(s[k]) == (unsigned char)known[b].name[k]; k++)
-			;
-		if (k == n)
+		if (token_is(s, n, &known[b]))
 			return b + 1;
 	}
 	return F_NONE;
@@ -435,6 +447,43 @@ list_char(struct sl_http_parser *p, unsigned c)
 		return -EINVAL;
 	}
 	return -EINVAL;
+}
+
+/*
+ * A run of token bytes in a Connection or Transfer-Encoding list, from s[i] (a tchar, in
+ * L_START or L_TOKEN) on: what list_char does for each of them, at once. A token that ends
+ * within the piece and began in it is compared whole. Returns the index past the run.
+ */
+static size_t
+list_run(struct sl_http_parser *p, const unsigned char *s, size_t i, size_t n)
+{
+	const struct name *table = p->field == F_CONNECTION ? CONN : TE;
+	size_t j = i + 1, k;
+
+	while (j < n && (cls[s[j]] & C_TCHAR))
+		j++;
+	if (p->sub == L_START) {
+		p->sub = L_TOKEN;
+		p->name_len = 0;
+		p->mask = p->field == F_CONNECTION ? 0x7 : 0x1;
+	}
+	if (p->mask && p->name_len == 0 && j < n) {
+		uint16_t m = p->mask;
+
+		p->mask = 0;
+		while (m) {
+			unsigned b = __builtin_ctz(m);
+
+			m &= m - 1;
+			if (token_is(s + i, j - i, &table[b]))
+				p->mask = (uint16_t)(1u << b);
+		}
+	} else {
+		for (k = i; k < j && p->mask; k++)
+			p->mask = narrow(p->mask, p->name_len + (k - i), lower(s[k]), table);
+	}
+	p->name_len += j - i;
+	return j;
 }
 
 /* One byte of the value of an interpreted field; `c` is VCHAR, SP or HTAB. */
@@ -933,6 +982,14 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 					c = s[i];
 					if (!(cls[c] & C_VCHAR) && c != ' ' && c != '\t')
 						break;
+					if ((p->field == F_CONNECTION ||
+					     p->field == F_TRANSFER_ENCODING) &&
+					    p->sub != L_AFTER && (cls[c] & C_TCHAR)) {
+						i = list_run(p, s, i, n);
+						p->vend = base + i;
+						i--; /* the loop's i++ */
+						continue;
+					}
 					if (field_char(p, c) == SL_HTTP_ERROR) {
 						ev = SL_HTTP_ERROR;
 						goto out;

@@ -200,6 +200,44 @@ test_connection_naming_other_fields_is_flagged(void)
 }
 
 static void
+test_list_tokens_match_whole_and_case_blind_only(void)
+{
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: KEEP-alive\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->head.flags & (SL_HTTP_F_CONN_KEEPALIVE | SL_HTTP_F_CONN_OTHER),
+			SL_HTTP_F_CONN_KEEPALIVE);
+	CU_ASSERT(ht_span_is(M0, M0->head.line, "GET / HTTP/1.1"));
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive-x, clos, up\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT_EQUAL(M0->head.flags & (SL_HTTP_F_CONN_KEEPALIVE | SL_HTTP_F_CONN_CLOSE |
+					  SL_HTTP_F_CONN_UPGRADE | SL_HTTP_F_CONN_OTHER),
+			SL_HTTP_F_CONN_OTHER);
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: ,, Close ,\tupgrade\t\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT_EQUAL(M0->head.flags & (SL_HTTP_F_CONN_KEEPALIVE | SL_HTTP_F_CONN_CLOSE |
+					  SL_HTTP_F_CONN_UPGRADE | SL_HTTP_F_CONN_OTHER),
+			SL_HTTP_F_CONN_CLOSE | SL_HTTP_F_CONN_UPGRADE);
+	/* '-' is the one non-letter in the known tokens: no other byte stands in for it */
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep_alive, keep\ralive\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_ERROR);
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep_alive\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->head.flags & (SL_HTTP_F_CONN_KEEPALIVE | SL_HTTP_F_CONN_OTHER),
+			SL_HTTP_F_CONN_OTHER);
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nConnection: KEEP\x0d\x0a\r\n");
+	CU_ASSERT(M0->head.flags & SL_HTTP_F_CONN_OTHER);
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\r\nConnection: close x\r\n\r\n", 400);
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\r\nConnection: close/1\r\n\r\n", 400);
+	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED, chunked\r\n\r\n", 400);
+	REQ_ERR("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: x-gzip ,Chunked\r\n\r\n", 400);
+	RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: x-gzip ,Chunked\r\n\r\n0\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT_EQUAL(M0->head.framing, SL_HTTP_BODY_CHUNKED);
+	/* field names: case-blind, whole */
+	REQ("POST / HTTP/1.1\r\nHost: a\r\nCONTENT-length: 2\r\nContent-Lengthx: 9\r\n\r\nok");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT_EQUAL(M0->head.content_length, 2);
+}
+
+static void
 test_absolute_form_target_gives_authority_and_path(void)
 {
 	REQ("GET http://Example.com:8080/a/b?c HTTP/1.1\r\nHost: other\r\n\r\n");
@@ -1032,6 +1070,7 @@ main(void)
 	    T(test_expect_100_continue_is_detected),
 	    T(test_websocket_upgrade_request_is_reported),
 	    T(test_connection_naming_other_fields_is_flagged),
+	    T(test_list_tokens_match_whole_and_case_blind_only),
 	    T(test_absolute_form_target_gives_authority_and_path),
 	    T(test_absolute_form_with_userinfo_or_other_scheme_is_refused),
 	    T(test_asterisk_form_only_for_options),

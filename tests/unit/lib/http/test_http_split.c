@@ -119,6 +119,19 @@ static const struct stream streams[] = {
 	 SL_HTTP_ERROR),
     RESP(SL_HTTP_M_GET, "HTTP/1.1 2000 OK\r\n\r\n", SL_HTTP_ERROR),
     RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc", SL_HTTP_ERROR),
+    /* list tokens: whole within a piece or cut anywhere, the same flags (list_run) */
+    RESP(SL_HTTP_M_GET,
+	 "HTTP/1.1 200 OK\r\nConnection: Keep-Alive ,\t,UPGRADE, keep-alivex,close\r\n"
+	 "Connection: keep-aliv, clos, upgrades\r\nContent-Length: 2\r\n\r\nok",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_GET,
+	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: GZip ,\tChunKed \r\n\r\n0\r\n\r\n",
+	 SL_HTTP_DONE),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nConnection: close keep-alive\r\n\r\n",
+	 SL_HTTP_ERROR),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nConnection: close;q=1\r\n\r\n", SL_HTTP_ERROR),
+    RESP(SL_HTTP_M_GET, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,chunked\r\n\r\n",
+	 SL_HTTP_ERROR),
 };
 
 #define N_STREAMS (sizeof(streams) / sizeof(streams[0]))
