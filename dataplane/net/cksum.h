@@ -4,10 +4,53 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+
+/*
+ * rte_raw_cksum's result (the one's complement sum of the 16-bit words as they lie in memory,
+ * folded, not inverted; an odd last byte counts as the first byte of a zero-padded word), four
+ * 32-bit words at a time into a 64-bit sum instead of one 16-bit word at a time: a little-endian
+ * 32-bit word is its two 16-bit words, the second times 2^16, and 2^16 is 1 modulo 0xffff. With
+ * no offload (af_packet) every segment in and out is summed here: ~4x fewer instructions.
+ */
+static inline uint16_t
+sl_raw_cksum(const void *buf, size_t len)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	const uint8_t *p = buf;
+	uint64_t sum = 0;
+	uint32_t w[4];
+	uint16_t h;
+
+	for (; len >= 16; p += 16, len -= 16) {
+		memcpy(w, p, 16);
+		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];
+	}
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(w, p, 4);
+		sum += w[0];
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += *p;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+#else
+	return rte_raw_cksum(buf, len);
+#endif
+}
 
 /*
  * One's complement sum (folded, not inverted) of len bytes from off, over
@@ -25,7 +68,7 @@ sl_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *ck
 		off -= m->data_len;
 	for (; m != NULL && done < len; m = m->next, off = 0) {
 		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
-		uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
+		uint16_t s = sl_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
 
 		/* A segment starting at an odd offset has its bytes paired the other way. */
 		sum += (done & 1) ? rte_bswap16(s) : s;

@@ -248,6 +248,13 @@ sl_tcp_cork(struct sl_tcp_conn *c, bool on)
 	live(c, "cork");
 }
 
+void
+sl_tcp_cork_hold(struct sl_tcp_conn *c, uint32_t us)
+{
+	(void)us;
+	live(c, "cork_hold");
+}
+
 bool
 sl_tcp_peer_done(const struct sl_tcp_conn *c)
 {

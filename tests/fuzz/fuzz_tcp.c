@@ -1468,7 +1468,7 @@ rec_time(struct input *in)
  * Arguments that close and want_writable ignore select the proxy's calls (tcp.h) instead,
  * leaving what older corpus inputs do as it was: close with arg >= 0xf000 is
  * sl_tcp_close_linger(arg & 0xfff ms), want_writable with arg >= 0xf000 is
- * sl_tcp_cork(arg & 1).
+ * sl_tcp_cork(arg & 1), or with bit 1 set too sl_tcp_cork_hold((arg >> 2 & 0x3ff) * 8 us).
  */
 static bool
 rec_user(struct input *in, uint8_t tuple_idx)
@@ -1515,7 +1515,9 @@ rec_user(struct input *in, uint8_t tuple_idx)
 		app_abort(a);
 		break;
 	case 5:
-		if (arg >= 0xf000)
+		if (arg >= 0xf000 && (arg & 2))
+			sl_tcp_cork_hold(a->c, (arg >> 2 & 0x3ffu) * 8u);
+		else if (arg >= 0xf000)
 			sl_tcp_cork(a->c, arg & 1);
 		else
 			sl_tcp_want_writable(a->c);
