@@ -261,12 +261,16 @@ tcp_frame(const struct seg_spec *s)
 	return mbuf_from(f, flen < MIN_FRAME ? MIN_FRAME : flen);
 }
 
+/* True: frames go in as one RX burst, without the end of a poll iteration after each. */
+static bool in_burst;
+
 /* Receive one frame, then do what the worker loop does after a burst. */
 static void
 feed(struct rte_mbuf *m)
 {
 	sl_eth_input(&ifp, m);
-	flush_and_reap();
+	if (!in_burst)
+		flush_and_reap();
 }
 
 static void
@@ -1695,6 +1699,41 @@ test_second_full_segment_is_acked_at_once(void)
 	EXPECT_NOTHING();
 	/* And the delayed-ACK timer is gone with it. */
 	CU_ASSERT_EQUAL(wait_frame(100), 0);
+}
+
+/*
+ * Full segments that come in one RX burst get one ACK, at the end of the poll
+ * iteration, for all of them: not one per pair.
+ */
+static void
+test_full_segments_of_one_burst_share_one_ack(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	peer_init(&p, 40014, PO_ALL);
+	passive_open(&p);
+	in_burst = true;
+	for (uint32_t k = 0; k < 8; k++)
+		peer_data(&p, k * MSS_TS, MSS_TS);
+	sl_netif_flush(&ifp);
+	EXPECT_NOTHING(); /* nothing during the burst */
+	in_burst = false;
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK, OUT(&p, 0), IN(&p, 8 * MSS_TS));
+	CU_ASSERT_EQUAL(o.len, 0);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(wait_frame(100), 0); /* and no delayed ACK after it */
+	/* The same when the data is answered in that iteration: the ACK rides on the answer. */
+	in_burst = true;
+	peer_data(&p, 8 * MSS_TS, MSS_TS);
+	peer_data(&p, 9 * MSS_TS, MSS_TS);
+	in_burst = false;
+	CU_ASSERT_EQUAL(sl_tcp_send(p.c, make_data(0, 100, 2000)), 0);
+	flush_and_reap();
+	EXPECT_SEG(&p, &o, TH_ACK | TH_PSH, OUT(&p, 0), IN(&p, 10 * MSS_TS));
+	CU_ASSERT_EQUAL(o.len, 100);
+	EXPECT_NOTHING();
 }
 
 /*
@@ -3523,6 +3562,7 @@ static const struct sl_test_def receive_tests[] = {
     T(test_single_segment_ack_is_delayed_by_delayed_ack_ms),
     T(test_second_full_segment_is_acked_at_once),
     T(test_two_small_segments_share_one_delayed_ack),
+    T(test_full_segments_of_one_burst_share_one_ack),
     T(test_receive_window_shrinks_until_consumed_then_reopens_with_update),
     T(test_segment_into_zero_window_is_dropped_and_acked),
     T(test_data_beyond_the_window_is_trimmed_to_fit),

@@ -238,7 +238,14 @@ sl_tcp_flush(struct sl_tcp_worker *tw)
 		c->api_flags &= ~SL_TA_FLUSH_Q;
 		if (c->flags & SL_TF_DEAD)
 			continue; /* its memory goes back in sl_tcp_reap, after this */
+		if (c->api_flags & SL_TA_ACK_DUE) {
+			c->api_flags &= ~SL_TA_ACK_DUE;
+			if (c->rcv_nxt != c->last_ack_sent)
+				c->flags |= SL_TF_ACK_NOW;
+		}
 		if (tcp_hold_on(c)) {
+			if (c->flags & SL_TF_ACK_NOW)
+				sl_tcp_send_ack(c); /* the held data stays */
 			/* Back on the list after this loop: a later iteration looks again. */
 			c->api_flags |= SL_TA_FLUSH_Q;
 			c->next_flush = held;

@@ -185,6 +185,7 @@ struct sl_tcp_conn {
 #define SL_TA_LINGER 0x08   /* closed with sl_tcp_close_linger: keep_timer is its deadline */
 #define SL_TA_CONNECT_TO 0x10 /* keep_timer is the connect timeout (SYN-SENT) */
 #define SL_TA_HOLD 0x20 /* corked past the iteration's end, until hold_until_us (sl_tcp_cork_hold) */
+#define SL_TA_ACK_DUE 0x40 /* on tw->flush: two full segments came, acknowledge at the iteration's end */
 
 /*
  * A 4-tuple in TIME-WAIT (tcp_timewait.c): what answering a retransmitted FIN
@@ -293,6 +294,7 @@ void sl_tcp_input(struct sl_netif *ifp, struct rte_mbuf *m);
 
 /* tcp_output.c */
 void sl_tcp_output(struct sl_tcp_conn *c);
+void sl_tcp_flush_later(struct sl_tcp_conn *c);
 int sl_tcp_send_syn(struct sl_tcp_conn *c, bool with_ack);
 void sl_tcp_send_ack(struct sl_tcp_conn *c);
 void sl_tcp_send_rst_for(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq,

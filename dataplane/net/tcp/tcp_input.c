@@ -883,12 +883,22 @@ tcp_process_data(struct sl_tcp_conn *c, struct tcp_seg *s)
 	 * acknowledged at once when the peer has used half the window we
 	 * offered (small segments into a small buffer): it needs the update.
 	 */
+	/*
+	 * Two full-sized segments are acknowledged at the end of the poll
+	 * iteration (sl_tcp_flush), once for all that came in its RX burst,
+	 * rather than for each pair: a backend's 64 KB response reaches us in
+	 * bursts of tens of segments, and each pure ACK costs a frame (with
+	 * af_packet, the peer's kernel processes it in our sendto).
+	 */
 	uint32_t unacked = c->rcv_nxt - c->last_ack_sent;
 
-	if (unacked >= 2u * c->mss ||
-	    ((c->flags & SL_TF_DELACK) && 2u * unacked >= c->rcv_adv - c->last_ack_sent))
+	if ((c->flags & SL_TF_DELACK) && 2u * unacked >= c->rcv_adv - c->last_ack_sent) {
 		c->flags |= SL_TF_ACK_NOW;
-	else {
+	} else {
+		if (unacked >= 2u * c->mss) {
+			c->api_flags |= SL_TA_ACK_DUE;
+			sl_tcp_flush_later(c);
+		}
 		c->flags |= SL_TF_DELACK;
 		sl_tcp_arm_delack(c);
 	}

@@ -464,8 +464,8 @@ tcp_sack_retransmit(struct sl_tcp_conn *c)
 }
 
 /* Output for c at the end of this poll iteration (once, however often it is asked). */
-static void
-tcp_flush_later(struct sl_tcp_conn *c)
+void
+sl_tcp_flush_later(struct sl_tcp_conn *c)
 {
 	if (c->api_flags & SL_TA_FLUSH_Q)
 		return;
@@ -530,7 +530,7 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		/* Corked: a short segment waits for the poll iteration's end (sl_tcp_flush). */
 		if (len > 0 && len < mss &&
 		    (c->api_flags & (SL_TA_CORK | SL_TA_FLUSHING)) == SL_TA_CORK) {
-			tcp_flush_later(c);
+			sl_tcp_flush_later(c);
 			corked = true;
 			break;
 		}
