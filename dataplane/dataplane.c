@@ -21,6 +21,7 @@
 #include "lib/accesslog/accesslog.h"
 #include "net/tcp/tcp_worker.h"
 #include "proxy/proxy.h"
+#include "controlplane/tls_ctx.h"
 #include "test_services.h"
 #include "log.h"
 
@@ -155,6 +156,8 @@ peer_rings_create(struct sl_dataplane *dp)
 	return 0;
 }
 
+static uint64_t mono_ms(void);
+
 int
 sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *err, size_t errlen)
 {
@@ -183,9 +186,22 @@ sl_dataplane_init(struct sl_dataplane *dp, const struct sl_config *cfg, char *er
 	dp->n_ports = dc->n_ports;
 
 	/* What the proxy cannot serve is refused before any device is touched. */
-	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
-	if (rc != 0)
+	rc = sl_tls_tickets_create(&dp->tickets);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot make a TLS session-ticket key: %s", strerror(-rc));
 		return rc;
+	}
+	dp->tickets_rotated_ms = mono_ms();
+	rc = sl_proxy_create(cfg, dp->n_workers, &dp->proxy, err, errlen);
+	if (rc == 0)
+		rc = sl_proxy_tls_build(dp->proxy, dp->tickets, err, errlen);
+	if (rc != 0) {
+		sl_proxy_free(dp->proxy);
+		dp->proxy = NULL;
+		sl_tls_tickets_free(dp->tickets);
+		dp->tickets = NULL;
+		return rc;
+	}
 	pthread_mutex_init(&dp->reload_mu, NULL);
 	pthread_rwlock_init(&dp->view.lock, NULL);
 	dp->view.generation = 1;
@@ -370,6 +386,8 @@ sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err, si
 		goto out;
 	}
 	rc = sl_proxy_create(cfg, dp->n_workers, &next, err, errlen);
+	if (rc == 0) /* new certificates; a bad one refuses the reload, naming file and reason */
+		rc = sl_proxy_tls_build(next, dp->tickets, err, errlen);
 	if (rc == 0)
 		rc = check_ports(dp, next, err, errlen);
 	if (rc == 0)
@@ -451,6 +469,18 @@ sl_dataplane_reap(struct sl_dataplane *dp)
 	n = dp->n_retired;
 	pthread_mutex_unlock(&dp->reload_mu);
 	return n;
+}
+
+void
+sl_dataplane_tls_tick(struct sl_dataplane *dp)
+{
+	uint64_t now = mono_ms();
+
+	if (dp->tickets == NULL || now - dp->tickets_rotated_ms < SL_DP_TICKET_ROTATE_S * 1000u)
+		return;
+	dp->tickets_rotated_ms = now;
+	if (sl_tls_tickets_rotate(dp->tickets) != 0)
+		SL_LOG(WARNING, "TLS: cannot make a new session-ticket key; the current one stays");
 }
 
 void
@@ -539,6 +569,9 @@ sl_dataplane_fini(struct sl_dataplane *dp)
 	dp->n_retired = 0;
 	rte_free(dp->qsbr);
 	dp->qsbr = NULL;
+	/* After every snapshot: their contexts' ticket callbacks read it. */
+	sl_tls_tickets_free(dp->tickets);
+	dp->tickets = NULL;
 	rte_mempool_free(dp->pool);
 	dp->pool = NULL;
 	dp->n_ports = 0;

@@ -46,6 +46,10 @@ struct sl_dataplane {
 	unsigned int n_listen_ports;
 	void (*publish_hook)(void *arg, const struct sl_proxy *old, struct sl_proxy *next);
 	void *publish_hook_arg;
+	/* TLS session-ticket keys (controlplane/tls_ctx.h): one holder for the process, so a
+	 * ticket resumes on any worker and across reloads; rotated by sl_dataplane_tls_tick. */
+	struct sl_tls_tickets *tickets;
+	uint64_t tickets_rotated_ms;
 };
 
 /*
@@ -71,6 +75,11 @@ int sl_dataplane_apply(struct sl_dataplane *dp, struct sl_config *cfg, char *err
 /* Free the replaced snapshots that no session uses any more, after a QSBR grace period.
  * The control loop calls it every tick. Returns how many are still waiting. */
 unsigned int sl_dataplane_reap(struct sl_dataplane *dp);
+/* Every SL_DP_TICKET_ROTATE_S: a new session-ticket key (tickets sealed with the one before
+ * still resume, and are renewed; older ones get a full handshake). The control loop calls it
+ * every tick. */
+#define SL_DP_TICKET_ROTATE_S 3600u
+void sl_dataplane_tls_tick(struct sl_dataplane *dp);
 /* Called after each publish with the old and the new snapshot (dataplane/proxy/proxy.h). */
 void sl_dataplane_set_publish_hook(struct sl_dataplane *dp,
 				   void (*fn)(void *arg, const struct sl_proxy *old,

@@ -441,6 +441,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		}
 		sl_cp_runtime_tick(rt);
 		sl_dataplane_reap(&dp);
+		sl_dataplane_tls_tick(&dp);
 		/* The whole 50 ms: under load the TAP PMD signals (SIGRTMIN+1) by the thousand. */
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !got_stop && !got_dump &&
 		       !got_reopen && !got_reload)

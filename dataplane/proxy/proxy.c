@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 
 #include "dataplane/net/tcp/tcp.h"
+#include "controlplane/tls_ctx.h"
 #include "dataplane/worker.h"
 #include "proxy_private.h"
 
@@ -72,15 +73,42 @@ sl_proxy_free(struct sl_proxy *p)
 	sl_route_free(p->routes);
 	free(p->plain);
 	sl_config_free(p->own_cfg);
+	sl_tls_free(p->tls);
 	free(p);
 }
 
+int
+sl_proxy_tls_build(struct sl_proxy *p, struct sl_tls_tickets *tickets, char *err, size_t errlen)
+{
+	bool need = false;
+	int rc;
+
+	for (unsigned int i = 0; i < p->n_ports; i++)
+		need |= p->port_tls[i];
+	rc = sl_tls_build(p->cfg, tickets, &p->tls, err, errlen);
+	if (rc == 0 && need && p->tls == NULL) {
+		snprintf(err, errlen, "%s: a TLS listener without a certificate", p->cfg->file);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+/* A service's (address, port): plain HTTP or TLS, never both on one listener. */
 static int
-add_port(struct sl_proxy *p, uint32_t addr, uint16_t port, char *err, size_t errlen)
+add_port(struct sl_proxy *p, const struct sl_config_service *svc, uint32_t addr, uint16_t port,
+	 bool tls, char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < p->n_ports; i++)
-		if (p->ports[i] == port && p->port_addr[i] == addr)
-			return 0;
+		if (p->ports[i] == port && p->port_addr[i] == addr) {
+			if (p->port_tls[i] == tls)
+				return 0;
+			snprintf(err, errlen,
+				 "%s:%u:1: service '%s': port %u is %s for another service on the "
+				 "same address; one listener serves either plain HTTP or TLS",
+				 p->cfg->file, svc->line, svc->name, port,
+				 tls ? "plain HTTP" : "TLS");
+			return -EINVAL;
+		}
 	if (p->n_ports == PX_MAX_PORTS) {
 		snprintf(err, errlen,
 			 "services use more than %u ports; the TCP stack listens on at "
@@ -89,6 +117,7 @@ add_port(struct sl_proxy *p, uint32_t addr, uint16_t port, char *err, size_t err
 		return -EINVAL;
 	}
 	p->port_addr[p->n_ports] = addr;
+	p->port_tls[p->n_ports] = tls;
 	p->ports[p->n_ports++] = port;
 	return 0;
 }
@@ -235,7 +264,7 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	for (unsigned int s = 0; s < cfg->n_services; s++) {
 		const struct sl_config_service *svc = &cfg->services[s];
 
-		rc = add_port(p, svc->address, svc->port, err, errlen);
+		rc = add_port(p, svc, svc->address, svc->port, svc->tls.enabled, err, errlen);
 		if (rc != 0)
 			goto fail;
 		for (unsigned int l = 0; l < svc->n_locations; l++) {
@@ -381,7 +410,12 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	px->sconns = pool_create("srv", w->id, n_sess, sizeof(struct px_sconn), socket);
 	px->heads = pool_create("head", w->id, RTE_MIN(n_sess, PX_MAX_HEAD_BUFS),
 				p->limits.max_head, socket);
-	if (px->sessions == NULL || px->sconns == NULL || px->heads == NULL) {
+	px->tlss = pool_create("tls", w->id, n_sess, sizeof(struct px_tls), socket);
+	if (px_tls_global_init() != 0) {
+		snprintf(err, errlen, "cannot make the TLS BIO method (OpenSSL)");
+		return -ENOMEM;
+	}
+	if (px->sessions == NULL || px->sconns == NULL || px->heads == NULL || px->tlss == NULL) {
 		snprintf(err, errlen, "worker %u: no memory for the proxy's pools", w->id);
 		return -ENOMEM;
 	}
@@ -421,6 +455,7 @@ sl_proxy_worker_stop(struct sl_worker *w)
 	rte_mempool_free(px->sessions);
 	rte_mempool_free(px->sconns);
 	rte_mempool_free(px->heads);
+	rte_mempool_free(px->tlss);
 	rte_free(px);
 	w->proxy = NULL;
 }

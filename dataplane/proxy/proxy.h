@@ -50,6 +50,7 @@ struct sl_proxy_worker;
 struct sl_req_stats;
 struct sl_bal_live;
 struct sl_rl_table;
+struct sl_tls_tickets;
 
 /*
  * Build the shared snapshot for n_workers, on the control thread: backend host names are
@@ -62,6 +63,14 @@ struct sl_rl_table;
 int sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_proxy **out,
 		    char *err, size_t errlen);
 void sl_proxy_free(struct sl_proxy *p);
+/*
+ * The snapshot's TLS contexts (controlplane/tls_ctx.c) from its configuration, with the
+ * process's ticket keys: freed with the snapshot (after the RCU grace period; a live
+ * connection's SSL holds its SSL_CTX). A listener whose services have TLS needs them; a
+ * certificate or key that cannot serve refuses, naming the file and the reason. 0 or -errno.
+ */
+int sl_proxy_tls_build(struct sl_proxy *p, struct sl_tls_tickets *tickets, char *err,
+		       size_t errlen);
 
 /* Worker w's part: pools, balancers, counters, and a listener on every service port. */
 int sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t errlen);

@@ -22,6 +22,7 @@
 #include "lib/stats/req_stats.h"
 #include "lib/timer/timer_wheel.h"
 #include "proxy.h"
+#include "px_tls.h"
 
 struct sl_tcp_conn;
 
@@ -86,7 +87,9 @@ struct sl_proxy {
 	/* Listeners: (port_addr[i], ports[i]); address 0 = every address of the port. */
 	uint16_t ports[PX_MAX_PORTS];
 	uint32_t port_addr[PX_MAX_PORTS]; /* network order: a service's `address`, or 0 */
+	bool port_tls[PX_MAX_PORTS];	  /* its services terminate TLS (px_tls.c) */
 	unsigned int n_ports;
+	struct sl_tls *tls; /* the TLS contexts (sl_proxy_tls_build), or NULL: no TLS service */
 	struct sl_http_limits limits;
 	struct sl_retry_cfg retry;
 	struct sl_balancer **protos; /* worker 0's balancers, which the others clone */
@@ -167,6 +170,8 @@ struct sl_proxy_worker {
 	struct px_gen *gen;	/* the generation new requests use (worker only) */
 	struct px_gen *pending; /* atomic: the newest published generation (control -> worker) */
 	struct rte_mempool *sessions, *sconns, *heads;
+	struct rte_mempool *tlss; /* struct px_tls, one per TLS client connection */
+	struct px_tls_stats tls_stats;
 	struct sl_retry_budget budget;
 	struct sl_probe_sched sched;
 	uint64_t rng;		 /* slow start's draws */
@@ -252,6 +257,7 @@ struct px_session {
 	uint16_t client_port;	 /* host order */
 	uint8_t err;		 /* the request's last enum sl_proxy_error + 1; 0 none */
 	bool tls;		 /* the client connection is HTTPS (HSTS); set by TLS */
+	struct px_tls *tlsc;	 /* its TLS state (px_tls.h); NULL: plain HTTP */
 	int cors_match;		 /* the request's sl_http_cors_request origin match */
 	/* Admission (px_admit.c). */
 	struct px_session *next_live, **pprev_live;

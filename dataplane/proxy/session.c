@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "controlplane/tls_ctx.h"
 #include "dataplane/net/mbuf_chain.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/worker.h"
@@ -177,6 +179,64 @@ px_ip_text(uint32_t ip, char *buf)
 		*p++ = (char)('0' + v % 10);
 		*p++ = i < 3 ? '.' : '\0';
 	}
+}
+
+/* ---- the client connection: TCP, or TLS over TCP (px_tls.c) ---- */
+
+/*
+ * Every byte to or from the client goes through these: straight to the stack for a plain
+ * connection (one predictable branch), through the record layer for TLS. Cork, pool and
+ * want_writable act on the TCP connection either way.
+ */
+static inline int
+px_send(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf *m)
+{
+	if (unlikely(s->tlsc != NULL) && to == s->cli)
+		return px_tls_send(s->tlsc, m);
+	return sl_tcp_send(to, m);
+}
+
+static inline uint32_t
+px_send_space(struct px_session *s, struct sl_tcp_conn *to)
+{
+	if (unlikely(s->tlsc != NULL) && to == s->cli)
+		return px_tls_send_space(s->tlsc);
+	return sl_tcp_send_space(to);
+}
+
+static inline void
+px_consumed(struct px_session *s, struct sl_tcp_conn *from, uint32_t n)
+{
+	if (unlikely(s->tlsc != NULL) && from == s->cli) {
+		/* Decrypting stopped at the cap: go on at the next poll, outside this run. */
+		if (px_tls_consumed(s->tlsc, n))
+			sl_tcp_timer_arm(s->px->w, &s->tlsc->kick, 0);
+		return;
+	}
+	sl_tcp_consumed(from, n);
+}
+
+static inline int
+px_cli_send(struct px_session *s, struct rte_mbuf *m)
+{
+	return px_send(s, s->cli, m);
+}
+
+/* close_notify first, then the stack's lingering close (c: the session's client handle). */
+static void
+px_cli_close_linger(struct px_session *s, struct sl_tcp_conn *c, uint32_t ms)
+{
+	if (unlikely(s->tlsc != NULL))
+		px_tls_notify(s->tlsc);
+	sl_tcp_close_linger(c, ms);
+}
+
+static void
+px_cli_shutdown(struct px_session *s)
+{
+	if (unlikely(s->tlsc != NULL))
+		px_tls_notify(s->tlsc);
+	sl_tcp_shutdown(s->cli);
 }
 
 /* ---- generations (snapshots) ---- */
@@ -370,6 +430,12 @@ px_end(struct px_session *s)
 	}
 	sl_tcp_timer_cancel(&s->timer);
 	px_srv_detach(s, false);
+	if (s->tlsc != NULL) {
+		sl_tcp_timer_cancel(&s->tlsc->kick);
+		px_tls_close(s->tlsc);
+		rte_mempool_put(s->px->tlss, s->tlsc);
+		s->tlsc = NULL;
+	}
 	if (s->cl_counted)
 		px_admit_conn_release(s->px, s->client_ip);
 	*s->pprev_live = s->next_live;
@@ -398,7 +464,7 @@ px_close_client(struct px_session *s, bool abort)
 		if (abort)
 			sl_tcp_abort(c);
 		else
-			sl_tcp_close_linger(c, PX_CLOSE_LINGER_MS);
+			px_cli_close_linger(s, c, PX_CLOSE_LINGER_MS);
 	}
 	px_end(s);
 	return false;
@@ -464,7 +530,7 @@ px_flush_client(struct px_session *s)
 
 	if (s->cli_out == NULL)
 		return 0;
-	rc = sl_tcp_send(s->cli, s->cli_out);
+	rc = px_cli_send(s, s->cli_out);
 	if (rc == -EAGAIN)
 		return 0;
 	if (rc != 0)
@@ -543,11 +609,11 @@ px_reply_ex(struct px_session *s, unsigned int status, const char *location, siz
 		sl_mbuf_chain_cat(s->cli_out, m);
 	else
 		s->cli_out = m;
-	if (sl_tcp_send(s->cli, s->cli_out) != 0)
+	if (px_cli_send(s, s->cli_out) != 0)
 		return px_close_client(s, true);
 	s->cli_out = NULL;
 	/* The stack drains the reply and drops further input; the session ends now. */
-	sl_tcp_close_linger(s->cli, PX_LINGER_MS);
+	px_cli_close_linger(s, s->cli, PX_LINGER_MS);
 	s->cli = NULL;
 	px_end(s);
 	return false;
@@ -683,7 +749,7 @@ px_preflight(struct px_session *s)
 	px_log_reply(s, px->scratch, n);
 	px_req_finish(s, 204);
 	m = px_mbufs(px->w->pool, px->scratch, (uint32_t)n);
-	if (m == NULL || sl_tcp_send(s->cli, m) != 0) {
+	if (m == NULL || px_cli_send(s, m) != 0) {
 		rte_pktmbuf_free(m);
 		return px_close_client(s, true);
 	}
@@ -767,7 +833,7 @@ px_write_request_head(struct px_session *s)
 	char ip[16];
 	struct sl_http_fwd fwd = {
 	    .client_ip = ip,
-	    .proto = "http",
+	    .proto = s->tls ? "https" : "http",
 	    .via = "sluice",
 	    .host = loc->backends[s->bidx].target.host,
 	    .prefix_from = loc->rewrite[0] ? loc->path : NULL,
@@ -916,7 +982,7 @@ px_push(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf **pending,
 	struct px_dir *from, struct sl_tcp_conn *from_conn, uint64_t *count)
 {
 	if (*pending != NULL) {
-		int rc = sl_tcp_send(to, *pending);
+		int rc = px_send(s, to, *pending);
 
 		if (rc == -EAGAIN)
 			return 0;
@@ -926,7 +992,7 @@ px_push(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf **pending,
 	}
 	if (from->fwd == 0)
 		return 0;
-	if (sl_tcp_send_space(to) == 0) {
+	if (px_send_space(s, to) == 0) {
 		sl_tcp_want_writable(to);
 		return 0;
 	}
@@ -935,12 +1001,12 @@ px_push(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf **pending,
 
 	if (m == NULL)
 		return 0; /* no mbuf for the cut: the next event tries again */
-	if (sl_tcp_send(to, m) != 0) {
+	if (px_send(s, to, m) != 0) {
 		rte_pktmbuf_free(m);
 		return -1;
 	}
 	if (from_conn != NULL)
-		sl_tcp_consumed(from_conn, n);
+		px_consumed(s, from_conn, n);
 	if (count != NULL)
 		*count += n;
 	return 0;
@@ -1167,7 +1233,7 @@ px_tunnel(struct px_session *s)
 		s->srv_shut = true;
 	}
 	if ((s->srv_eof || sc == NULL) && s->resp.len == 0 && s->cli_out == NULL && !s->cli_shut) {
-		sl_tcp_shutdown(s->cli);
+		px_cli_shutdown(s);
 		s->cli_shut = true;
 	}
 	if (s->cli_shut && s->cli_eof && (sc == NULL || (s->srv_shut && s->srv_eof))) {
@@ -1255,7 +1321,7 @@ px_run(struct px_session *s)
 			uint32_t n = s->req.parsed;
 
 			dir_drop(&s->req, n);
-			sl_tcp_consumed(s->cli, n);
+			px_consumed(s, s->cli, n);
 			sl_tcp_timer_cancel(&s->timer);
 			s->head_ok = true;
 			if (!px_route(s))
@@ -1390,6 +1456,52 @@ px_drain(struct sl_proxy_worker *px)
 
 /* ---- client side callbacks ---- */
 
+/* Is (laddr, port) a TLS listener of snapshot p? Its exact address, else the wildcard. */
+static bool
+px_port_tls(const struct sl_proxy *p, uint32_t laddr, uint16_t port)
+{
+	int wild = -1;
+
+	for (unsigned int i = 0; i < p->n_ports; i++) {
+		if (p->ports[i] != port)
+			continue;
+		if (p->port_addr[i] == laddr)
+			return p->port_tls[i];
+		if (p->port_addr[i] == 0)
+			wild = (int)i;
+	}
+	return wild >= 0 && p->port_tls[wild];
+}
+
+/* Handshake, decrypt, hand the plaintext to the session as TCP data would be. */
+static void
+cli_tls_pump(struct px_session *s)
+{
+	struct px_tls *t = s->tlsc;
+	struct rte_mbuf *pt;
+	uint32_t n;
+	int rc = px_tls_pump(t, &pt, &n);
+
+	if (pt != NULL)
+		dir_append(&s->req, pt, n);
+	if (rc != 0) {
+		/* A failed handshake (its alert is queued) or a record that does not decrypt. */
+		px_close_client(s, false);
+		return;
+	}
+	if (t->eof)
+		s->cli_eof = true;
+	px_run(s);
+}
+
+static void
+cli_tls_kick(struct sl_timer *tm)
+{
+	struct px_tls *t = sl_container_of(tm, struct px_tls, kick);
+
+	cli_tls_pump(t->user);
+}
+
 static int
 cli_accepted(struct sl_tcp_conn *c)
 {
@@ -1398,6 +1510,7 @@ cli_accepted(struct sl_tcp_conn *c)
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 
+	struct px_tls *t = NULL;
 	int counted;
 
 	sl_tcp_endpoints(c, &laddr, &lport, &raddr, &rport);
@@ -1406,12 +1519,24 @@ cli_accepted(struct sl_tcp_conn *c)
 	counted = px_admit_conn(px, raddr); /* limits.max_connections_per_ip */
 	if (counted < 0)
 		return counted;
-	if (rte_mempool_get(px->sessions, (void **)&s) != 0) {
-		if (counted)
-			px_admit_conn_release(px, raddr);
-		return -ENOBUFS;
+	/* TLS as the newest snapshot says (a reload may turn a listener's services to TLS). */
+	if (unlikely(px_port_tls(px->gen->p, laddr, rte_be_to_cpu_16(lport))) &&
+	    (px->gen->p->tls == NULL || rte_mempool_get(px->tlss, (void **)&t) != 0))
+		goto refuse;
+	if (rte_mempool_get(px->sessions, (void **)&s) != 0)
+		goto refuse;
+	if (t != NULL &&
+	    px_tls_open(t, sl_tls_default_ctx(px->gen->p->tls), c, s, &px->tls_stats,
+			px->tsc_per_us) != 0) {
+		rte_mempool_put(px->sessions, s);
+		goto refuse;
 	}
 	memset(s, 0, sizeof(*s));
+	if (t != NULL) {
+		s->tlsc = t;
+		s->tls = true;
+		sl_tcp_timer_init(&t->kick, cli_tls_kick);
+	}
 	s->px = px;
 	s->gen = px->gen;
 	px_gen_get(s->gen);
@@ -1431,9 +1556,16 @@ cli_accepted(struct sl_tcp_conn *c)
 	sl_tcp_timer_init(&s->timer, px_timer_fired);
 	s->state = SL_SS_IDLE;
 	sl_tcp_set_user(c, s);
-	/* A connection that sends nothing is as much a slowloris as one that sends slowly. */
+	/* A connection that sends nothing is as much a slowloris as one that sends slowly
+	 * (and a TLS handshake that stalls: the same timer covers it). */
 	px_arm(s, px_timeouts(px)->client_header_ms);
 	return 0;
+refuse:
+	if (t != NULL)
+		rte_mempool_put(px->tlss, t);
+	if (counted)
+		px_admit_conn_release(px, raddr);
+	return -ENOBUFS;
 }
 
 static void
@@ -1441,6 +1573,11 @@ cli_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
 {
 	struct px_session *s = sl_tcp_user(c);
 
+	if (unlikely(s->tlsc != NULL)) {
+		px_tls_input(s->tlsc, data, len);
+		cli_tls_pump(s);
+		return;
+	}
 	dir_append(&s->req, data, len);
 	px_run(s);
 }
@@ -1456,6 +1593,12 @@ cli_peer_closed(struct sl_tcp_conn *c)
 {
 	struct px_session *s = sl_tcp_user(c);
 
+	if (unlikely(s->tlsc != NULL)) {
+		/* Records still held are read first: EOF once nothing is left (px_tls_pump). */
+		s->tlsc->tcp_fin = true;
+		cli_tls_pump(s);
+		return;
+	}
 	s->cli_eof = true;
 	px_run(s);
 }
