@@ -241,6 +241,9 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 		rc = sl_metrics_access_log(p, written, dropped, lost, v->n_workers);
 	}
 
+	if (rc == 0 && v->tls_stats[0] != NULL)
+		rc = sl_metrics_tls(p, v->tls_stats, v->n_workers);
+
 	req = merge_requests(v);
 	if (rc == 0 && req != NULL)
 		rc =

@@ -680,6 +680,14 @@ sl_proxy_worker_stats(const struct sl_worker *w)
 	return px != NULL ? px->gen->stats : NULL;
 }
 
+const struct sl_tls_stats *
+sl_proxy_worker_tls_stats(const struct sl_worker *w)
+{
+	const struct sl_proxy_worker *px = w->proxy;
+
+	return px != NULL ? &px->tls_stats : NULL;
+}
+
 const struct sl_bal_live *
 sl_proxy_location_live(const struct sl_proxy *p, unsigned int location)
 {

@@ -51,6 +51,7 @@ struct sl_req_stats;
 struct sl_bal_live;
 struct sl_rl_table;
 struct sl_tls_tickets;
+struct sl_tls_stats;
 
 /*
  * Build the shared snapshot for n_workers, on the control thread: backend host names are
@@ -98,6 +99,8 @@ struct sl_resil_set *sl_proxy_resil(const struct sl_proxy *p);
 /* The process's per-client rate-limit table (built when worker 0 starts), or NULL. */
 const struct sl_rl_table *sl_proxy_rl_table(const struct sl_proxy *p);
 
+/* A worker's TLS counters (lib/stats/tls_stats.h), or NULL without a proxy. */
+const struct sl_tls_stats *sl_proxy_worker_tls_stats(const struct sl_worker *w);
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);
 

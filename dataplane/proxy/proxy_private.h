@@ -171,7 +171,7 @@ struct sl_proxy_worker {
 	struct px_gen *pending; /* atomic: the newest published generation (control -> worker) */
 	struct rte_mempool *sessions, *sconns, *heads;
 	struct rte_mempool *tlss; /* struct px_tls, one per TLS client connection */
-	struct px_tls_stats tls_stats;
+	struct sl_tls_stats tls_stats; /* read by the control plane (/metrics) */
 	struct sl_retry_budget budget;
 	struct sl_probe_sched sched;
 	uint64_t rng;		 /* slow start's draws */

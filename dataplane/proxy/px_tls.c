@@ -136,7 +136,7 @@ px_tls_global_init(void)
 
 int
 px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
-	    struct px_tls_stats *stats, uint64_t tsc_per_us)
+	    struct sl_tls_stats *stats, uint64_t tsc_per_us)
 {
 	BIO *b;
 
@@ -165,7 +165,7 @@ px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 }
 
 static void
-count_fail(struct px_tls *t, enum px_tls_fail why)
+count_fail(struct px_tls *t, enum sl_tls_fail why)
 {
 	if (t->counted)
 		return;
@@ -179,7 +179,7 @@ px_tls_close(struct px_tls *t)
 	if (t->ssl == NULL)
 		return;
 	if (!t->hs_done)
-		count_fail(t, PX_TLS_FAIL_EOF);
+		count_fail(t, SL_TLS_FAIL_EOF);
 	SSL_free(t->ssl); /* and the BIO */
 	t->ssl = NULL;
 	rte_pktmbuf_free(t->cin);
@@ -228,11 +228,11 @@ settle(struct px_tls *t)
 }
 
 /* A failed handshake's reason, from OpenSSL's error queue (emptied). */
-static enum px_tls_fail
+static enum sl_tls_fail
 fail_reason(void)
 {
 	unsigned long e = ERR_peek_error();
-	enum px_tls_fail why = PX_TLS_FAIL_OTHER;
+	enum sl_tls_fail why = SL_TLS_FAIL_OTHER;
 
 	if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL) {
 		switch (ERR_GET_REASON(e)) {
@@ -247,18 +247,18 @@ fail_reason(void)
 		case SSL_R_LENGTH_TOO_SHORT:
 		case SSL_R_BAD_PACKET_LENGTH:
 		case SSL_R_ENCRYPTED_LENGTH_TOO_LONG:
-			why = PX_TLS_FAIL_NOT_TLS;
+			why = SL_TLS_FAIL_NOT_TLS;
 			break;
 		case SSL_R_UNSUPPORTED_PROTOCOL:
 		case SSL_R_VERSION_TOO_LOW:
 		case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
 		case SSL_R_UNKNOWN_PROTOCOL:
-			why = PX_TLS_FAIL_VERSION;
+			why = SL_TLS_FAIL_VERSION;
 			break;
 		case SSL_R_NO_SHARED_CIPHER:
 		case SSL_R_NO_SHARED_GROUPS:
 		case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
-			why = PX_TLS_FAIL_CIPHER;
+			why = SL_TLS_FAIL_CIPHER;
 			break;
 		default:
 			break;
@@ -288,13 +288,13 @@ handshake(struct px_tls *t)
 	case SSL_ERROR_WANT_READ:
 		ERR_clear_error();
 		if (t->tcp_fin && t->cin_len == 0) {
-			count_fail(t, PX_TLS_FAIL_EOF);
+			count_fail(t, SL_TLS_FAIL_EOF);
 			return -1;
 		}
 		return 0;
 	case SSL_ERROR_SYSCALL: /* our BIO: no mbuf for a record */
 		ERR_clear_error();
-		count_fail(t, t->bio_fail ? PX_TLS_FAIL_OTHER : PX_TLS_FAIL_EOF);
+		count_fail(t, t->bio_fail ? SL_TLS_FAIL_OTHER : SL_TLS_FAIL_EOF);
 		return -1;
 	default:
 		count_fail(t, fail_reason());

@@ -22,7 +22,7 @@
 #include <rte_mempool.h>
 
 #include "lib/stats/counter.h"
-#include "lib/stats/hist.h"
+#include "lib/stats/tls_stats.h"
 #include "lib/timer/timer_wheel.h"
 
 struct sl_tcp_conn;
@@ -32,30 +32,11 @@ struct ssl_ctx_st;
 /* Plaintext the session may hold before we stop decrypting (>= the longest head + a record). */
 #define PX_TLS_HELD_MAX (128u * 1024u)
 
-/* Why a handshake failed (sluice_tls_handshake_failures_total{reason}). */
-enum px_tls_fail {
-	PX_TLS_FAIL_NOT_TLS,	  /* garbage or plain HTTP instead of a ClientHello */
-	PX_TLS_FAIL_VERSION,	  /* TLS 1.1 or older, SSL */
-	PX_TLS_FAIL_CIPHER,	  /* no cipher suite in common */
-	PX_TLS_FAIL_EOF,	  /* the client left or stalled (header timeout) mid-handshake */
-	PX_TLS_FAIL_OTHER,	  /* anything else (alerts, bad certificate requests, SNI...) */
-	PX_TLS_FAIL_N,
-};
-
-/* A worker's TLS counters: one writer (the worker), read by the control plane. */
-struct px_tls_stats {
-	uint64_t handshakes;  /* completed */
-	uint64_t resumed;	  /* of which resumed with a ticket */
-	uint64_t failed[PX_TLS_FAIL_N];
-	uint64_t bad_records; /* after the handshake: a record that does not decrypt */
-	struct sl_hist hs_time;	  /* first ClientHello byte to handshake done, ns */
-};
-
 struct px_tls {
 	struct ssl_st *ssl;
 	struct sl_tcp_conn *c;
 	void *user;			  /* the session */
-	struct px_tls_stats *stats;
+	struct sl_tls_stats *stats;
 	struct rte_mempool *pool;
 	struct rte_mbuf *cin;		  /* ciphertext received, not yet read by OpenSSL */
 	uint32_t cin_len;
@@ -80,8 +61,8 @@ int px_tls_global_init(void);
 
 /* A server SSL from ctx for connection c (ctx's servername callback may move it). */
 int px_tls_open(struct px_tls *t, struct ssl_ctx_st *ctx, struct sl_tcp_conn *c, void *user,
-		struct px_tls_stats *stats, uint64_t tsc_per_us);
-/* Free the SSL and what is held; counts an unfinished handshake as PX_TLS_FAIL_EOF. */
+		struct sl_tls_stats *stats, uint64_t tsc_per_us);
+/* Free the SSL and what is held; counts an unfinished handshake as SL_TLS_FAIL_EOF. */
 void px_tls_close(struct px_tls *t);
 
 /* Ciphertext from TCP (ownership passes). */

@@ -139,6 +139,8 @@ enum sl_worker_phase {
 #define SL_PHASE_NAMES {"rx", "input", "timers", "output", "tx", "other"}
 
 /* The data plane as the control plane sees it: counters to read, rings to talk on. */
+struct sl_tls_stats;
+
 struct sl_plane_view {
 	unsigned int n_workers;
 	unsigned int n_ports;
@@ -149,6 +151,7 @@ struct sl_plane_view {
 	/* The same cycles by phase of the loop (enum sl_worker_phase); they sum to busy_cycles. */
 	const uint64_t *phase_cycles[SL_MAX_WORKERS];
 	const struct sl_req_stats *req_stats[SL_MAX_WORKERS]; /* HTTP proxy counters; NULL: none */
+	const struct sl_tls_stats *tls_stats[SL_MAX_WORKERS]; /* TLS counters; NULL: no proxy */
 	/* Access-log records of each worker (lib/accesslog); NULL: the log is off. The control
 	 * plane's access-log thread is their only consumer. */
 	struct sl_alog *alog[SL_MAX_WORKERS];

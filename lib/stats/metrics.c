@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
+#include "counter.h"
+#include "tls_stats.h"
 
 #define NAME_MAX_LEN 128
 #define ONE(...) +1
@@ -318,6 +321,56 @@ per_worker_u64(struct sl_prom *p, const uint64_t *v, unsigned int n_workers)
 		l = (struct sl_prom_label){"worker", id};
 		sl_prom_u64(p, &l, 1, v[w]);
 	}
+}
+
+int
+sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n)
+{
+	static const char *const reasons[] = {
+#define SL_TLS_FAIL_NAME(e, name) name,
+	    SL_TLS_FAILS(SL_TLS_FAIL_NAME)
+#undef SL_TLS_FAIL_NAME
+	};
+	/* A handshake costs from ~50 us (a TLS 1.2 resumption) to a few ms (RSA, a slow client). */
+	static const double le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+				    0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+	uint64_t hs = 0, resumed = 0, bad = 0, failed[SL_TLS_FAIL_N] = {0};
+	struct sl_hist *h = aligned_alloc(_Alignof(struct sl_hist), sizeof(*h));
+	struct sl_prom_label l;
+
+	if (h == NULL)
+		return -ENOMEM;
+	memset(h, 0, sizeof(*h));
+	for (unsigned int i = 0; i < n; i++) {
+		if (w[i] == NULL)
+			continue;
+		hs += sl_counter_read(&w[i]->handshakes);
+		resumed += sl_counter_read(&w[i]->resumed);
+		bad += sl_counter_read(&w[i]->bad_records);
+		for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++)
+			failed[r] += sl_counter_read(&w[i]->failed[r]);
+		sl_hist_add(h, &w[i]->hs_time);
+	}
+	begin(p, "tls_handshakes_total", SL_PROM_COUNTER, "TLS handshakes completed.");
+	sl_prom_u64(p, NULL, 0, hs);
+	begin(p, "tls_resumed_total", SL_PROM_COUNTER,
+	      "TLS handshakes completed by resuming a session (a ticket).");
+	sl_prom_u64(p, NULL, 0, resumed);
+	begin(p, "tls_handshake_failures_total", SL_PROM_COUNTER,
+	      "TLS handshakes that failed, by reason.");
+	for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++) {
+		l = (struct sl_prom_label){"reason", reasons[r]};
+		sl_prom_u64(p, &l, 1, failed[r]);
+	}
+	begin(p, "tls_bad_records_total", SL_PROM_COUNTER,
+	      "TLS connections closed after the handshake on a record that did not decrypt.");
+	sl_prom_u64(p, NULL, 0, bad);
+	begin(p, "tls_handshake_duration_seconds", SL_PROM_HISTOGRAM,
+	      "TLS handshake time on the worker, from the first byte of the ClientHello to the "
+	      "handshake's end (client round trips included).");
+	sl_prom_hist(p, NULL, 0, h, le, sizeof(le) / sizeof(le[0]));
+	free(h);
+	return sl_prom_finish(p);
 }
 
 int

@@ -89,6 +89,15 @@ int sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
  */
 int sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum);
 
+/*
+ * TLS families summed over the workers' blocks (NULL entries skipped): sluice_tls_handshakes_total,
+ * sluice_tls_resumed_total, sluice_tls_handshake_failures_total{reason} (every reason of
+ * SL_TLS_FAILS, zeros included), sluice_tls_bad_records_total and the histogram
+ * sluice_tls_handshake_duration_seconds.
+ */
+struct sl_tls_stats;
+int sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n);
+
 /* Counters the NIC keeps itself (rte_eth_stats), per port. */
 struct sl_metrics_port_hw {
 	uint64_t rx_missed; /* imissed: the RX queue was full */
