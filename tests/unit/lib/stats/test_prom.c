@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib/stats/metrics.h"
+#include "lib/stats/tls_stats.h"
 #include "lib/stats/prom.h"
 #include "cunit_main.h"
 
@@ -306,6 +307,23 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
 	rc |= sl_metrics_rate_limit(p, 131072, 100003);
 	rc |= sl_metrics_mempools(p, mempools, 3);
+	{
+		/* two workers' TLS blocks and an absent one, summed */
+		static struct sl_tls_stats t0, t1;
+		const struct sl_tls_stats *tls[3] = {&t0, NULL, &t1};
+
+		memset(&t0, 0, sizeof(t0));
+		memset(&t1, 0, sizeof(t1));
+		t0.handshakes = 10;
+		t1.handshakes = 5;
+		t1.resumed = 4;
+		t0.failed[SL_TLS_FAIL_NOT_TLS] = 2;
+		t1.failed[SL_TLS_FAIL_NOT_TLS] = 1;
+		t1.failed[SL_TLS_FAIL_EOF] = 7;
+		sl_hist_record(&t0.hs_time, 300000);  /* 0.3 ms */
+		sl_hist_record(&t1.hs_time, 2000000); /* 2 ms */
+		rc |= sl_metrics_tls(p, tls, 3);
+	}
 	sl_req_stats_free(sum);
 	return rc;
 }
@@ -388,6 +406,19 @@ test_full_sample_has_every_family(void)
 	    strstr(p.buf, "sluice_mempool_objects_in_use{pool=\"tcpc\",worker=\"0\"} 7\n"));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(p.buf, "sluice_mempool_objects{pool=\"shared\",worker=\"\"} 10\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tls_handshakes_total 15\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tls_resumed_total 4\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_tls_handshake_failures_total{reason=\"not_tls\"} 3\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_tls_handshake_failures_total{reason=\"eof_or_timeout\"} 7\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_tls_handshake_failures_total{reason=\"no_shared_cipher\"} 0\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_tls_handshake_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(p.buf, "sluice_tls_handshake_duration_seconds_bucket{le=\"0.0025\"} 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tls_handshake_duration_seconds_count 2\n"));
 	sl_prom_free(&p);
 }
 
