@@ -78,6 +78,9 @@ services:
       - path: /
         backends:
           - url: http://198.18.0.11:8080
+      - path: /ws/
+        backends:
+          - url: http://198.18.0.11:8090
   - name: b
     host: b.example
     port: 443
@@ -186,6 +189,61 @@ expect "upload_1MB_sha256" "$got" "1048576 $want"
 expect "keepalive_5_requests_one_connection" \
 	"$(nsx curl -sk -m 20 "${R[@]}" -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
 		-w '%{http_code}:%{num_connects} ' https://a.example/[1-5])" "200:1 200:0 200:0 200:0 200:0 "
+
+# --- an Upgrade tunnel over TLS: raw bytes both ways, close_notify passed on as a half-close --
+
+cat >"$TMP/ws_server.py" <<'EOF'
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(8); srv.settimeout(60)
+def serve(c):
+    c.settimeout(20); buf = b""
+    while b"\r\n\r\n" not in buf:
+        b = c.recv(4096)
+        if not b: return
+        buf += b
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    rest = buf.split(b"\r\n\r\n", 1)[1]
+    if rest: c.sendall(rest)
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        c.sendall(b)
+    c.close()
+while True:
+    try: c, _ = srv.accept()
+    except socket.timeout: break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+cat >"$TMP/ws_client.py" <<'EOF'
+import socket, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection((sys.argv[1], 443), timeout=10), server_hostname="a.example")
+s.sendall(b"GET /ws/chat HTTP/1.1\r\nHost: a.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, got = buf.split(b"\r\n\r\n", 1)
+payload = bytes(range(256)) * 1000
+s.sendall(payload)
+while len(got) < len(payload):
+    b = s.recv(65536)
+    if not b: break
+    got += b
+try:
+    s.unwrap()  # our close_notify, then the server's once the backend has closed
+    closed = True
+except (ssl.SSLError, OSError) as e:
+    closed = repr(e)
+print(head.split(b"\r\n")[0].decode(), got == payload, closed)
+EOF
+ip netns exec "$SL_NS" python3 "$TMP/ws_server.py" 198.18.0.11 8090 </dev/null >/dev/null 2>&1 &
+ws_pid=$!
+tb_on_exit "kill $ws_pid 2>/dev/null || true"
+tb_wait_for "ip netns exec '$SL_NS' python3 -c 'import socket; socket.create_connection((\"198.18.0.11\", 8090), timeout=1)'" 5 ||
+	tb_log "the upgrade test server did not start"
+expect "upgrade_tunnel_over_tls_with_close_notify" "$(nsx python3 "$TMP/ws_client.py" "$VIP" 2>&1)" \
+	"HTTP/1.1 101 Switching Protocols True True"
 
 # --- HSTS on HTTPS only ----------------------------------------------------------------------
 
