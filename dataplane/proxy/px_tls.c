@@ -204,8 +204,13 @@ px_tls_input(struct px_tls *t, struct rte_mbuf *data, uint32_t len)
 	t->cin_len += len;
 }
 
-/* What OpenSSL read goes back to TCP; what it wrote goes out. 0 or -1 (the connection is
- * gone for writing). */
+/*
+ * What OpenSSL read goes back to TCP; what it wrote goes out. 0, or -1: the records could not
+ * be queued (the connection is gone, or its send queue was full: records cannot wait, a gap in
+ * them would break the stream, so the connection cannot go on). Data waits for send space
+ * before it is encrypted (px_tls_send), so only records OpenSSL writes on its own (a
+ * KeyUpdate answer, close_notify) can meet a full queue.
+ */
 static int
 settle(struct px_tls *t)
 {
@@ -216,15 +221,13 @@ settle(struct px_tls *t)
 		t->rd = 0;
 	}
 	if (t->cout != NULL) {
-		/* Records must not be lost: a full send queue still takes them (the handshake's
-		 * flight, an alert, close_notify are small; data waits for space first). */
 		rc = sl_tcp_send(t->c, t->cout);
 		if (rc != 0)
 			rte_pktmbuf_free(t->cout);
 		t->cout = t->cout_tail = NULL;
 		t->cout_len = 0;
 	}
-	return rc == 0 || rc == -EAGAIN ? 0 : -1;
+	return rc == 0 && !t->bio_fail ? 0 : -1;
 }
 
 /* A failed handshake's reason, from OpenSSL's error queue (emptied). */

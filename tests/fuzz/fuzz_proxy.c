@@ -21,6 +21,12 @@
  * nothing may remain: no connection open, every mbuf, session, backend connection and head
  * buffer back in its pool.
  *
+ * A third service terminates TLS (a certificate made at start): the harness's own client
+ * (OpenSSL over memory BIOs) shakes hands through the session and sends template requests in
+ * records delivered whole, truncated, with a bit flipped or followed by the input's bytes, so
+ * the record layer (px_tls.c) meets garbage and truncated records; its states must all be back
+ * in their pool too.
+ *
  * Input: records of one op byte and its arguments (see run_input); a data record either takes
  * its bytes from the input or a template (a valid request or response) so the fuzzer reaches
  * the exchange quickly. Run: build-fuzz/tests/fuzz/fuzz_proxy -dict=tests/fuzz/http.dict
@@ -36,6 +42,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -43,6 +55,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "controlplane/tls_ctx.h"
 #include "dataplane/proxy/acme_chal.h"
 #include "dataplane/net/tcp/tcp.h"
 #include "dataplane/proxy/proxy_private.h"
@@ -92,10 +105,16 @@ struct sl_tcp_conn {
 };
 
 static struct sl_tcp_conn conns[MAX_CONNS];
-static const struct sl_tcp_ops *listen_ops[4];
-static void *listen_arg[4];
-static uint16_t listen_port[4];
-static uint32_t listen_addr[4];
+/* The harness's TLS client on a client connection to the TLS service (memory BIOs), or NULL:
+ * what the session sends on that connection goes into its read BIO. */
+static SSL *cli_ssl[MAX_CONNS];
+static SSL_CTX *cli_ctx;
+static struct sl_tls_tickets *tickets;
+static char cert_path[64], key_path[64];
+static const struct sl_tcp_ops *listen_ops[8];
+static void *listen_arg[8];
+static uint16_t listen_port[8];
+static uint32_t listen_addr[8];
 static unsigned int n_listen;
 static struct sl_timer_wheel wheel;
 static uint64_t now_ms;
@@ -216,6 +235,10 @@ sl_tcp_send(struct sl_tcp_conn *c, struct rte_mbuf *m)
 		check_backend_bytes(c, m);
 	else
 		n_client_bytes += m->pkt_len;
+	if (cli_ssl[c - conns] != NULL)
+		for (const struct rte_mbuf *s = m; s != NULL; s = s->next)
+			BIO_write(SSL_get_rbio(cli_ssl[c - conns]), rte_pktmbuf_mtod(s, const void *),
+				  s->data_len);
 	rte_pktmbuf_free(m);
 	return 0;
 }
@@ -369,6 +392,8 @@ reap(void)
 		if (conns[i].used && conns[i].released) {
 			memset(&conns[i], 0x5a, sizeof(conns[i]));
 			conns[i].used = false;
+			SSL_free(cli_ssl[i]);
+			cli_ssl[i] = NULL;
 		}
 }
 
@@ -474,22 +499,141 @@ pick(bool backend, uint8_t n)
 	return NULL;
 }
 
-static void
+/* A client connection to listener arg % n_listen; it, or NULL (no slot, or refused). */
+static struct sl_tcp_conn *
 op_open(uint8_t arg)
 {
 	unsigned int l = arg % n_listen;
 	struct sl_tcp_conn *c = conn_new();
 
 	if (c == NULL)
-		return;
+		return NULL;
 	c->ops = listen_ops[l];
 	c->user = listen_arg[l];
 	c->lport = listen_port[l];
 	c->laddr = listen_addr[l] ? listen_addr[l] : IP4(198, 18, 0, 2);
 	c->raddr = IP4(198, 18, 0, 1 + (arg >> 4));
 	c->rport = (uint16_t)(50000 + (c - conns));
-	if (c->ops->accepted(c) != 0)
+	if (c->ops->accepted(c) != 0) {
 		c->released = true; /* refused: the stack frees it */
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- TLS: the harness's client over a connection to the TLS service (port 443) ---- */
+
+/* What the client wrote, out of its write BIO into buf (at most cap bytes). */
+static size_t
+tls_out(SSL *ssl, uint8_t *buf, size_t cap)
+{
+	int n = BIO_read(SSL_get_wbio(ssl), buf, (int)cap);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Let the client run (handshake, read what came) and deliver what it writes, a few rounds. */
+static void
+tls_flow(struct sl_tcp_conn *c, uint8_t cut)
+{
+	static uint8_t buf[1 << 16];
+	SSL *ssl = cli_ssl[c - conns];
+
+	for (int round = 0; round < 8 && ssl != NULL && !c->released; round++) {
+		size_t n;
+
+		if (!SSL_is_init_finished(ssl)) {
+			SSL_do_handshake(ssl);
+		} else {
+			while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+				;
+		}
+		ERR_clear_error();
+		n = tls_out(ssl, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		ev_data(c, buf, n, cut);
+	}
+}
+
+/* Open a connection to the TLS service with a client (TLS 1.2 or 1.3) and shake hands. */
+static void
+tls_open(uint8_t arg, uint8_t cut)
+{
+	struct sl_tcp_conn *c;
+	unsigned int l;
+	SSL *ssl;
+
+	for (l = 0; l < n_listen && listen_port[l] != 443; l++)
+		;
+	if (l == n_listen || (ssl = SSL_new(cli_ctx)) == NULL)
+		return;
+	c = op_open((uint8_t)l); /* l % n_listen = l: the TLS listener */
+	if (c == NULL) {
+		SSL_free(ssl);
+		return;
+	}
+	SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+	SSL_set_connect_state(ssl);
+	SSL_set_tlsext_host_name(ssl, ((arg & 2) ? "tls.example" : "other.example"));
+	if (arg & 1)
+		SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
+	cli_ssl[c - conns] = ssl;
+	tls_flow(c, cut);
+}
+
+/*
+ * A template request through the client of a TLS connection, its records delivered whole
+ * (mode 0), truncated (1), with a byte flipped (2), or followed by the input's bytes (3).
+ */
+static void
+tls_request(struct input *in, uint8_t arg)
+{
+	static uint8_t buf[1 << 16];
+	struct sl_tcp_conn *c = NULL;
+	const char *t = req_templates[take8(in) % RTE_DIM(req_templates)];
+	uint8_t k = take8(in), cut = take8(in);
+	size_t n;
+	SSL *ssl;
+
+	for (unsigned int i = 0, want = arg >> 2; i < MAX_CONNS; i++)
+		if (cli_ssl[i] != NULL && conns[i].used && !conns[i].released) {
+			c = &conns[i];
+			if (want-- == 0)
+				break;
+		}
+	if (c == NULL || !SSL_is_init_finished(ssl = cli_ssl[c - conns]))
+		return;
+	if (SSL_write(ssl, t, (int)strlen(t)) <= 0) {
+		ERR_clear_error();
+		return;
+	}
+	n = tls_out(ssl, buf, sizeof(buf));
+	if (n == 0)
+		return;
+	switch (arg & 3) {
+	case 1:
+		n = k % n;
+		break;
+	case 2:
+		buf[k % n] ^= (uint8_t)(1u << (cut & 7));
+		break;
+	case 3: {
+		size_t extra = RTE_MIN((size_t)k, RTE_MIN(in->left, sizeof(buf) - n));
+
+		memcpy(buf + n, in->p, extra);
+		in->p += extra;
+		in->left -= extra;
+		n += extra;
+		break;
+	}
+	default:
+		break;
+	}
+	if (n > 0)
+		ev_data(c, buf, n, cut);
+	if (!c->released)
+		tls_flow(c, cut);
 }
 
 static void
@@ -576,6 +720,12 @@ run_input(struct input *in)
 				}
 			}
 			break;
+		case 11: /* TLS: a handshake, or a request in records whole, cut or damaged */
+			if ((a & 0x80) == 0)
+				tls_open(a, take8(in));
+			else
+				tls_request(in, a & 0x7f);
+			break;
 		default: /* a valid request on a new connection, the usual start */
 			op_open(a);
 			c = pick(false, 255);
@@ -614,11 +764,13 @@ finish_input(void)
 	struct sl_proxy_worker *px = worker.proxy;
 
 	if (rte_mempool_full(px->sessions) == 0 || rte_mempool_full(px->sconns) == 0 ||
-	    rte_mempool_full(px->heads) == 0)
-		fail("sessions %u/%u, backend connections %u/%u, heads %u/%u back in their pools",
+	    rte_mempool_full(px->heads) == 0 || rte_mempool_full(px->tlss) == 0)
+		fail("sessions %u/%u, backend connections %u/%u, heads %u/%u, TLS states %u/%u back "
+		     "in their pools",
 		     rte_mempool_avail_count(px->sessions), px->sessions->size,
 		     rte_mempool_avail_count(px->sconns), px->sconns->size,
-		     rte_mempool_avail_count(px->heads), px->heads->size);
+		     rte_mempool_avail_count(px->heads), px->heads->size,
+		     rte_mempool_avail_count(px->tlss), px->tlss->size);
 	if (rte_mempool_avail_count(pool) != pool_avail0)
 		fail("%u mbufs lost", pool_avail0 - rte_mempool_avail_count(pool));
 }
@@ -667,7 +819,7 @@ static const char config_yaml[] = "timeouts: {client_header: 2s, client_keepaliv
 				  "    host: sec.test\n"
 				  "    port: 8443\n"
 				  "    http_port: 8080\n"
-				  "    tls: {cert_file: /x.pem, key_file: /x.key}\n"
+				  "    tls: {cert_file: CERT, key_file: KEY}\n" /* make_cert's */
 				  "    locations:\n"
 				  "      - path: /\n"
 				  "        http_redirect: true\n"
@@ -675,11 +827,49 @@ static const char config_yaml[] = "timeouts: {client_header: 2s, client_keepaliv
 				  "      - path: /in/\n"
 				  "        backends: [{url: http://198.18.0.13:8080}]\n";
 
+/* A self-signed ECDSA P-256 certificate for tls.example into cert_path / key_path. */
+static void
+make_cert(void)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *nm;
+	FILE *f;
+
+	if (pk == NULL || x == NULL)
+		fail("cannot make a key");
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, pk);
+	nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"tls.example", -1,
+				   -1, 0);
+	X509_set_issuer_name(x, nm);
+	if (X509_sign(x, pk, EVP_sha256()) <= 0)
+		fail("cannot sign the certificate");
+	snprintf(cert_path, sizeof(cert_path), "/tmp/sl-fuzzpx-%d.pem", (int)getpid());
+	snprintf(key_path, sizeof(key_path), "/tmp/sl-fuzzpx-%d.key", (int)getpid());
+	if ((f = fopen(cert_path, "w")) == NULL || !PEM_write_X509(f, x) || fclose(f) != 0 ||
+	    (f = fopen(key_path, "w")) == NULL ||
+	    !PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) || fclose(f) != 0)
+		fail("cannot write %s / %s", cert_path, key_path);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
 static void
 cleanup(void)
 {
+	for (unsigned int i = 0; i < MAX_CONNS; i++)
+		SSL_free(cli_ssl[i]);
+	SSL_CTX_free(cli_ctx);
 	sl_proxy_worker_stop(&worker);
 	sl_proxy_free(proxy);
+	sl_tls_tickets_free(tickets);
+	unlink(cert_path);
+	unlink(key_path);
 	sl_config_free(cfg);
 	sl_acme_chal_clear();
 	rte_mempool_free(pool);
@@ -689,7 +879,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char prefix[64], lcore[16], err[256] = "";
+	char prefix[64], lcore[16], err[256] = "", yaml[sizeof(config_yaml) + 1024];
 	char *eal_argv[] = {"fuzz_proxy", "--no-pci",	    "--no-huge",   "-m",
 			    "256",	  "--no-telemetry", "--no-shconf", "-l",
 			    lcore,	  "--file-prefix",  prefix,	   "--log-level=*:error",
@@ -715,14 +905,40 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (pool == NULL)
 		fail("mbuf pool: %s", rte_strerror(rte_errno));
 	pool_avail0 = rte_mempool_avail_count(pool);
-	if (sl_config_load_buffer("fuzz.yaml", config_yaml, sizeof(config_yaml) - 1, &cfg, &cerr) !=
-	    0)
+	/* A TLS service on port 443 with a certificate made here (the record layer, px_tls.c). */
+	make_cert();
+	snprintf(yaml, sizeof(yaml),
+		 "%s  - name: secure\n"
+		 "    port: 443\n"
+		 "    tls: {cert_file: %s, key_file: %s}\n"
+		 "    locations:\n"
+		 "      - path: /\n"
+		 "        backends: [{url: http://198.18.0.12:8080}]\n",
+		 config_yaml, cert_path, key_path);
+	{
+		/* CERT and KEY in config_yaml: the same pair (one SSL_CTX for both services) */
+		char *at, rest[sizeof(yaml)];
+
+		if ((at = strstr(yaml, "{cert_file: CERT, key_file: KEY}")) == NULL)
+			fail("config_yaml has no CERT placeholder");
+		snprintf(rest, sizeof(rest), "%s", at + strlen("{cert_file: CERT, key_file: KEY}"));
+		snprintf(at, sizeof(yaml) - (size_t)(at - yaml), "{cert_file: %s, key_file: %s}%s",
+			 cert_path, key_path, rest);
+	}
+	if (sl_config_load_buffer("fuzz.yaml", yaml, strlen(yaml), &cfg, &cerr) != 0)
 		fail("configuration: line %d: %s", cerr.line, cerr.msg);
 	if (sl_proxy_create(cfg, 1, &proxy, err, sizeof(err)) != 0)
 		fail("sl_proxy_create: %s", err);
 	/* an ACME challenge the plain port 8080 answers (px_plain.c) */
 	if (sl_acme_chal_set(NULL, "tok", "tok.ka") != 0)
 		fail("sl_acme_chal_set");
+	if (sl_tls_tickets_create(&tickets) != 0 ||
+	    sl_proxy_tls_build(proxy, tickets, err, sizeof(err)) != 0)
+		fail("TLS: %s", err);
+	cli_ctx = SSL_CTX_new(TLS_client_method());
+	if (cli_ctx == NULL)
+		fail("client SSL_CTX");
+	SSL_CTX_set_verify(cli_ctx, SSL_VERIFY_NONE, NULL);
 	sl_timer_wheel_init(&wheel, now_ms);
 	worker.id = 0;
 	worker.lcore = rte_lcore_id();
