@@ -1024,10 +1024,13 @@ service_tls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint6
 		return 0;
 	if (!tls->cert_file[0] != !tls->key_file[0])
 		return sl__config_fail(c, node, "tls needs both cert_file and key_file");
-	if (!tls->cert_file[0] && !(global->enabled && (global->cert_dir[0] || global->auto_cert)))
+	/* Without its own pair the service serves the global certificate (the section must come
+	 * before `services:`). */
+	if (!tls->cert_file[0] &&
+	    !(global->enabled && (global->cert_file[0] || global->cert_dir[0] || global->auto_cert)))
 		return sl__config_fail(c, node,
 				       "tls needs cert_file and key_file (or a global tls "
-				       "section with cert_dir or auto_cert)");
+				       "section with cert_file, cert_dir or auto_cert)");
 	return 0;
 }
 

@@ -1700,6 +1700,18 @@ test_bad_values_in_policy_sections_are_refused(void)
 	ERROR_AT("tls: {enabled: true}\n", 1, 6, "tls is enabled but names no certificate");
 	ERROR_AT("services:\n  - name: a\n    tls: {cert_file: /c.pem}\n" ONE_BACKEND, 3, 10,
 		 "tls needs both cert_file and key_file");
+	ERROR_AT("services:\n  - name: a\n    tls: {}\n" ONE_BACKEND, 3, 10,
+		 "tls needs cert_file and key_file (or a global tls section with cert_file");
+	{
+		/* the global certificate serves a service whose tls names none */
+		struct sl_config *cfg = LOAD("tls: {cert_file: /g.pem, key_file: /g.key}\n"
+					     "services:\n  - name: a\n    tls: {}\n" ONE_BACKEND);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+		CU_ASSERT_TRUE(cfg->services[0].tls.enabled);
+		CU_ASSERT_STRING_EQUAL(cfg->services[0].tls.cert_file, "");
+		sl_config_free(cfg);
+	}
 	ERROR_AT("services:\n  - name: a b\n" ONE_BACKEND, 2, 11,
 		 "service name 'a b' may hold only letters");
 }
