@@ -201,29 +201,6 @@ expect "keepalive_5_requests_one_connection" \
 
 # --- an Upgrade tunnel over TLS: raw bytes both ways, close_notify passed on as a half-close --
 
-cat >"$TMP/ws_server.py" <<'EOF'
-import socket, sys, threading
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(8); srv.settimeout(60)
-def serve(c):
-    c.settimeout(20); buf = b""
-    while b"\r\n\r\n" not in buf:
-        b = c.recv(4096)
-        if not b: return
-        buf += b
-    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-    rest = buf.split(b"\r\n\r\n", 1)[1]
-    if rest: c.sendall(rest)
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        c.sendall(b)
-    c.close()
-while True:
-    try: c, _ = srv.accept()
-    except socket.timeout: break
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
 cat >"$TMP/ws_client.py" <<'EOF'
 import socket, ssl, sys
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -246,7 +223,7 @@ except (ssl.SSLError, OSError) as e:
     closed = repr(e)
 print(head.split(b"\r\n")[0].decode(), got == payload, closed)
 EOF
-ip netns exec "$SL_NS" python3 "$TMP/ws_server.py" 198.18.0.11 8090 </dev/null >/dev/null 2>&1 &
+ip netns exec "$SL_NS" python3 "$HERE/ws_server.py" 198.18.0.11 8090 </dev/null >/dev/null 2>&1 &
 ws_pid=$!
 tb_on_exit "kill $ws_pid 2>/dev/null || true"
 tb_wait_for "ip netns exec '$SL_NS' python3 -c 'import socket; socket.create_connection((\"198.18.0.11\", 8090), timeout=1)'" 5 ||
