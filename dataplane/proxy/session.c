@@ -183,6 +183,10 @@ px_ip_text(uint32_t ip, char *buf)
 
 /* ---- the client connection: TCP, or TLS over TCP (px_tls.c) ---- */
 
+/* Decrypting stops at PX_TLS_HELD_MAX held bytes: the longest head must fit under it. */
+_Static_assert(PX_TLS_HELD_MAX >= SL_HTTP_HEAD_MAX + 16384u,
+	       "a request head could not be completed over TLS");
+
 /*
  * Every byte to or from the client goes through these: straight to the stack for a plain
  * connection (one predictable branch), through the record layer for TLS. Cork, pool and
