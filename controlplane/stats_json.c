@@ -8,7 +8,9 @@
 #include <rte_mempool.h>
 
 #include "lib/resilience/ratelimit.h"
+#include "lib/stats/counter.h"
 #include "lib/stats/req_stats.h"
+#include "lib/stats/tls_stats.h"
 #include "ring_client.h"
 #include "stats_json.h"
 
@@ -193,6 +195,20 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 									  __ATOMIC_RELAXED) /
 						  (double)v->tsc_hz));
 			json_object_set_new(o, "phase_seconds", ph);
+		}
+		if (v->tls_stats[w] != NULL) {
+			const struct sl_tls_stats *t = v->tls_stats[w];
+			json_t *tls = json_object();
+			uint64_t failed = 0;
+
+			for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++)
+				failed += sl_counter_read(&t->failed[r]);
+			json_object_set_new(tls, "handshakes",
+					    json_integer((json_int_t)sl_counter_read(&t->handshakes)));
+			json_object_set_new(tls, "resumed",
+					    json_integer((json_int_t)sl_counter_read(&t->resumed)));
+			json_object_set_new(tls, "failed", json_integer((json_int_t)failed));
+			json_object_set_new(o, "tls", tls);
 		}
 		json_array_append_new(workers, o);
 	}

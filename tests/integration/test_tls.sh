@@ -184,6 +184,12 @@ done
 expect "tls13_resumed_with_ticket" "$r13" 4
 res_after=$(metric sluice_tls_resumed_total)
 expect "resumptions_counted" "$((res_after - res_before))" 9
+# Whichever worker a connection lands on resumes: the per-worker counts (SIGUSR1's JSON) show
+# both workers resuming (9 resumptions all on one worker: 2 in 512 if flows spread evenly).
+kill -USR1 "$pid"
+tb_wait_for "grep -q '^stats: ' '$state/sluice.log'" 5 || true
+expect "resumed_on_both_workers" "$(grep '^stats: ' "$state/sluice.log" | tail -1 | cut -d' ' -f2- |
+	python3 -c 'import json,sys; print(all(w["tls"]["resumed"] > 0 for w in json.load(sys.stdin)["workers"]))')" True
 
 # --- data ------------------------------------------------------------------------------------
 
