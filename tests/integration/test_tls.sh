@@ -81,6 +81,9 @@ services:
       - path: /ws/
         backends:
           - url: http://198.18.0.11:8090
+      - path: /slow/
+        backends:
+          - url: http://198.18.0.12:8091
   - name: b
     host: b.example
     port: 443
@@ -236,6 +239,44 @@ tb_wait_for "ip netns exec '$SL_NS' python3 -c 'import socket; socket.create_con
 	tb_log "the upgrade test server did not start"
 expect "upgrade_tunnel_over_tls_with_close_notify" "$(nsx python3 "$TMP/ws_client.py" "$VIP" 2>&1)" \
 	"HTTP/1.1 101 Switching Protocols True True"
+
+# --- back-pressure: a backend that does not read slows a TLS upload down ---------------------
+
+cat >"$TMP/stall_server.py" <<'EOF'
+import socket, sys, time
+# stall_server.py ADDR PORT: accept one connection, read nothing for 8 s, close
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+srv.bind((sys.argv[1], int(sys.argv[2]))); srv.listen(4); srv.settimeout(30)
+c, _ = srv.accept(); time.sleep(8); c.close()
+EOF
+cat >"$TMP/upload.py" <<'EOF'
+import socket, ssl, sys, time
+# upload.py ADDR: offer 64 MB over TLS for 4 s; print the MB the client could send
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+raw = socket.socket(); raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+raw.settimeout(10); raw.connect((sys.argv[1], 443))
+s = ctx.wrap_socket(raw, server_hostname="a.example")
+s.sendall(b"POST /slow/up HTTP/1.1\r\nHost: a.example\r\nContent-Length: 67108864\r\n\r\n")
+s.settimeout(0.2)
+chunk, sent, end = b"x" * 16384, 0, time.time() + 4
+while time.time() < end and sent < 64 << 20:
+    try:
+        sent += s.send(chunk)
+    except (socket.timeout, ssl.SSLWantWriteError):
+        pass
+print(round(sent / 1048576, 1))
+EOF
+ip netns exec "$SL_NS" python3 "$TMP/stall_server.py" 198.18.0.12 8091 </dev/null >/dev/null 2>&1 &
+stall_pid=$!
+tb_on_exit "kill $stall_pid 2>/dev/null || true"
+tb_wait_for "ip netns exec '$SL_NS' ss -Hltn 'sport = :8091' | grep -q ." 5 || tb_log "the stalled backend did not start"
+mb=$(nsx python3 "$TMP/upload.py" "$VIP" 2>&1)
+if python3 -c "import sys; sys.exit(not (float('$mb') < 4.0))" 2>/dev/null; then
+	tb_pass "upload_to_a_stalled_backend_is_held_back (${mb} MB of 64 sent in 4 s)"
+else
+	tb_fail "upload_to_a_stalled_backend_is_held_back" "the client sent ${mb} MB in 4 s"
+fi
 
 # --- HSTS on HTTPS only ----------------------------------------------------------------------
 
