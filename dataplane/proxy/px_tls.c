@@ -146,7 +146,15 @@ px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 	t->stats = stats;
 	t->pool = sl_tcp_pool(c);
 	t->tsc_per_us = tsc_per_us;
-	t->ssl = SSL_new(ctx); /* OpenSSL allocates: a handshake's cost (README, TLS) */
+	/*
+	 * OpenSSL allocates: a handshake's cost (README, TLS). The SSL holds a reference to its
+	 * SSL_CTX, which outlives the snapshot's struct sl_tls after a reload. The contexts'
+	 * callbacks (servername, tickets) read that struct, and they run only during the
+	 * handshake (no renegotiation; no ticket asked for afterwards), while the session still
+	 * holds the generation it was accepted on: a session moves to a newer one only at its
+	 * first request, after the handshake.
+	 */
+	t->ssl = SSL_new(ctx);
 	b = t->ssl != NULL ? BIO_new(px_bio_meth) : NULL;
 	if (b == NULL) {
 		SSL_free(t->ssl);
