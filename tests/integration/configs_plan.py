@@ -16,6 +16,7 @@
 """
 import http.client
 import json
+import ssl
 import sys
 
 TESTBED = ["198.18.0.11", "198.18.0.12", "198.18.0.13"]
@@ -66,6 +67,7 @@ def plan(check_json, hosts_out, plan_out):
                 "rewritten": (loc["rewrite"] + sub[len(path):]) if loc.get("rewrite") else sub,
                 "backends": addrs,
                 "all": loc.get("lb_policy") == "round_robin",
+                "tls": bool(svc.get("tls", {}).get("enabled")),
             })
     with open(hosts_out, "w") as f:
         f.write("127.0.0.1 localhost\n")
@@ -86,7 +88,11 @@ def probe(plan_json):
         for i in range(n):
             redirect = pr["redirect"] and i == 0
             try:
-                c = http.client.HTTPConnection(pr["vip"], pr["port"], timeout=10)
+                if pr.get("tls"):  # the test's own certificate: not verified
+                    c = http.client.HTTPSConnection(pr["vip"], pr["port"], timeout=10,
+                                                    context=ssl._create_unverified_context())
+                else:
+                    c = http.client.HTTPConnection(pr["vip"], pr["port"], timeout=10)
                 c.request("GET", pr["redirect"] if redirect else pr["target"],
                           headers={"Host": pr["host"]})
                 r = c.getresponse()

@@ -10,7 +10,9 @@
 #   - backend host names resolve inside the namespace only, through /etc/netns/NS/hosts (which
 #     `ip netns exec` mounts over /etc/hosts): the names in file order get 198.18.0.11, .12,
 #     .13 in turn (configs_plan.py); sluice resolves them itself when it starts;
-#   - sluice-backend serves every (address, port) the file's backends use.
+#   - sluice-backend serves every (address, port) the file's backends use;
+#   - TLS certificate and key paths point to a certificate the test makes (openssl), and the
+#     probes of a TLS service go over HTTPS.
 # Each probe checks the answering backend's address (the one its name resolved to), the path
 # it saw (rewrite), or the redirect. Also: a name that does not resolve refuses the start
 # with file:line:col (and a reload with one is refused, the running configuration stays), and
@@ -29,7 +31,7 @@ SL_BUILD=$(cd "$SL_BUILD" && pwd)
 export SL_NS=sl-cf-$$
 
 tb_need_root
-tb_need_cmd ip python3 curl
+tb_need_cmd ip python3 curl openssl
 TMP=$(mktemp -d /tmp/sl-cf-test.XXXXXX)
 tb_on_exit "rm -rf '$TMP'"
 etc=/etc/netns/$SL_NS
@@ -38,6 +40,8 @@ mkdir -p "$etc"
 tb_on_exit "rm -rf '$etc'"
 
 nsx() { ip netns exec "$SL_NS" "$@"; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=probe.test \
+	-keyout "$TMP/tls.key" -out "$TMP/tls.pem" 2>/dev/null || tb_die "openssl cannot make a certificate"
 DATAPLANE='dataplane:
   ports:
     - name: tap0
@@ -62,6 +66,7 @@ serve_config() {
 	if grep -q '^dataplane:' "$src"; then cp "$src" "$cfg"; else
 		{ printf '%s' "$DATAPLANE"; cat "$src"; } >"$cfg"
 	fi
+	sed -i -E -e "s#^( *cert_file: *).*#\1$TMP/tls.pem#" -e "s#^( *key_file: *).*#\1$TMP/tls.key#" "$cfg"
 	if ! "$SL_BUILD/apps/sluice/sluice" --check --config "$cfg" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
 		tb_fail "config_${name}_serves" "does not load: $(cat "$TMP/$name.err")"
 		return
