@@ -61,7 +61,7 @@ dataplane:
   mbufs: 16383
 health_check: {enabled: false}
 timeouts:
-  client_header: 2s
+  client_header: 4s   # a stalled handshake's end; generous for a loaded machine (ASan)
 security:
   hsts: true
 tls:
@@ -308,7 +308,7 @@ except socket.timeout:
     how = "open"
 except ConnectionResetError:
     how = "reset"
-print(how, round(time.time() - t, 1) < 5.0 and how != "open")
+print(how, round(time.time() - t, 1) < 8.0 and how != "open")
 EOF
 bad_before=$(metric 'sluice_tls_handshake_failures_total{reason="not_tls"}')
 expect "garbage_closed" "$(nsx python3 "$TMP/raw.py" "$VIP" 'this is no ClientHello, just garbage\r\n\r\n' | cut -d' ' -f2)" True
@@ -336,7 +336,7 @@ curl_loop() {
 		nsx curl -sk -m 10 "${R[@]}" -o /dev/null -w '%{http_code}\n' https://a.example/loop || echo fail
 	done >"$2"
 }
-nsx wrk -t1 -c8 -d6s -H 'Host: a.example' "https://$VIP/wrk" >"$TMP/wrk.out" 2>&1 &
+nsx wrk -t1 -c8 -d6s --timeout 10s -H 'Host: a.example' "https://$VIP/wrk" >"$TMP/wrk.out" 2>&1 &
 wrk_pid=$!
 curl_loop 150 "$TMP/loop1" &
 loop_pid=$!
