@@ -41,7 +41,11 @@
 # proxy first sees every address once (the fill, timed too), then each round runs ${secs} s
 # from where the last stopped; the table must hold >= 90% of the addresses, the normal
 # addresses get no 429 and no error, and sluice's hot addresses are admitted at 10/s +-10%
-# (checked; the script exits 1 when a check fails). Then sluice on
+# (checked; the script exits 1 when a check fails). HTTPS (one ECDSA P-256 certificate made
+# here with the openssl CLI, TLS 1.3, the proxies' default ciphers; backends plain HTTP):
+# keep-alive /s, and /s with `Connection: close` so every request is a new TLS connection
+# (handshakes/s; wrk resumes about half of them with the previous connection's session:
+# sluice counted 463 resumed of 928), sluice on 443, HAProxy on 443, nginx on 444. Then sluice on
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
 # usage: scripts/bench.sh [--short] [BUILD_DIR]
@@ -75,7 +79,7 @@ export TB_NAME=bench
 . "$here/lib.sh"
 
 tb_need_root
-tb_need_cmd wrk haproxy nginx ethtool taskset python3
+tb_need_cmd wrk haproxy nginx ethtool taskset python3 openssl
 if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 60 ]; then
 	tb_die "BENCH_SECONDS must be 1-60, not '$secs'"
 fi
@@ -114,6 +118,11 @@ tb_on_exit 'for f in "$work"/*.pid; do [ -f "$f" ] && bench_stop_pid "$(cat "$f"
 
 # ---- configurations ----
 mkdir -p "$work/www" "$work/be" "$work/px"
+# The HTTPS cases' certificate, the same for the three proxies (HAProxy wants cert and key in
+# one file).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.test \
+	-keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null || tb_die "openssl cannot make a certificate"
+cat "$work/tls.pem" "$work/tls.key" >"$work/haproxy-tls.pem"
 printf 'hello\n' >"$work/www/s"
 head -c 65536 /dev/zero | tr '\0' x >"$work/www/l"
 listen_be=""
@@ -166,6 +175,9 @@ frontend fe
 	http-request set-path %[path,regsub(^/rm/,/)] if { path_beg /rm/ }
 	use_backend be_f if { path_beg /f/ }
 	default_backend be
+frontend fe_tls
+	bind $peer_ip:443 ssl crt $work/haproxy-tls.pem backlog 4096
+	default_backend be
 backend be
 	balance roundrobin
 $up_ha
@@ -207,6 +219,17 @@ http {
 			proxy_set_header Connection "";
 			proxy_buffering on;
 		}
+		location / {
+			proxy_pass http://be;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering on;
+		}
+	}
+	server {
+		listen $peer_ip:444 ssl backlog=4096;
+		ssl_certificate $work/tls.pem;
+		ssl_certificate_key $work/tls.key;
 		location / {
 			proxy_pass http://be;
 			proxy_http_version 1.1;
@@ -261,6 +284,17 @@ mkcfg() { # DEVICE IDLE
 		      - path: /rm/
 		        rewrite: /
 		        rate_limit: {requests_per_second: $mc_rate, burst: $mc_burst}
+		        backends:
+		          - url: http://${backends[0]}:8080
+		          - url: http://${backends[1]}:8080
+		          - url: http://${backends[2]}:8080
+		  - name: bench-tls
+		    host: "*"
+		    port: 443
+		    tls: {cert_file: $work/tls.pem, key_file: $work/tls.key}
+		    locations:
+		      - path: /
+		        lb_policy: round_robin
 		        backends:
 		          - url: http://${backends[0]}:8080
 		          - url: http://${backends[1]}:8080
@@ -324,11 +358,14 @@ echo $! >"$work/nginx.pid"
 bench_wait_listening "$ns_k" "$peer_ip:80" || tb_die "HAProxy did not start: $(tail -5 "$work/haproxy.log")"
 bench_wait_listening "$ns_k" "$peer_ip:81" || tb_die "nginx did not start: $(tail -5 "$work/nginx.err")"
 
-url_of() { # PROXY
-	case $1 in
-	sluice | tap) echo "http://$sl_ip" ;;
-	haproxy) echo "http://$peer_ip:80" ;;
-	nginx) echo "http://$peer_ip:81" ;;
+url_of() { # PROXY [CASE]
+	case $1-${2:-ka} in
+	sluice-tls* | tap-tls*) echo "https://$sl_ip:443" ;;
+	haproxy-tls*) echo "https://$peer_ip:443" ;;
+	nginx-tls*) echo "https://$peer_ip:444" ;;
+	sluice-* | tap-*) echo "http://$sl_ip" ;;
+	haproxy-*) echo "http://$peer_ip:80" ;;
+	nginx-*) echo "http://$peer_ip:81" ;;
 	esac
 }
 # CPU seconds so far of a proxy: sluice's worker busy seconds, a peer's user+sys time.
@@ -341,13 +378,13 @@ cpu_of() { # PROXY SAVE
 	esac
 }
 # One phase: wrk against PROXY, pinned to CPU 0; wrk's output and the CPU seconds it cost.
-phase() { # PROXY CASE(ka|close) PATH ROUND
+phase() { # PROXY CASE(ka|close|tls|tlsnew) PATH ROUND
 	local p=$1 c=$2 path=$3 r=$4 hdr=() c0 c1 out
-	[ "$c" = close ] && hdr=(-H "Connection: close")
+	[ "$c" = close ] || [ "$c" = tlsnew ] && hdr=(-H "Connection: close")
 	out=$work/res-$p-$c-$(tr / _ <<<"${path#/}")-$r
 	c0=$(cpu_of "$p" "$out.s0") || return 1
 	ip netns exec "$ns" timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$conns" \
-		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p")$path" >"$out.wrk" 2>&1
+		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p" "$c")$path" >"$out.wrk" 2>&1
 	c1=$(cpu_of "$p" "$out.s1") || return 1
 	python3 -c "print($c1 - $c0)" >"$out.cpu"
 }
@@ -408,7 +445,7 @@ mc_phase() { # PROXY TAG(fill|ROUND) SL-MANYSRC-ARGS...
 	mc_next[$p]=$(sed -n 's/.* next=\([0-9]*\).*/\1/p' "$out.out")
 }
 
-tb_log "$mode: $rounds round(s) x 5 cases x 3 proxies + a failing backend x 2 + a 100k-address rate limit x 2, ${secs} s each, wrk -t1 -c$conns"
+tb_log "$mode: $rounds round(s) x 7 cases x 3 proxies + a failing backend x 2 + a 100k-address rate limit x 2, ${secs} s each, wrk -t1 -c$conns"
 for p in sluice haproxy nginx; do warm "$p"; done
 for p in sluice haproxy; do
 	tb_log "rate limit: $p sees each of $naddrs client addresses once (the fill)"
@@ -431,6 +468,11 @@ for r in $(seq 1 "$rounds"); do
 	for p in sluice haproxy; do
 		mc_phase "$p" "$r" -k "$mc_k" -m 10000000 -d "$secs" -H "$mc_hot" -R "$mc_hot_rate" ||
 			tb_die "phase $p /rm/s (100k addresses) failed"
+	done
+	for c in tls tlsnew; do
+		for p in sluice haproxy nginx; do
+			phase "$p" "$c" /s "$r" || tb_die "phase $p $c /s failed"
+		done
 	done
 done
 

@@ -202,8 +202,9 @@ def table(work, nidle):
     print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     names = {"ka": "keep-alive", "close": "Connection: close", "s": "6 B", "l": "64 KB",
              "rl_s": "6 B, per-client rate limit (never refusing)",
-             "f_s": "6 B, 1 of 3 backends killed 1 s in"}
-    for c in ("ka", "close"):
+             "f_s": "6 B, 1 of 3 backends killed 1 s in",
+             "tls": "HTTPS keep-alive", "tlsnew": "HTTPS, a new TLS connection per request"}
+    for c in ("ka", "close", "tls", "tlsnew"):
         for path in ("s", "l", "rl_s", "f_s"):
             ha = med.get((c, path, "haproxy"))
             for p in ("sluice", "haproxy", "nginx", "tap"):
