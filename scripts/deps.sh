@@ -36,7 +36,8 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 # (testbed.sh --impair); tcpdump: SL_IMP_PCAP=1 captures; promtool (in prometheus): the
 # stats_promtool unit test checks sluice's /metrics text with it, and test_monitoring.sh runs
 # the server; wrk: test_proxy.sh's load run with a backend killed; chromium (headless) and
-# python3-websocket (its DevTools protocol): test_webui.sh.
+# python3-websocket (its DevTools protocol): test_webui.sh. openssl (the CLI, below): also
+# test_tls.sh and test_configs.sh make their certificates with it, and s_client checks handshakes.
 test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
 	chromium python3-websocket)
 # tls.auto_cert runs uacme (the ACME client); test_acme.sh runs pebble (the ACME test server)
@@ -45,7 +46,7 @@ demo_pkgs+=(uacme)
 test_pkgs+=(pebble openssl)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
-bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx)
+bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx openssl)
 # podman with runc (crun cannot set limits on these machines), podman-compose for
 # compose.yaml, debootstrap for the base image (scripts/container.sh).
 container_pkgs=(podman runc podman-compose debootstrap)
