@@ -93,7 +93,10 @@ sl_proxy_tls_build(struct sl_proxy *p, struct sl_tls_tickets *tickets, char *err
 	return rc;
 }
 
-/* A service's (address, port): plain HTTP or TLS, never both on one listener. */
+/*
+ * A listener (address, port): plain HTTP or TLS, never both on one. svc: the service it is
+ * for, or NULL for a TLS service's plain port (the loader refuses a clash of those already).
+ */
 static int
 add_port(struct sl_proxy *p, const struct sl_config_service *svc, uint32_t addr, uint16_t port,
 	 bool tls, char *err, size_t errlen)
@@ -102,11 +105,17 @@ add_port(struct sl_proxy *p, const struct sl_config_service *svc, uint32_t addr,
 		if (p->ports[i] == port && p->port_addr[i] == addr) {
 			if (p->port_tls[i] == tls)
 				return 0;
-			snprintf(err, errlen,
-				 "%s:%u:1: service '%s': port %u is %s for another service on the "
-				 "same address; one listener serves either plain HTTP or TLS",
-				 p->cfg->file, svc->line, svc->name, port,
-				 tls ? "plain HTTP" : "TLS");
+			if (svc != NULL)
+				snprintf(err, errlen,
+					 "%s:%u:1: service '%s': port %u is %s for another service on "
+					 "the same address; one listener serves either plain HTTP or TLS",
+					 p->cfg->file, svc->line, svc->name, port,
+					 tls ? "plain HTTP" : "TLS");
+			else
+				snprintf(err, errlen,
+					 "%s: port %u is a TLS service's plain-HTTP port (http_port) and "
+					 "a TLS port on the same address",
+					 p->cfg->file, port);
 			return -EINVAL;
 		}
 	if (p->n_ports == PX_MAX_PORTS) {
@@ -291,7 +300,7 @@ sl_proxy_create(const struct sl_config *cfg, unsigned int n_workers, struct sl_p
 	p->n_backends = base;
 	rc = px_plain_build(p, err, errlen);
 	for (unsigned int i = 0; rc == 0 && i < p->n_plain; i++)
-		rc = add_port(p, p->plain[i].addr, p->plain[i].port, err, errlen);
+		rc = add_port(p, NULL, p->plain[i].addr, p->plain[i].port, false, err, errlen);
 	if (rc != 0)
 		goto fail;
 	{
