@@ -21,11 +21,11 @@
  * nothing may remain: no connection open, every mbuf, session, backend connection and head
  * buffer back in its pool.
  *
- * A third service terminates TLS (a certificate made at start): the harness's own client
- * (OpenSSL over memory BIOs) shakes hands through the session and sends template requests in
- * records delivered whole, truncated, with a bit flipped or followed by the input's bytes, so
- * the record layer (px_tls.c) meets garbage and truncated records; its states must all be back
- * in their pool too.
+ * The TLS services (443, and 8443 with its plain port) use a certificate made at start; on
+ * 443 the harness's own client (OpenSSL over memory BIOs) shakes hands through the session and
+ * sends template requests in records delivered whole, truncated, with a bit flipped or
+ * followed by the input's bytes, so the record layer (px_tls.c) meets garbage and truncated
+ * records; its states must all be back in their pool too.
  *
  * Input: records of one op byte and its arguments (see run_input); a data record either takes
  * its bytes from the input or a template (a valid request or response) so the fuzzer reaches
