@@ -148,6 +148,13 @@ cert=$TMP/certs/$DOMAIN/cert.pem
 expect "placeholder_written_at_start" \
 	"$(openssl x509 -in "$cert" -noout -subject 2>/dev/null | grep -c 'sluice placeholder')" 1
 expect "placeholder_logged" "$(grep -c "$DOMAIN: no certificate yet; serving a self-signed placeholder" "$log")" 1
+# served_serial: the serial of the certificate the workers serve for $DOMAIN (TLS on 443)
+served_serial() {
+	echo | nsx timeout 10 openssl s_client -connect "$VIP:443" -servername "$DOMAIN" 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null
+}
+expect "placeholder_served_over_tls" "$(served_serial)" \
+	"$(openssl x509 -in "$cert" -noout -serial 2>/dev/null)"
 
 # status LOCATION of one plain request (curl -i), CRs removed
 redirect_of() { nsx curl -sS -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' "$@"; }
@@ -210,6 +217,10 @@ expect "withdrawn_token_is_404" \
 	"$(nsx curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://$VIP:8080/.well-known/acme-challenge/$token")" 404
 tb_check "certificate_loaded_by_reload" \
 	tb_wait_for "grep -q '$DOMAIN: certificate loaded (configuration reloaded' '$log'" 20
+expect "issued_certificate_served_over_tls" "$(served_serial)" "$(serial_of)"
+expect "https_verifies_against_pebbles_root" \
+	"$(nsx curl -sS -m 10 --cacert "$TMP/root.pem" --resolve "$DOMAIN:443:$VIP" -o /dev/null \
+		-w '%{http_code} %{ssl_verify_result}' "https://$DOMAIN/x")" "200 0"
 
 # the control plane's view: API and metrics
 tok=$(nsx curl -sS -m 10 -d "{\"username\":\"ops\",\"password\":\"$pw\"}" "$api/api/auth/login" |
@@ -250,6 +261,7 @@ tb_check "renewed_by_pebble" tb_wait_for "issuer_of | grep -q 'Pebble Intermedia
 tb_check "renewal_reloaded" \
 	tb_wait_for "[ \$(grep -c '$DOMAIN: certificate loaded (configuration reloaded' '$log') -ge 2 ]" 20
 expect "metric_issued_total_after_renewal" "$(metric sluice_acme_issued_total)" 2
+expect "renewed_certificate_served_over_tls" "$(served_serial)" "$(serial_of)"
 expect "renewal_kept_the_key" \
 	"$(openssl x509 -in "$cert" -noout -pubkey | openssl sha256)" \
 	"$(openssl pkey -in "$TMP/certs/private/$DOMAIN/key.pem" -pubout | openssl sha256)"
