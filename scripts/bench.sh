@@ -212,6 +212,9 @@ http {
 	limit_req_zone \$binary_remote_addr zone=rl:16m rate=1000000r/s;
 	server {
 		listen $peer_ip:81 backlog=4096;
+		listen $peer_ip:444 ssl backlog=4096; # the HTTPS cases
+		ssl_certificate $work/tls.pem;
+		ssl_certificate_key $work/tls.key;
 		location /rl/ {
 			limit_req zone=rl burst=1000000 nodelay;
 			proxy_pass http://be/;
@@ -219,17 +222,6 @@ http {
 			proxy_set_header Connection "";
 			proxy_buffering on;
 		}
-		location / {
-			proxy_pass http://be;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_buffering on;
-		}
-	}
-	server {
-		listen $peer_ip:444 ssl backlog=4096;
-		ssl_certificate $work/tls.pem;
-		ssl_certificate_key $work/tls.key;
 		location / {
 			proxy_pass http://be;
 			proxy_http_version 1.1;
