@@ -68,6 +68,7 @@ def plan(check_json, hosts_out, plan_out):
                 "backends": addrs,
                 "all": loc.get("lb_policy") == "round_robin",
                 "tls": bool(svc.get("tls", {}).get("enabled")),
+                "http_port": (svc.get("http_port") or 80) if loc.get("http_redirect") else None,
             })
     with open(hosts_out, "w") as f:
         f.write("127.0.0.1 localhost\n")
@@ -119,6 +120,23 @@ def probe(plan_json):
                 why = "backend saw %s, expected %s" % (j["target"], pr["rewritten"])
                 break
             seen.add(j["local"])
+        if why is None and pr.get("http_port"):
+            # http_redirect: plain HTTP on the service's http_port gets a 308 to https://.
+            want = "https://%s%s%s" % (pr["host"], "" if pr["port"] == 443 else ":%d" % pr["port"],
+                                       pr["target"])
+            try:
+                c = http.client.HTTPConnection(pr["vip"], pr["http_port"], timeout=10)
+                c.request("GET", pr["target"], headers={"Host": pr["host"]})
+                r = c.getresponse()
+                r.read()
+                c.close()
+                if r.status != 308 or r.getheader("Location") != want:
+                    why = "plain :%d%s: expected 308 to %s, got %d %s" % (
+                        pr["http_port"], pr["target"], want, r.status, r.getheader("Location"))
+                else:
+                    seen.add("http:%d=308->%s" % (pr["http_port"], want))
+            except OSError as e:
+                why = "no answer on the plain port %d: %s" % (pr["http_port"], e)
         reached = {x for x in seen if "->" not in x}
         if why is None and pr["all"] and len(reached) != len(pr["backends"]):
             why = "round robin reached %s of %s" % (sorted(reached), pr["backends"])
