@@ -53,7 +53,7 @@ bench_nginx_paths() { # DIR
 # never sees half a binary. Needs TOP (the repository). Returns 1 when gcc fails.
 bench_build_connmem() { # BUILD TOP
 	local build=$1 top=$2 connmem=$1/tests/bench/sl-bench-connmem
-	local libs=("$build"/dataplane/libsl_dataplane.a "$build"/lib/*/libsl_*.a)
+	local libs=("$build"/dataplane/libsl_*.a "$build"/lib/*/libsl_*.a)
 	mkdir -p "$build/tests/bench"
 	if [ ! -x "$connmem" ] || [ "$top/tests/bench/connmem.c" -nt "$connmem" ] ||
 		[ "$build/dataplane/libsl_dataplane.a" -nt "$connmem" ]; then
@@ -61,7 +61,7 @@ bench_build_connmem() { # BUILD TOP
 		{ gcc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter -I"$top" \
 			$(pkg-config --cflags libdpdk) -o "$connmem.$$" "$top/tests/bench/connmem.c" \
 			-Wl,--start-group "${libs[@]}" -Wl,--end-group \
-			$(pkg-config --libs libdpdk yaml-0.1 jansson) -lm &&
+			$(pkg-config --libs libdpdk yaml-0.1 jansson libssl libcrypto) -lm &&
 			mv "$connmem.$$" "$connmem"; } || return 1
 	fi
 }
