@@ -40,9 +40,11 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 # test_tls.sh and test_configs.sh make their certificates with it, and s_client checks handshakes.
 test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
 	chromium python3-websocket)
-# tls.auto_cert runs uacme (the ACME client); test_acme.sh runs pebble (the ACME test server)
-# and the openssl CLI (its certificates).
-demo_pkgs+=(uacme)
+# tls.auto_cert runs uacme (the ACME client), which trusts the ACME server through the system
+# CA bundle (ca-certificates: /etc/ssl/certs/ca-certificates.crt, also where tls.acme.ca_file
+# is bind-mounted; only a recommendation of libcurl, so --no-install-recommends leaves it out);
+# test_acme.sh runs pebble (the ACME test server) and the openssl CLI (its certificates).
+demo_pkgs+=(uacme ca-certificates)
 test_pkgs+=(pebble openssl)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.

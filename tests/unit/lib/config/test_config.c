@@ -285,7 +285,7 @@ test_advanced_yaml_resolves_inheritance_at_every_level(void)
 	loc = &api->locations[0];
 	CU_ASSERT_STRING_EQUAL(loc->path, "/api/");
 	CU_ASSERT_EQUAL(loc->lb_policy, SL_CONFIG_LB_ROUND_ROBIN);
-	CU_ASSERT_FALSE(loc->http_redirect); /* off until TLS: configs/advanced.yaml says why */
+	CU_ASSERT_TRUE(loc->http_redirect); /* as in the seed */
 	CU_ASSERT_STRING_EQUAL(loc->redirect, "/");
 	/* global sections written after `services:` still reach the locations */
 	CU_ASSERT_TRUE(loc->rate_limit.enabled);
