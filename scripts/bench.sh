@@ -235,6 +235,8 @@ http {
 	}
 }
 EOF
+# The three backends as a location's list (mkcfg).
+be_yaml=$(for b in "${backends[@]}"; do printf '          - url: http://%s:8080\n' "$b"; done)
 mkcfg() { # DEVICE IDLE
 	cat <<-EOF
 		dataplane:
@@ -257,9 +259,7 @@ mkcfg() { # DEVICE IDLE
 		      - path: /
 		        lb_policy: round_robin
 		        backends:
-		          - url: http://${backends[0]}:8080
-		          - url: http://${backends[1]}:8080
-		          - url: http://${backends[2]}:8080
+$be_yaml
 		      - path: /f/
 		        rewrite: /
 		        lb_policy: round_robin
@@ -274,16 +274,12 @@ mkcfg() { # DEVICE IDLE
 		        rewrite: /
 		        rate_limit: {requests_per_second: 1000000, burst: 1000000}
 		        backends:
-		          - url: http://${backends[0]}:8080
-		          - url: http://${backends[1]}:8080
-		          - url: http://${backends[2]}:8080
+$be_yaml
 		      - path: /rm/
 		        rewrite: /
 		        rate_limit: {requests_per_second: $mc_rate, burst: $mc_burst}
 		        backends:
-		          - url: http://${backends[0]}:8080
-		          - url: http://${backends[1]}:8080
-		          - url: http://${backends[2]}:8080
+$be_yaml
 		  - name: bench-tls
 		    host: "*"
 		    port: 443
@@ -292,9 +288,7 @@ mkcfg() { # DEVICE IDLE
 		      - path: /
 		        lb_policy: round_robin
 		        backends:
-		          - url: http://${backends[0]}:8080
-		          - url: http://${backends[1]}:8080
-		          - url: http://${backends[2]}:8080
+$be_yaml
 		limits:
 		  rate_limit_table_size: 262144 # 8-way sets: 100k clients in 131072 would overflow ~6%
 		health_check: {enabled: false} # on for /f/ only, as HAProxy checks be_f only

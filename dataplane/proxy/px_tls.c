@@ -316,7 +316,7 @@ handshake(struct px_tls *t)
 int
 px_tls_pump(struct px_tls *t, struct rte_mbuf **pt, uint32_t *ptlen)
 {
-	struct rte_mbuf *head = NULL, *tail = NULL;
+	struct rte_mbuf *head = NULL;
 	uint32_t total = 0;
 	int rc = 0;
 
@@ -353,7 +353,6 @@ px_tls_pump(struct px_tls *t, struct rte_mbuf **pt, uint32_t *ptlen)
 				head = m;
 			else
 				sl_mbuf_chain_cat(head, m);
-			tail = m;
 			total += (uint32_t)n;
 			t->held += (uint32_t)n;
 			continue;
@@ -377,7 +376,6 @@ px_tls_pump(struct px_tls *t, struct rte_mbuf **pt, uint32_t *ptlen)
 		}
 	}
 out:
-	(void)tail;
 	if (settle(t) != 0)
 		rc = -1;
 	*pt = head;
