@@ -50,8 +50,9 @@
 # sluice counted 463 resumed of 928), sluice on 443, HAProxy on 443, nginx on 444. Then sluice on
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
-# usage: scripts/bench.sh [--short] [BUILD_DIR]
+# usage: scripts/bench.sh [--short | --ka] [BUILD_DIR]
 #   --short: 1 round of 3 s phases (~3 min); default: 3 rounds of 5 s (~8 min)
+#   --ka: the keep-alive 6 B case only, 5 rounds of 5 s (~2 min; for work on the fast path)
 # Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000),
 # BENCH_ADDRS (100000: client addresses of the rate-limit case, 1000-110000).
 set -uo pipefail
@@ -69,6 +70,11 @@ if [ "${1:-}" = --short ]; then
 	secs=${BENCH_SECONDS:-3}
 	rounds=${BENCH_ROUNDS:-1}
 	mode=short
+	shift
+elif [ "${1:-}" = --ka ]; then
+	rounds=${BENCH_ROUNDS:-5}
+	nidle=0
+	mode=ka
 	shift
 fi
 
@@ -142,6 +148,7 @@ http {
 	access_log off;
 	keepalive_requests 100000000;
 	sendfile on;
+	tcp_nopush on; # as Debian's nginx.conf: head and a small body leave in one segment
 	$(bench_nginx_paths "$work/be")
 	server { $listen_be root $work/www; }
 }
@@ -437,7 +444,16 @@ mc_phase() { # PROXY TAG(fill|ROUND) SL-MANYSRC-ARGS...
 
 tb_log "$mode: $rounds round(s) x 7 cases x 3 proxies + a failing backend x 2 + a 100k-address rate limit x 2, ${secs} s each, wrk -t1 -c$conns"
 for p in sluice haproxy nginx; do warm "$p"; done
+if [ "$mode" = ka ]; then
+	for r in $(seq 1 "$rounds"); do
+		for p in sluice haproxy nginx; do
+			phase "$p" ka /s "$r" || tb_die "phase $p ka /s failed"
+		done
+	done
+	ka_rounds=$rounds rounds=0 # the loops below, the memory probe and the TAP row are skipped
+fi
 for p in sluice haproxy; do
+	[ "$mode" = ka ] && break
 	tb_log "rate limit: $p sees each of $naddrs client addresses once (the fill)"
 	mc_phase "$p" fill -k 1 -m "$naddrs" -d 150 || tb_die "the fill of $p's table failed"
 done
@@ -536,7 +552,7 @@ for f in haproxy nginx backend flaky; do [ -f "$work/$f.pid" ] || continue; benc
 ip netns delete "$ns_k"
 "$top/scripts/testbed.sh" down >/dev/null 2>&1
 tb_log "sluice on the TAP testbed (reference)"
-if "$top/scripts/testbed.sh" up --no-backends --lcores 0@1,1@1 --config "$work/sluice.yaml"; then
+if [ "$mode" != ka ] && "$top/scripts/testbed.sh" up --no-backends --lcores 0@1,1@1 --config "$work/sluice.yaml"; then
 	if start_backend "$ns"; then
 		warm tap
 		for r in $(seq 1 "$rounds"); do phase tap ka /s "$r" || break; done
@@ -547,7 +563,7 @@ load2=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "sluice HTTP proxy benchmark ($mode), $start_date, $(nproc) CPUs;" \
 	"HAProxy $(haproxy -v | awk 'NR==1 {print $3}'), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
 echo "proxies on CPU 1 (sluice: 1 worker, idle: $idle_policy, --lcores 0@1,1@1); wrk -t1 -c$conns and" \
-	"the backend nginx on CPU 0; $rounds round(s) of ${secs} s per case, medians"
+	"the backend nginx on CPU 0; ${ka_rounds:-$rounds} round(s) of ${secs} s per case, medians"
 BENCH_MC="$naddrs $mc_rate $mc_burst $mc_hot $mc_hot_rate $mc_k" python3 "$here/bench_report.py" "$work" "$nidle"
 rc=$?
 echo "load average: before $load0; after the af_packet rounds $load1; at the end $load2"

@@ -225,11 +225,12 @@ def table(work, nidle):
         except (OSError, ValueError):
             continue
         _, p, c, path, _r = os.path.basename(f)[:-3].split("-")
-        t = tcp.setdefault((p, c, path), [0, 0, {}, {}, 0, 0, 0])
+        t = tcp.setdefault((p, c, path), [0, 0, {}, {}, 0, 0, 0, 0])
         reqs = parse(f[:-3] + ".wrk")["reqs"]
         t[4] += reqs
         t[5] += sum(x["tx_packets"] - y["tx_packets"] for x, y in zip(b["ports"], a["ports"]))
         t[6] += sum(x["rx_packets"] - y["rx_packets"] for x, y in zip(b["ports"], a["ports"]))
+        t[7] += sum(x.get("tx_bursts", 0) - y.get("tx_bursts", 0) for x, y in zip(b["ports"], a["ports"]))
         for wa, wb in zip(a["workers"], b["workers"]):
             for k, x in wb.get("phase_seconds", {}).items():
                 t[3][k] = t[3].get(k, 0) + x - wa["phase_seconds"].get(k, 0)
@@ -249,16 +250,16 @@ def table(work, nidle):
         print()
         print("sluice's busy µs per request by phase of the poll loop, and packets per request:")
         print()
-        print("| case | rx | input | timers | output | tx | other | packets in | packets out |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| case | rx | input | timers | output | tx | other | packets in | packets out | tx bursts |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for (p, c, path), v in sorted(tcp.items()):
             if not v[4] or not v[3]:
                 continue
-            print("| %s, %s, %s | %s | %.1f | %.1f |" % (
+            print("| %s, %s, %s | %s | %.1f | %.1f | %.2f |" % (
                 {"tap": "TAP testbed"}.get(p, p), names[c], names[path],
                 " | ".join("%.2f" % (v[3].get(k, 0) / v[4] * 1e6)
                            for k in ("rx", "input", "timers", "output", "tx", "other")),
-                v[6] / v[4], v[5] / v[4]))
+                v[6] / v[4], v[5] / v[4], v[7] / v[4]))
     if nidle <= 0:
         return
     print()
