@@ -50,9 +50,11 @@
 # sluice counted 463 resumed of 928), sluice on 443, HAProxy on 443, nginx on 444. Then sluice on
 # the TAP testbed (one row, keep-alive /s), and memory per idle keep-alive client connection.
 #
-# usage: scripts/bench.sh [--short | --ka] [BUILD_DIR]
+# usage: scripts/bench.sh [--short | --ka] [--perf] [BUILD_DIR]
 #   --short: 1 round of 3 s phases (~3 min); default: 3 rounds of 5 s (~8 min)
 #   --ka: the keep-alive 6 B case only, 5 rounds of 5 s (~2 min; for work on the fast path)
+#   --perf: sample every CPU during each phase with perf and add the table "CPU per request
+#           on equal terms" (what veth charges to the wrong side; README, Benchmark)
 # Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000),
 # BENCH_ADDRS (100000: client addresses of the rate-limit case, 1000-110000).
 set -uo pipefail
@@ -77,6 +79,12 @@ elif [ "${1:-}" = --ka ]; then
 	mode=ka
 	shift
 fi
+perf=""
+perf_period_ns=250000
+if [ "${1:-}" = --perf ]; then
+	perf=1
+	shift
+fi
 
 SL_BUILD=$(realpath -m "${1:-$top/build}")
 export SL_BUILD
@@ -89,6 +97,7 @@ export TB_NAME=bench
 
 tb_need_root
 tb_need_cmd wrk haproxy nginx ethtool taskset python3 openssl
+[ -z "$perf" ] || tb_need_cmd perf
 if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ] || [ "$secs" -gt 60 ]; then
 	tb_die "BENCH_SECONDS must be 1-60, not '$secs'"
 fi
@@ -380,10 +389,32 @@ phase() { # PROXY CASE(ka|close|tls|tlsnew) PATH ROUND
 	[ "$c" = close ] || [ "$c" = tlsnew ] && hdr=(-H "Connection: close")
 	out=$work/res-$p-$c-$(tr / _ <<<"${path#/}")-$r
 	c0=$(cpu_of "$p" "$out.s0") || return 1
+	[ -n "$perf" ] && perf_start "$out.perf"
 	ip netns exec "$ns" timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$conns" \
 		-d"${secs}s" --timeout 5s --latency "${hdr[@]}" "$(url_of "$p" "$c")$path" >"$out.wrk" 2>&1
+	[ -n "$perf" ] && perf_stop "$out.perf" "$p" >"$out.attr"
 	c1=$(cpu_of "$p" "$out.s1") || return 1
 	python3 -c "print($c1 - $c0)" >"$out.cpu"
+}
+# --perf: every CPU sampled during a phase (perf record -a -g, one sample per 250 us of CPU
+# time), reduced by tests/bench/perf_attrib.py to the samples of the proxy's receive work
+# charged elsewhere and of its peers' receive work charged to it (see the report).
+perf_start() { # DATAFILE
+	perf record -e cpu-clock -c "$perf_period_ns" -a -g -o "$1" >/dev/null 2>"$1.err" &
+	echo $! >"$work/perf.pid"
+	sleep 0.5 # perf sets up its buffers before it samples
+}
+perf_stop() { # DATAFILE PROXY: the attribution (one JSON line) on stdout
+	local comm
+	bench_stop_pid_int "$(cat "$work/perf.pid")"
+	rm -f "$work/perf.pid"
+	case $2 in
+	sluice | tap) comm=rte-worker ;;
+	*) comm=$2 ;;
+	esac
+	perf script -i "$1" -F comm,cpu,ip,sym 2>/dev/null |
+		python3 "$here/perf_attrib.py" --cpu 1 --comm "$comm" --period-ns "$perf_period_ns"
+	rm -f "$1" "$1.old"
 }
 warm() { # PROXY
 	ip netns exec "$ns" timeout 10 taskset -c 0 wrk -t1 -c"$conns" -d1s "$(url_of "$1")/s" \

@@ -186,6 +186,44 @@ def main():
     sys.exit(1 if mc_report(work) else 0)
 
 
+def equal_terms(work, names):
+    """--perf: CPU per request with each proxy charged its own receive work (perf_attrib.py)."""
+    rows = {}
+    for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.attr"))):
+        _, p, c, path, _r = os.path.basename(f)[:-5].split("-")
+        try:
+            a = json.loads(open(f).read())
+        except (OSError, ValueError):
+            continue
+        w = parse(f[:-5] + ".wrk")
+        if not w["reqs"]:
+            continue
+        us = a["period_ns"] / 1000.0 / w["reqs"]
+        peer, own = a["peer_rx"] * us, a["rx_by_peers"] * us
+        rows.setdefault((c, path, p), []).append(
+            {"cpu": w["us_req"], "peer": peer, "own": own, "eq": w["us_req"] - peer + own})
+    if not rows:
+        return
+    print()
+    print("CPU per request on equal terms (--perf; perf samples every 250 us of CPU time on both CPUs):")
+    print("the measured figure, less the receive work of the frames the proxy sent (on veth the")
+    print("kernel runs the receiver's IP/TCP in the sender's send call), plus the receive work of")
+    print("the frames sent to the proxy (charged to wrk and the backend on CPU 0; for sluice, af_packet")
+    print("copying them into its RX ring). Medians over rounds.")
+    print()
+    print("| case | proxy | CPU µs/req (measured) | peers' receive in it | own receive paid by the peers "
+          "| equal terms µs/req | ÷ HAProxy |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    med = {k: {f: statistics.median(x[f] for x in v) for f in ("cpu", "peer", "own", "eq")}
+           for k, v in rows.items()}
+    for (c, path, p), m in sorted(med.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                               ("sluice", "haproxy", "nginx", "tap").index(kv[0][2]))):
+        ha = med.get((c, path, "haproxy"))
+        r = "%.2f" % (m["eq"] / ha["eq"]) if ha and ha["eq"] else "-"
+        print("| %s, %s | %s | %.1f | %.1f | %.1f | %.1f | %s |" % (
+            names[c], names[path], p, m["cpu"], m["peer"], m["own"], m["eq"], r))
+
+
 def table(work, nidle):
     rows = {}
     for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.wrk"))):
@@ -217,6 +255,7 @@ def table(work, nidle):
                 print("| %s, %s | %s | %.0f | %.0f-%.0f | %.2f | %.2f | %d | %.1f | %s | %s |" % (
                     names[c], names[path], label, m["rps"], m["lo"], m["hi"], m["p50"], m["p99"], m["errs"],
                     m["us_req"], r1, r2))
+    equal_terms(work, names)
     # sluice's own view of the phases: what its TCP retransmitted and what af_packet lost.
     tcp = {}
     for f in sorted(glob.glob(os.path.join(work, "res-*-*-*-*.s1"))):

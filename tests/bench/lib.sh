@@ -65,3 +65,11 @@ bench_build_connmem() { # BUILD TOP
 			mv "$connmem.$$" "$connmem"; } || return 1
 	fi
 }
+
+# perf record writes its file on SIGINT: stop it so, and wait until it has.
+bench_stop_pid_int() { # PID
+	local _
+	kill -INT "$1" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+}
