@@ -86,14 +86,12 @@ if [ "${1:-}" = --perf ]; then
 	shift
 fi
 
-SL_BUILD=$(realpath -m "${1:-$top/build}")
-export SL_BUILD
-export SL_NS=sl-bench-$$
 export TB_NAME=bench
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
+tb_init sl-bench "${1:-}"
 
 tb_need_root
 tb_need_cmd wrk haproxy nginx ethtool taskset python3 openssl
@@ -126,7 +124,6 @@ mc_first=198.18.64.0
 mc_prefixes=(198.18.64.0/18 198.18.128.0/17 198.19.0.0/16)
 mc_rate=10 mc_burst=10 mc_hot=10 mc_hot_rate=50 mc_k=4
 work=$(mktemp -d /tmp/sl-bench.XXXXXX)
-state=$top/.run/$ns
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 tb_on_exit "rm -rf '$work'"

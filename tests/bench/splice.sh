@@ -87,12 +87,10 @@ if [ "${1:-}" = --haproxy-phase ]; then
 fi
 
 # ---- the main script ----
-SL_BUILD=$(realpath -m "${1:-$top/build}")
-export SL_BUILD
-export SL_NS=sl-splice-$$
 export TB_NAME=splice
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-splice "${1:-}"
 
 tb_need_root
 "$top/scripts/deps.sh" bench >&2 || tb_die "scripts/deps.sh bench failed"
@@ -105,7 +103,6 @@ fi
 
 work=$(mktemp -d /tmp/sl-splice.XXXXXX)
 export SPLICE_WORK=$work SPLICE_SECONDS=$secs SPLICE_CONNS=$conns
-state=$top/.run/$SL_NS
 tb_on_exit "rm -rf '$work'"
 tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"
 # shellcheck disable=SC2016 # expanded when the cleanup runs

@@ -3,6 +3,10 @@
 #
 # Helpers for integration tests, sourced after `set -euo pipefail`:
 #
+#   tb_init PREFIX [BUILD_DIR]  the test's testbed names: exports SL_BUILD (BUILD_DIR, default
+#                             build/ at the repo root, made absolute; tb_die if it is not a
+#                             directory) and SL_NS=PREFIX-$$, and sets state (the testbed's
+#                             .run/$SL_NS at the repo root); call it right after sourcing
 #   tb_log MSG...             a line on stderr, prefixed with the test's name
 #   tb_pass NAME              count a passed check and say so
 #   tb_fail NAME [DETAIL...]  count a failed check and say why (does not exit)
@@ -23,13 +27,25 @@
 #                             database in DIR (DIR/sluice.yaml, DIR/users.db) holding USER;
 #                             waits until the admin API and the proxy answer (tb_die if not)
 #
-# No colours, no global side effects beyond the traps it installs and TB_* variables.
+# No colours, no global side effects beyond the traps it installs and TB_* variables (and
+# what tb_init is asked to set).
 
 TB_NAME=${TB_NAME:-$(basename "${0:-test}" .sh)}
 TB_PASSED=0
 TB_FAILED=0
 TB_CLEANUP=()
 TB_CLEANING=0
+
+tb_init() {
+	local prefix=$1 top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	SL_BUILD=${2:-$top/build}
+	[ -d "$SL_BUILD" ] || tb_die "no build directory $SL_BUILD (./scripts/build.sh)"
+	SL_BUILD=$(cd "$SL_BUILD" && pwd)
+	export SL_BUILD
+	export SL_NS=$prefix-$$
+	state=$top/.run/$SL_NS
+}
 
 tb_log() {
 	printf '[%s] %s\n' "$TB_NAME" "$*" >&2

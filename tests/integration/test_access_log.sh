@@ -23,10 +23,9 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-alog-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-alog "${1:-}"
 
 tb_need_root
 tb_need_cmd ip curl python3 wrk
@@ -34,7 +33,6 @@ ctl=$SL_BUILD/apps/sluicectl/sluicectl
 [ -x "$ctl" ] || tb_die "no $ctl: build first"
 api=http://127.0.0.1:1997
 VIP=198.18.0.2
-state=$top/.run/$SL_NS
 nsx() { ip netns exec "$SL_NS" "$@"; }
 
 tmp=$(mktemp -d /tmp/sl-it-alog.XXXXXX)

@@ -22,10 +22,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-acme-$$
-state=$top/.run/$SL_NS
+tb_init sl-acme "${1:-}"
 VIP=198.18.0.2
 HOST_IP=198.18.0.1
 DOMAIN=acme.sluice.test
@@ -196,8 +193,24 @@ tb_wait_for "nsx curl -s -m 1 --cacert '$TMP/ca.pem' -o /dev/null https://$HOST_
 
 issuer_of() { openssl x509 -in "$cert" -noout -issuer 2>/dev/null; }
 serial_of() { openssl x509 -in "$cert" -noout -serial 2>/dev/null; }
-tb_check "certificate_issued_by_pebble_into_cert_dir" \
-	tb_wait_for "issuer_of | grep -q 'Pebble Intermediate CA'" 120
+# issuance NAME TIMEOUT_S CMD: a check waiting (tb_wait_for) for issuance or its reload; when
+# one fails, the last lines of sluice's and pebble's logs go to stderr, once (pebble's is gone
+# after the test, and sluice's tail at the end is past the moment of the failure)
+logs_shown=0
+issuance() {
+	if tb_wait_for "$3" "$2"; then
+		tb_pass "$1"
+		return
+	fi
+	tb_fail "$1" "not within $2 s: $3"
+	[ "$logs_shown" -eq 0 ] || return 0
+	logs_shown=1
+	tb_log "$1 failed: sluice.log (last 30 lines):"
+	tail -n 30 "$log" >&2 || true
+	tb_log "$1 failed: pebble.log (last 30 lines):"
+	tail -n 30 "$TMP/pebble.log" >&2 || true
+}
+issuance "certificate_issued_by_pebble_into_cert_dir" 120 "issuer_of | grep -q 'Pebble Intermediate CA'"
 tb_log "issued: $(issuer_of); $(openssl x509 -in "$cert" -noout -subject -enddate | tr '\n' ' ')"
 expect "issued_certificate_names_the_domain" \
 	"$(openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | grep -c "DNS:$DOMAIN")" 1
@@ -215,8 +228,8 @@ token=$(grep -o 'http-01 challenge [A-Za-z0-9_-]* published' "$log" | head -1 | 
 tb_check "pebble_validated_against_sluice" grep -q "$token" "$TMP/pebble.log"
 expect "withdrawn_token_is_404" \
 	"$(nsx curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://$VIP:8080/.well-known/acme-challenge/$token")" 404
-tb_check "certificate_loaded_by_reload" \
-	tb_wait_for "grep -q '$DOMAIN: certificate loaded (configuration reloaded' '$log'" 20
+issuance "certificate_loaded_by_reload" 20 \
+	"grep -q '$DOMAIN: certificate loaded (configuration reloaded' '$log'"
 expect "issued_certificate_served_over_tls" "$(served_serial)" "$(serial_of)"
 expect "https_verifies_against_pebbles_root" \
 	"$(nsx curl -sS -m 10 --cacert "$TMP/root.pem" --resolve "$DOMAIN:443:$VIP" -o /dev/null \
@@ -256,10 +269,10 @@ sleep 10 # two and a half check intervals
 expect "no_renewal_while_fresh" "$(serial_of)" "$s1"
 expect "renew_api_accepts" \
 	"$(nsx curl -sS -m 10 -o /dev/null -w '%{http_code}' -X POST "${A[@]}" "$api/api/tls/renew")" 202
-tb_check "renewal_replaces_the_certificate" tb_wait_for "[ \"\$(serial_of)\" != '$s1' ]" 90
-tb_check "renewed_by_pebble" tb_wait_for "issuer_of | grep -q 'Pebble Intermediate CA'" 5
-tb_check "renewal_reloaded" \
-	tb_wait_for "[ \$(grep -c '$DOMAIN: certificate loaded (configuration reloaded' '$log') -ge 2 ]" 20
+issuance "renewal_replaces_the_certificate" 90 "[ \"\$(serial_of)\" != '$s1' ]"
+issuance "renewed_by_pebble" 5 "issuer_of | grep -q 'Pebble Intermediate CA'"
+issuance "renewal_reloaded" 20 \
+	"[ \$(grep -c '$DOMAIN: certificate loaded (configuration reloaded' '$log') -ge 2 ]"
 expect "metric_issued_total_after_renewal" "$(metric sluice_acme_issued_total)" 2
 expect "renewed_certificate_served_over_tls" "$(served_serial)" "$(serial_of)"
 expect "renewal_kept_the_key" \

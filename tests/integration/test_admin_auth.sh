@@ -14,16 +14,14 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-auth-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-auth "${1:-}"
 
 tb_need_root
 tb_need_cmd ip curl python3
 ctl=$SL_BUILD/apps/sluicectl/sluicectl
 [ -x "$ctl" ] || tb_die "no $ctl: build first"
-state=$top/.run/$SL_NS
 api=http://127.0.0.1:1997
 nsx() { ip netns exec "$SL_NS" "$@"; }
 

@@ -24,10 +24,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-adm-$$
-state=$top/.run/$SL_NS
+tb_init sl-adm "${1:-}"
 VIP=198.18.0.2
 RATE=50
 BURST=100 # a token bucket loses what overflows while nobody asks: absorbs stalls of up to 2 s

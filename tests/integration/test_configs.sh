@@ -26,9 +26,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-cf-$$
+tb_init sl-cf "${1:-}"
 
 tb_need_root
 tb_need_cmd ip python3 curl openssl

@@ -11,12 +11,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-net-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-net "${1:-}"
 
-state=$top/.run/$SL_NS
 craft=(/usr/bin/python3 "$top/tests/tools/craft.py")
 nsx() { ip netns exec "$SL_NS" "$@"; }
 tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"

@@ -14,10 +14,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-px-$$
-state=$top/.run/$SL_NS
+tb_init sl-px "${1:-}"
 VIP=198.18.0.2
 
 tb_need_root

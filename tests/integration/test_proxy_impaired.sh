@@ -23,10 +23,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-pximp-$$
-state=$top/.run/$SL_NS
+tb_init sl-pximp "${1:-}"
 VIP=198.18.0.2
 CLEAN=198.18.0.21
 N=${SL_PXIMP_REQUESTS:-120}

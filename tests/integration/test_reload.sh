@@ -19,17 +19,14 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$HERE/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-rl-$$
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+tb_init sl-rl "${1:-}"
 
 tb_need_root
 tb_need_cmd ip curl python3 wrk
 ctl=$SL_BUILD/apps/sluicectl/sluicectl
 [ -x "$ctl" ] || tb_die "no $ctl: build first"
-state=$top/.run/$SL_NS
 VIP=198.18.0.2
 B4=198.18.0.14
 api=http://127.0.0.1:1997

@@ -15,12 +15,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-tcp-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-tcp "${1:-}"
 
-state=$top/.run/$SL_NS
 peer=(python3 "$top/tests/tools/tcp_peer.py")
 nsx() { ip netns exec "$SL_NS" "$@"; }
 tb_on_exit "$top/scripts/testbed.sh down >/dev/null 2>&1"

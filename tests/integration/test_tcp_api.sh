@@ -13,12 +13,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-api-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-api "${1:-}"
 
-state=$top/.run/$SL_NS
 peer=(python3 "$top/tests/tools/tcp_peer.py")
 tcp_stat() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["tcp"][sys.argv[1]])' "$1"; }
 nsx() { ip netns exec "$SL_NS" "$@"; }

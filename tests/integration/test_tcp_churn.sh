@@ -26,14 +26,12 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-churn-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-churn "${1:-}"
 
 tb_need_root
 tb_need_cmd ethtool python3
-state=$top/.run/$SL_NS
 client=(python3 "$top/tests/tools/churn_client.py")
 peer=(python3 "$top/tests/tools/tcp_peer.py")
 nsx() { ip netns exec "$SL_NS" "$@"; }

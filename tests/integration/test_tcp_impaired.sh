@@ -28,14 +28,12 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-tcpimp-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-tcpimp "${1:-}"
 
 tb_need_root
 tb_need_cmd python3 ethtool
-state=$top/.run/$SL_NS
 peer=(python3 "$top/tests/tools/tcp_peer.py")
 impair="--loss 5 --dup 1 --delay 10 --reorder 25 --seed 1 --duration 1800"
 echo_bytes=${SL_IMP_ECHO:-20000000}

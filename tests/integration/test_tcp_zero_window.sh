@@ -20,12 +20,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-tcpzw-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-tcpzw "${1:-}"
 
-state=$top/.run/$SL_NS
 raw_ip=198.18.0.60
 nsx() { ip netns exec "$SL_NS" "$@"; }
 port_stat() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["ports"][0][sys.argv[1]])' "$1"; }

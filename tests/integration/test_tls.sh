@@ -24,10 +24,7 @@ top=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-export SL_BUILD=${1:-$top/build}
-SL_BUILD=$(cd "$SL_BUILD" && pwd)
-export SL_NS=sl-tls-$$
-state=$top/.run/$SL_NS
+tb_init sl-tls "${1:-}"
 VIP=198.18.0.2
 api=http://127.0.0.1:1997
 

@@ -18,10 +18,9 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export SL_BUILD=${1:-$top/build}
-export SL_NS=sl-it-ui-$$
 # shellcheck source=tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
+tb_init sl-it-ui "${1:-}"
 
 tb_need_root
 tb_need_cmd ip curl chromium setsid /usr/bin/python3 cmp
