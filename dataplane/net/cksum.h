@@ -9,6 +9,9 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /*
  * rte_raw_cksum's result (the one's complement sum of the 16-bit words as they lie in memory,
@@ -16,6 +19,8 @@
  * 32-bit words at a time into a 64-bit sum instead of one 16-bit word at a time: a little-endian
  * 32-bit word is its two 16-bit words, the second times 2^16, and 2^16 is 1 modulo 0xffff. With
  * no offload (af_packet) every segment in and out is summed here: ~4x fewer instructions.
+ * With SSE2 (every x86-64) the same 32-bit words go into two 64-bit lanes, 32 bytes a turn:
+ * half the instructions again, and a lane cannot overflow (each add is below 2^32).
  */
 static inline uint16_t
 sl_raw_cksum(const void *buf, size_t len)
@@ -26,6 +31,27 @@ sl_raw_cksum(const void *buf, size_t len)
 	uint32_t w[4];
 	uint16_t h;
 
+#ifdef __SSE2__
+	if (len >= 32) {
+		const __m128i zero = _mm_setzero_si128();
+		__m128i acc = zero;
+		uint64_t lanes[2];
+
+		for (; len >= 32; p += 32, len -= 32) {
+			__m128i a = _mm_loadu_si128((const __m128i *)p);
+			__m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+
+			acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(a, zero));
+			acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(a, zero));
+			acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(b, zero));
+			acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(b, zero));
+		}
+		_mm_storeu_si128((__m128i *)lanes, acc);
+		/* a lane takes len / 8 words below 2^32: for len < 2^32 (a segment is < 2^16)
+		 * both lanes and their sum are far below 2^64 */
+		sum = lanes[0] + lanes[1];
+	}
+#endif
 	for (; len >= 16; p += 16, len -= 16) {
 		memcpy(w, p, 16);
 		sum += (uint64_t)w[0] + w[1] + w[2] + w[3];

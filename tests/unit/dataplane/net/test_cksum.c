@@ -216,6 +216,22 @@ test_raw_cksum_is_rte_raw_cksum(void)
 	CU_ASSERT_EQUAL(sl_raw_cksum(b, 0), 0);
 }
 
+/* The largest segment (64 KB) of ones and of random bytes: the wide lanes carry nothing away. */
+static void
+test_raw_cksum_of_64k_is_rte_raw_cksum(void)
+{
+	static uint8_t b[65536 + SKEW_MAX];
+
+	memset(b, 0xff, sizeof(b));
+	CU_ASSERT_EQUAL(sl_raw_cksum(b, 65535), rte_raw_cksum(b, 65535));
+	CU_ASSERT_EQUAL(sl_raw_cksum(b + 1, 65536), rte_raw_cksum(b + 1, 65536));
+	srand(11);
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)rand();
+	for (unsigned int a = 0; a < SKEW_MAX; a++)
+		CU_ASSERT_EQUAL(sl_raw_cksum(b + a, 65536 - a), rte_raw_cksum(b + a, 65536 - a));
+}
+
 static void
 test_cksum_of_a_chain_too_short_is_einval(void)
 {
@@ -240,6 +256,7 @@ main(void)
 	    T(test_cksum_of_random_splits_and_windows_is_the_flat_sum),
 	    T(test_cksum_folds_carries_like_the_flat_sum),
 	    T(test_raw_cksum_is_rte_raw_cksum),
+	    T(test_raw_cksum_of_64k_is_rte_raw_cksum),
 	    T(test_cksum_of_a_chain_too_short_is_einval),
 #undef T
 	};
