@@ -242,6 +242,10 @@ struct sl_tcp_worker {
 	uint32_t pool_free;          /* sampled each ms, less what was kept since */
 	uint64_t pool_sampled_ms;
 	bool rcv_pressure;           /* windows stop opening */
+	/* the last (rcvbuf, MTU) a connection's memory limit was worked out for, and that limit */
+	uint32_t mem_max_rcvbuf;
+	uint32_t mem_max_mtu;        /* UINT32_MAX: none yet (an MTU is 16 bits) */
+	uint64_t mem_max;
 	struct sl_tcp_stats stats;
 };
 

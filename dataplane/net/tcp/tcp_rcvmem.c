@@ -69,13 +69,26 @@ tcp_full_truesize(const struct sl_tcp_conn *c)
 	return (frame + tw->mbuf_room - 1) / tw->mbuf_room * tw->mbuf_truesize;
 }
 
+/*
+ * Remembered for the last (rcvbuf, MTU) asked about: the window is worked out several times per
+ * segment (each output, before and after each consumed piece), and the connections of a worker
+ * share the configured rcvbuf and their port's MTU, so the two divisions are rarely needed.
+ */
 static uint64_t
 tcp_conn_mem_max(const struct sl_tcp_conn *c)
 {
-	uint32_t rmss = tcp_rmss(c);
-	uint64_t full = ((uint64_t)c->rcvbuf + rmss - 1) / rmss;
+	struct sl_tcp_worker *tw = c->tw;
+	uint32_t rmss, mtu = c->ifp->mtu;
+	uint64_t full;
 
-	return 2 * full * tcp_full_truesize(c);
+	if (c->rcvbuf == tw->mem_max_rcvbuf && mtu == tw->mem_max_mtu)
+		return tw->mem_max;
+	rmss = tcp_rmss(c);
+	full = ((uint64_t)c->rcvbuf + rmss - 1) / rmss;
+	tw->mem_max_rcvbuf = c->rcvbuf;
+	tw->mem_max_mtu = mtu;
+	tw->mem_max = 2 * full * tcp_full_truesize(c);
+	return tw->mem_max;
 }
 
 static inline uint32_t
@@ -124,6 +137,7 @@ sl_tcp_rcvmem_init(struct sl_tcp_worker *tw)
 		pct = SL_TCP_RCV_MEM_PERCENT_DEFAULT;
 	tw->mbuf_truesize = mp->header_size + mp->elt_size + mp->trailer_size;
 	tw->mbuf_room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	tw->mem_max_mtu = UINT32_MAX; /* tcp_conn_mem_max depends on the two above */
 	tw->rcv_mem_max = (uint64_t)mp->size * tw->mbuf_truesize * pct / 100 / workers;
 	/*
 	 * rte_mempool_avail_count counts the free mbufs in every lcore's cache,
