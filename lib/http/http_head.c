@@ -10,11 +10,16 @@
 #include <string.h>
 
 #include "lib/http/http.h"
+#include "lib/http/http_name.h"
 #include "lib/http/http_out.h"
 
-bool
-sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *pos,
-		    struct sl_http_span *name, struct sl_http_span *value)
+/*
+ * sl_http_header_next's body, inlined into the writers here: they walk every field of every
+ * head the proxy forwards, and a call per field cost more than its two memchr.
+ */
+static inline bool
+header_next(const char *head, const struct sl_http_head *h, uint32_t *pos,
+	    struct sl_http_span *name, struct sl_http_span *value)
 {
 	/* *pos == 0 can mean "start": no field begins at offset 0, the start line is there */
 	uint32_t i = *pos ? *pos : h->fields.off, end = h->head_len - 2u, v, e;
@@ -36,6 +41,13 @@ sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *po
 	value->len = e - v;
 	*pos = i + 2;
 	return true;
+}
+
+bool
+sl_http_header_next(const char *head, const struct sl_http_head *h, uint32_t *pos,
+		    struct sl_http_span *name, struct sl_http_span *value)
+{
+	return header_next(head, h, pos, name, value);
 }
 
 static inline unsigned
@@ -60,7 +72,14 @@ span_is(const char *head, struct sl_http_span s, const char *lname, size_t n)
 	return true;
 }
 
-#define IS(head, s, lit) span_is(head, s, lit, sizeof(lit) - 1)
+/* span_is for a field name and a literal of lower-case letters and '-' (http_name.h). */
+static inline bool
+name_is(const char *head, struct sl_http_span s, const char *lname, size_t n)
+{
+	return s.len == n && sl__http_token_eq((const unsigned char *)head + s.off, lname, n);
+}
+
+#define IS(head, s, lit) name_is(head, s, lit, sizeof(lit) - 1)
 
 bool
 sl_http_header_find(const char *head, const struct sl_http_head *h, const char *name,
@@ -70,7 +89,7 @@ sl_http_header_find(const char *head, const struct sl_http_head *h, const char *
 	uint32_t pos = 0;
 	size_t len = strlen(name);
 
-	while (sl_http_header_next(head, h, &pos, &n, &v))
+	while (header_next(head, h, &pos, &n, &v))
 		if (span_is(head, n, name, len)) {
 			*value = v;
 			return true;
@@ -93,7 +112,7 @@ named_by_connection(const char *head, const struct sl_http_head *h, struct sl_ht
 	    IS(head, name, "content-length"))
 		return false;
 
-	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+	while (header_next(head, h, &pos, &n, &v)) {
 		if (!IS(head, n, "connection"))
 			continue;
 		i = v.off;
@@ -193,7 +212,7 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 	}
 	/* the fields kept are copied as received, in runs of consecutive lines */
 	run = h->fields.off;
-	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+	while (header_next(head, h, &pos, &n, &v)) {
 		bool is_upgrade = n.len == 7 && IS(head, n, "upgrade");
 		bool drop = is_upgrade ? !upgrade /* whatever Connection names */
 				       : hop_by_hop(head, n) || (absolute && IS(head, n, "host")) ||
@@ -224,7 +243,7 @@ sl_http_write_request_head(const char *head, const struct sl_http_head *h,
 		/* all X-Forwarded-For fields as one list, the client appended */
 		PUT(&o, "X-Forwarded-For: ");
 		pos = 0;
-		while ((h->flags & SL_HTTP_F_XFF) && sl_http_header_next(head, h, &pos, &n, &v)) {
+		while ((h->flags & SL_HTTP_F_XFF) && header_next(head, h, &pos, &n, &v)) {
 			if (!IS(head, n, "x-forwarded-for") || v.len == 0)
 				continue;
 			if (xff)
@@ -276,7 +295,7 @@ sl_http_write_response_head(const char *head, const struct sl_http_head *h,
 	put_span(&o, head, h->reason);
 	PUT(&o, "\r\n");
 	run = h->fields.off;
-	while (sl_http_header_next(head, h, &pos, &n, &v)) {
+	while (header_next(head, h, &pos, &n, &v)) {
 		bool is_upgrade = n.len == 7 && IS(head, n, "upgrade");
 		bool drop = is_upgrade ? !upgrade
 				       : hop_by_hop(head, n) || IS(head, n, "content-length") ||

@@ -13,11 +13,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#ifdef __SSE4_2__
-#include <nmmintrin.h>
-#endif
 
 #include "lib/http/http.h"
+#include "lib/http/http_name.h"
 
 enum state {
 	/* head (and, with p->trailer, the trailer section) */
@@ -225,33 +223,6 @@ scan_value(const unsigned char *s, size_t i, size_t n)
 	return i;
 }
 
-/*
- * A field name: the index of the first byte from s[i] that is not a tchar (or n). With SSE4.2
- * (the build's -march=corei7) one PCMPESTRI looks at 16 bytes for any byte in the ranges below,
- * which hold every non-tchar byte and also '|' and '~' (so that eight ranges do): the byte loop
- * after it decides, and goes on past a '|' or '~'.
- */
-static inline size_t
-scan_token(const unsigned char *s, size_t i, size_t n)
-{
-#ifdef __SSE4_2__
-	static const char ranges[16] = "\x00 \"\"(),,//:@[]{\xff";
-	const __m128i r = _mm_loadu_si128((const __m128i *)ranges);
-
-	while (n - i >= 16) {
-		int k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)(s + i)), 16,
-				     _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_LEAST_SIGNIFICANT);
-
-		i += k;
-		if (k != 16)
-			break;
-	}
-#endif
-	while (i < n && (cls[s[i]] & C_TCHAR))
-		i++;
-	return i;
-}
-
 static const struct sl_http_limits default_limits = {
     .max_line = SL_HTTP_DEFAULT_MAX_LINE,
     .max_head = SL_HTTP_DEFAULT_MAX_HEAD,
@@ -377,49 +348,11 @@ resolve(uint16_t mask, unsigned n, const struct name *table)
 
 #define KNOWN known
 
-/*
- * Whether the token s[0, n) (tchar bytes only) is `name` (lower case letters and '-'), case
- * aside. c | 0x20 lowers a letter, and among tchar bytes only letters become letters and only
- * '-' becomes '-' that way, so no lower() per byte is needed.
- */
+/* Whether the token s[0, n) (tchar bytes only) is `name`, case aside. */
 static inline bool
 token_is(const unsigned char *s, size_t n, const struct name *name)
 {
-	const char *t = name->name;
-	uint64_t a, b;
-	uint32_t x, y;
-	size_t k;
-
-	if (name->len != n)
-		return false;
-	/*
-	 * Eight (or four) bytes at a time, the last load overlapping the one before it so that
-	 * neither s nor the name is read past n: the same | 0x20 on every byte.
-	 */
-	if (n >= 8) {
-		for (k = 0;; k += 8) {
-			if (k + 8 > n)
-				k = n - 8;
-			memcpy(&a, s + k, 8);
-			memcpy(&b, t + k, 8);
-			if ((a | 0x2020202020202020ull) != b)
-				return false;
-			if (k + 8 == n)
-				return true;
-		}
-	}
-	if (n >= 4) {
-		memcpy(&x, s, 4);
-		memcpy(&y, t, 4);
-		if ((x | 0x20202020u) != y)
-			return false;
-		memcpy(&x, s + n - 4, 4);
-		memcpy(&y, t + n - 4, 4);
-		return (x | 0x20202020u) == y;
-	}
-	for (k = 0; k < n && (s[k] | 0x20u) == (unsigned char)t[k]; k++)
-		;
-	return k == n;
+	return name->len == n && sl__http_token_eq(s, name->name, n);
 }
 
 /* The known field among the candidates in `mask` that the name s[0, n) is, or F_NONE. */
@@ -1004,7 +937,8 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			size_t from = i, k;
 			unsigned field = F_NONE;
 
-			i = scan_token(s, i, n);
+			while (i < n && (cls[s[i]] & C_TCHAR))
+				i++;
 			if (p->mask && i < n && s[i] == ':' && p->tok >= base) {
 				/* the whole name is in this piece: compare it at once */
 				field = match_name(s + (p->tok - base), base + i - p->tok, p->mask);

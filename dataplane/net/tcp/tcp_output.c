@@ -502,6 +502,17 @@ sl_tcp_output(struct sl_tcp_conn *c)
 	bool corked = false;
 	for (;;) {
 		bool fin_pending = (c->flags & SL_TF_FIN_QUEUED) && sl_seq_leq(c->snd_nxt, end);
+
+		/*
+		 * Nothing new to send and nothing to resend (most calls: after an ACK, a
+		 * cork, the flush): the rest of the loop would find len == 0 and no FIN and
+		 * change nothing on the way (tcp_skip_sacked moves snd_nxt only below
+		 * snd_max), so its window arithmetic is skipped.
+		 */
+		left = sl_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		if (left == 0 && !fin_pending && !sl_seq_lt(c->snd_nxt, c->snd_max))
+			break;
+
 		uint32_t edge = c->snd_una + c->snd_wnd;
 		uint32_t rwnd_room = sl_seq_lt(c->snd_nxt, edge) ? edge - c->snd_nxt : 0;
 		uint32_t pipe = sl_tcp_flight(c);
