@@ -24,15 +24,6 @@
 
 #define HDRS_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
-/* rcvbuf less what the user holds, and no more than memory allows (tcp_rcvmem.c). */
-uint32_t
-sl_tcp_rcv_window(const struct sl_tcp_conn *c)
-{
-	uint32_t win = c->rcvbuf > c->rcv_held ? c->rcvbuf - c->rcv_held : 0;
-
-	return RTE_MIN(win, sl_tcp_rcvmem_window(c));
-}
-
 /*
  * The window to announce, already scaled. The right edge never moves left
  * (RFC 9293 3.8.6), and rounding for the scale never announces more than

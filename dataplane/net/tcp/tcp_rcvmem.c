@@ -74,21 +74,27 @@ tcp_full_truesize(const struct sl_tcp_conn *c)
  * segment (each output, before and after each consumed piece), and the connections of a worker
  * share the configured rcvbuf and their port's MTU, so the two divisions are rarely needed.
  */
-static uint64_t
-tcp_conn_mem_max(const struct sl_tcp_conn *c)
+static __rte_noinline uint64_t
+tcp_conn_mem_max_compute(const struct sl_tcp_conn *c)
 {
 	struct sl_tcp_worker *tw = c->tw;
-	uint32_t rmss, mtu = c->ifp->mtu;
-	uint64_t full;
+	uint32_t rmss = tcp_rmss(c);
+	uint64_t full = ((uint64_t)c->rcvbuf + rmss - 1) / rmss;
 
-	if (c->rcvbuf == tw->mem_max_rcvbuf && mtu == tw->mem_max_mtu)
-		return tw->mem_max;
-	rmss = tcp_rmss(c);
-	full = ((uint64_t)c->rcvbuf + rmss - 1) / rmss;
 	tw->mem_max_rcvbuf = c->rcvbuf;
-	tw->mem_max_mtu = mtu;
+	tw->mem_max_mtu = c->ifp->mtu;
 	tw->mem_max = 2 * full * tcp_full_truesize(c);
 	return tw->mem_max;
+}
+
+static inline uint64_t
+tcp_conn_mem_max(const struct sl_tcp_conn *c)
+{
+	const struct sl_tcp_worker *tw = c->tw;
+
+	if (c->rcvbuf == tw->mem_max_rcvbuf && c->ifp->mtu == tw->mem_max_mtu)
+		return tw->mem_max;
+	return tcp_conn_mem_max_compute(c);
 }
 
 static inline uint32_t
@@ -269,8 +275,8 @@ sl_tcp_rcvmem_ooo_uncharge(struct sl_tcp_conn *c, uint32_t truesize)
 	tcp_rcvmem_pressure(c->tw);
 }
 
-uint32_t
-sl_tcp_rcvmem_window(const struct sl_tcp_conn *c)
+static inline uint32_t
+tcp_rcvmem_window(const struct sl_tcp_conn *c)
 {
 	const struct sl_tcp_worker *tw = c->tw;
 	uint64_t max = tcp_conn_mem_max(c), used = (uint64_t)c->rcv_held_mem + c->ooo_mem;
@@ -289,4 +295,23 @@ sl_tcp_rcvmem_window(const struct sl_tcp_conn *c)
 	room = RTE_MIN(room, wroom);
 	win = room * tcp_ratio(c) >> RATIO_SHIFT;
 	return win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
+}
+
+uint32_t
+sl_tcp_rcvmem_window(const struct sl_tcp_conn *c)
+{
+	return tcp_rcvmem_window(c);
+}
+
+/*
+ * rcvbuf less what the user holds, and no more than memory allows. Here rather than in
+ * tcp_output.c so that the memory window inlines into it: it runs twice per consumed piece
+ * and once per segment out.
+ */
+uint32_t
+sl_tcp_rcv_window(const struct sl_tcp_conn *c)
+{
+	uint32_t win = c->rcvbuf > c->rcv_held ? c->rcvbuf - c->rcv_held : 0;
+
+	return RTE_MIN(win, tcp_rcvmem_window(c));
 }
