@@ -775,7 +775,8 @@ px_route(struct px_session *s)
 	const char *host = NULL;
 	size_t host_len = 0;
 
-	s->json = sl_http_header_find(s->head, h, "accept", &v) &&
+	/* the parser noted whether there is an Accept field: no walk of the head without one */
+	s->json = (h->flags & SL_HTTP_F_ACCEPT) && sl_http_header_find(s->head, h, "accept", &v) &&
 		  sl_http_accept_json(s->head + v.off, v.len);
 	if (h->flags & SL_HTTP_F_HOST) {
 		host = s->head + h->host.off;

@@ -90,6 +90,7 @@ enum sl_http_framing {
 #define SL_HTTP_F_ASTERISK (1u << 10)	    /* request target "*" (OPTIONS only) */
 #define SL_HTTP_F_XFF (1u << 11)	    /* an X-Forwarded-For field is present */
 #define SL_HTTP_F_INTERIM (1u << 12)	    /* response 1xx other than 101: a final one follows */
+#define SL_HTTP_F_ACCEPT (1u << 13)	    /* a request has an Accept field */
 
 /* A span of the head: bytes [off, off + len) from the first byte of the message. */
 struct sl_http_span {

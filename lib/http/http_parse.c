@@ -85,6 +85,7 @@ enum field {
 	F_EXPECT,
 	F_UPGRADE,
 	F_XFF,
+	F_ACCEPT, /* only noted: the proxy reads it for its own pages' format */
 };
 
 struct name {
@@ -96,7 +97,7 @@ static const struct name known[] = {
     {"content-length", 14},  {"transfer-encoding", 17},
     {"connection", 10},	     {"host", 4},
     {"expect", 6},	     {"upgrade", 7},
-    {"x-forwarded-for", 15},
+    {"x-forwarded-for", 15}, {"accept", 6},
 };
 
 /* Tokens of the Connection and Transfer-Encoding lists the parser acts on. */
@@ -312,6 +313,8 @@ name_candidates(const struct sl_http_parser *p, unsigned c)
 		return 1u << (F_EXPECT - 1);
 	case 'x':
 		return 1u << (F_XFF - 1);
+	case 'a':
+		return 1u << (F_ACCEPT - 1);
 	}
 	return 0;
 }
@@ -569,6 +572,9 @@ field_end(struct sl_http_parser *p)
 		break;
 	case F_XFF:
 		h->flags |= SL_HTTP_F_XFF;
+		break;
+	case F_ACCEPT:
+		h->flags |= SL_HTTP_F_ACCEPT;
 		break;
 	}
 	return SL_HTTP_NEED_MORE;
@@ -980,7 +986,7 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			p->state = S_VALUE;
 			__attribute__((fallthrough));
 		case S_VALUE:
-			if (p->field == F_NONE) {
+			if (p->field == F_NONE || p->field == F_ACCEPT) {
 				size_t from = i, j;
 
 				i = scan_value(s, i, n);

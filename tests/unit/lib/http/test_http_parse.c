@@ -79,6 +79,23 @@ test_simple_get_reports_line_parts_and_host(void)
 	CU_ASSERT_EQUAL(M0->body_len, 0);
 }
 
+/* The proxy walks the head for Accept only when the parser saw one (any case, whole name). */
+static void
+test_accept_field_is_noted_in_requests_only(void)
+{
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nACCEPT: */*\r\n\r\n");
+	CU_ASSERT(M0->head.flags & SL_HTTP_F_ACCEPT);
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nAccept:\r\n\r\n");
+	CU_ASSERT(M0->head.flags & SL_HTTP_F_ACCEPT);
+	REQ("GET / HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\nX-Accept: 1\r\nAccep: 1\r\n"
+	    "Acceptx: 1\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT(!(M0->head.flags & SL_HTTP_F_ACCEPT));
+	RESP(SL_HTTP_M_GET, "HTTP/1.1 204 No Content\r\nAccept: */*\r\n\r\n");
+	CU_ASSERT_EQUAL(M0->end, SL_HTTP_DONE);
+	CU_ASSERT(!(M0->head.flags & SL_HTTP_F_ACCEPT));
+}
+
 static const char browser_req[] =
     "GET /products/shoes/running?color=blue&size=42 HTTP/1.1\r\n"
     "Host: shop.example.com\r\n"
@@ -1060,6 +1077,7 @@ main(void)
 	static const struct sl_unit_test tests[] = {
 #define T(f) {#f, f}
 	    T(test_simple_get_reports_line_parts_and_host),
+	    T(test_accept_field_is_noted_in_requests_only),
 	    T(test_browser_request_parses_with_all_fields),
 	    T(test_post_content_length_body_is_reported),
 	    T(test_content_length_zero_has_no_body),
