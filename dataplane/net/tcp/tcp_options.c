@@ -8,6 +8,17 @@ int
 sl_tcp_parse_options(const uint8_t *p, unsigned int len, bool syn, struct sl_tcp_opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	/*
+	 * What nearly every segment of a connection with timestamps carries (RFC 7323
+	 * appendix A: NOP, NOP, TS): the loop below would read the same.
+	 */
+	if (len == 12 && p[0] == SL_TCPOPT_NOP && p[1] == SL_TCPOPT_NOP && p[2] == SL_TCPOPT_TS &&
+	    p[3] == SL_TCPOLEN_TS) {
+		o->ts_ok = true;
+		o->tsval = sl_tcpopt_get32(p + 4);
+		o->tsecr = sl_tcpopt_get32(p + 8);
+		return 0;
+	}
 	for (unsigned int i = 0; i < len;) {
 		uint8_t kind = p[i], olen;
 
