@@ -943,8 +943,26 @@ run_head(struct sl_http_parser *p, const unsigned char *s, size_t len, size_t *u
 			size_t from = i, k;
 			unsigned field = F_NONE;
 
+			/* unrolled by four: one bound check per four bytes (most names are short) */
+			for (; n - i >= 4; i += 4) {
+				if (!(cls[s[i]] & C_TCHAR))
+					goto name_end;
+				if (!(cls[s[i + 1]] & C_TCHAR)) {
+					i += 1;
+					goto name_end;
+				}
+				if (!(cls[s[i + 2]] & C_TCHAR)) {
+					i += 2;
+					goto name_end;
+				}
+				if (!(cls[s[i + 3]] & C_TCHAR)) {
+					i += 3;
+					goto name_end;
+				}
+			}
 			while (i < n && (cls[s[i]] & C_TCHAR))
 				i++;
+		name_end:
 			if (p->mask && i < n && s[i] == ':' && p->tok >= base) {
 				/* the whole name is in this piece: compare it at once */
 				field = match_name(s + (p->tok - base), base + i - p->tok, p->mask);
