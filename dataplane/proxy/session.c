@@ -829,15 +829,30 @@ routed:
 	return adm == 1 || px_pick_and_connect(s);
 }
 
+/*
+ * The client's address as text (X-Forwarded-For, X-Real-IP), remembered for the last address
+ * asked about: a keep-alive client sends its requests from one address, and many clients often
+ * share one (a NAT, a load generator).
+ */
+static const char *
+px_client_ip_text(struct sl_proxy_worker *px, uint32_t ip)
+{
+	if (!px->ip_text_ok || px->ip_text_of != ip) {
+		px_ip_text(ip, px->ip_text);
+		px->ip_text_of = ip;
+		px->ip_text_ok = true;
+	}
+	return px->ip_text;
+}
+
 /* The request head, rewritten for the backend, into srv_out. */
 static int
 px_write_request_head(struct px_session *s)
 {
 	struct sl_proxy_worker *px = s->px;
 	const struct sl_config_location *loc = s->loc->cfg;
-	char ip[16];
 	struct sl_http_fwd fwd = {
-	    .client_ip = ip,
+	    .client_ip = px_client_ip_text(px, s->client_ip),
 	    .proto = s->tls ? "https" : "http",
 	    .via = "sluice",
 	    .host = loc->backends[s->bidx].target.host,
@@ -847,7 +862,6 @@ px_write_request_head(struct px_session *s)
 	};
 	int n;
 
-	px_ip_text(s->client_ip, ip);
 	n = sl_http_write_request_head(s->head, &s->rp.head, &fwd, px->scratch,
 				       sizeof(px->scratch));
 	if (n < 0)
