@@ -185,9 +185,8 @@ struct sl_proxy_worker {
 	uint32_t n_sessions;	 /* read by the control thread */
 	bool draining;		 /* SIGTERM: no new connection, close after each response */
 	/* the last client address written as text (px_client_ip_text) */
-	bool ip_text_ok;
 	uint32_t ip_text_of;
-	char ip_text[16];
+	char ip_text[16]; /* "" until the first */
 	char scratch[PX_SCRATCH];
 };
 

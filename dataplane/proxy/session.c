@@ -837,10 +837,9 @@ routed:
 static const char *
 px_client_ip_text(struct sl_proxy_worker *px, uint32_t ip)
 {
-	if (!px->ip_text_ok || px->ip_text_of != ip) {
+	if (px->ip_text[0] == '\0' || px->ip_text_of != ip) {
 		px_ip_text(ip, px->ip_text);
 		px->ip_text_of = ip;
-		px->ip_text_ok = true;
 	}
 	return px->ip_text;
 }

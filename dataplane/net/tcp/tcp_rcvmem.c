@@ -297,12 +297,6 @@ tcp_rcvmem_window(const struct sl_tcp_conn *c)
 	return win > UINT32_MAX ? UINT32_MAX : (uint32_t)win;
 }
 
-uint32_t
-sl_tcp_rcvmem_window(const struct sl_tcp_conn *c)
-{
-	return tcp_rcvmem_window(c);
-}
-
 /*
  * rcvbuf less what the user holds, and no more than memory allows. Here rather than in
  * tcp_output.c so that the memory window inlines into it: it runs twice per consumed piece

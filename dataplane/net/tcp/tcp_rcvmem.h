@@ -46,7 +46,5 @@ void sl_tcp_rcvmem_forget(struct sl_tcp_conn *c);
 /* The reassembly queue took (charge) or let go of (uncharge) truesize bytes. */
 void sl_tcp_rcvmem_ooo_charge(struct sl_tcp_conn *c, uint32_t truesize);
 void sl_tcp_rcvmem_ooo_uncharge(struct sl_tcp_conn *c, uint32_t truesize);
-/* The most window c's memory allows (payload bytes); 0 under pressure. */
-uint32_t sl_tcp_rcvmem_window(const struct sl_tcp_conn *c);
 
 #endif
