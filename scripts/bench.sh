@@ -56,7 +56,8 @@
 #   --perf: sample every CPU during each phase with perf and add the table "CPU per request
 #           on equal terms" (what veth charges to the wrong side; README, Benchmark)
 # Environment: BENCH_SECONDS (1-60), BENCH_ROUNDS (1-9), BENCH_CONNS (50), BENCH_IDLE (2000),
-# BENCH_ADDRS (100000: client addresses of the rate-limit case, 1000-110000).
+# BENCH_ADDRS (100000: client addresses of the rate-limit case, 1000-110000), BENCH_PERF_KEEP
+# (--perf: a folder to keep the perf data files in, for `perf report -i`).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -411,6 +412,7 @@ perf_stop() { # DATAFILE PROXY: the attribution (one JSON line) on stdout
 	esac
 	perf script -i "$1" -F comm,cpu,ip,sym 2>/dev/null |
 		python3 "$here/perf_attrib.py" --cpu 1 --comm "$comm" --period-ns "$perf_period_ns"
+	[ -n "${BENCH_PERF_KEEP:-}" ] && cp "$1" "$BENCH_PERF_KEEP/"
 	rm -f "$1" "$1.old"
 }
 warm() { # PROXY

@@ -199,9 +199,10 @@ def equal_terms(work, names):
         if not w["reqs"]:
             continue
         us = a["period_ns"] / 1000.0 / w["reqs"]
-        peer, own = a["peer_rx"] * us, a["rx_by_peers"] * us
+        peer, own, kern = a["peer_rx"] * us, a["rx_by_peers"] * us, a.get("kernel", 0) * us
         rows.setdefault((c, path, p), []).append(
-            {"cpu": w["us_req"], "peer": peer, "own": own, "eq": w["us_req"] - peer + own})
+            {"cpu": w["us_req"], "peer": peer, "own": own, "eq": w["us_req"] - peer + own,
+             "kern": kern, "user": max(w["us_req"] - peer - kern, 0.0)})
     if not rows:
         return
     print()
@@ -209,19 +210,29 @@ def equal_terms(work, names):
     print("the measured figure, less the receive work of the frames the proxy sent (on veth the")
     print("kernel runs the receiver's IP/TCP in the sender's send call), plus the receive work of")
     print("the frames sent to the proxy (charged to wrk and the backend on CPU 0; for sluice, af_packet")
-    print("copying them into its RX ring). Medians over rounds.")
+    print("copying them into its RX ring). The measured figure splits into the peers' receive, the rest")
+    print("of the proxy's kernel time (for sluice the kernel's af_packet transmit, inside the PMD's")
+    print("sendto: the worker makes no other system call) and user space (for sluice its own code and")
+    print("the PMD's copies). Medians over rounds.")
     print()
-    print("| case | proxy | CPU µs/req (measured) | peers' receive in it | own receive paid by the peers "
-          "| equal terms µs/req | ÷ HAProxy |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    med = {k: {f: statistics.median(x[f] for x in v) for f in ("cpu", "peer", "own", "eq")}
-           for k, v in rows.items()}
-    for (c, path, p), m in sorted(med.items(), key=lambda kv: (kv[0][0], kv[0][1],
-                                                               ("sluice", "haproxy", "nginx", "tap").index(kv[0][2]))):
+    print("| case | proxy | CPU µs/req (measured) | peers' receive in it | kernel, the rest | user space "
+          "| own receive paid by the peers | equal terms µs/req | ÷ HAProxy |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    fields = ("cpu", "peer", "own", "eq", "kern", "user")
+    med = {k: {f: statistics.median(x[f] for x in v) for f in fields} for k, v in rows.items()}
+    order = ("sluice", "haproxy", "nginx", "tap")
+    for (c, path, p), m in sorted(med.items(), key=lambda kv: (kv[0][0], kv[0][1], order.index(kv[0][2]))):
         ha = med.get((c, path, "haproxy"))
         r = "%.2f" % (m["eq"] / ha["eq"]) if ha and ha["eq"] else "-"
-        print("| %s, %s | %s | %.1f | %.1f | %.1f | %.1f | %s |" % (
-            names[c], names[path], p, m["cpu"], m["peer"], m["own"], m["eq"], r))
+        print("| %s, %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |" % (
+            names[c], names[path], p, m["cpu"], m["peer"], m["kern"], m["user"], m["own"], m["eq"], r))
+    for (c, path, p), m in sorted(med.items()):
+        ha = med.get((c, path, "haproxy"))
+        if p == "sluice" and ha and ha["eq"]:
+            print()
+            print("%s, %s: sluice's user space alone (an estimate of its cost with a NIC, whose PMD"
+                  " makes no system call) is %.1f µs/req, %.2f of HAProxy's equal-terms figure." % (
+                      names[c], names[path], m["user"], m["user"] / ha["eq"]))
 
 
 def table(work, nidle):

@@ -12,6 +12,8 @@ Reads `perf script -F comm,cpu,ip,sym` (call graphs) on stdin and prints one JSO
 sample counts:
   proxy      samples of the proxy's own thread on its CPU (--cpu, --comm: a prefix)
   peer_rx    of those, receive processing of frames the proxy sent (the peers' work)
+  kernel     of those, the rest in the kernel: a kernel proxy's own TCP/IP and system calls;
+             for sluice the kernel's af_packet transmit (its worker makes no other system call)
   rx_by_peers  samples on the other CPUs in receive processing: the frames wrk and the
              backends sent to the proxy, received on the proxy's behalf (for a kernel proxy
              its IP/TCP receive and wake-up; for sluice, af_packet copying into its RX ring)
@@ -29,8 +31,8 @@ def main():
     ap.add_argument("--comm", required=True)
     ap.add_argument("--period-ns", type=int, required=True)
     a = ap.parse_args()
-    n = {"proxy": 0, "peer_rx": 0, "rx_by_peers": 0, "samples": 0, "period_ns": a.period_ns}
-    head, rx = None, False
+    n = {"proxy": 0, "peer_rx": 0, "kernel": 0, "rx_by_peers": 0, "samples": 0, "period_ns": a.period_ns}
+    head, rx, kern = None, False, False
 
     def done():
         if head is None:
@@ -40,6 +42,7 @@ def main():
         if cpu == a.cpu and comm.startswith(a.comm):
             n["proxy"] += 1
             n["peer_rx"] += rx
+            n["kernel"] += bool(kern) and not rx
         elif cpu != a.cpu and rx:
             n["rx_by_peers"] += 1
 
@@ -51,9 +54,11 @@ def main():
             # "comm [001] " (a comm may hold spaces: the CPU field is the last bracket)
             i = line.rfind("[")
             head = (line[:i].strip(), int(line[i + 1:line.index("]", i)]))
-            rx = False
+            rx, kern = False, None
             continue
         parts = line.split(None, 1)
+        if kern is None:  # the sample's own frame: a kernel address or a user one
+            kern = int(parts[0], 16) >= 0xffff800000000000
         if len(parts) == 2 and parts[1].startswith("__netif_receive_skb"):
             rx = True
     done()
