@@ -226,9 +226,18 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 	}
 	if (rc == 0 && v->pool != NULL) /* NULL: no data plane (unit tests), no mempools */
 		rc = render_mempools(p, v);
-	if (rc == 0 && v->rl_table != NULL) /* a scan of the table's entries (4 MiB at most) */
-		rc = sl_metrics_rate_limit(p, sl_rl_table_capacity(v->rl_table),
-					   sl_rl_table_used(v->rl_table));
+	if (rc == 0 && v->rl_table != NULL) { /* a scan of the table's entries (4 MiB at most) */
+		struct sl_metrics_rl_table t = {.capacity = sl_rl_table_capacity(v->rl_table),
+						.entries = sl_rl_table_used(v->rl_table)};
+		struct sl_rl_stats churn; /* and the workers' counters of it, summed */
+
+		sl_rl_stats_sum(&churn, v->rl_stats, v->n_workers);
+		t.inserted = churn.inserted;
+		t.evicted_full = churn.evicted_full;
+		t.evicted_debt = churn.evicted_debt;
+		t.untracked = churn.untracked;
+		rc = sl_metrics_rate_limit(p, &t);
+	}
 
 	if (rc == 0 && v->alog[0] != NULL) {
 		uint64_t written[SL_MAX_WORKERS], dropped[SL_MAX_WORKERS], lost[SL_MAX_WORKERS];

@@ -223,11 +223,19 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)v->tsc_hz));
 	if (v->rl_table != NULL) { /* the per-client rate-limit table: a scan of its entries */
 		json_t *rl = json_object();
+		struct sl_rl_stats churn; /* and the workers' counters of it, summed */
 
+		sl_rl_stats_sum(&churn, v->rl_stats, v->n_workers);
 		json_object_set_new(rl, "capacity",
 				    json_integer((json_int_t)sl_rl_table_capacity(v->rl_table)));
 		json_object_set_new(rl, "entries",
 				    json_integer((json_int_t)sl_rl_table_used(v->rl_table)));
+		json_object_set_new(rl, "inserted", json_integer((json_int_t)churn.inserted));
+		json_object_set_new(rl, "evicted_full",
+				    json_integer((json_int_t)churn.evicted_full));
+		json_object_set_new(rl, "evicted_debt",
+				    json_integer((json_int_t)churn.evicted_debt));
+		json_object_set_new(rl, "untracked", json_integer((json_int_t)churn.untracked));
 		json_object_set_new(root, "rate_limit_table", rl);
 	}
 	if (with_arp)

@@ -725,6 +725,14 @@ sl_proxy_rl_table(const struct sl_proxy *p)
 	return p != NULL ? p->adm.rl : NULL;
 }
 
+const struct sl_rl_stats *
+sl_proxy_worker_rl_stats(const struct sl_worker *w)
+{
+	const struct sl_proxy_worker *px = w->proxy;
+
+	return px != NULL ? &px->rl_stats : NULL;
+}
+
 void
 sl_proxy_worker_drain(struct sl_worker *w)
 {

@@ -98,6 +98,9 @@ struct sl_resil_set *sl_proxy_resil(const struct sl_proxy *p);
 
 /* The process's per-client rate-limit table (built when worker 0 starts), or NULL. */
 const struct sl_rl_table *sl_proxy_rl_table(const struct sl_proxy *p);
+/* Worker w's counters of that table (lib/resilience ratelimit.h), or NULL without a proxy. */
+struct sl_rl_stats;
+const struct sl_rl_stats *sl_proxy_worker_rl_stats(const struct sl_worker *w);
 
 /* A worker's TLS counters (lib/stats/tls_stats.h), or NULL without a proxy. */
 const struct sl_tls_stats *sl_proxy_worker_tls_stats(const struct sl_worker *w);

@@ -25,6 +25,7 @@ struct sl_bal_live;
 struct sl_config;
 struct sl_resil_set;
 struct sl_rl_table;
+struct sl_rl_stats;
 
 #define SL_MAX_WORKERS 16
 #define SL_MAX_PORTS 8
@@ -185,6 +186,9 @@ struct sl_plane_view {
 	/* The per-client rate-limit table (lib/resilience ratelimit.h), the process's (built at
 	 * start, kept across reloads); NULL without a proxy. Read-only here: its occupancy. */
 	const struct sl_rl_table *rl_table;
+	/* Each worker's counters of that table (inserts, evictions, untracked; the worker
+	 * writes, the control plane sums with sl_rl_stats_sum); NULL without a proxy. */
+	const struct sl_rl_stats *rl_stats[SL_MAX_WORKERS];
 	/* Where the control thread hands the notifications it finds on event rings (set by the
 	 * application; NULL: dropped). */
 	void (*on_evt)(void *arg, const struct sl_evt *e);

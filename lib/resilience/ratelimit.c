@@ -7,6 +7,7 @@
 #include "lib/hash/siphash.h"
 #include "lib/resilience/ratelimit.h"
 #include "lib/resilience/sets.h"
+#include "lib/stats/counter.h"
 
 #define F_USED (1ull << 63)
 #define F_PROT (1ull << 62)
@@ -267,12 +268,12 @@ sl_rl_check(struct sl_rl_table *t, const struct sl_rl_params *p, uint64_t key, u
 			&s[w].key, &kw, want | stamp_of(now_us) << STAMP_SHIFT,
 			memory_order_release, memory_order_relaxed)) {
 			if (st) {
-				st->inserted++;
+				sl_counter_inc(&st->inserted);
 				if (kw & F_USED) {
 					if (lossy)
-						st->evicted_debt++;
+						sl_counter_inc(&st->evicted_debt);
 					else
-						st->evicted_full++;
+						sl_counter_inc(&st->evicted_full);
 				}
 			}
 			ok = true;
@@ -280,16 +281,32 @@ sl_rl_check(struct sl_rl_table *t, const struct sl_rl_params *p, uint64_t key, u
 		}
 	}
 	if (st)
-		st->untracked++;
+		sl_counter_inc(&st->untracked);
 	ok = true;
 done:
 	if (st) {
 		if (ok)
-			st->allowed++;
+			sl_counter_inc(&st->allowed);
 		else
-			st->denied++;
+			sl_counter_inc(&st->denied);
 	}
 	return ok;
+}
+
+void
+sl_rl_stats_sum(struct sl_rl_stats *sum, const struct sl_rl_stats *const *w, unsigned int n)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < n; i++) {
+		if (w[i] == NULL)
+			continue;
+		sum->allowed += sl_counter_read(&w[i]->allowed);
+		sum->denied += sl_counter_read(&w[i]->denied);
+		sum->inserted += sl_counter_read(&w[i]->inserted);
+		sum->evicted_full += sl_counter_read(&w[i]->evicted_full);
+		sum->evicted_debt += sl_counter_read(&w[i]->evicted_debt);
+		sum->untracked += sl_counter_read(&w[i]->untracked);
+	}
 }
 
 double

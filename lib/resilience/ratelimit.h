@@ -89,7 +89,8 @@ struct sl_rl_table {
 
 /*
  * Counters of one caller (a worker's own, so that counting costs no shared write). Any may be
- * NULL when passed.
+ * NULL when passed. The caller is their only writer (lib/stats/counter.h increments); another
+ * thread may read them meanwhile: sl_rl_stats_sum.
  */
 struct sl_rl_stats {
 	uint64_t allowed;
@@ -99,6 +100,12 @@ struct sl_rl_stats {
 	uint64_t evicted_debt; /* a probationary bucket with tokens missing replaced */
 	uint64_t untracked;    /* insert lost a race twice: allowed without a bucket */
 };
+
+/*
+ * *sum = the sum of the n callers' counters w[i] (NULL entries skipped), each read with a
+ * relaxed load while its owner may be counting (the control plane over the workers' blocks).
+ */
+void sl_rl_stats_sum(struct sl_rl_stats *sum, const struct sl_rl_stats *const *w, unsigned int n);
 
 /*
  * Allocate a table of at least `capacity` entries (rounded up to 8 * a power of two; at

@@ -390,14 +390,30 @@ sl_metrics_access_log(struct sl_prom *p, const uint64_t *written, const uint64_t
 }
 
 int
-sl_metrics_rate_limit(struct sl_prom *p, uint64_t capacity, uint64_t entries)
+sl_metrics_rate_limit(struct sl_prom *p, const struct sl_metrics_rl_table *t)
 {
+	struct sl_prom_label l;
+
 	begin(p, "rate_limit_table_capacity", SL_PROM_GAUGE,
 	      "Entries of the per-client rate-limit table.");
-	sl_prom_u64(p, NULL, 0, capacity);
+	sl_prom_u64(p, NULL, 0, t->capacity);
 	begin(p, "rate_limit_table_entries", SL_PROM_GAUGE,
 	      "Client buckets held in the per-client rate-limit table.");
-	sl_prom_u64(p, NULL, 0, entries);
+	sl_prom_u64(p, NULL, 0, t->entries);
+	begin(p, "rate_limit_table_inserted_total", SL_PROM_COUNTER,
+	      "Client buckets inserted in the per-client rate-limit table (new keys tracked).");
+	sl_prom_u64(p, NULL, 0, t->inserted);
+	begin(p, "rate_limit_table_evicted_total", SL_PROM_COUNTER,
+	      "Client buckets the rate-limit table replaced to insert another: full (nothing "
+	      "lost) or with debt (tokens missing: that client would start with a fresh burst).");
+	l = (struct sl_prom_label){"reason", "full"};
+	sl_prom_u64(p, &l, 1, t->evicted_full);
+	l = (struct sl_prom_label){"reason", "debt"};
+	sl_prom_u64(p, &l, 1, t->evicted_debt);
+	begin(p, "rate_limit_table_untracked_total", SL_PROM_COUNTER,
+	      "Requests allowed without a bucket: their insert in the rate-limit table lost a "
+	      "race with another worker twice.");
+	sl_prom_u64(p, NULL, 0, t->untracked);
 	return sl_prom_finish(p);
 }
 

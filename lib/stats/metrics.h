@@ -120,11 +120,24 @@ int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
 int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
 
 /*
- * sluice_rate_limit_table_capacity (entries the per-client rate-limit table has,
- * limits.rate_limit_table_size rounded up) and sluice_rate_limit_table_entries (client buckets
- * it holds now, one per (client address, scope)).
+ * The per-client rate-limit table: its occupancy (a scan) and its churn (the workers'
+ * counters of lib/resilience's struct sl_rl_stats, summed).
  */
-int sl_metrics_rate_limit(struct sl_prom *p, uint64_t capacity, uint64_t entries);
+struct sl_metrics_rl_table {
+	uint64_t capacity;     /* entries: limits.rate_limit_table_size rounded up */
+	uint64_t entries;      /* client buckets held now, one per (client address, scope) */
+	uint64_t inserted;     /* new keys tracked */
+	uint64_t evicted_full; /* a full bucket replaced: nothing lost */
+	uint64_t evicted_debt; /* a bucket with tokens missing replaced: its client starts afresh */
+	uint64_t untracked;    /* requests allowed without a bucket (an insert lost a race) */
+};
+
+/*
+ * sluice_rate_limit_table_capacity and sluice_rate_limit_table_entries (gauges),
+ * sluice_rate_limit_table_inserted_total, sluice_rate_limit_table_evicted_total{reason="full" |
+ * "debt"} and sluice_rate_limit_table_untracked_total.
+ */
+int sl_metrics_rate_limit(struct sl_prom *p, const struct sl_metrics_rl_table *t);
 
 /*
  * sluice_access_log_records_total{worker} (lines written), sluice_access_log_dropped_total

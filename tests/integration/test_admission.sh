@@ -15,6 +15,11 @@
 #       200 with Connection: close, idle keep-alive connections get a FIN, new connections
 #       are refused, sluice exits 0.
 # Metrics: the admission counters, and promtool checks the scrape.
+#   (e) the rate-limit table's churn counters: with 1 worker and the default table every key
+#       inserted is still held; with 2 workers and `limits.rate_limit_table_size: 8` (one
+#       8-way set), 20 client addresses .40-.59 on / then the same 20 on /slow/ (a 10 s
+#       interval): every insert past the 8th evicts, full buckets first, then ones with debt;
+#       /metrics and the SIGUSR1 stats line (sums over both workers) agree.
 #
 # Usage: test_admission.sh [BUILD_DIR]   (default build/)
 set -euo pipefail
@@ -97,8 +102,9 @@ jq_() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(
 metric() { awk -v k="$1{$2}" '$1 == k {print $2}' "$TMP/metrics"; }
 scrape() { nsx curl -sS -m 5 -o "$TMP/metrics" http://127.0.0.1:1997/metrics; }
 
+# up WORKERS [CONFIG]
 up() {
-	"$top/scripts/testbed.sh" up --config "$TMP/adm.yaml" --workers "$1" >"$TMP/up.log" 2>&1 ||
+	"$top/scripts/testbed.sh" up --config "${2:-$TMP/adm.yaml}" --workers "$1" >"$TMP/up.log" 2>&1 ||
 		{ cat "$TMP/up.log" >&2; tb_die "testbed did not come up"; }
 	local a
 	for a in 3 4 5 6 7; do nsx ip addr add "198.18.0.$a/32" dev sl0; done
@@ -194,6 +200,19 @@ expect "metric_errors_queue_timeout" "$(metric sluice_http_request_errors_total 
 # this sluice started (wrk from .1 and the client from .3 on / at least; a handful in all).
 expect "metric_rate_limit_table_capacity" "$(awk '$1 == "sluice_rate_limit_table_capacity" {print $2}' "$TMP/metrics")" 131072
 within "metric_rate_limit_table_entries" "$(awk '$1 == "sluice_rate_limit_table_entries" {print $2}' "$TMP/metrics")" 2 64
+# (e) Its churn: a key per (client, scope) seen (.1 on / and on /slow/, .3 on /), none evicted
+# from 131072 entries, so every key inserted is one held.
+rl_metrics() {
+	local x
+	for x in inserted_total 'evicted_total{reason="full"}' 'evicted_total{reason="debt"}' untracked_total; do
+		awk -v k="sluice_rate_limit_table_$x" '$1 == k {print $2}' "$TMP/metrics"
+	done | paste -sd' '
+}
+read -r rl_ins rl_full rl_debt rl_untr <<<"$(rl_metrics)"
+tb_log "rate-limit table, 1 worker: inserted ${rl_ins:-?}, evicted full ${rl_full:-?} / debt ${rl_debt:-?}, untracked ${rl_untr:-?}"
+within "metric_rate_limit_table_inserted" "${rl_ins:-none}" 3 64
+expect "metric_rate_limit_table_inserted_all_held" "${rl_ins:-none}" "$(awk '$1 == "sluice_rate_limit_table_entries" {print $2}' "$TMP/metrics")"
+expect "metric_rate_limit_table_nothing_evicted_or_untracked" "${rl_full:-none} ${rl_debt:-none} ${rl_untr:-none}" "0 0 0"
 
 # (d) graceful stop: 4 long requests in flight and 2 idle keep-alive connections, wrk running.
 nsx wrk -t1 -c2 -d4s "http://$VIP:8081/w" >"$TMP/wrk-stop.out" 2>&1 &
@@ -224,7 +243,36 @@ expect "stop_exit_status_0" "$(cat "$state/sluice.rc" 2>/dev/null)" 0
 "$top/scripts/testbed.sh" down >/dev/null 2>&1 || true
 
 # --- two workers: the shared table holds the limit across them -------------------------------
-up 2
+# ... even when it is one 8-way set (a table of 8 entries): the limited client and the one
+# from .3 are protected (promoted by their requests 2 s apart), newcomers churn the other 6.
+sed 's/^limits:$/limits:\n  rate_limit_table_size: 8/' "$TMP/adm.yaml" >"$TMP/adm-small.yaml"
+up 2 "$TMP/adm-small.yaml"
 rate_phase 2
+
+# (e) churn: 20 new addresses once on / (rate 50/s: their buckets are full again 20 ms later),
+# then, after 0.5 s, the same 20 on /slow/ (6/min: each leaves a debt for 10 s). The first of
+# the second round replace full buckets of the first; the rest replace each other's debt.
+for a in $(seq 40 59); do nsx ip addr add "198.18.0.$a/32" dev sl0; done
+for a in $(seq 40 59); do nsx curl -s -o /dev/null -m 5 --interface "198.18.0.$a" "http://$VIP/c$a" || true; done
+sleep 0.5
+t0=$(date +%s.%N)
+for a in $(seq 40 59); do nsx curl -s -o /dev/null -m 5 --interface "198.18.0.$a" "http://$VIP/slow/c$a" || true; done
+tb_log "second round of 20 addresses in $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s (must stay under 10 s)"
+scrape
+read -r rl_ins rl_full rl_debt rl_untr <<<"$(rl_metrics)"
+rl_used=$(awk '$1 == "sluice_rate_limit_table_entries" {print $2}' "$TMP/metrics")
+tb_log "rate-limit table of 8, 2 workers: inserted ${rl_ins:-?}, evicted full ${rl_full:-?} / debt ${rl_debt:-?}, untracked ${rl_untr:-?}, entries ${rl_used:-?}"
+# 2 (.1 and .3 on /) + 40; no insert raced another (one client at a time).
+expect "w2_small_table_inserted_every_new_key" "${rl_ins:-none}" 42
+expect "w2_small_table_every_insert_past_8_evicts" "$((${rl_full:-0} + ${rl_debt:-0}))" "$((${rl_ins:-0} - 8))"
+within "w2_small_table_evicted_full_first" "${rl_full:-none}" 6 34
+within "w2_small_table_evicted_with_debt" "${rl_debt:-none}" 13 34
+expect "w2_small_table_untracked_0_entries_8" "${rl_untr:-none} ${rl_used:-none}" "0 8"
+# The SIGUSR1 stats line: the same sums.
+if tb_sluice_stats "$state" >"$TMP/stats.json"; then
+	expect "w2_stats_line_rate_limit_table" \
+		"$(jq_ "$TMP/stats.json" '" ".join(str(d["rate_limit_table"][k]) for k in ("inserted", "evicted_full", "evicted_debt", "untracked", "entries", "capacity"))')" \
+		"$rl_ins $rl_full $rl_debt $rl_untr $rl_used 8"
+else tb_fail "w2_stats_line_rate_limit_table" "no stats line after SIGUSR1"; fi
 
 tb_summary

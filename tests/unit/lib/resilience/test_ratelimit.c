@@ -293,6 +293,46 @@ test_full_buckets_are_evicted_before_indebted_ones(void)
 }
 
 /*
+ * Two callers (workers) charging one table, each with its own counters: the sum over them
+ * (a NULL block skipped, the output overwritten) is what the table went through, every insert
+ * into a full table an eviction: inserted - evicted = entries held.
+ */
+static void
+test_stats_sum_over_callers_accounts_for_the_table(void)
+{
+	struct sl_rl_table *t = table(8); /* one set */
+	struct sl_rl_params p;
+	struct sl_rl_stats a = {0}, b = {0}, sum;
+	const struct sl_rl_stats *w[3] = {&a, NULL, &b};
+
+	CU_ASSERT_EQUAL_FATAL(sl_rl_params_init(&p, 1, 2, 1), 0);
+	/* Worker a: 10 new keys at 0 (8 fill the set, 2 replace buckets with debt). */
+	for (unsigned int c = 0; c < 10; c++)
+		sl_rl_check(t, &p, c, 0, NULL, &a);
+	/* Worker b at 5 s: every bucket is full again. Key 9 (just inserted, so held) is charged
+	 * three times: two allowed, one denied; then 3 new keys replace full buckets. */
+	CU_ASSERT(sl_rl_check(t, &p, 9, SEC(5), NULL, &b));
+	CU_ASSERT(sl_rl_check(t, &p, 9, SEC(5), NULL, &b));
+	CU_ASSERT_FALSE(sl_rl_check(t, &p, 9, SEC(5), NULL, &b));
+	for (unsigned int c = 20; c < 23; c++)
+		sl_rl_check(t, &p, c, SEC(5), NULL, &b);
+	memset(&sum, 0xa5, sizeof(sum));
+	sl_rl_stats_sum(&sum, w, 3);
+	CU_ASSERT_EQUAL(a.evicted_debt, 2);
+	CU_ASSERT_EQUAL(b.evicted_full, 3);
+	CU_ASSERT_EQUAL(sum.inserted, 13);
+	CU_ASSERT_EQUAL(sum.evicted_full, 3);
+	CU_ASSERT_EQUAL(sum.evicted_debt, 2);
+	CU_ASSERT_EQUAL(sum.untracked, 0);
+	CU_ASSERT_EQUAL(sum.allowed, 15);
+	CU_ASSERT_EQUAL(sum.denied, 1);
+	CU_ASSERT_EQUAL(sum.inserted - sum.evicted_full - sum.evicted_debt, sl_rl_table_used(t));
+	sl_rl_stats_sum(&sum, w, 0);
+	CU_ASSERT_EQUAL(sum.inserted + sum.allowed + sum.untracked, 0);
+	sl_rl_table_free(t);
+}
+
+/*
  * N simulated workers, clients spread over them by an RSS-like hash of (address, port):
  * every request of a client goes out on one of its C connections in turn. Returns the worst
  * relative error of a client's allowed count against rate x time + burst.
@@ -452,6 +492,7 @@ main(void)
 	    T(test_flood_of_100k_addresses_keeps_steady_clients_limited),
 	    T(test_protected_segment_is_bounded_per_set),
 	    T(test_full_buckets_are_evicted_before_indebted_ones),
+	    T(test_stats_sum_over_callers_accounts_for_the_table),
 	    T(test_aggregate_rate_across_workers),
 	    T(test_threads_sharing_a_bucket_never_exceed_it),
 	    T(test_table_sized_for_100k_clients_holds_them),

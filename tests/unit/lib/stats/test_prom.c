@@ -305,7 +305,8 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_workers(p, busy, 2);
 	rc |= sl_metrics_access_log(p, log_written, log_dropped, log_lost, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
-	rc |= sl_metrics_rate_limit(p, 131072, 100003);
+	rc |= sl_metrics_rate_limit(
+	    p, &(struct sl_metrics_rl_table){131072, 100003, 250000, 120000, 30000, 7});
 	rc |= sl_metrics_mempools(p, mempools, 3);
 	{
 		/* two workers' TLS blocks and an absent one, summed */
@@ -396,6 +397,18 @@ test_full_sample_has_every_family(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_rate_limit_table_capacity 131072\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_rate_limit_table_entries gauge\n"
 					     "sluice_rate_limit_table_entries 100003\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "# TYPE sluice_rate_limit_table_inserted_total counter\n"
+				      "sluice_rate_limit_table_inserted_total 250000\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "# TYPE sluice_rate_limit_table_evicted_total counter\n"
+				      "sluice_rate_limit_table_evicted_total{reason=\"full\"} "
+				      "120000\n"
+				      "sluice_rate_limit_table_evicted_total{reason=\"debt\"} "
+				      "30000\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
+				      "# TYPE sluice_rate_limit_table_untracked_total counter\n"
+				      "sluice_rate_limit_table_untracked_total 7\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_tcp_passive_opens_total 10\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_access_log_records_total counter\n"
 					     "sluice_access_log_records_total{worker=\"0\"} 5000\n"
