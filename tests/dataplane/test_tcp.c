@@ -2431,7 +2431,14 @@ test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment(void)
 	peer_init(&p, 40046, PO_ALL);
 	passive_open(&p);
 	ten_segments_in_flight(&p);
-	CU_ASSERT_EQUAL(wait_frame(210), 200);
+	/*
+	 * The tail loss probe first (the tlp suite tests it), unanswered: at 2
+	 * SRTT (under 1 ms, rounded up) + 2 ms, and the RTO when it was due.
+	 */
+	CU_ASSERT(p.c->srtt_us > 0 && p.c->srtt_us <= 500);
+	CU_ASSERT_EQUAL(wait_frame(210), 3);
+	EXPECT_DATA(&p, &o, 9 * MSS_TS, MSS_TS);
+	CU_ASSERT_EQUAL(wait_frame(210), 197);
 	EXPECT_DATA(&p, &o, 0, MSS_TS); /* one segment: cwnd = 1 MSS */
 	EXPECT_NOTHING();
 	CU_ASSERT_EQUAL(p.c->ssthresh, 5 * MSS_TS);
@@ -2443,6 +2450,337 @@ test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment(void)
 	EXPECT_DATA(&p, &o, MSS_TS, MSS_TS);
 	EXPECT_DATA(&p, &o, 2 * MSS_TS, MSS_TS);
 	EXPECT_NOTHING();
+}
+
+/* ---- tail loss probe (RFC 8985 7) ---- */
+
+#define MSS_NOTS 1460 /* no timestamps: 1500 - 40 */
+#define TLP_OFF 1000  /* stream offset after the RTT sample of tlp_open */
+
+/*
+ * A connection whose SRTT is `rtt_ms` exactly: no timestamps (the handshake
+ * gives no sample then), one segment of TLP_OFF bytes acknowledged rtt_ms
+ * later (RFC 6298 first sample: RTTVAR = R/2, RTO = max(3 R, rto_min)).
+ */
+static void
+tlp_open(struct peer *p, uint16_t port, uint8_t opts, uint32_t rtt_ms)
+{
+	struct oseg o;
+
+	peer_init(p, port, opts);
+	passive_open(p);
+	CU_ASSERT_EQUAL_FATAL(p->c->srtt_us, 0);
+	CU_ASSERT_EQUAL(send_data(p->c, 0, TLP_OFF), 0);
+	EXPECT_DATA(p, &o, 0, TLP_OFF);
+	advance_ms(rtt_ms);
+	peer_ack_out(p, TLP_OFF);
+	CU_ASSERT_EQUAL_FATAL(p->c->srtt_us, rtt_ms * 1000);
+	CU_ASSERT_EQUAL(p->c->mss, MSS_NOTS);
+	EXPECT_NOTHING();
+}
+
+/* n full segments from TLP_OFF, all sent at once. */
+static void
+tlp_send_segments(struct peer *p, unsigned int n)
+{
+	struct oseg o;
+
+	CU_ASSERT_EQUAL(send_data(p->c, TLP_OFF, n * MSS_NOTS), 0);
+	for (unsigned int i = 0; i < n; i++)
+		EXPECT_DATA(p, &o, TLP_OFF + i * MSS_NOTS, MSS_NOTS);
+	EXPECT_NOTHING();
+}
+
+/*
+ * Four segments; the last is lost and the peer's ACKs of the others are
+ * late. The probe resends the last segment at 2 SRTT + 2 ms (42 ms), long
+ * before the RTO (200 ms); its ACK completes the tail and no RTO fires.
+ */
+static void
+test_tlp_resends_the_last_segment_at_two_srtt_and_its_ack_completes_the_tail(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	tlp_open(&p, 40600, PO_MSS | PO_WS | PO_SACK, 20);
+	CU_ASSERT_EQUAL(p.c->rto_ms, 200);
+	tlp_send_segments(&p, 4);
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_TLP);
+	CU_ASSERT_EQUAL(wait_frame(300), 42);
+	EXPECT_DATA(&p, &o, TLP_OFF + 3 * MSS_NOTS, MSS_NOTS);
+	CU_ASSERT(o.flags & TH_PSH);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+	CU_ASSERT_EQUAL(tw->stats.retransmits, 1);
+	CU_ASSERT_EQUAL(p.c->retransmits, 1);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 0);
+	/* After the probe, the RTO: no second probe in the episode. */
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_RTO);
+	CU_ASSERT_EQUAL(p.c->tlp_state, SL_TCP_TLP_RETRANS);
+	advance_ms(20);
+	peer_ack_out(&p, TLP_OFF + 4 * MSS_NOTS);
+	CU_ASSERT_EQUAL(p.c->snd_una, p.c->snd_max);
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_NONE);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 0);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+	CU_ASSERT_EQUAL(p.r->errors, 0);
+}
+
+/*
+ * The last two of four segments are lost; the ACK of the first two arrives
+ * after an RTT and arms a new PTO (two segments out: no delayed-ACK
+ * allowance). The probe is SACKed, which with two segments out is enough
+ * for early retransmit (RFC 5827): the hole is resent at once, 62 ms after
+ * the segments were sent instead of the RTO's 220.
+ */
+static void
+test_tlp_sack_of_the_probe_repairs_the_hole_before_the_rto(void)
+{
+	struct peer p;
+	struct oseg o;
+	uint32_t blocks[1][2];
+
+	tlp_open(&p, 40601, PO_MSS | PO_WS | PO_SACK, 20);
+	tlp_send_segments(&p, 4);
+	advance_ms(20);
+	peer_ack_out(&p, TLP_OFF + 2 * MSS_NOTS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_TLP);
+	CU_ASSERT_EQUAL(wait_frame(300), 42);
+	EXPECT_DATA(&p, &o, TLP_OFF + 3 * MSS_NOTS, MSS_NOTS);
+	EXPECT_NOTHING();
+	blocks[0][0] = OUT(&p, TLP_OFF + 3 * MSS_NOTS);
+	blocks[0][1] = OUT(&p, TLP_OFF + 4 * MSS_NOTS);
+	advance_ms(20);
+	peer_send(&p, TH_ACK, p.snd_nxt, OUT(&p, TLP_OFF + 2 * MSS_NOTS), NULL, 0,
+		  (const uint32_t(*)[2])blocks, 1);
+	EXPECT_DATA(&p, &o, TLP_OFF + 2 * MSS_NOTS, MSS_NOTS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.fast_retransmits, 1);
+	CU_ASSERT_EQUAL(p.c->tlp_state, SL_TCP_TLP_NONE); /* recovery took the episode over */
+	peer_ack_out(&p, TLP_OFF + 4 * MSS_NOTS);
+	CU_ASSERT_EQUAL(p.c->snd_una, p.c->snd_max);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 0);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+}
+
+/*
+ * Data waits behind the congestion window: the probe is a new segment
+ * (RFC 8985 7.3), sent although cwnd is full. Unanswered, it is the only
+ * probe of the episode, and the RTO comes when it was due without the probe
+ * (200 ms after the flight left), with its usual backoff after.
+ */
+static void
+test_tlp_sends_new_data_when_queued_and_an_unanswered_probe_leaves_the_rto_as_it_was(void)
+{
+	struct peer p;
+	struct oseg o;
+	unsigned int in_cwnd;
+
+	tlp_open(&p, 40602, PO_MSS | PO_WS | PO_SACK, 20);
+	in_cwnd = p.c->cwnd / MSS_NOTS;
+	CU_ASSERT_FATAL(in_cwnd >= 4 && in_cwnd < 40);
+	CU_ASSERT_EQUAL(send_data(p.c, TLP_OFF, (in_cwnd + 2) * MSS_NOTS), 0);
+	for (unsigned int i = 0; i < in_cwnd; i++)
+		EXPECT_DATA(&p, &o, TLP_OFF + i * MSS_NOTS, MSS_NOTS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(wait_frame(300), 42);
+	EXPECT_DATA(&p, &o, TLP_OFF + in_cwnd * MSS_NOTS, MSS_NOTS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.c->tlp_state, SL_TCP_TLP_NEW);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+	CU_ASSERT_EQUAL(tw->stats.retransmits, 0);
+	CU_ASSERT_EQUAL(p.c->snd_max, OUT(&p, TLP_OFF + (in_cwnd + 1) * MSS_NOTS));
+	CU_ASSERT_EQUAL(wait_frame(300), 200 - 42);
+	EXPECT_DATA(&p, &o, TLP_OFF, MSS_NOTS);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 1);
+	CU_ASSERT_EQUAL(wait_frame(500), 400); /* backed off as ever */
+	EXPECT_DATA(&p, &o, TLP_OFF, MSS_NOTS);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 2);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+}
+
+/*
+ * One segment in flight: the PTO adds 200 ms for the peer's delayed ACK, so
+ * with rto_min 200 ms the RTO comes first and no probe is sent. With an RTO
+ * of 1 s the probe goes at 2 SRTT + 200 ms.
+ */
+static void
+test_tlp_with_one_segment_out_waits_for_a_delayed_ack_or_leaves_it_to_an_earlier_rto(void)
+{
+	struct peer p, q;
+	struct oseg o;
+
+	tlp_open(&p, 40603, PO_MSS | PO_WS | PO_SACK, 20);
+	tlp_send_segments(&p, 1);
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_RTO);
+	CU_ASSERT_EQUAL(wait_frame(300), 200);
+	EXPECT_DATA(&p, &o, TLP_OFF, MSS_NOTS);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 1);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 0);
+	peer_ack_out(&p, TLP_OFF + MSS_NOTS);
+	EXPECT_NOTHING();
+
+	cfg.rto_min_ms = 1000;
+	tlp_open(&q, 40604, PO_MSS | PO_WS | PO_SACK, 20);
+	CU_ASSERT_EQUAL(q.c->rto_ms, 1000);
+	tlp_send_segments(&q, 1);
+	CU_ASSERT_EQUAL(q.c->rtx_mode, SL_TCP_RTX_TLP);
+	CU_ASSERT_EQUAL(wait_frame(1100), 240);
+	EXPECT_DATA(&q, &o, TLP_OFF, MSS_NOTS);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 1);
+	/* Unanswered: the RTO 1 s after the segment left. */
+	CU_ASSERT_EQUAL(wait_frame(1100), 1000 - 240);
+	EXPECT_DATA(&q, &o, TLP_OFF, MSS_NOTS);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 2);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+}
+
+/* No probe without SACK, in fast recovery, or with nothing in flight: the RTO, or nothing. */
+static void
+test_tlp_not_without_sack_nor_in_recovery_nor_with_nothing_in_flight(void)
+{
+	struct peer p, q;
+	struct oseg o;
+
+	/* Without SACK: the RTO. */
+	tlp_open(&p, 40605, PO_MSS | PO_WS, 20);
+	tlp_send_segments(&p, 4);
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_RTO);
+	CU_ASSERT_EQUAL(wait_frame(300), 200);
+	EXPECT_DATA(&p, &o, TLP_OFF, MSS_NOTS);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 0);
+	peer_ack_out(&p, TLP_OFF + 4 * MSS_NOTS);
+	EXPECT_NOTHING();
+	/* Nothing in flight: no timer at all. */
+	CU_ASSERT_EQUAL(p.c->rtx_mode, SL_TCP_RTX_NONE);
+	CU_ASSERT_EQUAL(wait_frame(1000), 0);
+
+	/* In SACK recovery, a partial ACK restarts the RTO, not a PTO. */
+	tlp_open(&q, 40606, PO_MSS | PO_WS | PO_SACK, 20);
+	tlp_send_segments(&q, 8);
+	uint32_t b[2][2] = {{OUT(&q, TLP_OFF + MSS_NOTS), OUT(&q, TLP_OFF + 2 * MSS_NOTS)},
+			    {OUT(&q, TLP_OFF + 3 * MSS_NOTS), OUT(&q, TLP_OFF + 8 * MSS_NOTS)}};
+	q.rcv_nxt = OUT(&q, TLP_OFF);
+	peer_send(&q, TH_ACK, q.snd_nxt, q.rcv_nxt, NULL, 0, (const uint32_t(*)[2])b, 2);
+	CU_ASSERT_FATAL(q.c->flags & SL_TF_RECOVERY);
+	EXPECT_DATA(&q, &o, TLP_OFF, MSS_NOTS);
+	drain();
+	CU_ASSERT_EQUAL(q.c->rtx_mode, SL_TCP_RTX_RTO);
+	advance_ms(20);
+	peer_send(&q, TH_ACK, q.snd_nxt, OUT(&q, TLP_OFF + MSS_NOTS), NULL, 0,
+		  (const uint32_t(*)[2])b, 2);
+	CU_ASSERT(q.c->flags & SL_TF_RECOVERY);
+	CU_ASSERT_EQUAL(q.c->rtx_mode, SL_TCP_RTX_RTO);
+	drain();
+	advance_ms(150);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 0);
+}
+
+/*
+ * RFC 8985 7.4.2. The probe resent the tail, and an ACK beyond it comes
+ * with no D-SACK or duplicate ACK before: the probe repaired a loss, cwnd
+ * is halved (Reno), not collapsed. A D-SACK for the probe, or a duplicate
+ * ACK of its end from a peer without D-SACK, says the original arrived:
+ * cwnd keeps growing.
+ */
+static void
+tlp_probe_then_ack_its_end(struct peer *p, uint16_t port)
+{
+	struct oseg o;
+
+	tlp_open(p, port, PO_MSS | PO_WS | PO_SACK, 20);
+	tlp_send_segments(p, 4);
+	CU_ASSERT_EQUAL(wait_frame(300), 42);
+	EXPECT_DATA(p, &o, TLP_OFF + 3 * MSS_NOTS, MSS_NOTS);
+	advance_ms(20);
+	peer_ack_out(p, TLP_OFF + 4 * MSS_NOTS);
+	/* The original's ACK may have been late: nothing is known yet. */
+	CU_ASSERT_EQUAL(p->c->tlp_state, SL_TCP_TLP_RETRANS);
+	CU_ASSERT_EQUAL(p->c->ssthresh, UINT32_MAX);
+}
+
+/* More data, acknowledged: the ACK beyond the probe. */
+static void
+tlp_next_transfer(struct peer *p)
+{
+	struct oseg o;
+
+	CU_ASSERT_EQUAL(send_data(p->c, TLP_OFF + 4 * MSS_NOTS, 1000), 0);
+	EXPECT_DATA(p, &o, TLP_OFF + 4 * MSS_NOTS, 1000);
+	advance_ms(20);
+	peer_ack_out(p, TLP_OFF + 4 * MSS_NOTS + 1000);
+	EXPECT_NOTHING();
+}
+
+static void
+test_tlp_repairing_a_loss_halves_cwnd_and_a_dsack_or_dup_ack_does_not(void)
+{
+	struct peer p, q, r;
+	uint32_t cwnd, blocks[1][2];
+
+	/* Repaired a loss. */
+	tlp_probe_then_ack_its_end(&p, 40607);
+	cwnd = p.c->cwnd;
+	tlp_next_transfer(&p);
+	CU_ASSERT_EQUAL(p.c->tlp_state, SL_TCP_TLP_NONE);
+	CU_ASSERT_EQUAL(p.c->ssthresh, cwnd / 2);
+	CU_ASSERT_EQUAL(p.c->cwnd, cwnd / 2);
+	CU_ASSERT_FALSE(p.c->flags & SL_TF_RECOVERY);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 0);
+
+	/* A D-SACK for the probe: both copies arrived. */
+	tlp_probe_then_ack_its_end(&q, 40608);
+	blocks[0][0] = OUT(&q, TLP_OFF + 3 * MSS_NOTS);
+	blocks[0][1] = OUT(&q, TLP_OFF + 4 * MSS_NOTS);
+	peer_send(&q, TH_ACK, q.snd_nxt, q.rcv_nxt, NULL, 0, (const uint32_t(*)[2])blocks, 1);
+	CU_ASSERT_EQUAL(q.c->tlp_state, SL_TCP_TLP_NONE);
+	cwnd = q.c->cwnd;
+	tlp_next_transfer(&q);
+	CU_ASSERT_EQUAL(q.c->ssthresh, UINT32_MAX);
+	CU_ASSERT_EQUAL(q.c->cwnd, cwnd + 1000); /* slow start goes on */
+
+	/* A pure duplicate ACK of the probe's end (a peer without D-SACK): the same. */
+	tlp_probe_then_ack_its_end(&r, 40609);
+	peer_ack(&r);
+	CU_ASSERT_EQUAL(r.c->tlp_state, SL_TCP_TLP_NONE);
+	cwnd = r.c->cwnd;
+	tlp_next_transfer(&r);
+	CU_ASSERT_EQUAL(r.c->ssthresh, UINT32_MAX);
+	CU_ASSERT_EQUAL(r.c->cwnd, cwnd + 1000);
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 3);
+}
+
+/* Our FIN at the tail: the probe resends the last segment with it. */
+static void
+test_tlp_resends_the_fin_with_the_last_segment(void)
+{
+	struct peer p;
+	struct oseg o;
+
+	tlp_open(&p, 40610, PO_MSS | PO_WS | PO_SACK, 20);
+	CU_ASSERT_EQUAL(send_data(p.c, TLP_OFF, 3 * MSS_NOTS), 0);
+	sl_tcp_shutdown(p.c);
+	flush_and_reap();
+	for (unsigned int i = 0; i < 3; i++)
+		EXPECT_DATA(&p, &o, TLP_OFF + i * MSS_NOTS, MSS_NOTS);
+	EXPECT_SEG(&p, &o, TH_ACK | TH_FIN, OUT(&p, TLP_OFF + 3 * MSS_NOTS), IN(&p, 0));
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_FIN_WAIT_1);
+	CU_ASSERT_EQUAL(wait_frame(300), 42);
+	EXPECT_DATA(&p, &o, TLP_OFF + 2 * MSS_NOTS, MSS_NOTS);
+	CU_ASSERT(o.flags & TH_FIN);
+	EXPECT_NOTHING();
+	CU_ASSERT_EQUAL(tw->stats.tlp_probes, 1);
+	p.rcv_nxt = OUT(&p, TLP_OFF + 3 * MSS_NOTS) + 1;
+	peer_ack(&p);
+	CU_ASSERT_EQUAL(p.c->state, SL_TCP_FIN_WAIT_2);
+	CU_ASSERT_EQUAL(tw->stats.timeouts, 0);
 }
 
 /* ---- closing ---- */
@@ -4082,6 +4420,16 @@ static const struct sl_test_def recovery_tests[] = {
     T(test_newreno_partial_ack_retransmits_next_hole_and_full_ack_ends_recovery),
     T(test_sack_recovery_retransmits_only_lost_holes),
     T(test_timeout_sets_ssthresh_to_half_flight_and_cwnd_to_one_segment),
+};
+
+static const struct sl_test_def tlp_tests[] = {
+    T(test_tlp_resends_the_last_segment_at_two_srtt_and_its_ack_completes_the_tail),
+    T(test_tlp_sack_of_the_probe_repairs_the_hole_before_the_rto),
+    T(test_tlp_sends_new_data_when_queued_and_an_unanswered_probe_leaves_the_rto_as_it_was),
+    T(test_tlp_with_one_segment_out_waits_for_a_delayed_ack_or_leaves_it_to_an_earlier_rto),
+    T(test_tlp_not_without_sack_nor_in_recovery_nor_with_nothing_in_flight),
+    T(test_tlp_repairing_a_loss_halves_cwnd_and_a_dsack_or_dup_ack_does_not),
+    T(test_tlp_resends_the_fin_with_the_last_segment),
 };
 
 static const struct sl_test_def close_tests[] = {
@@ -6020,6 +6368,7 @@ main(void)
 	    {"receive", receive_tests, RTE_DIM(receive_tests)},
 	    {"send", send_tests, RTE_DIM(send_tests)},
 	    {"recovery", recovery_tests, RTE_DIM(recovery_tests)},
+	    {"tlp", tlp_tests, RTE_DIM(tlp_tests)},
 	    {"close", close_tests, RTE_DIM(close_tests)},
 	    {"robustness", robustness_tests, RTE_DIM(robustness_tests)},
 	    {"syncookie", syncookie_tests, RTE_DIM(syncookie_tests)},

@@ -527,6 +527,13 @@ check_conn(struct sl_tcp_conn *c, const struct sl_tcp_key *key)
 	if (c->rtx_mode == SL_TCP_RTX_PERSIST && c->snd_una != c->snd_max)
 		fail("%s: the persist timer stands in for the RTO of %u bytes in flight", st,
 		     c->snd_max - c->snd_una);
+	/* A loss probe stands before the RTO of data in flight, once per episode. */
+	if (c->rtx_mode == SL_TCP_RTX_TLP &&
+	    (c->snd_una == c->snd_max || c->tlp_state != SL_TCP_TLP_NONE ||
+	     !(c->flags & SL_TF_SACK_OK) || (c->flags & SL_TF_RECOVERY) ||
+	     c->rtx_timer.expire >= c->rto_at_ms))
+		fail("%s: a loss probe armed where none may be (in flight %u, episode %u)", st,
+		     c->snd_max - c->snd_una, c->tlp_state);
 	if (state_sends_data(c->state) && c->snd_una != c->snd_max &&
 	    !sl_timer_armed(&c->rtx_timer))
 		fail("%s: %u bytes in flight and no retransmission timer", st,

@@ -121,41 +121,61 @@ sl_tcp_cc_ack(struct sl_tcp_conn *c, uint32_t acked)
 	}
 }
 
-void
-sl_tcp_cc_enter_recovery(struct sl_tcp_conn *c)
+/*
+ * ssthresh after a loss: RFC 5681's max(FlightSize / 2, 2 SMSS), or CUBIC's
+ * beta * cwnd (RFC 9438 4.6), which also starts a new CUBIC epoch.
+ */
+static void
+tcp_cc_set_ssthresh(struct sl_tcp_conn *c, uint32_t flight)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
-
 	if (c->tw->cfg->cubic) {
 		cubic_on_loss(c);
 		c->ssthresh = RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);
 	} else {
 		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
 	}
+}
+
+void
+sl_tcp_cc_enter_recovery(struct sl_tcp_conn *c)
+{
+	tcp_cc_set_ssthresh(c, c->snd_max - c->snd_una);
 	/* NewReno inflates by the three segments that left the network (RFC 6582 3.2). */
 	c->cwnd = c->ssthresh + ((c->flags & SL_TF_SACK_OK) ? 0 : 3u * c->mss);
 	c->recover = c->snd_max;
 	c->rtx_high = c->snd_una;
 	c->bytes_acked = 0;
 	c->flags |= SL_TF_RECOVERY;
+	c->tlp_state = SL_TCP_TLP_NONE; /* recovery takes over the episode (Linux, too) */
 	c->tw->stats.fast_retransmits++;
 }
 
 void
 sl_tcp_cc_timeout(struct sl_tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
-
-	if (c->backoff <= 1) { /* the first timeout of a run sets ssthresh (RFC 5681 eq. 4) */
-		if (c->tw->cfg->cubic) {
-			cubic_on_loss(c);
-			c->ssthresh = RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);
-		} else {
-			c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
-		}
-	}
+	if (c->backoff <= 1) /* the first timeout of a run sets ssthresh (RFC 5681 eq. 4) */
+		tcp_cc_set_ssthresh(c, c->snd_max - c->snd_una);
 	c->cwnd = c->mss;
 	c->bytes_acked = 0;
 	c->dupacks = 0;
 	c->flags &= ~SL_TF_RECOVERY;
+	c->tlp_state = SL_TCP_TLP_NONE; /* the probe did not help: the RTO's collapse is the reaction */
+}
+
+/*
+ * RFC 8985 7.4.2: the probe repaired a loss (its retransmission was
+ * acknowledged, with no D-SACK or duplicate ACK saying the original had
+ * arrived). React as fast recovery would have, at once: cwnd down to the new
+ * ssthresh, no collapse. The loss is found when the tail is acknowledged, so
+ * the flight then (often nothing) says nothing about the window the tail
+ * was sent with: cwnd stands for it, as in Linux (tcp_init_cwnd_reduction,
+ * ssthresh from the congestion controller's cwnd-based rule, then
+ * tcp_end_cwnd_reduction).
+ */
+void
+sl_tcp_cc_tlp_loss(struct sl_tcp_conn *c)
+{
+	tcp_cc_set_ssthresh(c, c->cwnd);
+	c->cwnd = c->ssthresh;
+	c->bytes_acked = 0;
 }

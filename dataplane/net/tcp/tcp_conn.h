@@ -73,6 +73,14 @@ enum sl_tcp_rtx_mode {
 	SL_TCP_RTX_NONE = 0,
 	SL_TCP_RTX_RTO,     /* data or SYN/FIN outstanding */
 	SL_TCP_RTX_PERSIST, /* zero window with data waiting */
+	SL_TCP_RTX_TLP,     /* tail loss probe (RFC 8985 7); the RTO is due at rto_at_ms */
+};
+
+/* The tail loss probe episode (RFC 8985 7.4): TLP.end_seq and TLP.is_retrans. */
+enum sl_tcp_tlp_state {
+	SL_TCP_TLP_NONE = 0, /* no probe outstanding: a PTO may be armed */
+	SL_TCP_TLP_NEW,      /* the probe was new data, [tlp_seq, tlp_end) */
+	SL_TCP_TLP_RETRANS,  /* the probe resent the last segment, [tlp_seq, tlp_end) */
 };
 
 struct sl_tcp_key {
@@ -114,6 +122,7 @@ struct sl_tcp_conn {
 	uint8_t soft_err;    /* errno of an ICMP soft error since the last ACK, or 0 */
 	uint8_t writable_due; /* this segment freed send space: call writable at its end */
 	uint8_t syn_resends; /* SYN-SENT: SYNs resent after an unacceptable ACK */
+	uint8_t tlp_state;   /* enum sl_tcp_tlp_state */
 
 	/* Send sequence space (RFC 9293 3.3.1). snd_max: highest sequence sent + 1. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -140,6 +149,7 @@ struct sl_tcp_conn {
 	uint32_t cwnd, ssthresh, recover, bytes_acked;
 	uint32_t rtx_high;     /* SACK recovery: retransmitted up to here */
 	uint32_t rtx_epoch_nxt; /* snd_nxt when the latest hole was retransmitted */
+	uint32_t tlp_seq, tlp_end; /* the outstanding loss probe (tlp_state), FIN included */
 	uint32_t cubic_wmax, cubic_k_ms, cubic_origin;
 	uint64_t cubic_epoch_ms;
 
@@ -160,7 +170,8 @@ struct sl_tcp_conn {
 
 	struct sl_sack_scoreboard sb;
 
-	struct sl_timer rtx_timer;    /* RTO or persist */
+	struct sl_timer rtx_timer;    /* RTO, persist or loss probe (rtx_mode) */
+	uint64_t rto_at_ms;           /* when the RTO is due while rtx_timer waits for a probe */
 	struct sl_timer delack_timer;
 	struct sl_timer keep_timer;   /* keepalive, FIN-WAIT-2 timeout, TIME-WAIT, SYN-RECEIVED */
 
@@ -263,6 +274,8 @@ struct sl_tcp_worker {
 #define SL_TCP_KEEPALIVE_INTVL_MS 10000
 #define SL_TCP_KEEPALIVE_PROBES 6
 #define SL_TCP_PERSIST_MIN_MS 200
+#define SL_TCP_TLP_DELACK_MS 200 /* PTO allowance for a delayed ACK of a lone segment (WCDelAckT) */
+#define SL_TCP_TLP_MIN_MS 2      /* PTO allowance otherwise: one whole tick of our 1 ms clock */
 #define SL_TCP_INVALID_RATELIMIT_MS 500 /* per connection, as Linux's tcp_invalid_ratelimit */
 #define SL_TCP_CHALLENGE_ACK_LIMIT 1000 /* per worker and second, on average */
 #define SL_TCP_EPHEMERAL_LO 10000
@@ -306,6 +319,8 @@ void sl_tcp_send_rst_for(struct sl_netif *ifp, const struct sl_tcp_key *key, uin
 void sl_tcp_send_rst(struct sl_tcp_conn *c);
 void sl_tcp_retransmit_una(struct sl_tcp_conn *c);
 void sl_tcp_send_probe(struct sl_tcp_conn *c);
+/* The tail loss probe (RFC 8985 7.3): one new segment, or the last one again. 0 or -errno. */
+int sl_tcp_send_loss_probe(struct sl_tcp_conn *c);
 /* A segment for no connection (RST, SYN cookie SYN-ACK): header and options only. */
 int sl_tcp_emit_raw(struct sl_netif *ifp, const struct sl_tcp_key *key, uint32_t seq, uint32_t ack,
 		    uint8_t flags, uint16_t win, const uint8_t *opts, unsigned int optlen);
@@ -316,6 +331,12 @@ void sl_tcp_sq_drop_acked(struct sl_tcp_conn *c, uint32_t acked);
 void sl_tcp_timers_init(struct sl_tcp_conn *c);
 void sl_tcp_timers_stop(struct sl_tcp_conn *c);
 void sl_tcp_arm_rto(struct sl_tcp_conn *c);
+/*
+ * Data went out (restart false) or snd_una moved (restart true): a loss
+ * probe if RFC 8985 7.2 allows one and it comes before the RTO, else the RTO
+ * (restarted, or left where it runs).
+ */
+void sl_tcp_arm_xmit_timer(struct sl_tcp_conn *c, bool restart);
 void sl_tcp_arm_persist(struct sl_tcp_conn *c);
 void sl_tcp_arm_delack(struct sl_tcp_conn *c);
 void sl_tcp_arm_keepalive(struct sl_tcp_conn *c);
@@ -343,6 +364,8 @@ void sl_tcp_cc_init(struct sl_tcp_conn *c);
 void sl_tcp_cc_ack(struct sl_tcp_conn *c, uint32_t acked);
 void sl_tcp_cc_enter_recovery(struct sl_tcp_conn *c);
 void sl_tcp_cc_timeout(struct sl_tcp_conn *c);
+/* A loss that a tail loss probe repaired (RFC 8985 7.4.2): a reduction, not a collapse. */
+void sl_tcp_cc_tlp_loss(struct sl_tcp_conn *c);
 uint32_t sl_tcp_flight(const struct sl_tcp_conn *c);
 
 static inline uint64_t

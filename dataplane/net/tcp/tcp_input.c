@@ -554,16 +554,21 @@ tcp_ack_validate(struct sl_tcp_conn *c, const struct tcp_seg *s)
 	return true;
 }
 
-/* SACK blocks into the scoreboard (RFC 2018, 6675). */
-static void
+/*
+ * SACK blocks into the scoreboard (RFC 2018, 6675). Returns true when the
+ * first block is a D-SACK (RFC 2883) for bytes of the outstanding loss probe
+ * that resent the tail: the peer got them twice (RFC 8985 7.4.2).
+ */
+static bool
 tcp_ack_sack(struct sl_tcp_conn *c, const struct tcp_seg *s)
 {
 	uint32_t una = sl_seq_max(c->snd_una, s->ack);
 	uint32_t blocks[4][2];
 	unsigned int n = 0;
+	bool dsack = false;
 
 	if (!(c->flags & SL_TF_SACK_OK) || s->o.n_sack == 0)
-		return;
+		return false;
 	for (unsigned int i = 0; i < s->o.n_sack; i++) {
 		/* A block beyond what we sent is bogus; ignore it. */
 		if (sl_seq_gt(s->o.sack[i][1], c->snd_max))
@@ -573,7 +578,7 @@ tcp_ack_sack(struct sl_tcp_conn *c, const struct tcp_seg *s)
 		n++;
 	}
 	if (n > 0)
-		sl_sack_update(&c->sb, una, blocks, n, NULL);
+		sl_sack_update(&c->sb, una, blocks, n, &dsack);
 	/*
 	 * Data sent after our latest retransmission is SACKed while that
 	 * retransmission's hole is still open: it was lost too. Walk the holes
@@ -584,6 +589,36 @@ tcp_ack_sack(struct sl_tcp_conn *c, const struct tcp_seg *s)
 		c->tw->stats.lost_retransmits++;
 		c->rtx_high = una;
 		c->rtx_epoch_nxt = c->snd_nxt;
+	}
+	return dsack && c->tlp_state == SL_TCP_TLP_RETRANS && sl_seq_lt(blocks[0][0], c->tlp_end) &&
+	       sl_seq_gt(blocks[0][1], c->tlp_seq);
+}
+
+/*
+ * The loss probe's episode (RFC 8985 7.4.2; Linux's tcp_process_tlp_ack),
+ * from an ACK at or past the probe's end, before snd_una moves. A probe of
+ * new data ends it: a loss before it shows in SACKs like any other. A
+ * resent tail ends it without a loss when the peer says it got both copies:
+ * a D-SACK for the probe, or (a peer without D-SACK) a pure duplicate ACK
+ * of the probe's end. An ACK past the probe's end with neither seen first
+ * means one copy was needed: the probe repaired a loss, and the congestion
+ * controller reduces (sl_tcp_cc_tlp_loss). An ACK of exactly the probe's end
+ * that moves snd_una cannot tell yet (the original's ACK may have been
+ * delayed): the episode waits for the next ACK.
+ */
+static void
+tcp_ack_tlp(struct sl_tcp_conn *c, const struct tcp_seg *s, bool dsack)
+{
+	if (sl_seq_lt(s->ack, c->tlp_end))
+		return;
+	if (c->tlp_state == SL_TCP_TLP_NEW || dsack) {
+		c->tlp_state = SL_TCP_TLP_NONE;
+	} else if (sl_seq_gt(s->ack, c->tlp_end)) {
+		c->tlp_state = SL_TCP_TLP_NONE;
+		sl_tcp_cc_tlp_loss(c);
+	} else if (s->ack == c->snd_una && s->len == 0 && s->o.n_sack == 0 &&
+		   !(s->flags & (SL_TH_SYN | SL_TH_FIN)) && (s->win << c->snd_wscale) == c->snd_wnd) {
+		c->tlp_state = SL_TCP_TLP_NONE;
 	}
 }
 
@@ -698,7 +733,7 @@ tcp_ack_advance(struct sl_tcp_conn *c, const struct tcp_seg *s)
 		sl_timer_cancel(&c->rtx_timer);
 		c->rtx_mode = SL_TCP_RTX_NONE;
 	} else {
-		sl_tcp_arm_rto(c);
+		sl_tcp_arm_xmit_timer(c, true); /* RFC 8985 7.2: a new PTO, or the RTO restarted */
 	}
 	if (fin_acked && !tcp_ack_fin(c))
 		return false;
@@ -766,7 +801,10 @@ tcp_process_ack(struct sl_tcp_conn *c, struct tcp_seg *s)
 		return false;
 	if (!tcp_ack_validate(c, s))
 		return false;
-	tcp_ack_sack(c, s);
+	bool dsack_tlp = tcp_ack_sack(c, s);
+
+	if (c->tlp_state != SL_TCP_TLP_NONE)
+		tcp_ack_tlp(c, s, dsack_tlp);
 	if (sl_seq_gt(s->ack, c->snd_una)) {
 		if (!tcp_ack_advance(c, s))
 			return false;

@@ -7,6 +7,7 @@
  * indirect mbufs that point into the user's data, so a retransmission costs
  * a header and a few references, and the data stays where it arrived.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -454,6 +455,76 @@ tcp_sack_retransmit(struct sl_tcp_conn *c)
 	}
 }
 
+/* [snd_nxt, + len) and the FIN if `fin` went out: move snd_nxt (and snd_max), time it. */
+static void
+tcp_sent_at_nxt(struct sl_tcp_conn *c, uint32_t len, bool fin)
+{
+	/* Timed with timestamps too: the fallback when an echo is not believable. */
+	if (!(c->flags & SL_TF_RTT_TIMING) && c->snd_nxt == c->snd_max && len > 0) {
+		c->flags |= SL_TF_RTT_TIMING;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start_us = c->tw->now_us;
+	}
+	c->snd_nxt += len + (fin ? 1 : 0);
+	if (fin)
+		c->flags |= SL_TF_FIN_SENT;
+	if (sl_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+}
+
+/*
+ * The tail loss probe (RFC 8985 7.3, Linux's tcp_send_loss_probe), from the
+ * PTO. New data if the peer's window takes a segment of it, whatever cwnd
+ * says: it probes as well as a retransmission and carries the transfer on.
+ * Otherwise the highest-sequence segment again: up to an MSS of data ending
+ * where the data sent ends, with our FIN if it was sent. Our segments are
+ * not kept as sent, so "the last segment" is the last MSS: the same bytes
+ * when the tail was a full segment, a little more when it was short (the
+ * receiver keeps what it lacks, and a D-SACK covers the rest).
+ * Records the episode (tlp_state, tlp_seq, tlp_end) for tcp_input.
+ */
+int
+sl_tcp_send_loss_probe(struct sl_tcp_conn *c)
+{
+	uint32_t end = tcp_data_end(c), mss = tcp_seg_mss(c);
+	uint32_t left = sl_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+	uint32_t len = RTE_MIN(left, mss), seq, sent_end;
+	bool fin;
+	int rc;
+
+	if (len > 0 && c->snd_nxt == c->snd_max &&
+	    sl_seq_leq(c->snd_nxt + len, c->snd_una + c->snd_wnd)) {
+		fin = (c->flags & SL_TF_FIN_QUEUED) && len == left;
+		seq = c->snd_nxt;
+		rc = tcp_send_segment(c, seq, len, (len == left ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0));
+		if (rc != 0)
+			return rc;
+		tcp_sent_at_nxt(c, len, fin);
+		c->tlp_state = SL_TCP_TLP_NEW;
+	} else {
+		fin = (c->flags & SL_TF_FIN_SENT) != 0;
+		sent_end = c->snd_max - (fin ? 1u : 0u);
+		len = sl_seq_lt(c->snd_una, sent_end) ? RTE_MIN(sent_end - c->snd_una, mss) : 0;
+		seq = sent_end - len;
+		if (len == 0 && !fin)
+			return -ENODATA;
+		/* PSH as the tail had it: the peer delivers what it completes at once. */
+		rc = tcp_send_segment(c, seq, len,
+				      (len > 0 && seq + len == end ? SL_TH_PSH : 0) | (fin ? SL_TH_FIN : 0));
+		if (rc != 0)
+			return rc;
+		/* Karn: no sample from a timed segment this may have resent a part of. */
+		if ((c->flags & SL_TF_RTT_TIMING) && sl_seq_gt(c->rtt_seq + mss, seq))
+			c->flags &= ~SL_TF_RTT_TIMING;
+		c->tw->stats.retransmits++;
+		c->retransmits++;
+		c->tlp_state = SL_TCP_TLP_RETRANS;
+	}
+	c->tlp_seq = seq;
+	c->tlp_end = c->snd_max;
+	return 0;
+}
+
 /* Output for c at the end of this poll iteration (once, however often it is asked). */
 void
 sl_tcp_flush_later(struct sl_tcp_conn *c)
@@ -490,7 +561,7 @@ sl_tcp_output(struct sl_tcp_conn *c)
 		tcp_sack_retransmit(c);
 
 	uint32_t end = tcp_data_end(c), left = 0, mss = tcp_seg_mss(c);
-	bool corked = false;
+	bool corked = false, sent = false;
 	for (;;) {
 		bool fin_pending = (c->flags & SL_TF_FIN_QUEUED) && sl_seq_leq(c->snd_nxt, end);
 
@@ -546,23 +617,14 @@ sl_tcp_output(struct sl_tcp_conn *c)
 			break;
 		if (idle) /* the user timeout counts from here */
 			c->progress_ms = sl_tcp_now_ms(c->tw);
-		/* Timed with timestamps too: the fallback when an echo is not believable. */
-		if (!(c->flags & SL_TF_RTT_TIMING) && c->snd_nxt == c->snd_max &&
-		    len > 0) {
-			c->flags |= SL_TF_RTT_TIMING;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start_us = c->tw->now_us;
-		}
-		c->snd_nxt += len + (fin ? 1 : 0);
-		if (fin)
-			c->flags |= SL_TF_FIN_SENT;
-		if (sl_seq_gt(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
-		if (c->rtx_mode != SL_TCP_RTX_RTO)
-			sl_tcp_arm_rto(c);
+		tcp_sent_at_nxt(c, len, fin);
+		sent = true;
 		if (fin)
 			break;
 	}
+	/* Once per call, not per segment: the RTO, or the loss probe that comes before it. */
+	if (sent)
+		sl_tcp_arm_xmit_timer(c, false);
 	if (c->flags & SL_TF_ACK_NOW)
 		sl_tcp_send_ack(c);
 	/*

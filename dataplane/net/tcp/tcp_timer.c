@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The three timers a connection has, on the worker's timer wheel (ms ticks):
- *   rtx    retransmission (RFC 6298) or, with a zero window, persist;
+ *   rtx    retransmission (RFC 6298), the tail loss probe before it (RFC 8985
+ *          7), or, with a zero window, persist;
  *   delack delayed ACK;
  *   keep   keepalive, the FIN-WAIT-2 limit, or TIME-WAIT, by state.
  */
@@ -53,8 +54,9 @@ tcp_user_deadline(const struct sl_tcp_conn *c)
 	return c->progress_ms + c->user_timeout_ms;
 }
 
-void
-sl_tcp_arm_rto(struct sl_tcp_conn *c)
+/* When the RTO is due if (re)started now: backed off, and not after the user timeout. */
+static uint64_t
+tcp_rto_deadline(const struct sl_tcp_conn *c)
 {
 	uint64_t expire = sl_tcp_now_ms(c->tw) + tcp_backed_off(c->rto_ms, c->backoff);
 
@@ -67,8 +69,99 @@ sl_tcp_arm_rto(struct sl_tcp_conn *c)
 	if (c->user_timeout_ms != 0 && c->snd_una != c->snd_max &&
 	    c->state >= SL_TCP_ESTABLISHED && tcp_user_deadline(c) < expire)
 		expire = RTE_MAX(tcp_user_deadline(c), sl_tcp_now_ms(c->tw));
+	return expire;
+}
+
+static void
+tcp_arm_rto_at(struct sl_tcp_conn *c, uint64_t expire)
+{
 	c->rtx_mode = SL_TCP_RTX_RTO;
+	c->rto_at_ms = expire;
 	sl_timer_arm(&c->tw->wheel, &c->rtx_timer, expire);
+}
+
+void
+sl_tcp_arm_rto(struct sl_tcp_conn *c)
+{
+	tcp_arm_rto_at(c, tcp_rto_deadline(c));
+}
+
+/*
+ * May a tail loss probe be scheduled (RFC 8985 7.2, Linux's
+ * tcp_schedule_loss_probe)? Data or our FIN in flight in a synchronized
+ * state; SACK, so that the peer can tell which copy it got (the probe's
+ * D-SACK, 7.4); no recovery: not fast recovery, and not going back over
+ * data after a timeout (snd_nxt below snd_max, or a backoff no ACK has
+ * cleared yet), where the RTO's own machinery runs; no probe of this episode
+ * outstanding (one per episode); and an RTT sample, since the PTO is made of
+ * it (RFC 8985 allows a 1 s PTO without one: our initial RTO is 1 s too, so
+ * the probe would gain nothing).
+ */
+static bool
+tcp_tlp_allowed(const struct sl_tcp_conn *c)
+{
+	switch (c->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	default:
+		return false;
+	}
+	return (c->flags & (SL_TF_SACK_OK | SL_TF_RECOVERY)) == SL_TF_SACK_OK &&
+	       c->tlp_state == SL_TCP_TLP_NONE && c->srtt_us != 0 && c->backoff == 0 &&
+	       c->snd_nxt == c->snd_max && c->snd_una != c->snd_max;
+}
+
+/*
+ * PTO = 2 SRTT (rounded up to our 1 ms ticks) plus an allowance for the
+ * peer's ACK. With one segment in flight (at most an MSS, and the FIN) the
+ * peer may hold its ACK for its delayed-ACK timer: 200 ms, RFC 8985's
+ * WCDelAckT and Linux's TCP_RTO_MIN. Otherwise the peer acknowledges every
+ * second segment at once and Linux adds 2 jiffies; we add 2 ticks: a timer
+ * armed for now + 1 may fire within the same millisecond (the clock is read
+ * in whole ms), so 2 is the smallest that leaves a whole tick, and on a LAN
+ * where SRTT is tens of µs it keeps the PTO from being shorter than the
+ * time a peer takes to be scheduled.
+ */
+static uint32_t
+tcp_pto_ms(const struct sl_tcp_conn *c)
+{
+	uint32_t pto = (2u * c->srtt_us + USEC_PER_MS - 1) / USEC_PER_MS;
+
+	if (c->snd_max - c->snd_una <= (uint32_t)c->mss + 1u)
+		return pto + SL_TCP_TLP_DELACK_MS;
+	return pto + SL_TCP_TLP_MIN_MS;
+}
+
+void
+sl_tcp_arm_xmit_timer(struct sl_tcp_conn *c, bool restart)
+{
+	bool running = c->rtx_mode == SL_TCP_RTX_RTO || c->rtx_mode == SL_TCP_RTX_TLP;
+	uint64_t rto_at = restart || !running ? tcp_rto_deadline(c) : c->rto_at_ms;
+
+	/*
+	 * A probe only when it comes before the RTO would: at the same time
+	 * it gains nothing, and the RTO retransmits the head with the usual
+	 * backoff. (Linux probes at the RTO's time then; with one segment in
+	 * flight and rto_min 200 ms, that is nearly always, and its RTO comes a
+	 * tick after the probe.) Like Linux, new data pushes the PTO back
+	 * (the tail moved) but never the RTO.
+	 */
+	if (tcp_tlp_allowed(c)) {
+		uint64_t pto_at = sl_tcp_now_ms(c->tw) + tcp_pto_ms(c);
+
+		if (pto_at < rto_at) {
+			c->rtx_mode = SL_TCP_RTX_TLP;
+			c->rto_at_ms = rto_at;
+			sl_timer_arm(&c->tw->wheel, &c->rtx_timer, pto_at);
+			return;
+		}
+	}
+	if (restart || c->rtx_mode != SL_TCP_RTX_RTO)
+		tcp_arm_rto_at(c, rto_at);
 }
 
 void
@@ -139,12 +232,35 @@ sl_tcp_timeout_err(const struct sl_tcp_conn *c)
 	return c->soft_err != 0 ? -(int)c->soft_err : -ETIMEDOUT;
 }
 
+/*
+ * The PTO (RFC 8985 7.3): one probe, new data or the last segment again,
+ * whose ACK (or SACK, or D-SACK) tells what the tail needs; then the RTO at
+ * the time it was due anyway (Linux's tcp_rearm_rto after a probe), so an
+ * unanswered probe costs nothing: the RTO and its backoff are as without it.
+ */
+static void
+tcp_tlp_fire(struct sl_tcp_conn *c)
+{
+	uint64_t rto_at = RTE_MAX(c->rto_at_ms, sl_tcp_now_ms(c->tw));
+
+	c->rtx_mode = SL_TCP_RTX_NONE;
+	if (c->snd_una == c->snd_max)
+		return; /* everything was acknowledged meanwhile */
+	if (sl_tcp_send_loss_probe(c) == 0)
+		c->tw->stats.tlp_probes++;
+	tcp_arm_rto_at(c, rto_at);
+}
+
 static void
 tcp_rtx_fire(struct sl_timer *t)
 {
 	struct sl_tcp_conn *c = sl_container_of(t, struct sl_tcp_conn, rtx_timer);
 	struct sl_tcp_worker *tw = c->tw;
 
+	if (c->rtx_mode == SL_TCP_RTX_TLP) {
+		tcp_tlp_fire(c);
+		return;
+	}
 	if (c->rtx_mode == SL_TCP_RTX_PERSIST) {
 		/*
 		 * A window probe. Nothing is in flight, so the RTO backoff counts the
