@@ -10,8 +10,8 @@
 #
 # With one worker, then two: echo, discard and chargen transfers (sha256 or pattern
 # verified), concurrent connections, short connections, all at the same time; then sluice's stats must
-# show the recovery machinery at work (retransmits, fast retransmits, out-of-order
-# segments) and the connection table must drain to zero. Transfer times are printed.
+# show the recovery machinery at work (retransmits, fast retransmits, tail loss probes,
+# out-of-order segments) and the connection table must drain to zero. Transfer times are printed.
 #
 # Sizes: with one worker, 20 MB each way (echo, discard, chargen); the run with
 # two workers repeats it with echo 3 MB and chargen 6 MB to keep the suite short.
@@ -142,7 +142,7 @@ run_suite() { # workers echo_bytes source_bytes
 	# Peers closed first; a lost last ACK or FIN costs retransmissions, then TIME-WAIT (1 s).
 	tb_wait_for "[ \"\$(stats | tcp_stat conns)\" = 0 ]" 60
 	if s=$(stats); then
-		for k in retransmits fast_retransmits lost_retransmits timeouts ooo_segments \
+		for k in retransmits fast_retransmits lost_retransmits timeouts tlp_probes ooo_segments \
 			dup_acks_in passive_opens active_opens conn_timeouts resets_sent conns; do
 			v=$(tcp_stat "$k" <<<"$s")
 			tb_log "  tcp.$k = $v"
@@ -155,6 +155,9 @@ run_suite() { # workers echo_bytes source_bytes
 			test "$(tcp_stat fast_retransmits <<<"$s")" -gt 0
 		tb_check "out-of-order segments queued ($(tcp_stat ooo_segments <<<"$s"))" \
 			test "$(tcp_stat ooo_segments <<<"$s")" -gt 0
+		# Tails are lost too (5 %), and ACKs held back longer than 2 SRTT: probes go.
+		tb_check "tail loss probes (RFC 8985) sent ($(tcp_stat tlp_probes <<<"$s"))" \
+			test "$(tcp_stat tlp_probes <<<"$s")" -gt 0
 	else
 		tb_fail "sluice answers SIGUSR1 with a stats line"
 	fi
