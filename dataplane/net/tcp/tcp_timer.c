@@ -100,16 +100,9 @@ sl_tcp_arm_rto(struct sl_tcp_conn *c)
 static bool
 tcp_tlp_allowed(const struct sl_tcp_conn *c)
 {
-	switch (c->state) {
-	case SL_TCP_ESTABLISHED:
-	case SL_TCP_CLOSE_WAIT:
-	case SL_TCP_FIN_WAIT_1:
-	case SL_TCP_CLOSING:
-	case SL_TCP_LAST_ACK:
-		break;
-	default:
+	/* ESTABLISHED to LAST-ACK; FIN-WAIT-2 among them has nothing in flight. */
+	if (c->state < SL_TCP_ESTABLISHED || c->state >= SL_TCP_TIME_WAIT)
 		return false;
-	}
 	return (c->flags & (SL_TF_SACK_OK | SL_TF_RECOVERY)) == SL_TF_SACK_OK &&
 	       c->tlp_state == SL_TCP_TLP_NONE && c->srtt_us != 0 && c->backoff == 0 &&
 	       c->snd_nxt == c->snd_max && c->snd_una != c->snd_max;
@@ -154,8 +147,12 @@ sl_tcp_arm_xmit_timer(struct sl_tcp_conn *c, bool restart)
 		uint64_t pto_at = sl_tcp_now_ms(c->tw) + tcp_pto_ms(c);
 
 		if (pto_at < rto_at) {
-			c->rtx_mode = SL_TCP_RTX_TLP;
 			c->rto_at_ms = rto_at;
+			/* The ACK armed it, its output asks again in the same ms: one move. */
+			if (c->rtx_mode == SL_TCP_RTX_TLP && c->rtx_timer.expire == pto_at &&
+			    sl_timer_armed(&c->rtx_timer))
+				return;
+			c->rtx_mode = SL_TCP_RTX_TLP;
 			sl_timer_arm(&c->tw->wheel, &c->rtx_timer, pto_at);
 			return;
 		}
