@@ -155,9 +155,13 @@ run_suite() { # workers echo_bytes source_bytes
 			test "$(tcp_stat fast_retransmits <<<"$s")" -gt 0
 		tb_check "out-of-order segments queued ($(tcp_stat ooo_segments <<<"$s"))" \
 			test "$(tcp_stat ooo_segments <<<"$s")" -gt 0
-		# Tails are lost too (5 %), and ACKs held back longer than 2 SRTT: probes go.
-		tb_check "tail loss probes (RFC 8985) sent ($(tcp_stat tlp_probes <<<"$s"))" \
-			test "$(tcp_stat tlp_probes <<<"$s")" -gt 0
+		# Tails of several segments are lost too (5 %), or their ACKs: probes go. Only
+		# the 20 MB run is checked: measured 25 probes there, 1 in the short run (most
+		# tails there are one segment, for which the RTO comes before the PTO).
+		if [ "$workers" = 1 ]; then
+			tb_check "tail loss probes (RFC 8985) sent ($(tcp_stat tlp_probes <<<"$s"))" \
+				test "$(tcp_stat tlp_probes <<<"$s")" -gt 0
+		fi
 	else
 		tb_fail "sluice answers SIGUSR1 with a stats line"
 	fi
