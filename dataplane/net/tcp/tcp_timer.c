@@ -110,10 +110,13 @@ tcp_tlp_allowed(const struct sl_tcp_conn *c)
 
 /*
  * PTO = 2 SRTT (rounded up to our 1 ms ticks) plus an allowance for the
- * peer's ACK. With one segment in flight (at most an MSS, and the FIN) the
- * peer may hold its ACK for its delayed-ACK timer: 200 ms, RFC 8985's
- * WCDelAckT and Linux's TCP_RTO_MIN. Otherwise the peer acknowledges every
- * second segment at once and Linux adds 2 jiffies; we add 2 ticks: a timer
+ * peer's ACK. With one segment in flight the peer may hold its ACK for its
+ * delayed-ACK timer: 200 ms, RFC 8985's WCDelAckT and Linux's TCP_RTO_MIN.
+ * "One segment" is counted in bytes (at most an MSS, and the FIN), as the
+ * peer counts what it owes an ACK for: two short segments (a response's
+ * head and body) wait for its delayed ACK as one does. With more, the peer
+ * acknowledges at once (every second full segment) and Linux adds 2
+ * jiffies; we add 2 ticks: a timer
  * armed for now + 1 may fire within the same millisecond (the clock is read
  * in whole ms), so 2 is the smallest that leaves a whole tick, and on a LAN
  * where SRTT is tens of µs it keeps the PTO from being shorter than the
