@@ -319,7 +319,17 @@ sl_cp_health_backend(const struct sl_cp_health *h, unsigned int g, struct sl_cp_
 	if (h == NULL)
 		return -ENOENT;
 	pthread_mutex_lock(&m->lock);
-	if (g >= h->n) {
+	/*
+	 * Between a reload's publish and the control thread's next refresh, h->rs and h->b are
+	 * the retired snapshot's, and sl_dataplane_reap may free that set as soon as no request
+	 * uses it: slow_start_pct would read freed memory (an admin thread crashed so, GET
+	 * /api/backends right after POST /api/config/reload under load), and g, an index into
+	 * the new configuration, would name another backend of the old table. The caller holds
+	 * the view's lock, so the view's set is the live one and stays so while we look.
+	 */
+	if (h->view != NULL && h->view->resil != h->rs) {
+		rc = -EAGAIN;
+	} else if (g >= h->n) {
 		rc = -ENOENT;
 	} else {
 		const struct cp_backend *b = &h->b[g];

@@ -64,8 +64,9 @@ void sl_cp_health_on_evt(void *h, const struct sl_evt *e);
 /* Time-driven work, every control-loop iteration (control thread). */
 void sl_cp_health_tick(struct sl_cp_health *h);
 
-/* Backend g's state for the API (any thread; values may be one tick old). -ENOENT past the
- * end. */
+/* Backend g's state for the API (any thread, holding the followed view's lock for reading;
+ * values may be one tick old). -ENOENT past the end; -EAGAIN between a reload and the
+ * control thread's next look at it (the table is still the retired snapshot's). */
 int sl_cp_health_backend(const struct sl_cp_health *h, unsigned int g,
 			 struct sl_cp_backend_health *out);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,6 +194,54 @@ test_reload_carries_states_over_by_key(void)
 	snap_free(&a);
 }
 
+/*
+ * The API reads the table on its own threads while a reload retires the snapshot whose
+ * resilience set the table still points to, and the data plane may free that set before the
+ * control thread looks again. Freed here before the look: the API must not touch it (under
+ * the sanitizers a read is a heap-use-after-free) and says -EAGAIN; the tick attaches.
+ */
+static void
+test_api_never_reads_a_retired_set(void)
+{
+	struct snap a, b;
+	struct sl_plane_view v;
+	struct sl_cp_health *h;
+	struct sl_cp_backend_health bh;
+
+	memset(&v, 0, sizeof(v));
+	CU_ASSERT_EQUAL_FATAL(pthread_rwlock_init(&v.lock, NULL), 0);
+	snap_load(&a, yaml_a, 1);
+	h = sl_cp_health_create(a.cfg, a.rs, 1000000000ull);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	v.cfg = a.cfg;
+	v.resil = a.rs;
+	sl_cp_health_follow(h, &v);
+	pthread_rwlock_rdlock(&v.lock);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), 0);
+	CU_ASSERT_EQUAL(bh.slow_start_pct, 100);
+	pthread_rwlock_unlock(&v.lock);
+
+	snap_load(&b, yaml_b, 2); /* the reload publishes b ... */
+	pthread_rwlock_wrlock(&v.lock);
+	v.cfg = b.cfg;
+	v.resil = b.rs;
+	pthread_rwlock_unlock(&v.lock);
+	snap_free(&a); /* ... and the reap frees a before the control thread's next tick */
+	pthread_rwlock_rdlock(&v.lock);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 1, &bh), -EAGAIN);
+	pthread_rwlock_unlock(&v.lock);
+
+	sl_cp_health_tick(h); /* the control thread attaches to b */
+	pthread_rwlock_rdlock(&v.lock);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 2, &bh), 0);
+	CU_ASSERT_TRUE(bh.up);
+	CU_ASSERT_EQUAL(sl_cp_health_backend(h, 3, &bh), -ENOENT);
+	pthread_rwlock_unlock(&v.lock);
+	sl_cp_health_free(h);
+	snap_free(&b);
+	pthread_rwlock_destroy(&v.lock);
+}
+
 int
 main(void)
 {
@@ -200,6 +249,7 @@ main(void)
 	    SL_UNIT_TEST(test_thresholds_set_and_clear_the_down_flag),
 	    SL_UNIT_TEST(test_reload_carries_states_over_by_key),
 	    SL_UNIT_TEST(test_slow_start_percent),
+	    SL_UNIT_TEST(test_api_never_reads_a_retired_set),
 	};
 
 	return SL_UNIT_RUN("backend_health", tests);
