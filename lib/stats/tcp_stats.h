@@ -23,7 +23,7 @@
 	X(fast_retransmits)    /* recoveries entered on duplicate ACKs or SACK */                   \
 	X(lost_retransmits)    /* retransmissions found lost by later SACKs, sent again */          \
 	X(timeouts)            /* RTO expirations */                                                \
-	X(tlp_probes)          /* tail loss probes sent (RFC 8985 7.3) */                         \
+	X(tlp_probes)          /* tail loss probes sent (RFC 8985 7.3) */                           \
 	X(conn_timeouts)       /* connections given up after too many retransmissions */           \
 	X(keepalive_timeouts)                                                                      \
 	X(syncookies_sent)                                                                         \

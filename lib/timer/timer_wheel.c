@@ -176,8 +176,12 @@ sl_timer_init(struct sl_timer *t, sl_timer_fn fn)
 void
 sl_timer_arm(struct sl_timer_wheel *w, struct sl_timer *t, uint64_t expire)
 {
-	if (t->pprev != NULL)
+	if (t->pprev != NULL) {
+		/* Already waiting for that tick: the wheel finds it where it is. */
+		if (t->expire == expire)
+			return;
 		timer_unlink(t);
+	}
 	t->expire = expire;
 	/* No slot stands for the current tick or the past: what is due waits on its own list. */
 	if (expire <= w->now)

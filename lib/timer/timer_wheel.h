@@ -91,8 +91,8 @@ void sl_timer_wheel_init(struct sl_timer_wheel *w, uint64_t now);
 void sl_timer_init(struct sl_timer *t, sl_timer_fn fn);
 
 /*
- * Arm `t` to fire at `expire` (an armed timer is moved). An expire at or
- * before w->now fires on the next sl_timer_wheel_advance call, even one whose
+ * Arm `t` to fire at `expire` (an armed timer is moved; one armed for that very tick stays where it
+ * is). An expire at or before w->now fires on the next sl_timer_wheel_advance call, even one whose
  * time has not moved; from inside a callback, that is the next call, not the
  * running one, so a timer re-arming itself for "now" cannot loop forever.
  */

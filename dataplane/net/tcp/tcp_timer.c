@@ -151,10 +151,6 @@ sl_tcp_arm_xmit_timer(struct sl_tcp_conn *c, bool restart)
 
 		if (pto_at < rto_at) {
 			c->rto_at_ms = rto_at;
-			/* The ACK armed it, its output asks again in the same ms: one move. */
-			if (c->rtx_mode == SL_TCP_RTX_TLP && c->rtx_timer.expire == pto_at &&
-			    sl_timer_armed(&c->rtx_timer))
-				return;
 			c->rtx_mode = SL_TCP_RTX_TLP;
 			sl_timer_arm(&c->tw->wheel, &c->rtx_timer, pto_at);
 			return;
