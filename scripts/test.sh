@@ -9,7 +9,7 @@
 # any failure; the last line of stdout is "N passed, M failed".
 #
 #   ./scripts/test.sh [--quick]     --quick skips the fuzz run
-# Environment: SL_FUZZ_SECONDS (default 36) per fuzz target (five targets: about 3 min).
+# Environment: SL_FUZZ_SECONDS (default 30) per fuzz target (five targets: about 2.5 min).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
