@@ -154,11 +154,19 @@ check_vfio() {
 	fi
 }
 
+# An installed sluice (sluice.service runs this check) needs DPDK's libraries, not its
+# development files: those only matter where sluice is built.
 check_dpdk() {
+	local eal
+	eal=$(ldconfig -p 2>/dev/null | awk '/librte_eal\.so\./ { print $NF; exit }')
 	if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libdpdk; then
 		ok "DPDK $(pkg-config --modversion libdpdk) (pkg-config libdpdk)"
+	elif [ -n "$eal" ]; then
+		ok "DPDK libraries ($eal)"
+		missing recommended "DPDK development files (to build sluice on this host)" \
+			"apt-get install -y libdpdk-dev pkg-config"
 	else
-		missing required "DPDK development files (pkg-config libdpdk)" \
+		missing required "DPDK (librte_eal)" \
 			"apt-get install -y dpdk dpdk-dev libdpdk-dev pkg-config"
 	fi
 	if command -v dpdk-testpmd >/dev/null 2>&1; then

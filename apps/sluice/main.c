@@ -28,6 +28,7 @@
 #include "controlplane/api_metrics.h"
 #include "controlplane/backend_health.h"
 #include "controlplane/ring_client.h"
+#include "controlplane/service_notify.h"
 #include "controlplane/stats_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/log.h"
@@ -312,6 +313,10 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		sl_config_free(cfg);
 		return 1;
 	}
+	/* Before EAL starts threads: it unsets NOTIFY_SOCKET (sluice.service is Type=notify). */
+	rc = sl_cp_notify_init();
+	if (rc != 0)
+		fprintf(stderr, "sluice: NOTIFY_SOCKET ignored: %s\n", strerror(-rc));
 	if (rte_eal_init(nargs, args) < 0) {
 		fprintf(stderr, "sluice: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		free(args);
@@ -405,6 +410,8 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 	}
 	sl_cp_live_start(&live, sl_cp_now_ns());
 	SL_LOG(INFO, "ready");
+	sl_cp_notify("READY=1\nSTATUS=ready: %u worker(s), %u port(s)", dp.view.n_workers,
+		     dp.n_ports);
 
 	/*
 	 * The control loop. Link state is polled: not every PMD raises an interrupt. This
@@ -432,11 +439,16 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 			json_t *summary = NULL;
 
 			got_reload = 0;
-			if (sl_cp_runtime_reload(rt, &summary, err, sizeof(err)) == 0)
+			sl_cp_notify("RELOADING=1\nMONOTONIC_USEC=%llu",
+				     (unsigned long long)(sl_cp_now_ns() / 1000));
+			if (sl_cp_runtime_reload(rt, &summary, err, sizeof(err)) == 0) {
 				SL_LOG(INFO, "SIGHUP: configuration reloaded");
-			else
+				sl_cp_notify("READY=1\nSTATUS=configuration reloaded");
+			} else {
 				SL_LOG(ERR, "SIGHUP: configuration refused, the running one stays: "
 					    "%s", err);
+				sl_cp_notify("READY=1\nSTATUS=reload refused: %s", err);
+			}
 			json_decref(summary);
 		}
 		sl_cp_runtime_tick(rt);
@@ -447,6 +459,7 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		       !got_reopen && !got_reload)
 			;
 	}
+	sl_cp_notify("STOPPING=1\nSTATUS=stopping: draining connections");
 	/* The running snapshot's grace period (a reload may have changed it). */
 	drain(&dp, dp.proxy != NULL ? sl_proxy_config(dp.proxy)->timeouts.shutdown_grace_ms : 0);
 	SL_LOG(INFO, "stopping");
@@ -465,6 +478,7 @@ out:
 	sl_cp_health_free(health);
 	sl_config_free(cfg);
 	rte_eal_cleanup();
+	sl_cp_notify_fini();
 	return rc == 0 ? 0 : 1;
 }
 

@@ -12,7 +12,10 @@
 #     .13 in turn (configs_plan.py); sluice resolves them itself when it starts;
 #   - sluice-backend serves every (address, port) the file's backends use;
 #   - TLS certificate and key paths point to a certificate the test makes (openssl), and the
-#     probes of a TLS service go over HTTPS.
+#     probes of a TLS service go over HTTPS;
+#   - a port on a PCI device (configs/sluice.yaml, the installed example for a NIC host) gets
+#     the TAP device net_tap0 instead, and files under /var/lib/sluice and /var/log/sluice (the
+#     service's directories) go to the test's temporary folder.
 # Each probe checks the answering backend's address (the one its name resolved to), the path
 # it saw (rewrite), or the redirect. Also: a name that does not resolve refuses the start
 # with file:line:col (and a reload with one is refused, the running configuration stays), and
@@ -64,7 +67,9 @@ serve_config() {
 	if grep -q '^dataplane:' "$src"; then cp "$src" "$cfg"; else
 		{ printf '%s' "$DATAPLANE"; cat "$src"; } >"$cfg"
 	fi
-	sed -i -E -e "s#^( *cert_file: *).*#\1$TMP/tls.pem#" -e "s#^( *key_file: *).*#\1$TMP/tls.key#" "$cfg"
+	sed -i -E -e "s#^( *cert_file: *).*#\1$TMP/tls.pem#" -e "s#^( *key_file: *).*#\1$TMP/tls.key#" \
+		-e "s#^( *device: *)[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]#\1net_tap0#" \
+		-e "s#/var/(lib|log)/sluice/#$TMP/$name-#" "$cfg"
 	if ! "$SL_BUILD/apps/sluice/sluice" --check --config "$cfg" >"$TMP/$name.json" 2>"$TMP/$name.err"; then
 		tb_fail "config_${name}_serves" "does not load: $(cat "$TMP/$name.err")"
 		return
