@@ -37,8 +37,8 @@ sl_cp_notify_init(void)
 	if (path[0] == '@')
 		notify_addr.sun_path[0] = '\0';
 	/* An abstract name is exactly n bytes long: no terminating NUL counts. */
-	notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
-				 (path[0] == '@' ? 0 : 1));
+	notify_len =
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
 	unsetenv("NOTIFY_SOCKET");
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	return notify_fd < 0 ? -errno : 0;

@@ -158,7 +158,8 @@ check_vfio() {
 # development files: those only matter where sluice is built.
 check_dpdk() {
 	local eal
-	eal=$(ldconfig -p 2>/dev/null | awk '/librte_eal\.so\./ { print $NF; exit }')
+	# awk reads to the end: an early exit would SIGPIPE ldconfig, and pipefail end the script.
+	eal=$(ldconfig -p 2>/dev/null | awk '/librte_eal\.so\./ && !found { print $NF; found = 1 }') || eal=""
 	if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libdpdk; then
 		ok "DPDK $(pkg-config --modversion libdpdk) (pkg-config libdpdk)"
 	elif [ -n "$eal" ]; then

@@ -43,15 +43,16 @@ if ! meson install -C "$SL_BUILD" --destdir "$DEST" --quiet >"$TMP/install.log" 
 	tb_die "meson install --destdir failed"
 fi
 # The build's directories, as meson resolves them (sysconfdir is /etc for prefix /usr).
-eval "$(meson introspect "$SL_BUILD" --buildoptions | python3 -c '
+{ read -r prefix && read -r bindir && read -r sysconfdir && read -r libexecdir && read -r datadir &&
+	read -r unit_opt; } < <(meson introspect "$SL_BUILD" --buildoptions | python3 -c '
 import json, os, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
 p = o["prefix"]
+print(p)
 for k in ("bindir", "sysconfdir", "libexecdir", "datadir"):
-    print("%s=%s" % (k, os.path.join(p, o[k])))
-print("prefix=%s" % p)
-print("unit_opt=%s" % (o["systemdsystemunitdir"] if o["systemd_unit"] else "-"))
-')"
+    print(os.path.join(p, o[k]))
+print(o["systemdsystemunitdir"] if o["systemd_unit"] else "-")
+') || tb_die "cannot read the build's directories (meson introspect)"
 [ "$unit_opt" != - ] || tb_die "the build has -Dsystemd_unit=false: nothing to test the unit with"
 if [ -n "$unit_opt" ]; then
 	unitdir=$unit_opt
@@ -85,7 +86,7 @@ else
 	tb_pass "test_backend_not_installed"
 fi
 left=$(grep -l '@[A-Z]*@' "$DEST$unitdir/sluice.service" "$DEST$sysconfdir/sluice/sluice.env" 2>/dev/null)
-[ -z "$left" ] && tb_pass "templates_filled_in" || tb_fail "templates_filled_in" "placeholders left in $left"
+if [ -z "$left" ]; then tb_pass "templates_filled_in"; else tb_fail "templates_filled_in" "placeholders left in $left"; fi
 
 # --- the installed configuration and unit ----------------------------------------------------
 unit=$DEST$unitdir/sluice.service
@@ -105,6 +106,7 @@ fi
 ukey() { sed -n "s/^$1=//p" "$unit" | tail -1; }
 grace=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["timeouts"]["shutdown_grace"])' "$TMP/check.json" 2>/dev/null)
 stop=$(ukey TimeoutStopSec)
+# shellcheck disable=SC2016 # $MAINPID is systemd's, literally in the unit
 if [ "$(ukey Type)" = notify ] && [ "$(ukey LimitMEMLOCK)" = infinity ] &&
 	[ "$(ukey ExecReload)" = '/bin/kill -HUP $MAINPID' ] && [ -n "$grace" ] &&
 	python3 - "$grace" "$stop" <<'EOF'
@@ -213,6 +215,7 @@ fi
 # its driver untouched; without SLUICE_BIND, refused for not being on vfio-pci.
 host_if=$(ip -o route show default 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
 host_pci=""
+# shellcheck source=../../dpdk-setup/pci.sh
 [ -z "$host_if" ] || host_pci=$(. "$DEST$libexecdir/sluice/pci.sh" && pci_resolve "$host_if" 2>/dev/null) || host_pci=""
 if [ -n "$host_pci" ]; then
 	drv_before=$(readlink -f "/sys/bus/pci/devices/$host_pci/driver")
@@ -228,9 +231,11 @@ if [ -n "$host_pci" ]; then
 	env -i "${ENVARGS[@]}" SLUICE_EAL="-l 0-1 -a $host_pci" SLUICE_HOST_CHECK=off \
 		"${pre[@]}" >"$TMP/pre4.log" 2>&1
 	rc=$?
-	[ $rc -eq 1 ] && grep -q 'is not bound to vfio-pci' "$TMP/pre4.log" &&
-		tb_pass "prepare refuses an -a device not on vfio-pci" ||
+	if [ $rc -eq 1 ] && grep -q 'is not bound to vfio-pci' "$TMP/pre4.log"; then
+		tb_pass "prepare refuses an -a device not on vfio-pci"
+	else
 		tb_fail "prepare_refuses_unbound_device" "rc $rc: $(cat "$TMP/pre4.log")"
+	fi
 else
 	tb_log "no PCI NIC behind the default route: the refusal checks are skipped"
 fi

@@ -38,6 +38,26 @@ listen_at(const char *name)
 	return fd;
 }
 
+/* A manager listening at a path of this process (written to PATH), sluice told about it: the
+ * listener's fd, or -1. */
+static int
+manager_at_path(char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/sl-notify-test-%d.sock", (int)getpid());
+	unlink(path);
+	fd = listen_at(path);
+	if (fd < 0)
+		return -1;
+	setenv("NOTIFY_SOCKET", path, 1);
+	if (sl_cp_notify_init() != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 expect_message(int fd, const char *want)
 {
@@ -55,12 +75,8 @@ test_ready_reloading_stopping_reach_a_path_socket(void)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/sl-notify-test-%d.sock", (int)getpid());
-	unlink(path);
-	fd = listen_at(path);
+	fd = manager_at_path(path, sizeof(path));
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
-	setenv("NOTIFY_SOCKET", path, 1);
-	CU_ASSERT_EQUAL(sl_cp_notify_init(), 0);
 	CU_ASSERT_PTR_NULL(getenv("NOTIFY_SOCKET")); /* children do not inherit it */
 	CU_ASSERT_EQUAL(sl_cp_notify("READY=1"), 0);
 	expect_message(fd, "READY=1");
@@ -99,12 +115,8 @@ test_long_status_is_cut_not_dropped(void)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/sl-notify-test-%d.sock", (int)getpid());
-	unlink(path);
-	fd = listen_at(path);
+	fd = manager_at_path(path, sizeof(path));
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
-	setenv("NOTIFY_SOCKET", path, 1);
-	CU_ASSERT_EQUAL(sl_cp_notify_init(), 0);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	CU_ASSERT_EQUAL(sl_cp_notify("READY=1\nSTATUS=%s", big), 0);
@@ -159,12 +171,12 @@ int
 main(void)
 {
 	static const struct sl_unit_test tests[] = {
-		SL_UNIT_TEST(test_ready_reloading_stopping_reach_a_path_socket),
-		SL_UNIT_TEST(test_abstract_socket_name_starts_with_at),
-		SL_UNIT_TEST(test_long_status_is_cut_not_dropped),
-		SL_UNIT_TEST(test_no_manager_is_a_no_op),
-		SL_UNIT_TEST(test_bad_addresses_are_refused),
-		SL_UNIT_TEST(test_a_vanished_manager_reports_the_error),
+	    SL_UNIT_TEST(test_ready_reloading_stopping_reach_a_path_socket),
+	    SL_UNIT_TEST(test_abstract_socket_name_starts_with_at),
+	    SL_UNIT_TEST(test_long_status_is_cut_not_dropped),
+	    SL_UNIT_TEST(test_no_manager_is_a_no_op),
+	    SL_UNIT_TEST(test_bad_addresses_are_refused),
+	    SL_UNIT_TEST(test_a_vanished_manager_reports_the_error),
 	};
 
 	return SL_UNIT_RUN("service_notify", tests);
