@@ -83,7 +83,9 @@ usage(FILE *out)
 		"Signals: SIGINT/SIGTERM stop gracefully (no new connection; requests in flight\n"
 		"finish within timeouts.shutdown_grace, then exit 0); a second one stops at once.\n"
 		"SIGUSR1 prints a stats line (JSON); SIGUSR2 reopens the access log file (after\n"
-		"log rotation); SIGHUP reloads the configuration file (as POST /api/config/reload).\n");
+		"log rotation); SIGHUP reloads the configuration file (as POST /api/config/reload).\n"
+		"Under systemd (sluice.service, Type=notify) it reports READY=1, RELOADING=1 and\n"
+		"STOPPING=1 to $NOTIFY_SOCKET.\n");
 }
 
 /* Returns 0 to go on, 1 to exit successfully, -1 on a usage error (already reported). */
