@@ -35,7 +35,10 @@ bind=${SLUICE_BIND:-no}
 check=${SLUICE_HOST_CHECK:-nic}
 [[ $hugepages =~ ^[0-9]+$ ]] || bad_setting "SLUICE_HUGEPAGES is a page count, not '$hugepages'"
 case $bind in yes | no) ;; *) bad_setting "SLUICE_BIND is yes or no, not '$bind'" ;; esac
-case $check in nic | tap | off) ;; *) bad_setting "SLUICE_HOST_CHECK is nic, tap or off, not '$check'" ;; esac
+case $check in
+nic | tap | off) ;;
+*) bad_setting "SLUICE_HOST_CHECK is nic, tap or off, not '$check'" ;;
+esac
 
 # The -a devices of SLUICE_EAL (split on blanks, as systemd splits $SLUICE_EAL), without their
 # device arguments (-a 0000:03:00.0,rxq_pkt_len=... names 0000:03:00.0).

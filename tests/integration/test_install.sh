@@ -86,11 +86,16 @@ else
 	tb_pass "test_backend_not_installed"
 fi
 left=$(grep -l '@[A-Z]*@' "$DEST$unitdir/sluice.service" "$DEST$sysconfdir/sluice/sluice.env" 2>/dev/null)
-if [ -z "$left" ]; then tb_pass "templates_filled_in"; else tb_fail "templates_filled_in" "placeholders left in $left"; fi
+if [ -z "$left" ]; then
+	tb_pass "templates_filled_in"
+else
+	tb_fail "templates_filled_in" "placeholders left in $left"
+fi
 
 # --- the installed configuration and unit ----------------------------------------------------
 unit=$DEST$unitdir/sluice.service
-if "$DEST$bindir/sluice" --check --config "$DEST$sysconfdir/sluice/sluice.yaml" >"$TMP/check.json" 2>"$TMP/check.err"; then
+if "$DEST$bindir/sluice" --check --config "$DEST$sysconfdir/sluice/sluice.yaml" \
+	>"$TMP/check.json" 2>"$TMP/check.err"; then
 	tb_pass "installed sluice --check accepts the installed sluice.yaml"
 else
 	tb_fail "installed sluice --check accepts the installed sluice.yaml" "$(cat "$TMP/check.err")"
@@ -98,13 +103,21 @@ fi
 # systemd-analyze checks that the commands exist: the unit's paths, moved under $DEST.
 sed -e "s#=\\(+\\?\\)$bindir/#=\\1$DEST$bindir/#" -e "s#=\\(+\\?\\)$libexecdir/#=\\1$DEST$libexecdir/#" \
 	"$unit" >"$TMP/sluice.service"
-if systemd-analyze verify --man=no "$TMP/sluice.service" >"$TMP/verify.log" 2>&1 && [ ! -s "$TMP/verify.log" ]; then
+if systemd-analyze verify --man=no "$TMP/sluice.service" >"$TMP/verify.log" 2>&1 &&
+	[ ! -s "$TMP/verify.log" ]; then
 	tb_pass "systemd-analyze verify (no warning)"
 else
 	tb_fail "systemd-analyze verify (no warning)" "$(head -5 "$TMP/verify.log")"
 fi
 ukey() { sed -n "s/^$1=//p" "$unit" | tail -1; }
-grace=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["timeouts"]["shutdown_grace"])' "$TMP/check.json" 2>/dev/null)
+checked() { # KEY...: a value of the installed config, normalised by sluice --check
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]:
+    v = v[k]
+print(v)' "$TMP/check.json" "$@" 2>/dev/null
+}
+grace=$(checked timeouts shutdown_grace)
 stop=$(ukey TimeoutStopSec)
 # shellcheck disable=SC2016 # $MAINPID is systemd's, literally in the unit
 if [ "$(ukey Type)" = notify ] && [ "$(ukey LimitMEMLOCK)" = infinity ] &&
@@ -121,9 +134,10 @@ EOF
 then
 	tb_pass "unit: Type=notify, LimitMEMLOCK, ExecReload SIGHUP, TimeoutStopSec $stop > drain $grace"
 else
-	tb_fail "unit_settings" "Type=$(ukey Type) LimitMEMLOCK=$(ukey LimitMEMLOCK) ExecReload=$(ukey ExecReload) TimeoutStopSec=$stop shutdown_grace=$grace"
+	tb_fail "unit_settings" "Type=$(ukey Type) LimitMEMLOCK=$(ukey LimitMEMLOCK)" \
+		"ExecReload=$(ukey ExecReload) TimeoutStopSec=$stop shutdown_grace=$grace"
 fi
-alog=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"]["access_log"]["path"])' "$TMP/check.json" 2>/dev/null)
+alog=$(checked admin access_log path)
 lr=$DEST$sysconfdir/logrotate.d/sluice
 # shellcheck disable=SC2053 # the snippet's first line is a glob, matched as one
 if [ -n "$alog" ] && [[ $alog == $(awk '/^\// { print $1; exit }' "$lr") ]] &&
@@ -211,12 +225,22 @@ elif grep -q 'neither --no-pci nor an -a device' "$TMP/pre2.log"; then
 else
 	tb_fail "prepare_refuses_eal_without_no_pci_or_a" "$(cat "$TMP/pre2.log")"
 fi
+env -i "${ENVARGS[@]}" SLUICE_HUGEPAGES=lots "${pre[@]}" >"$TMP/pre5.log" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "SLUICE_HUGEPAGES is a page count, not 'lots'" "$TMP/pre5.log"; then
+	tb_pass "prepare_refuses_a_bad_setting_by_name"
+else
+	tb_fail "prepare_refuses_a_bad_setting_by_name" "rc $rc: $(cat "$TMP/pre5.log")"
+fi
 # The host's own NIC (the default route's interface, on a PCI device), up: binding refused,
 # its driver untouched; without SLUICE_BIND, refused for not being on vfio-pci.
-host_if=$(ip -o route show default 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')
+host_if=$(ip -o route show default 2>/dev/null |
+	awk '!found { for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); found = 1 } }')
 host_pci=""
 # shellcheck source=../../dpdk-setup/pci.sh
-[ -z "$host_if" ] || host_pci=$(. "$DEST$libexecdir/sluice/pci.sh" && pci_resolve "$host_if" 2>/dev/null) || host_pci=""
+[ -z "$host_if" ] ||
+	host_pci=$(. "$DEST$libexecdir/sluice/pci.sh" && pci_resolve "$host_if" 2>/dev/null) ||
+	host_pci=""
 if [ -n "$host_pci" ]; then
 	drv_before=$(readlink -f "/sys/bus/pci/devices/$host_pci/driver")
 	env -i "${ENVARGS[@]}" SLUICE_EAL="-l 0-1 -a $host_pci" SLUICE_BIND=yes SLUICE_HOST_CHECK=off \
@@ -290,7 +314,8 @@ done
 seen() { # N: requests; prints the backend names that answered, sorted, unique
 	local i
 	for ((i = 0; i < $1; i++)); do
-		nsx curl -s -m 2 http://198.18.0.2/ | python3 -c 'import json,sys; print(json.load(sys.stdin)["backend"])' 2>/dev/null
+		nsx curl -s -m 2 http://198.18.0.2/ |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["backend"])' 2>/dev/null
 	done | sort -u | tr '\n' ' '
 }
 # Time-bounded (tb_wait_for counts tries, and one try here takes up to 8 s).
@@ -311,7 +336,8 @@ fi
 if tb_wait_for "[ -s '$TMP/log/access.log' ]" 5; then
 	mv "$TMP/log/access.log" "$TMP/log/access.log.1"
 	kill -USR2 "$MAINPID"
-	if within 10 "nsx curl -s -m 2 -o /dev/null http://198.18.0.2/reopened && grep -q 'GET /reopened' '$TMP/log/access.log'"; then
+	if within 10 "nsx curl -s -m 2 -o /dev/null http://198.18.0.2/reopened &&
+		grep -q 'GET /reopened' '$TMP/log/access.log'"; then
 		tb_pass "SIGUSR2 reopens the access log after a rename"
 	else
 		tb_fail "access_log_reopen" "no new access.log line"
