@@ -41,8 +41,9 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
 	chromium python3-websocket)
 # systemd-analyze (in systemd): test_install.sh verifies the installed sluice.service with it
-# (installing the package starts nothing; no systemd runs as PID 1 in a container).
-test_pkgs+=(systemd)
+# (installing the package starts nothing; no systemd runs as PID 1 in a container); capsh
+# (libcap2-bin): it reads the capability bounding set sluice runs with.
+test_pkgs+=(systemd libcap2-bin)
 # tls.auto_cert runs uacme (the ACME client), which trusts the ACME server through the system
 # CA bundle (ca-certificates: /etc/ssl/certs/ca-certificates.crt, also where tls.acme.ca_file
 # is bind-mounted; only a recommendation of libcurl, so --no-install-recommends leaves it out);

@@ -29,7 +29,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tb_init sl-in "${1:-}"
 
 tb_need_root
-tb_need_cmd ip curl python3 meson systemd-analyze
+tb_need_cmd ip curl python3 meson systemd-analyze setpriv capsh
 backend=$SL_BUILD/apps/sluice-backend/sluice-backend
 [ -x "$backend" ] || tb_die "no $backend: build first"
 TMP=$(mktemp -d /tmp/sl-in-test.XXXXXX)
@@ -287,9 +287,15 @@ listener=$!
 tb_on_exit "tb_stop_pid $listener 1"
 tb_wait_for "[ -S '$TMP/notify.sock' ]" 5 || tb_die "notify listener did not start"
 envargs
-# Not through nsx: $! must be sluice itself (ip netns exec and env exec it): $MAINPID.
+# The unit's CapabilityBoundingSet= and NoNewPrivileges=, as setpriv gives them.
+caps=-all
+for c in $(ukey CapabilityBoundingSet); do c=${c#CAP_} && caps+=,+${c,,}; done
+nnp=()
+[ "$(ukey NoNewPrivileges)" != yes ] || nnp=(--no-new-privs)
+tb_log "capabilities: $caps ${nnp[*]}"
+# Not through nsx: $! must be sluice itself (ip netns exec, env and setpriv exec it): $MAINPID.
 (cd "$TMP/state" && exec ip netns exec "$SL_NS" env -i "${ENVARGS[@]}" NOTIFY_SOCKET="$TMP/notify.sock" \
-	"${CMD[@]}" </dev/null >"$TMP/sluice.log" 2>&1) &
+	setpriv --bounding-set="$caps" "${nnp[@]}" "${CMD[@]}" </dev/null >"$TMP/sluice.log" 2>&1) &
 MAINPID=$!
 tb_on_exit "tb_stop_pid $MAINPID 10"
 t0=$(date +%s.%N)
@@ -298,6 +304,15 @@ if tb_wait_for "grep -q '^READY=1' '$TMP/notify.log'" 30; then
 else
 	tail -5 "$TMP/sluice.log" >&2
 	tb_die "no READY=1 from sluice"
+fi
+# The bounding set sluice runs with is the unit's, no more.
+bnd=$(awk '/^CapBnd:/ { print $2 }' "/proc/$MAINPID/status")
+got=$(capsh --decode="$bnd" | sed 's/.*=//' | tr ',' '\n' | sort | tr '\n' ' ')
+want=$(for c in $(ukey CapabilityBoundingSet); do echo "${c,,}"; done | sort | tr '\n' ' ')
+if [ -n "$want" ] && [ "$got" = "$want" ]; then
+	tb_pass "sluice runs with the unit's capability bounding set (${want% })"
+else
+	tb_fail "capability_bounding_set" "running with '$got', unit says '$want'"
 fi
 nsx sysctl -qw net.ipv6.conf.sl0.disable_ipv6=1
 nsx ip addr add 198.18.0.1/24 dev sl0
