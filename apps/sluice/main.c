@@ -315,6 +315,15 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		sl_config_free(cfg);
 		return 1;
 	}
+	/*
+	 * Under systemd stdout is the journal (JOURNAL_STREAM), and DPDK's log stream writes each
+	 * line to stdout and again to syslog, the journal too: every line would show twice. To
+	 * stdout only, a line at a time (a socket is otherwise fully buffered).
+	 */
+	if (getenv("JOURNAL_STREAM") != NULL) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		rte_openlog_stream(stdout);
+	}
 	/* Before EAL starts threads: it unsets NOTIFY_SOCKET (sluice.service is Type=notify). */
 	rc = sl_cp_notify_init();
 	if (rc != 0)

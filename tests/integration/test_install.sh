@@ -294,7 +294,11 @@ nnp=()
 [ "$(ukey NoNewPrivileges)" != yes ] || nnp=(--no-new-privs)
 tb_log "capabilities: $caps ${nnp[*]}"
 # Not through nsx: $! must be sluice itself (ip netns exec, env and setpriv exec it): $MAINPID.
+# JOURNAL_STREAM: stdout is the journal (sluice then logs to stdout only, a line at a time).
+: >"$TMP/sluice.log"
+journal=$(stat -c '%d:%i' "$TMP/sluice.log")
 (cd "$TMP/state" && exec ip netns exec "$SL_NS" env -i "${ENVARGS[@]}" NOTIFY_SOCKET="$TMP/notify.sock" \
+	JOURNAL_STREAM="$journal" \
 	setpriv --bounding-set="$caps" "${nnp[@]}" "${CMD[@]}" </dev/null >"$TMP/sluice.log" 2>&1) &
 MAINPID=$!
 tb_on_exit "tb_stop_pid $MAINPID 10"
