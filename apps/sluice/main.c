@@ -40,6 +40,9 @@
 #define SL_VERSION "unknown"
 #endif
 
+/* After the drain, what stopping the workers and ports and EAL's clean-up may take at most. */
+#define SL_STOP_MARGIN_MS 15000
+
 struct app_opts {
 	const char *config;
 	bool check;
@@ -470,9 +473,21 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 		       !got_reopen && !got_reload)
 			;
 	}
-	sl_cp_notify("STOPPING=1\nSTATUS=stopping: draining connections");
-	/* The running snapshot's grace period (a reload may have changed it). */
-	drain(&dp, dp.proxy != NULL ? sl_proxy_config(dp.proxy)->timeouts.shutdown_grace_ms : 0);
+	{
+		/* The running snapshot's grace period (a reload may have changed it). */
+		uint64_t grace_ms = 0;
+
+		if (dp.proxy != NULL)
+			grace_ms = sl_proxy_config(dp.proxy)->timeouts.shutdown_grace_ms;
+
+		/* A grace longer than the unit's TimeoutStopSec stretches it (the drain, then
+		 * SL_STOP_MARGIN_MS for the workers, ports and EAL to stop). */
+		sl_cp_notify("STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu\nSTATUS=stopping: draining "
+			     "connections for up to %llu ms",
+			     (unsigned long long)(grace_ms + SL_STOP_MARGIN_MS) * 1000,
+			     (unsigned long long)grace_ms);
+		drain(&dp, grace_ms);
+	}
 	SL_LOG(INFO, "stopping");
 	dump_stats(&dp);
 

@@ -385,8 +385,11 @@ tb_wait_for "! kill -0 $MAINPID" 40
 wait "$MAINPID"
 rc=$?
 took=$(python3 -c "import time; print('%.1f' % (time.time() - $t0))")
-if [ "$rc" -eq 0 ] && grep -q '^STOPPING=1' "$TMP/notify.log" && ! nsx ip link show sl0 >/dev/null 2>&1; then
-	tb_pass "SIGTERM: STOPPING=1, exit status 0 after $took s, sl0 removed"
+# The stop timeout stretched to the config's drain plus 15 s (EXTEND_TIMEOUT_USEC).
+ext=$(python3 -c 'import sys; print(int((float(sys.argv[1].rstrip("s")) + 15) * 1000000))' "$grace")
+if [ "$rc" -eq 0 ] && grep -q "^STOPPING=1;EXTEND_TIMEOUT_USEC=$ext;" "$TMP/notify.log" &&
+	! nsx ip link show sl0 >/dev/null 2>&1; then
+	tb_pass "SIGTERM: STOPPING=1 (stop timeout $((ext / 1000000)) s), exit 0 after $took s, sl0 gone"
 else
 	tb_fail "sigterm_stop" "exit $rc after $took s; notify: $(tr '\n' ' ' <"$TMP/notify.log")"
 	tail -5 "$TMP/sluice.log" >&2
