@@ -252,6 +252,8 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 
 	if (rc == 0 && v->tls_stats[0] != NULL)
 		rc = sl_metrics_tls(p, v->tls_stats, v->n_workers);
+	if (rc == 0 && v->be_tls_stats[0] != NULL)
+		rc = sl_metrics_backend_tls(p, v->be_tls_stats, v->n_workers);
 
 	req = merge_requests(v);
 	if (rc == 0 && req != NULL)

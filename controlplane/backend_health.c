@@ -7,7 +7,10 @@
 
 #include <rte_cycles.h>
 
+#include <openssl/x509.h>
+
 #include "controlplane/backend_health.h"
+#include "lib/stats/tls_stats.h"
 #include "lib/resilience/outlier.h"
 
 /* One backend's record, owned by the control thread; readers take the lock. */
@@ -20,7 +23,12 @@ struct cp_backend {
 	bool ejected;
 	uint64_t checks[SL_PROBE_RESULT_MAX];
 	uint64_t state_changes, circuit_opens, ejections;
+	uint64_t tls_log_us;	  /* the last TLS-failure line (one per SL_CP_TLS_LOG_US) */
+	uint64_t tls_unlogged;	  /* failures reported since, not logged */
 };
+
+/* Backend TLS handshake failures are logged at most once per backend in this time. */
+#define SL_CP_TLS_LOG_US (10u * 1000u * 1000u)
 
 struct sl_cp_health {
 	pthread_mutex_t lock;
@@ -230,6 +238,36 @@ sl_cp_health_on_evt(void *arg, const struct sl_evt *e)
 		b->ejected = true;
 		log_line(b, "ejected", "consecutive connect failures or 5xx from traffic");
 		break;
+	case SL_EVT_TLS_FAILED: {
+		static const char *const reasons[] = {
+#define SL_TLS_FAIL_TEXT(e, name) name,
+		    SL_TLS_FAILS(SL_TLS_FAIL_TEXT)
+#undef SL_TLS_FAIL_TEXT
+		};
+		uint64_t now = now_us(h);
+		char what[96];
+
+		if (b->tls_log_us != 0 && now - b->tls_log_us < SL_CP_TLS_LOG_US) {
+			b->tls_unlogged++;
+			break;
+		}
+		if (b->tls_unlogged)
+			snprintf(what, sizeof(what), "TLS handshake failed (and %llu more not logged)",
+				 (unsigned long long)b->tls_unlogged);
+		else
+			snprintf(what, sizeof(what), "TLS handshake failed");
+		b->tls_log_us = now;
+		b->tls_unlogged = 0;
+		if (e->arg < 0x80) {
+			snprintf(why, sizeof(why), "certificate verify failed: %s",
+				 X509_verify_cert_error_string(e->arg));
+			log_line(b, what, why);
+		} else {
+			log_line(b, what,
+				 (e->arg & 0x7f) < SL_TLS_FAIL_N ? reasons[e->arg & 0x7f] : "other");
+		}
+		break;
+	}
 	}
 	pthread_mutex_unlock(&h->lock);
 }

@@ -57,13 +57,6 @@ sl_cp_backend_check(const char *url, int64_t weight, int64_t max_connections, ch
 		snprintf(err, errlen, "'url' %s: %s", url, why);
 		return -EINVAL;
 	}
-	if (u.https) {
-		snprintf(err, errlen,
-			 "'url' %s: https backends need TLS, which sluice does not "
-			 "have yet; use http://",
-			 url);
-		return -EINVAL;
-	}
 	if (u.ip == 0) {
 		snprintf(err, errlen,
 			 "'url' %s: '%s' is not an IPv4 address; the proxy resolves "

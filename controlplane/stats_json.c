@@ -130,6 +130,26 @@ tcp_json(const struct sl_plane_view *v)
 	return o;
 }
 
+/* A worker's TLS counters (clients, or https backends with their verify failures). */
+static json_t *
+tls_json(const struct sl_tls_stats *t, bool be)
+{
+	json_t *tls = json_object();
+	uint64_t failed = 0;
+
+	for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++)
+		failed += sl_counter_read(&t->failed[r]);
+	json_object_set_new(tls, "handshakes",
+			    json_integer((json_int_t)sl_counter_read(&t->handshakes)));
+	json_object_set_new(tls, "resumed", json_integer((json_int_t)sl_counter_read(&t->resumed)));
+	json_object_set_new(tls, "failed", json_integer((json_int_t)failed));
+	if (be)
+		json_object_set_new(
+		    tls, "failed_verify",
+		    json_integer((json_int_t)sl_counter_read(&t->failed[SL_TLS_FAIL_VERIFY])));
+	return tls;
+}
+
 /* The proxy's counters summed over workers and rows: requests by status class, errors by
  * reason, retries, pool use and admission (the per-row export is the control plane issue's). */
 static json_t *
@@ -196,20 +216,10 @@ sl_cp_stats_object(const struct sl_plane_view *v, bool with_arp)
 						  (double)v->tsc_hz));
 			json_object_set_new(o, "phase_seconds", ph);
 		}
-		if (v->tls_stats[w] != NULL) {
-			const struct sl_tls_stats *t = v->tls_stats[w];
-			json_t *tls = json_object();
-			uint64_t failed = 0;
-
-			for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++)
-				failed += sl_counter_read(&t->failed[r]);
-			json_object_set_new(tls, "handshakes",
-					    json_integer((json_int_t)sl_counter_read(&t->handshakes)));
-			json_object_set_new(tls, "resumed",
-					    json_integer((json_int_t)sl_counter_read(&t->resumed)));
-			json_object_set_new(tls, "failed", json_integer((json_int_t)failed));
-			json_object_set_new(o, "tls", tls);
-		}
+		if (v->tls_stats[w] != NULL)
+			json_object_set_new(o, "tls", tls_json(v->tls_stats[w], false));
+		if (v->be_tls_stats[w] != NULL)
+			json_object_set_new(o, "backend_tls", tls_json(v->be_tls_stats[w], true));
 		json_array_append_new(workers, o);
 	}
 	json_object_set_new(root, "ports", ports);

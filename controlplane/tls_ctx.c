@@ -620,3 +620,53 @@ sl_tls_free(struct sl_tls *tls)
 	free(tls->hosts);
 	free(tls);
 }
+
+/* ------------------------------------------------------------------ HTTPS backends */
+
+int
+sl_tls_client_ctx(const struct sl_config *cfg, const struct sl_config_backend_tls *bt,
+		  int (*new_session)(SSL *, SSL_SESSION *), SSL_CTX **out, char *err,
+		  size_t errlen)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	*out = NULL;
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+	    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1) != 0) {
+		snprintf(err, errlen, "cannot make a TLS client context: %s", ossl_reason());
+		SSL_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	if (bt->verify) {
+		if (SSL_CTX_load_verify_locations(ctx, bt->ca_file, NULL) != 1) {
+			if (bt->ca_line)
+				snprintf(err, errlen, "%s:%u:%u: backend_tls ca_file %s: %s",
+					 cfg->file, bt->ca_line, bt->ca_col, bt->ca_file,
+					 ossl_reason());
+			else
+				snprintf(err, errlen,
+					 "backend_tls ca_file %s (the default): %s; name a CA "
+					 "bundle with backend_tls.ca_file",
+					 bt->ca_file, ossl_reason());
+			SSL_CTX_free(ctx);
+			return -EINVAL;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
+	if (new_session != NULL) {
+		/* No internal store (a table every worker would lock): the caller keeps them. */
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+							SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, new_session);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	}
+	*out = ctx;
+	return 0;
+}

@@ -131,6 +131,7 @@ worker_create(struct sl_dataplane *dp, unsigned int id, unsigned int lcore)
 	dp->view.req_stats[id] = sl_proxy_worker_stats(w);
 	dp->view.tcp_stats[id] = sl_tcp_worker_stats(w->tcp);
 	dp->view.tls_stats[id] = sl_proxy_worker_tls_stats(w);
+	dp->view.be_tls_stats[id] = sl_proxy_worker_be_tls_stats(w);
 	dp->view.rl_stats[id] = sl_proxy_worker_rl_stats(w);
 	dp->view.busy_cycles[id] = &w->busy_cycles;
 	dp->view.phase_cycles[id] = w->phase_cycles;

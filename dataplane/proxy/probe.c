@@ -9,6 +9,11 @@
  * The first probes go out at the worker's first tick, spread over 100 ms; the next ones
  * interval +- 10% later (sl_probe_next). Probe state is allocated at start; nothing here
  * allocates afterwards but the request's mbuf.
+ *
+ * An https backend is probed over TLS (px_tls.c, the location's client context): the
+ * handshake verifies its certificate as a request's would, a failed one is
+ * SL_PROBE_TLS_FAILED (and logged with OpenSSL's reason), a `tcp` check passes once the
+ * handshake is done, an `http` one sends its GET in a record.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +26,7 @@
 #include "dataplane/worker.h"
 #include "proxy_private.h"
 
-enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_WAITING };
+enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_HANDSHAKE, PROBE_WAITING };
 
 
 #define PROBE_FIRST_SPREAD_US 100000u
@@ -34,6 +39,16 @@ probe_schedule(struct px_probe *pr, uint64_t after_us)
 	sl_tcp_timer_arm(pr->px->w, &pr->timer, (after_us + 999) / 1000);
 }
 
+static void
+probe_tls_free(struct px_probe *pr)
+{
+	if (pr->tls == NULL)
+		return;
+	px_tls_close(pr->tls);
+	rte_mempool_put(pr->px->tlss, pr->tls);
+	pr->tls = NULL;
+}
+
 /* The probe ended with r: drop its connection, report, schedule the next. */
 static void
 probe_finish(struct px_probe *pr, enum sl_probe_result r)
@@ -41,6 +56,10 @@ probe_finish(struct px_probe *pr, enum sl_probe_result r)
 	struct sl_proxy_worker *px = pr->px;
 	uint64_t now = sl_tcp_clock_us(px->w);
 
+	if (pr->tls != NULL && r == SL_PROBE_TLS_FAILED)
+		px_tls_report_fail(px, pr->g->p, &pr->g->locs[pr->loc].backends[pr->idx], pr->tls,
+				   pr->gidx);
+	probe_tls_free(pr);
 	if (pr->c != NULL) {
 		struct sl_tcp_conn *c = pr->c;
 
@@ -80,6 +99,29 @@ probe_start(struct px_probe *pr)
 		probe_finish(pr, SL_PROBE_CONNECT_FAILED);
 		return;
 	}
+	if (pl->be_ctx != NULL && pr->be->target.https) {
+		const char *sni = pl->cfg->backend_tls.server_name[0]
+				      ? pl->cfg->backend_tls.server_name
+				      : pr->be->target.host;
+
+		if (rte_mempool_get(px->tlss, (void **)&pr->tls) != 0 ||
+		    px_tls_open_client(pr->tls, pl->be_ctx, pr->c, pr, &px->be_tls_stats,
+				       px->tsc_per_us, sni,
+				       &pr->g->locs[pr->loc].backends[pr->idx].tls_sess) != 0) {
+			uint64_t now = sl_tcp_clock_us(px->w);
+
+			if (pr->tls != NULL)
+				rte_mempool_put(px->tlss, pr->tls);
+			pr->tls = NULL;
+			sl_tcp_set_user(pr->c, NULL);
+			sl_tcp_abort(pr->c);
+			pr->c = NULL;
+			probe_schedule(pr, sl_probe_next(&px->sched, now,
+							 (uint64_t)pr->hc->interval_ms * 1000) -
+					       now);
+			return;
+		}
+	}
 	pr->phase = PROBE_CONNECTING;
 	sl_tcp_timer_arm(px->w, &pr->timer, pr->hc->timeout_ms);
 }
@@ -103,16 +145,17 @@ probe_of(struct sl_tcp_conn *c)
 	return pr != NULL && pr->c == c ? pr : NULL;
 }
 
+static void probe_tls_pump(struct px_probe *pr);
+
+/* TCP is up (and for https the handshake done): a tcp check passes, an http one asks. */
 static void
-probe_connected(struct sl_tcp_conn *c)
+probe_ask(struct px_probe *pr)
 {
-	struct px_probe *pr = probe_of(c);
+	struct sl_tcp_conn *c = pr->c;
 	struct rte_mbuf *m;
 	char *p;
 	int n;
 
-	if (pr == NULL)
-		return;
 	if (pr->hc->type == SL_CONFIG_HC_TCP)
 		return probe_finish(pr, SL_PROBE_PASS);
 	m = rte_pktmbuf_alloc(sl_tcp_pool(c));
@@ -124,12 +167,28 @@ probe_connected(struct sl_tcp_conn *c)
 		     "Connection: close\r\n\r\n",
 		     pr->hc->path, pr->be->target.host);
 	if (n < 0 || (unsigned int)n >= rte_pktmbuf_tailroom(m) ||
-	    rte_pktmbuf_append(m, (uint16_t)n) == NULL || sl_tcp_send(c, m) != 0) {
+	    rte_pktmbuf_append(m, (uint16_t)n) == NULL ||
+	    (pr->tls != NULL ? px_tls_send(pr->tls, m) : sl_tcp_send(c, m)) != 0) {
 		/* A path too long for one mbuf is refused by the config (PATH_MAX < mbuf). */
 		rte_pktmbuf_free(m);
 		return probe_finish(pr, SL_PROBE_BAD_RESPONSE);
 	}
 	pr->phase = PROBE_WAITING;
+}
+
+static void
+probe_connected(struct sl_tcp_conn *c)
+{
+	struct px_probe *pr = probe_of(c);
+
+	if (pr == NULL)
+		return;
+	if (pr->tls != NULL) {
+		pr->phase = PROBE_HANDSHAKE;
+		probe_tls_pump(pr); /* our ClientHello */
+		return;
+	}
+	probe_ask(pr);
 }
 
 /* "HTTP/1.x SSS": the status, or -1 when these bytes are not a status line. */
@@ -144,17 +203,12 @@ probe_status(const char *l)
 	return (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
 }
 
-static void
-probe_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+/* Status-line bytes of the response (data: freed). Returns true when the probe is over. */
+static bool
+probe_take(struct px_probe *pr, struct rte_mbuf *data)
 {
-	struct px_probe *pr = probe_of(c);
 	int st;
 
-	if (pr == NULL || pr->phase != PROBE_WAITING) {
-		rte_pktmbuf_free(data);
-		sl_tcp_consumed(c, len);
-		return;
-	}
 	for (struct rte_mbuf *m = data; m != NULL && pr->got < 12; m = m->next) {
 		uint32_t k = RTE_MIN((uint32_t)m->data_len, 12u - pr->got);
 
@@ -162,14 +216,61 @@ probe_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
 		pr->got += (uint8_t)k;
 	}
 	rte_pktmbuf_free(data);
-	sl_tcp_consumed(c, len);
 	if (pr->got < 12)
-		return;
+		return false;
 	st = probe_status(pr->line);
 	if (st < 0)
-		return probe_finish(pr, SL_PROBE_BAD_RESPONSE);
-	probe_finish(pr, st >= pr->hc->status_min && st <= pr->hc->status_max ? SL_PROBE_PASS
-									      : SL_PROBE_BAD_STATUS);
+		probe_finish(pr, SL_PROBE_BAD_RESPONSE);
+	else
+		probe_finish(pr, st >= pr->hc->status_min && st <= pr->hc->status_max
+				     ? SL_PROBE_PASS
+				     : SL_PROBE_BAD_STATUS);
+	return true;
+}
+
+/* Handshake, then the response's plaintext; the probe ends on a failure or its answer. */
+static void
+probe_tls_pump(struct px_probe *pr)
+{
+	struct px_tls *t = pr->tls;
+	struct rte_mbuf *pt;
+	uint32_t n;
+	int rc = px_tls_pump(t, &pt, &n);
+
+	if (pt != NULL) {
+		px_tls_consumed(t, n);
+		if (pr->phase != PROBE_WAITING) {
+			rte_pktmbuf_free(pt); /* data before our request: not a status line */
+			return probe_finish(pr, SL_PROBE_BAD_RESPONSE);
+		}
+		if (probe_take(pr, pt))
+			return;
+	}
+	if (rc != 0)
+		return probe_finish(pr, t->hs_done ? SL_PROBE_BAD_RESPONSE : SL_PROBE_TLS_FAILED);
+	if (pr->phase == PROBE_HANDSHAKE && t->hs_done)
+		return probe_ask(pr);
+	if (t->eof)
+		probe_finish(pr, SL_PROBE_BAD_RESPONSE);
+}
+
+static void
+probe_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
+{
+	struct px_probe *pr = probe_of(c);
+
+	if (pr != NULL && pr->tls != NULL) {
+		px_tls_input(pr->tls, data, len);
+		probe_tls_pump(pr);
+		return;
+	}
+	if (pr == NULL || pr->phase != PROBE_WAITING) {
+		rte_pktmbuf_free(data);
+		sl_tcp_consumed(c, len);
+		return;
+	}
+	sl_tcp_consumed(c, len);
+	probe_take(pr, data);
 }
 
 static void
@@ -177,6 +278,15 @@ probe_peer_closed(struct sl_tcp_conn *c)
 {
 	struct px_probe *pr = probe_of(c);
 
+	if (pr != NULL && pr->tls != NULL) {
+		pr->tls->tcp_fin = true;
+		probe_tls_pump(pr); /* what came before the FIN first */
+		if (pr->c == c)	    /* still running: the answer is incomplete */
+			probe_finish(pr, pr->tls != NULL && !pr->tls->hs_done
+					     ? SL_PROBE_TLS_FAILED
+					     : SL_PROBE_BAD_RESPONSE);
+		return;
+	}
 	if (pr != NULL)
 		probe_finish(pr, SL_PROBE_BAD_RESPONSE);
 }
@@ -193,6 +303,8 @@ probe_gone(struct sl_tcp_conn *c, int err)
 	pr->c = NULL;
 	if (pr->phase == PROBE_CONNECTING)
 		r = err == -ETIMEDOUT ? SL_PROBE_TIMEOUT : SL_PROBE_CONNECT_FAILED;
+	else if (pr->phase == PROBE_HANDSHAKE)
+		r = SL_PROBE_TLS_FAILED;
 	else
 		r = SL_PROBE_BAD_RESPONSE;
 	probe_finish(pr, r);
@@ -298,6 +410,7 @@ px_probes_stop(struct px_gen *g, bool abort)
 		struct px_probe *pr = &g->probes[i];
 
 		sl_tcp_timer_cancel(&pr->timer);
+		probe_tls_free(pr);
 		if (pr->c != NULL) {
 			struct sl_tcp_conn *c = pr->c;
 

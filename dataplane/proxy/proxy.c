@@ -29,6 +29,7 @@ free_locs(struct sl_proxy *p)
 		return;
 	for (unsigned int i = 0; i < p->n_locations; i++) {
 		sl_bal_live_free(p->locs[i].live);
+		SSL_CTX_free(p->locs[i].be_ctx); /* live SSLs hold their own reference */
 		free(p->locs[i].ip);
 		free(p->locs[i].port);
 	}
@@ -46,6 +47,10 @@ gen_free(struct px_gen *g, unsigned int worker)
 			/* Worker 0 uses the snapshot's own balancers (protos), freed below. */
 			if (worker != 0)
 				sl_bal_destroy(g->locs[i].bal);
+			for (unsigned int b = 0; g->locs[i].backends != NULL &&
+						 b < g->p->locs[i].n_backends;
+			     b++)
+				px_tls_session_free(g->locs[i].backends[b].tls_sess);
 			rte_free(g->locs[i].backends);
 		}
 		rte_free(g->locs);
@@ -159,6 +164,31 @@ resolve_backend(const struct sl_proxy *p, const struct sl_config_backend *be, ui
 	return 0;
 }
 
+/*
+ * The TLS client context of a location with https backends: shared with an earlier location of
+ * the snapshot that has the same verification settings (the CA bundle is parsed once), else
+ * made (sl_tls_client_ctx; a CA file OpenSSL cannot read refuses the snapshot).
+ */
+static int
+be_tls_ctx(struct sl_proxy *p, unsigned int id, const struct sl_config_backend_tls *bt,
+	   SSL_CTX **out, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < id; i++) {
+		const struct px_location *o = &p->locs[i];
+		const struct sl_config_backend_tls *ot;
+
+		if (o->be_ctx == NULL || o->cfg == NULL)
+			continue;
+		ot = &o->cfg->backend_tls;
+		if (ot->verify == bt->verify && (!bt->verify || !strcmp(ot->ca_file, bt->ca_file))) {
+			SSL_CTX_up_ref(o->be_ctx);
+			*out = o->be_ctx;
+			return 0;
+		}
+	}
+	return sl_tls_client_ctx(p->cfg, bt, px_tls_new_session, out, err, errlen);
+}
+
 static int
 build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned int base, char *err,
 	       size_t errlen)
@@ -179,12 +209,18 @@ build_location(struct sl_proxy *p, const struct sl_route_location *rl, unsigned 
 	for (unsigned int b = 0; b < loc->n_backends; b++) {
 		const struct sl_config_backend *be = &loc->backends[b];
 
-		if (be->target.https) {
-			snprintf(err, errlen,
-				 "%s:%u: backend %s: https backends need TLS, which "
-				 "sluice does not have yet",
-				 p->cfg->file, be->line, be->url);
-			return -ENOTSUP;
+		if (be->target.https && pl->be_ctx == NULL) {
+			rc = be_tls_ctx(p, rl->id, &loc->backend_tls, &pl->be_ctx, err, errlen);
+			if (rc != 0)
+				return rc;
+			if (!loc->backend_tls.verify)
+				fprintf(stderr,
+					"sluice: warning: %s:%u: location %s: backend_tls verify is "
+					"false: the certificates of its https backends are not "
+					"checked\n",
+					p->cfg->file,
+					loc->backend_tls.line ? loc->backend_tls.line : loc->line,
+					loc->path);
 		}
 		pl->ip[b] = be->target.ip;
 		if (pl->ip[b] == 0) {
@@ -419,7 +455,8 @@ sl_proxy_worker_start(struct sl_proxy *p, struct sl_worker *w, char *err, size_t
 	px->sconns = pool_create("srv", w->id, n_sess, sizeof(struct px_sconn), socket);
 	px->heads = pool_create("head", w->id, RTE_MIN(n_sess, PX_MAX_HEAD_BUFS),
 				p->limits.max_head, socket);
-	px->tlss = pool_create("tls", w->id, n_sess, sizeof(struct px_tls), socket);
+	/* TLS clients, and as many connections to https backends (their probes included) */
+	px->tlss = pool_create("tls", w->id, 2 * n_sess, sizeof(struct px_tls), socket);
 	if (px_tls_global_init() != 0) {
 		snprintf(err, errlen, "cannot make the TLS BIO method (OpenSSL)");
 		return -ENOMEM;
@@ -695,6 +732,14 @@ sl_proxy_worker_tls_stats(const struct sl_worker *w)
 	const struct sl_proxy_worker *px = w->proxy;
 
 	return px != NULL ? &px->tls_stats : NULL;
+}
+
+const struct sl_tls_stats *
+sl_proxy_worker_be_tls_stats(const struct sl_worker *w)
+{
+	const struct sl_proxy_worker *px = w->proxy;
+
+	return px != NULL ? &px->be_tls_stats : NULL;
 }
 
 const struct sl_bal_live *

@@ -104,6 +104,8 @@ const struct sl_rl_stats *sl_proxy_worker_rl_stats(const struct sl_worker *w);
 
 /* A worker's TLS counters (lib/stats/tls_stats.h), or NULL without a proxy. */
 const struct sl_tls_stats *sl_proxy_worker_tls_stats(const struct sl_worker *w);
+/* Its counters of connections to https backends (the same struct; reason verify there). */
+const struct sl_tls_stats *sl_proxy_worker_be_tls_stats(const struct sl_worker *w);
 /* The request counters of a worker's proxy (for the control plane), or NULL. */
 const struct sl_req_stats *sl_proxy_worker_stats(const struct sl_worker *w);
 

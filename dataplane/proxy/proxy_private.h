@@ -59,6 +59,7 @@ struct px_location {
 	unsigned int backend_base; /* global index of its first backend (stats rows) */
 	uint32_t *ip;		   /* n_backends, network order */
 	uint16_t *port;		   /* n_backends, network order */
+	struct ssl_ctx_st *be_ctx; /* TLS client context of its https backends, or NULL */
 };
 
 /*
@@ -124,6 +125,7 @@ struct px_probe {
 	uint8_t phase; /* enum in probe.c */
 	uint8_t got;   /* status-line bytes in line[] */
 	char line[14]; /* "HTTP/1.1 200 " */
+	struct px_tls *tls; /* an https backend's probe: its TLS state, or NULL */
 };
 
 struct px_sconn;
@@ -133,6 +135,8 @@ struct px_backend {
 	struct px_sconn *idle; /* LIFO list of idle keep-alive connections */
 	unsigned int n_idle;
 	unsigned int n_open;
+	void *tls_sess;		 /* https: the newest SSL_SESSION it gave (resumption), or NULL */
+	uint64_t tls_evt_tsc;	 /* https: when a handshake failure was last reported */
 };
 
 struct px_wloc {
@@ -172,6 +176,7 @@ struct sl_proxy_worker {
 	struct rte_mempool *sessions, *sconns, *heads;
 	struct rte_mempool *tlss; /* struct px_tls, one per TLS client connection */
 	struct sl_tls_stats tls_stats; /* read by the control plane (/metrics) */
+	struct sl_tls_stats be_tls_stats; /* the same, of connections to https backends */
 	struct sl_retry_budget budget;
 	struct sl_probe_sched sched;
 	uint64_t rng;		 /* slow start's draws */
@@ -281,7 +286,8 @@ struct px_sconn {
 	struct px_session *s; /* NULL while idle */
 	struct px_sconn *next_idle, **pprev_idle;
 	struct sl_timer idle_timer;
-	bool connected;
+	struct px_tls *tls; /* an https backend's TLS state (px_tls.h), or NULL: plain */
+	bool connected;	    /* TCP up, and for https the handshake done */
 };
 
 /* session.c */
@@ -333,6 +339,10 @@ void px_resil_done(struct px_session *s, bool failure);
  * sl_evt), or count it dropped. */
 void px_evt_post(struct sl_proxy_worker *px, const struct sl_proxy *p, enum sl_evt_kind kind,
 		 unsigned int arg, unsigned int gidx);
+/* session.c: a failed handshake with https backend gidx (be: its pool on this worker) goes to
+ * the control plane's log (SL_EVT_TLS_FAILED), at most once a second per backend and worker. */
+void px_tls_report_fail(struct sl_proxy_worker *px, const struct sl_proxy *p,
+			struct px_backend *be, const struct px_tls *t, unsigned int gidx);
 
 /*
  * probe.c: a generation's active health checks. Allocated with the generation (control

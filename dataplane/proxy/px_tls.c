@@ -134,9 +134,9 @@ px_tls_global_init(void)
 
 /* ---- connection ---- */
 
-int
-px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
-	    struct sl_tls_stats *stats, uint64_t tsc_per_us)
+static int
+tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
+	 struct sl_tls_stats *stats, uint64_t tsc_per_us)
 {
 	BIO *b;
 
@@ -168,8 +168,78 @@ px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 	SSL_set_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
 	/* Whole records per BIO read when they are there: fewer calls. */
 	SSL_set_read_ahead(t->ssl, 1);
-	SSL_set_accept_state(t->ssl);
+	SSL_set_app_data(t->ssl, t);
 	return 0;
+}
+
+int
+px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
+	    struct sl_tls_stats *stats, uint64_t tsc_per_us)
+{
+	int rc = tls_open(t, ctx, c, user, stats, tsc_per_us);
+
+	if (rc == 0)
+		SSL_set_accept_state(t->ssl);
+	return rc;
+}
+
+/* An IPv4 literal (what the config's URL parser accepts as one): digits and dots only. */
+static bool
+is_ipv4_text(const char *s)
+{
+	for (; *s; s++)
+		if ((*s < '0' || *s > '9') && *s != '.')
+			return false;
+	return true;
+}
+
+int
+px_tls_open_client(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
+		   struct sl_tls_stats *stats, uint64_t tsc_per_us, const char *name,
+		   void **sess_slot)
+{
+	int rc = tls_open(t, ctx, c, user, stats, tsc_per_us);
+	bool ok;
+
+	if (rc != 0)
+		return rc;
+	t->client = true;
+	t->sess_slot = sess_slot;
+	SSL_set_connect_state(t->ssl);
+	/* RFC 6066: SNI carries DNS names only; an address is checked against the IP SANs. */
+	if (is_ipv4_text(name))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) == 1;
+	else
+		ok = SSL_set_tlsext_host_name(t->ssl, name) == 1 && SSL_set1_host(t->ssl, name) == 1;
+	/* A session the backend gave us before (a ticket): resume with it. */
+	if (ok && sess_slot != NULL && *sess_slot != NULL)
+		ok = SSL_set_session(t->ssl, *sess_slot) == 1;
+	if (!ok) {
+		ERR_clear_error();
+		SSL_free(t->ssl);
+		t->ssl = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+px_tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct px_tls *t = SSL_get_app_data(ssl);
+
+	if (t == NULL || t->sess_slot == NULL)
+		return 0;
+	/* The newest one wins: a TLS 1.3 server often sends two tickets. */
+	SSL_SESSION_free(*t->sess_slot);
+	*t->sess_slot = sess;
+	return 1;
+}
+
+void
+px_tls_session_free(void *sess)
+{
+	SSL_SESSION_free(sess);
 }
 
 static void
@@ -178,6 +248,7 @@ count_fail(struct px_tls *t, enum sl_tls_fail why)
 	if (t->counted)
 		return;
 	t->counted = true;
+	t->fail = (uint8_t)why;
 	sl_counter_inc(&t->stats->failed[why]);
 }
 
@@ -186,7 +257,8 @@ px_tls_close(struct px_tls *t)
 {
 	if (t->ssl == NULL)
 		return;
-	if (!t->hs_done)
+	/* A backend connection that never came up (no ClientHello sent) is no TLS failure. */
+	if (!t->hs_done && (!t->client || t->t0_tsc != 0))
 		count_fail(t, SL_TLS_FAIL_EOF);
 	SSL_free(t->ssl); /* and the BIO */
 	t->ssl = NULL;
@@ -271,6 +343,9 @@ fail_reason(void)
 		case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
 			why = SL_TLS_FAIL_CIPHER;
 			break;
+		case SSL_R_CERTIFICATE_VERIFY_FAILED: /* a backend's certificate (client side) */
+			why = SL_TLS_FAIL_VERIFY;
+			break;
 		default:
 			break;
 		}
@@ -282,7 +357,11 @@ fail_reason(void)
 static int
 handshake(struct px_tls *t)
 {
-	int rc = SSL_do_handshake(t->ssl);
+	int rc;
+
+	if (t->t0_tsc == 0) /* a client's handshake starts with our ClientHello */
+		t->t0_tsc = rte_rdtsc();
+	rc = SSL_do_handshake(t->ssl);
 
 	if (rc == 1) {
 		uint64_t ns = (rte_rdtsc() - t->t0_tsc) * 1000u / (t->tsc_per_us ? t->tsc_per_us : 1);
@@ -307,9 +386,14 @@ handshake(struct px_tls *t)
 		ERR_clear_error();
 		count_fail(t, t->bio_fail ? SL_TLS_FAIL_OTHER : SL_TLS_FAIL_EOF);
 		return -1;
-	default:
-		count_fail(t, fail_reason());
+	default: {
+		enum sl_tls_fail why = fail_reason();
+
+		if (why == SL_TLS_FAIL_VERIFY)
+			t->verify_err = (int)SSL_get_verify_result(t->ssl);
+		count_fail(t, why);
 		return -1;
+	}
 	}
 }
 

@@ -54,6 +54,10 @@ struct px_tls {
 	bool bio_fail;	/* no mbuf for a record */
 	bool counted;	/* the handshake's outcome is counted */
 	bool notified;	/* our close_notify is out */
+	bool client;	/* our side connects (an HTTPS backend) */
+	uint8_t fail;	/* enum sl_tls_fail of a failed handshake (once counted) */
+	int verify_err; /* SL_TLS_FAIL_VERIFY: OpenSSL's X509_V_ERR_* */
+	void **sess_slot; /* client: where new sessions go (px_tls_new_session), or NULL */
 };
 
 /* Once per process (the BIO method). 0 or -ENOMEM. */
@@ -62,6 +66,20 @@ int px_tls_global_init(void);
 /* A server SSL from ctx for connection c (ctx's servername callback may move it). */
 int px_tls_open(struct px_tls *t, struct ssl_ctx_st *ctx, struct sl_tcp_conn *c, void *user,
 		struct sl_tls_stats *stats, uint64_t tsc_per_us);
+/*
+ * A client SSL from ctx (sl_tls_client_ctx) for backend connection c: `name` is sent as SNI and
+ * verified against the certificate (an IPv4 literal: no SNI, checked against its IP SANs); the
+ * session in *sess_slot, if any, is offered for resumption, and new ones the backend sends
+ * replace it (ctx's new-session callback must be px_tls_new_session). The handshake starts
+ * with the first px_tls_pump, once TCP is up.
+ */
+int px_tls_open_client(struct px_tls *t, struct ssl_ctx_st *ctx, struct sl_tcp_conn *c,
+		       void *user, struct sl_tls_stats *stats, uint64_t tsc_per_us,
+		       const char *name, void **sess_slot);
+/* The client contexts' new-session callback (SSL_CTX_sess_set_new_cb). */
+struct ssl_session_st;
+int px_tls_new_session(struct ssl_st *ssl, struct ssl_session_st *sess);
+void px_tls_session_free(void *sess);
 /* Free the SSL and what is held; counts an unfinished handshake as SL_TLS_FAIL_EOF. */
 void px_tls_close(struct px_tls *t);
 

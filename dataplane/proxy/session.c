@@ -188,36 +188,64 @@ _Static_assert(PX_TLS_HELD_MAX >= SL_HTTP_HEAD_MAX + 16384u,
 	       "a request head could not be completed over TLS");
 
 /*
- * Every byte to or from the client goes through these: straight to the stack for a plain
- * connection (one predictable branch), through the record layer for TLS. Cork, pool and
- * want_writable act on the TCP connection either way.
+ * Every byte to or from the client or the backend goes through these: straight to the stack
+ * for a plain connection (one predictable branch), through the record layer for TLS (an HTTPS
+ * client, an https:// backend). Cork, pool and want_writable act on the TCP connection either
+ * way.
  */
+static inline struct px_tls *
+px_tls_of(const struct px_session *s, const struct sl_tcp_conn *c)
+{
+	if (c == s->cli)
+		return s->tlsc;
+	return s->srv != NULL && c == s->srv->c ? s->srv->tls : NULL;
+}
+
 static inline int
 px_send(struct px_session *s, struct sl_tcp_conn *to, struct rte_mbuf *m)
 {
-	if (unlikely(s->tlsc != NULL) && to == s->cli)
-		return px_tls_send(s->tlsc, m);
+	struct px_tls *t = px_tls_of(s, to);
+
+	if (unlikely(t != NULL))
+		return px_tls_send(t, m);
 	return sl_tcp_send(to, m);
 }
 
 static inline uint32_t
 px_send_space(struct px_session *s, struct sl_tcp_conn *to)
 {
-	if (unlikely(s->tlsc != NULL) && to == s->cli)
-		return px_tls_send_space(s->tlsc);
+	struct px_tls *t = px_tls_of(s, to);
+
+	if (unlikely(t != NULL))
+		return px_tls_send_space(t);
 	return sl_tcp_send_space(to);
+}
+
+/* n bytes of what connection c delivered are done with (t: its TLS state, or NULL). */
+static inline void
+px_tls_or_tcp_consumed(struct sl_proxy_worker *px, struct px_tls *t, struct sl_tcp_conn *c,
+		       uint32_t n)
+{
+	if (unlikely(t != NULL)) {
+		/* Decrypting stopped at the cap: go on at the next poll, outside this run. */
+		if (px_tls_consumed(t, n))
+			sl_tcp_timer_arm(px->w, &t->kick, 0);
+		return;
+	}
+	sl_tcp_consumed(c, n);
 }
 
 static inline void
 px_consumed(struct px_session *s, struct sl_tcp_conn *from, uint32_t n)
 {
-	if (unlikely(s->tlsc != NULL) && from == s->cli) {
-		/* Decrypting stopped at the cap: go on at the next poll, outside this run. */
-		if (px_tls_consumed(s->tlsc, n))
-			sl_tcp_timer_arm(s->px->w, &s->tlsc->kick, 0);
-		return;
-	}
-	sl_tcp_consumed(from, n);
+	px_tls_or_tcp_consumed(s->px, px_tls_of(s, from), from, n);
+}
+
+/* The same for a backend connection, in or out of a session. */
+static inline void
+sconn_consumed(struct px_sconn *sc, uint32_t n)
+{
+	px_tls_or_tcp_consumed(sc->px, sc->tls, sc->c, n);
 }
 
 static inline int
@@ -283,6 +311,12 @@ sconn_release(struct px_sconn *sc)
 {
 	sconn_unlink_idle(sc);
 	sl_tcp_timer_cancel(&sc->idle_timer);
+	if (sc->tls != NULL) {
+		sl_tcp_timer_cancel(&sc->tls->kick);
+		px_tls_close(sc->tls);
+		rte_mempool_put(sc->px->tlss, sc->tls);
+		sc->tls = NULL;
+	}
 	sc->be->n_open--;
 	sl_req_dec(sc->gen->stats, sc->gidx, open_conns);
 	px_gen_put(sc->gen);
@@ -292,10 +326,13 @@ sconn_release(struct px_sconn *sc)
 static void
 sconn_close(struct px_sconn *sc, bool abort)
 {
-	if (abort)
+	if (abort) {
 		sl_tcp_abort(sc->c);
-	else
+	} else {
+		if (unlikely(sc->tls != NULL))
+			px_tls_notify(sc->tls); /* close_notify before the FIN */
 		sl_tcp_close(sc->c);
+	}
 	sconn_release(sc);
 }
 
@@ -337,7 +374,7 @@ pool_get(struct px_backend *be)
 		sconn_unlink_idle(sc);
 		sl_tcp_timer_cancel(&sc->idle_timer);
 		/* The backend closed it (its FIN is in): never send a request into that. */
-		if (!sl_tcp_peer_done(sc->c))
+		if (!sl_tcp_peer_done(sc->c) && (sc->tls == NULL || !sc->tls->eof))
 			return sc;
 		sconn_close(sc, false);
 	}
@@ -404,7 +441,7 @@ px_srv_detach(struct px_session *s, bool reusable)
 		s->srv_cork = false;
 	}
 	if (s->resp.len > 0) {
-		sl_tcp_consumed(sc->c, s->resp.len);
+		sconn_consumed(sc, s->resp.len);
 		reusable = false;
 	}
 	dir_free(&s->resp);
@@ -640,6 +677,29 @@ px_status_error(unsigned int status)
 
 /* ---- request head: route, pick, connect ---- */
 
+/* An https backend's connection: its TLS state, the handshake to start once TCP is up. */
+static void srv_tls_kick(struct sl_timer *tm);
+
+static int
+sconn_tls_open(struct px_sconn *sc, const struct px_location *pl, unsigned int idx)
+{
+	const struct sl_config_backend *be = &pl->cfg->backends[idx];
+	const char *name = pl->cfg->backend_tls.server_name[0] ? pl->cfg->backend_tls.server_name
+							       : be->target.host;
+	struct px_tls *t;
+
+	if (rte_mempool_get(sc->px->tlss, (void **)&t) != 0)
+		return -ENOBUFS;
+	if (px_tls_open_client(t, pl->be_ctx, sc->c, sc, &sc->px->be_tls_stats,
+			       sc->px->tsc_per_us, name, &sc->be->tls_sess) != 0) {
+		rte_mempool_put(sc->px->tlss, t);
+		return -ENOBUFS;
+	}
+	sl_tcp_timer_init(&t->kick, srv_tls_kick);
+	sc->tls = t;
+	return 0;
+}
+
 /* Open or reuse a connection to the picked backend. 0, or -errno (no connection). */
 static int
 px_connect(struct px_session *s)
@@ -683,6 +743,12 @@ px_connect(struct px_session *s)
 		if (sc->c == NULL) {
 			rte_mempool_put(px->sconns, sc);
 			return err ? err : -ENOBUFS;
+		}
+		if (unlikely(pl->be_ctx != NULL) && pl->cfg->backends[s->bidx].target.https &&
+		    sconn_tls_open(sc, pl, (unsigned int)s->bidx) != 0) {
+			sl_tcp_abort(sc->c);
+			rte_mempool_put(px->sconns, sc);
+			return -ENOBUFS;
 		}
 		be->n_open++;
 		px_gen_get(sc->gen);
@@ -954,7 +1020,7 @@ px_parse_head(struct px_session *s, struct px_dir *d, struct sl_http_parser *p)
  */
 static int
 px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh,
-	      struct sl_tcp_conn *from)
+	      struct px_sconn *from)
 {
 	while (!*done && (d->parsed < d->len || fresh)) {
 		struct sl_http_result r;
@@ -976,10 +1042,10 @@ px_parse_body(struct px_dir *d, struct sl_http_parser *p, bool *done, bool fresh
 			}
 			d->parsed += (uint32_t)r.consumed;
 			/* The parser has moved on: a cut that finds no mbuf cannot wait. */
-			if (dir_cut(d, base + lead + pay, trail, sl_tcp_pool(from)) != 0 ||
-			    dir_cut(d, base, lead, sl_tcp_pool(from)) != 0)
+			if (dir_cut(d, base + lead + pay, trail, sl_tcp_pool(from->c)) != 0 ||
+			    dir_cut(d, base, lead, sl_tcp_pool(from->c)) != 0)
 				return -1;
-			sl_tcp_consumed(from, lead + trail);
+			sconn_consumed(from, lead + trail);
 			d->fwd += pay;
 		} else {
 			d->parsed += (uint32_t)r.consumed;
@@ -1047,7 +1113,7 @@ px_response_head(struct px_session *s)
 	int n;
 
 	dir_drop(&s->resp, n_head);
-	sl_tcp_consumed(s->srv->c, n_head);
+	sconn_consumed(s->srv, n_head);
 	if (rh->flags & SL_HTTP_F_INTERIM) {
 		/* 100 Continue and friends: pass on, the final response follows. */
 		fr.close = false;
@@ -1177,7 +1243,7 @@ px_exchange(struct px_session *s)
 			}
 			if (!interim) {
 				if (px_parse_body(&s->resp, &s->sp, &s->resp_done, true,
-						  s->dechunk ? sc->c : NULL) != 0) {
+						  s->dechunk ? sc : NULL) != 0) {
 					px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
 					return px_reply(s, 502, NULL, 0);
 				}
@@ -1191,7 +1257,7 @@ px_exchange(struct px_session *s)
 		}
 	} else if (s->resp_head && !s->resp_done) {
 		if (px_parse_body(&s->resp, &s->sp, &s->resp_done, false,
-				  s->dechunk ? sc->c : NULL) != 0) {
+				  s->dechunk ? sc : NULL) != 0) {
 			px_error(s, SL_PROXY_ERR_BAD_RESPONSE);
 			return px_reply(s, 502, NULL, 0);
 		}
@@ -1247,6 +1313,8 @@ px_tunnel(struct px_session *s)
 		return;
 	}
 	if (s->cli_eof && s->req.len == 0 && !s->srv_shut && sc != NULL) {
+		if (unlikely(sc->tls != NULL))
+			px_tls_notify(sc->tls); /* the client's close_notify, passed on */
 		sl_tcp_shutdown(sc->c);
 		s->srv_shut = true;
 	}
@@ -1648,11 +1716,110 @@ const struct sl_tcp_ops sl_px_client_ops = {
 
 /* ---- backend side callbacks ---- */
 
+void
+px_tls_report_fail(struct sl_proxy_worker *px, const struct sl_proxy *p, struct px_backend *be,
+		   const struct px_tls *t, unsigned int gidx)
+{
+	uint64_t now = rte_rdtsc();
+	unsigned int arg;
+
+	/* At most one report per backend and worker per second (the log has its own limit). */
+	if (be->tls_evt_tsc != 0 && now - be->tls_evt_tsc < px->tsc_per_us * 1000000u)
+		return;
+	be->tls_evt_tsc = now;
+	if (!t->counted) /* the connection died before OpenSSL gave a verdict */
+		arg = 0x80u | SL_TLS_FAIL_EOF;
+	else if (t->fail == SL_TLS_FAIL_VERIFY && t->verify_err > 0 && t->verify_err < 0x80)
+		arg = (unsigned int)t->verify_err;
+	else
+		arg = 0x80u | t->fail;
+	px_evt_post(px, p, SL_EVT_TLS_FAILED, arg, gidx);
+}
+
+/*
+ * An https backend's connection could not go on: a failed handshake (a connect failure of that
+ * backend: retried elsewhere as one, 502 when none is left; reported to the control plane,
+ * which logs it with OpenSSL's reason) or a record that does not decrypt (a reset).
+ */
+static void
+srv_tls_failed(struct px_sconn *sc)
+{
+	struct px_session *s = sc->s;
+	struct sl_proxy_worker *px = sc->px;
+	struct px_tls *t = sc->tls;
+	bool hs = !t->hs_done;
+	bool alive;
+
+	if (hs && s->bidx >= 0)
+		px_tls_report_fail(px, s->gen->p, sc->be, t,
+				   s->loc->backend_base + (unsigned int)s->bidx);
+	if (s->state == SL_SS_TUNNEL) {
+		s->srv = NULL;
+		sconn_close(sc, true);
+		px_tunnel(s);
+		return;
+	}
+	alive = px_backend_failed(s,
+				  hs ? SL_PROXY_ERR_CONNECT_FAILURE : SL_PROXY_ERR_BACKEND_RESET,
+				  502);
+	if (alive)
+		px_run(s);
+}
+
+/* Handshake, decrypt, hand the plaintext to the session as TCP data would be. */
+static void
+srv_tls_pump(struct px_sconn *sc)
+{
+	struct px_tls *t = sc->tls;
+	struct px_session *s = sc->s;
+	struct rte_mbuf *pt;
+	uint32_t n;
+	int rc = px_tls_pump(t, &pt, &n);
+
+	if (s == NULL) {
+		/* Idle in the pool: a TLS 1.3 ticket is read (and kept); data, close_notify or
+		 * a failure ends it. */
+		if (pt != NULL) {
+			rte_pktmbuf_free(pt);
+			rc = -1;
+		}
+		if (rc != 0 || t->eof)
+			sconn_close(sc, rc != 0);
+		return;
+	}
+	if (pt != NULL)
+		dir_append(&s->resp, pt, n);
+	if (rc != 0) {
+		srv_tls_failed(sc);
+		return;
+	}
+	if (t->eof)
+		s->srv_eof = true;
+	if (!sc->connected) {
+		if (!t->hs_done)
+			return;
+		sc->connected = true;
+	}
+	px_run(s);
+}
+
+static void
+srv_tls_kick(struct sl_timer *tm)
+{
+	struct px_tls *t = sl_container_of(tm, struct px_tls, kick);
+
+	srv_tls_pump(t->user);
+}
+
 static void
 srv_connected(struct sl_tcp_conn *c)
 {
 	struct px_sconn *sc = sl_tcp_user(c);
 
+	if (unlikely(sc->tls != NULL)) {
+		srv_tls_pump(sc); /* our ClientHello; connected once the handshake is done */
+		return;
+	}
 	sc->connected = true;
 	if (sc->s != NULL)
 		px_run(sc->s);
@@ -1664,6 +1831,11 @@ srv_readable(struct sl_tcp_conn *c, struct rte_mbuf *data, uint32_t len)
 	struct px_sconn *sc = sl_tcp_user(c);
 	struct px_session *s = sc->s;
 
+	if (unlikely(sc->tls != NULL)) {
+		px_tls_input(sc->tls, data, len);
+		srv_tls_pump(sc);
+		return;
+	}
 	if (s == NULL) {
 		/* Bytes on an idle connection answer nothing: it cannot be trusted again. */
 		rte_pktmbuf_free(data);
@@ -1689,6 +1861,12 @@ srv_peer_closed(struct sl_tcp_conn *c)
 {
 	struct px_sconn *sc = sl_tcp_user(c);
 
+	if (unlikely(sc->tls != NULL)) {
+		/* Records still held are read first: EOF once nothing is left (px_tls_pump). */
+		sc->tls->tcp_fin = true;
+		srv_tls_pump(sc);
+		return;
+	}
 	if (sc->s == NULL) {
 		sconn_close(sc, false);
 		return;

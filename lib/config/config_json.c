@@ -188,6 +188,21 @@ connection_pool(const struct sl_config_connection_pool *cp)
 	return done(o, bad);
 }
 
+static json_t *
+backend_tls(const struct sl_config_backend_tls *bt)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	bad |= set(o, "verify", json_boolean(bt->verify));
+	if (bt->verify)
+		bad |= set(o, "ca_file", json_string(bt->ca_file));
+	bad |= set_str_if(o, "server_name", bt->server_name);
+	return done(o, bad);
+}
+
 /* The four sections every level carries, effective values. */
 static int
 policies(json_t *o, const struct sl_config_health_check *hc, const struct sl_config_rate_limit *rl,
@@ -375,6 +390,7 @@ globals(json_t *root, const struct sl_config *cfg)
 	bad |= policies(root, &cfg->health_check, &cfg->rate_limit, &cfg->circuit_breaker,
 			&cfg->connection_pool);
 	bad |= resilience(root, &cfg->outlier_detection, &cfg->slow_start);
+	bad |= set(root, "backend_tls", backend_tls(&cfg->backend_tls));
 	bad |= set(root, "queue", queue(&cfg->queue));
 	json_t *to = json_object();
 
@@ -459,6 +475,7 @@ location(const struct sl_config_location *loc)
 	bad |= policies(o, &loc->health_check, &loc->rate_limit, &loc->circuit_breaker,
 			&loc->connection_pool);
 	bad |= resilience(o, &loc->outlier_detection, &loc->slow_start);
+	bad |= set(o, "backend_tls", backend_tls(&loc->backend_tls));
 	for (unsigned int i = 0; !bad && i < loc->n_backends; i++)
 		bad |= json_array_append_new(bs, backend(&loc->backends[i]));
 	bad |= set(o, "backends", bs);
@@ -491,6 +508,7 @@ service(const struct sl_config_service *svc)
 	bad |= policies(o, &svc->health_check, &svc->rate_limit, &svc->circuit_breaker,
 			&svc->connection_pool);
 	bad |= resilience(o, &svc->outlier_detection, &svc->slow_start);
+	bad |= set(o, "backend_tls", backend_tls(&svc->backend_tls));
 	bad |= set(o, "queue", queue(&svc->queue));
 	for (unsigned int i = 0; !bad && i < svc->n_locations; i++)
 		bad |= json_array_append_new(locs, location(&svc->locations[i]));

@@ -64,6 +64,7 @@ static const struct section top_section, dataplane_section, port_section, tcp_se
     auth_section, admin_api_section, access_log_section, service_section, location_section, route_section,
     backend_section;
 static const struct section od_section, ss_section; /* outlier_detection, slow_start */
+static const struct section btls_section;	    /* backend_tls */
 
 static int walk(struct sl__config_ctx *c, yaml_node_t *node, const char *what,
 		const struct section *s, void *obj);
@@ -940,6 +941,66 @@ cp_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ backend_tls */
+
+/* backend_tls.ca_file: a file the loader can read now; where it is written is kept, for
+ * OpenSSL's verdict on its contents (controlplane/tls_ctx.c, sl_tls_client_ctx). */
+static int
+p_btls_ca_file(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+	       yaml_node_t *val, void *obj)
+{
+	struct sl_config_backend_tls *bt = obj;
+	const char *s;
+	FILE *fp;
+	int rc;
+
+	if ((rc = get_scalar(c, val, "ca_file", "a PEM file of CA certificates", &s)) < 0 ||
+	    (rc = copy_string(c, val, "ca_file", s, bt->ca_file, sizeof(bt->ca_file))) < 0)
+		return rc;
+	fp = fopen(s, "r");
+	if (fp == NULL)
+		return sl__config_fail(c, val, "backend_tls ca_file '%.200s': cannot read it: %s", s,
+				       strerror(errno));
+	fclose(fp);
+	bt->ca_line = (uint32_t)val->start_mark.line + 1;
+	bt->ca_col = (uint32_t)val->start_mark.column + 1;
+	return 0;
+}
+
+/* backend_tls.server_name: a DNS name or an IPv4 address, as in a backend URL. */
+static int
+p_btls_server_name(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
+		   yaml_node_t *val, void *obj)
+{
+	struct sl_config_backend_tls *bt = obj;
+	char why[128];
+	const char *s;
+	uint32_t ip;
+	int rc;
+
+	if ((rc = get_scalar(c, val, "server_name", "a host name", &s)) < 0)
+		return rc;
+	if (sl__config_check_host(s, &ip, why, sizeof(why)) < 0)
+		return sl__config_fail(c, val, "backend_tls server_name '%.200s': %s", s, why);
+	rc = copy_string(c, val, "server_name", s, bt->server_name, sizeof(bt->server_name));
+	for (char *p = bt->server_name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return rc;
+}
+
+static int
+btls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
+{
+	struct sl_config_backend_tls *bt = obj;
+
+	bt->line = (uint32_t)node->start_mark.line + 1;
+	if (!bt->verify && seen_key(&btls_section, seen, "ca_file"))
+		return sl__config_fail(c, node,
+				       "backend_tls has ca_file but verify: false; a CA file is "
+				       "only read to verify, keep one");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ tls.acme (auto_cert) */
 
 static int
@@ -1367,6 +1428,7 @@ init_location(struct sl__config_ctx *c, struct sl_config_location *loc, yaml_nod
 	loc->outlier_detection = svc->outlier_detection;
 	loc->slow_start = svc->slow_start;
 	loc->connection_pool = svc->connection_pool;
+	loc->backend_tls = svc->backend_tls;
 	loc->line = (uint32_t)line_of(node);
 }
 
@@ -1596,6 +1658,7 @@ init_service(struct sl__config_ctx *c, struct sl_config_service *svc, yaml_node_
 	svc->outlier_detection = cfg->outlier_detection;
 	svc->slow_start = cfg->slow_start;
 	svc->connection_pool = cfg->connection_pool;
+	svc->backend_tls = cfg->backend_tls;
 	svc->queue = cfg->queue;
 	svc->line = (uint32_t)line_of(node);
 }
@@ -1824,6 +1887,12 @@ static const struct field cp_fields[] = {
 	{"idle_timeout", DURATION(struct sl_config_connection_pool, idle_timeout_ms, 0, UNBOUNDED)},
 };
 
+static const struct field btls_fields[] = {
+	{"verify", BOOL(struct sl_config_backend_tls, verify)},
+	{"ca_file", .parse = p_btls_ca_file},
+	{"server_name", .parse = p_btls_server_name},
+};
+
 static const struct field timeouts_fields[] = {
 	{"client_header", DURATION(struct sl_config_timeouts, client_header_ms, 1, UNBOUNDED)},
 	{"client_keepalive", DURATION(struct sl_config_timeouts, client_keepalive_ms, 1, UNBOUNDED)},
@@ -1929,7 +1998,8 @@ static const struct field admin_api_fields[] = {
 	{"circuit_breaker", SECTION(T, circuit_breaker, cb_section)},                              \
 	{"outlier_detection", SECTION(T, outlier_detection, od_section)},                          \
 	{"slow_start", SECTION(T, slow_start, ss_section)},                                        \
-	{"connection_pool", SECTION(T, connection_pool, cp_section)}
+	{"connection_pool", SECTION(T, connection_pool, cp_section)},                              \
+	{"backend_tls", SECTION(T, backend_tls, btls_section)}
 
 static const struct field backend_fields[] = {
 	{"url", .parse = p_url, .flags = F_REQUIRED},
@@ -2010,6 +2080,7 @@ SECTION_DEF(cb_section, "circuit_breaker", cb_fields, enable, NULL);
 SECTION_DEF(od_section, "outlier_detection", od_fields, enable, od_finish);
 SECTION_DEF(ss_section, "slow_start", ss_fields, enable, NULL);
 SECTION_DEF(cp_section, "connection_pool", cp_fields, NULL, cp_finish);
+SECTION_DEF(btls_section, "backend_tls", btls_fields, NULL, btls_finish);
 SECTION_DEF(queue_section, "queue", queue_fields, enable, NULL);
 SECTION_DEF(timeouts_section, "timeouts", timeouts_fields, NULL, NULL);
 SECTION_DEF(limits_section, "limits", limits_fields, NULL, NULL);
@@ -2148,6 +2219,9 @@ sl__config_set_defaults(struct sl_config *cfg)
 	cfg->slow_start = (struct sl_config_slow_start){false, 30000, 10};
 	cfg->connection_pool = (struct sl_config_connection_pool){100, 1000, 90000};
 	cfg->queue = (struct sl_config_queue){false, 1024, 1024, 5000};
+	cfg->backend_tls.verify = true;
+	snprintf(cfg->backend_tls.ca_file, sizeof(cfg->backend_tls.ca_file), "%s",
+		 SL_CONFIG_DEFAULT_CA_FILE);
 	/* nginx's client_header_timeout and keepalive_timeout; HAProxy-like connect. */
 	cfg->timeouts = (struct sl_config_timeouts){10000, 60000, 3000, 60000, 30000};
 	/* lib/http's defaults (nginx's large_client_header_buffers); no body limit unless set. */

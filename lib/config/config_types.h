@@ -110,6 +110,20 @@ struct sl_config_connection_pool {
 	uint32_t idle_timeout_ms;
 };
 
+/*
+ * HTTPS backends (`backend_tls:`, a policy section: global, service, location): how sluice
+ * checks a backend's certificate. Default: verified against the system bundle, the name
+ * checked (and sent as SNI) the URL's host.
+ */
+#define SL_CONFIG_DEFAULT_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+struct sl_config_backend_tls {
+	bool verify;			      /* [true]; false: any certificate (logged) */
+	char ca_file[SL_CONFIG_PATH_MAX];     /* PEM CA bundle [SL_CONFIG_DEFAULT_CA_FILE] */
+	char server_name[SL_CONFIG_HOST_MAX]; /* SNI and verified name; "" = the URL's host */
+	uint32_t ca_line, ca_col;	      /* where ca_file is written; 0 = the default */
+	uint32_t line;			      /* where the section is written; 0 = defaults */
+};
+
 /* Teeter's worker pool and queue: a concurrency limit with a bounded wait. Off by default. */
 /* Proxy timeouts (top-level `timeouts:`), all in milliseconds, each >= 1. */
 struct sl_config_timeouts {
@@ -273,6 +287,7 @@ struct sl_config_location {
 	struct sl_config_outlier outlier_detection;	  /* effective */
 	struct sl_config_slow_start slow_start;		  /* effective */
 	struct sl_config_connection_pool connection_pool; /* effective */
+	struct sl_config_backend_tls backend_tls;	  /* effective */
 	struct sl_config_backend *backends;
 	unsigned int n_backends; /* >= 1 */
 	uint32_t line;
@@ -296,6 +311,7 @@ struct sl_config_service {
 	struct sl_config_outlier outlier_detection;	  /* effective */
 	struct sl_config_slow_start slow_start;		  /* effective */
 	struct sl_config_connection_pool connection_pool; /* effective */
+	struct sl_config_backend_tls backend_tls;	  /* effective */
 	struct sl_config_queue queue; /* effective: the global block unless the service has one */
 	struct sl_config_location *locations;
 	unsigned int n_locations; /* >= 1 */
@@ -314,6 +330,7 @@ struct sl_config {
 	struct sl_config_outlier outlier_detection;
 	struct sl_config_slow_start slow_start;
 	struct sl_config_connection_pool connection_pool;
+	struct sl_config_backend_tls backend_tls;
 	struct sl_config_queue queue;
 	struct sl_config_timeouts timeouts;
 	struct sl_config_limits limits;

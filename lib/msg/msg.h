@@ -82,6 +82,10 @@ enum sl_evt_kind {
 	SL_EVT_PROBE = 1,   /* arg: enum sl_probe_result */
 	SL_EVT_BREAKER = 2, /* arg: enum sl_breaker_transition performed by the worker */
 	SL_EVT_EJECTED = 3, /* outlier detection ejected the backend; arg 0 */
+	/* A TLS handshake with an https backend failed (at most one a second per backend and
+	 * worker); arg: OpenSSL's X509_V_ERR_* (1..127) for a certificate that did not verify,
+	 * else 0x80 | enum sl_tls_fail. */
+	SL_EVT_TLS_FAILED = 4,
 };
 
 struct sl_evt {
@@ -153,6 +157,7 @@ struct sl_plane_view {
 	const uint64_t *phase_cycles[SL_MAX_WORKERS];
 	const struct sl_req_stats *req_stats[SL_MAX_WORKERS]; /* HTTP proxy counters; NULL: none */
 	const struct sl_tls_stats *tls_stats[SL_MAX_WORKERS]; /* TLS counters; NULL: no proxy */
+	const struct sl_tls_stats *be_tls_stats[SL_MAX_WORKERS]; /* to https backends */
 	/* Access-log records of each worker (lib/accesslog); NULL: the log is off. The control
 	 * plane's access-log thread is their only consumer. */
 	struct sl_alog *alog[SL_MAX_WORKERS];

@@ -11,6 +11,7 @@ static const char *const result_names[SL_PROBE_RESULT_MAX] = {
     [SL_PROBE_CONNECT_FAILED] = "connect failed",
     [SL_PROBE_BAD_STATUS] = "unexpected status",
     [SL_PROBE_BAD_RESPONSE] = "bad response",
+    [SL_PROBE_TLS_FAILED] = "tls handshake failed",
 };
 
 const char *

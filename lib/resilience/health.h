@@ -37,6 +37,7 @@ enum sl_probe_result {
 	SL_PROBE_CONNECT_FAILED, /* RST / ICMP unreachable / no SYN-ACK */
 	SL_PROBE_BAD_STATUS,	 /* HTTP status outside the expected range */
 	SL_PROBE_BAD_RESPONSE,	 /* unparsable response, reset mid-response */
+	SL_PROBE_TLS_FAILED,	 /* https backend: the TLS handshake failed (verify, not TLS) */
 	SL_PROBE_RESULT_MAX,
 };
 

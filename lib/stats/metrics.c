@@ -139,7 +139,7 @@ sl_metrics_circuit_name(enum sl_metrics_circuit c)
 
 /* lib/resilience enum sl_probe_result order (the control plane asserts the count). */
 static const char *const check_names[SL_METRICS_CHECK_RESULTS] = {
-    "pass", "timeout", "connect_failed", "bad_status", "bad_response",
+    "pass", "timeout", "connect_failed", "bad_status", "bad_response", "tls_failed",
 };
 
 int
@@ -323,8 +323,9 @@ per_worker_u64(struct sl_prom *p, const uint64_t *v, unsigned int n_workers)
 	}
 }
 
-int
-sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n)
+/* The TLS families of one side: prefix "tls" (clients) or "backend_tls" (https backends). */
+static int
+metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n, bool be)
 {
 	static const char *const reasons[] = {
 #define SL_TLS_FAIL_NAME(e, name) name,
@@ -334,9 +335,11 @@ sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned 
 	/* A handshake costs from ~50 us (a TLS 1.2 resumption) to a few ms (RSA, a slow client). */
 	static const double le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 				    0.01,   0.025,   0.05,   0.1,   0.25,   1.0};
+	const char *pre = be ? "backend_tls" : "tls";
 	uint64_t hs = 0, resumed = 0, bad = 0, failed[SL_TLS_FAIL_N] = {0};
 	struct sl_hist *h = aligned_alloc(_Alignof(struct sl_hist), sizeof(*h));
 	struct sl_prom_label l;
+	char name[64];
 
 	if (h == NULL)
 		return -ENOMEM;
@@ -351,26 +354,51 @@ sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned 
 			failed[r] += sl_counter_read(&w[i]->failed[r]);
 		sl_hist_add(h, &w[i]->hs_time);
 	}
-	begin(p, "tls_handshakes_total", SL_PROM_COUNTER, "TLS handshakes completed.");
+	snprintf(name, sizeof(name), "%s_handshakes_total", pre);
+	begin(p, name, SL_PROM_COUNTER,
+	      be ? "TLS handshakes completed with https backends." : "TLS handshakes completed.");
 	sl_prom_u64(p, NULL, 0, hs);
-	begin(p, "tls_resumed_total", SL_PROM_COUNTER,
-	      "TLS handshakes completed by resuming a session (a ticket).");
+	snprintf(name, sizeof(name), "%s_resumed_total", pre);
+	begin(p, name, SL_PROM_COUNTER,
+	      be ? "TLS handshakes with https backends that resumed a session (a ticket)."
+		 : "TLS handshakes completed by resuming a session (a ticket).");
 	sl_prom_u64(p, NULL, 0, resumed);
-	begin(p, "tls_handshake_failures_total", SL_PROM_COUNTER,
-	      "TLS handshakes that failed, by reason.");
+	snprintf(name, sizeof(name), "%s_handshake_failures_total", pre);
+	begin(p, name, SL_PROM_COUNTER,
+	      be ? "TLS handshakes with https backends that failed, by reason (verify: the "
+		   "certificate did not verify)."
+		 : "TLS handshakes that failed, by reason.");
 	for (unsigned int r = 0; r < SL_TLS_FAIL_N; r++) {
+		if (!be && r == SL_TLS_FAIL_VERIFY) /* sluice verifies no client certificate */
+			continue;
 		l = (struct sl_prom_label){"reason", reasons[r]};
 		sl_prom_u64(p, &l, 1, failed[r]);
 	}
-	begin(p, "tls_bad_records_total", SL_PROM_COUNTER,
+	snprintf(name, sizeof(name), "%s_bad_records_total", pre);
+	begin(p, name, SL_PROM_COUNTER,
 	      "TLS connections closed after the handshake on a record that did not decrypt.");
 	sl_prom_u64(p, NULL, 0, bad);
-	begin(p, "tls_handshake_duration_seconds", SL_PROM_HISTOGRAM,
-	      "TLS handshake time on the worker, from the first byte of the ClientHello to the "
-	      "handshake's end (client round trips included).");
+	snprintf(name, sizeof(name), "%s_handshake_duration_seconds", pre);
+	begin(p, name, SL_PROM_HISTOGRAM,
+	      be ? "TLS handshake time with https backends, from our ClientHello to the "
+		   "handshake's end (the backend's round trips included)."
+		 : "TLS handshake time on the worker, from the first byte of the ClientHello to the "
+		   "handshake's end (client round trips included).");
 	sl_prom_hist(p, NULL, 0, h, le, sizeof(le) / sizeof(le[0]));
 	free(h);
 	return sl_prom_finish(p);
+}
+
+int
+sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n)
+{
+	return metrics_tls(p, w, n, false);
+}
+
+int
+sl_metrics_backend_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n)
+{
+	return metrics_tls(p, w, n, true);
 }
 
 int

@@ -51,7 +51,7 @@ enum sl_metrics_circuit {
 };
 
 /* Health check results, in lib/resilience enum sl_probe_result order. */
-#define SL_METRICS_CHECK_RESULTS 5
+#define SL_METRICS_CHECK_RESULTS 6
 
 /* What the control plane knows of each backend (health, balancer, breaker). */
 struct sl_metrics_backend {
@@ -97,6 +97,9 @@ int sl_metrics_tcp(struct sl_prom *p, const struct sl_tcp_stats *sum);
  */
 struct sl_tls_stats;
 int sl_metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n);
+/* The same of connections to https backends: sluice_backend_tls_* (reason verify included). */
+int sl_metrics_backend_tls(struct sl_prom *p, const struct sl_tls_stats *const *w,
+			   unsigned int n);
 
 /* Counters the NIC keeps itself (rte_eth_stats), per port. */
 struct sl_metrics_port_hw {

@@ -17,7 +17,8 @@
 	X(VERSION, "protocol_version")	/* TLS 1.1 or older, SSL */                                \
 	X(CIPHER, "no_shared_cipher")	/* no cipher suite, group or signature in common */        \
 	X(EOF, "eof_or_timeout")	/* the client left or stalled (header timeout) mid-way */ \
-	X(OTHER, "other")		/* anything else (an alert from the client, ...) */
+	X(OTHER, "other")		/* anything else (an alert from the client, ...) */        \
+	X(VERIFY, "verify")		/* backends: the certificate did not verify (CA, name) */
 
 #define SL_TLS_FAIL_ENUM(e, name) SL_TLS_FAIL_##e,
 enum sl_tls_fail { SL_TLS_FAILS(SL_TLS_FAIL_ENUM) SL_TLS_FAIL_N };
