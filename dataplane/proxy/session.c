@@ -778,8 +778,12 @@ px_pick_and_connect(struct px_session *s)
 		s->bidx = px_resil_pick(s); /* balancer, breaker, slow start */
 		if (s->bidx < 0) {
 			s->row = sl_req_row_location(s->gen->stats, s->loc_id);
-			px_error(s, SL_PROXY_ERR_NO_BACKEND);
 			s->bidx = 0;
+			/* Every backend tried, and a TLS handshake failed: a bad gateway (nginx's
+			 * 502 too), the connect failure already counted. */
+			if (s->be_tls_failed)
+				return px_reply(s, 502, NULL, 0);
+			px_error(s, SL_PROXY_ERR_NO_BACKEND);
 			return px_reply(s, 503, NULL, 0);
 		}
 		rc = px_connect(s);
@@ -1379,6 +1383,7 @@ px_run(struct px_session *s)
 			s->status = 0;
 			s->retry_after = 0;
 			s->body_out = 0;
+			s->be_tls_failed = false;
 			s->bidx = -1;
 			s->t0_tsc = rte_rdtsc();
 			px_log_begin(s);
@@ -1750,6 +1755,7 @@ srv_tls_failed(struct px_sconn *sc)
 	bool hs = !t->hs_done;
 	bool alive;
 
+	s->be_tls_failed |= hs;
 	if (hs && s->bidx >= 0)
 		px_tls_report_fail(px, s->gen->p, sc->be, t,
 				   s->loc->backend_base + (unsigned int)s->bidx);
