@@ -197,7 +197,8 @@ backend_tls(const struct sl_config_backend_tls *bt)
 	if (bad)
 		return NULL;
 	bad |= set(o, "verify", json_boolean(bt->verify));
-	if (bt->verify)
+	/* The default is left out: a dump must load where that bundle is not installed. */
+	if (bt->verify && strcmp(bt->ca_file, SL_CONFIG_DEFAULT_CA_FILE) != 0)
 		bad |= set(o, "ca_file", json_string(bt->ca_file));
 	bad |= set_str_if(o, "server_name", bt->server_name);
 	return done(o, bad);

@@ -1601,6 +1601,69 @@ test_auth_token_ttl_and_secret_file(void)
 	ERROR_AT("auth: {token_ttl: 8d}\n", 1, 19, "token_ttl");
 }
 
+/* backend_tls: defaults, inheritance global -> service -> location, the dump, the errors. */
+static void
+test_backend_tls_keys(void)
+{
+	struct sl_config *cfg = LOAD("backends: [{url: \"https://198.18.0.11\"}]\n");
+	const struct sl_config_location *loc;
+	char *json;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	loc = &cfg->services[0].locations[0];
+	CU_ASSERT_TRUE(loc->backends[0].target.https);
+	CU_ASSERT_EQUAL(loc->backends[0].target.port, 443);
+	CU_ASSERT_TRUE(loc->backend_tls.verify); /* verified by default */
+	CU_ASSERT_STRING_EQUAL(loc->backend_tls.ca_file, SL_CONFIG_DEFAULT_CA_FILE);
+	CU_ASSERT_STRING_EQUAL(loc->backend_tls.server_name, "");
+	CU_ASSERT_EQUAL(loc->backend_tls.ca_line, 0);
+	sl_config_free(cfg);
+
+	cfg = LOAD("backend_tls: {ca_file: /dev/null}\n"
+		   "services:\n"
+		   "  - name: a\n"
+		   "    backend_tls: {server_name: API.internal}\n"
+		   "    locations:\n"
+		   "      - path: /\n"
+		   "        backends: [{url: https://198.18.0.11:8443}]\n"
+		   "      - path: /x/\n"
+		   "        backend_tls: {verify: false}\n"
+		   "        backends: [{url: https://198.18.0.12}]\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	loc = &cfg->services[0].locations[0];
+	CU_ASSERT_TRUE(loc->backend_tls.verify);
+	CU_ASSERT_STRING_EQUAL(loc->backend_tls.ca_file, "/dev/null");
+	CU_ASSERT_EQUAL(loc->backend_tls.ca_line, 1);
+	CU_ASSERT_EQUAL(loc->backend_tls.ca_col, 24);
+	CU_ASSERT_STRING_EQUAL(loc->backend_tls.server_name, "api.internal"); /* lower case */
+	loc = &cfg->services[0].locations[1];
+	CU_ASSERT_FALSE(loc->backend_tls.verify);
+	CU_ASSERT_STRING_EQUAL(loc->backend_tls.server_name, "api.internal");
+	CU_ASSERT_EQUAL(loc->backend_tls.line, 9);
+	json = sl_config_to_json(cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"backend_tls\": {"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"ca_file\": \"/dev/null\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"server_name\": \"api.internal\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"verify\": false"));
+	free(json);
+	sl_config_free(cfg);
+
+	ERROR_AT("backend_tls: {ca_file: /nonexistent/ca.pem}\n", 1, 24,
+		 "backend_tls ca_file '/nonexistent/ca.pem': cannot read it: No such file");
+	ERROR_AT("backend_tls: {verify: maybe}\n", 1, 23, "expected a boolean");
+	ERROR_AT("backend_tls: {verify: false, ca_file: /dev/null}\n", 1, 14,
+		 "backend_tls has ca_file but verify: false");
+	ERROR_AT("backend_tls: {server_name: \"bad name\"}\n", 1, 28,
+		 "backend_tls server_name 'bad name'");
+	ERROR_AT("backend_tls: {sni: a.example}\n", 1, 15,
+		 "unknown key 'sni' in backend_tls; expected one of: verify, ca_file, server_name");
+	ERROR_AT("backend_tls: {ca_file: [a]}\n", 1, 24, "expected a PEM file of CA certificates");
+	ERROR_AT("services:\n  - name: a\n    locations:\n      - path: /\n"
+		 "        backend_tls: {ca_file: /nonexistent/x.pem}\n        backends: [{url: https://a.b}]\n",
+		 5, 32, "cannot read it");
+}
+
 static void
 test_access_log_keys(void)
 {
@@ -1881,6 +1944,7 @@ main(int argc, char **argv)
 	    T(test_unknown_policy_lists_the_choices),
 	    T(test_auth_token_ttl_and_secret_file),
 	    T(test_access_log_keys),
+	    T(test_backend_tls_keys),
 	    T(test_repeated_admin_settings_are_refused),
 	    T(test_duplicate_locations_and_backends_are_refused),
 	    T(test_bad_values_in_policy_sections_are_refused),
