@@ -216,6 +216,10 @@ b0=$(get /s/resumed)
 for i in $(seq 6); do get /fresh/x -o /dev/null; done
 ge "fresh_connections_resumed_seen_by_the_backend" "$(($(get /s/resumed) - b0))" 4
 ge "fresh_connections_resumed_counted" "$(($(metric sluice_backend_tls_resumed_total) - r0))" 4
+hsum=$(metric sluice_backend_tls_handshake_duration_seconds_sum)
+hcnt=$(metric sluice_backend_tls_handshake_duration_seconds_count)
+[ "${hcnt:-0}" -gt 0 ] && tb_log "figure: $hcnt backend handshakes, mean $(py "print(round($hsum / $hcnt * 1e6))") us" \
+	"(ClientHello to done, a python backend's round trips included)"
 
 # An Upgrade tunnel over TLS to the backend: echo, then our FIN passed on as close_notify.
 cat >"$TMP/ws_client.py" <<'EOF'
