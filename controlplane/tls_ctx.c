@@ -625,8 +625,7 @@ sl_tls_free(struct sl_tls *tls)
 
 int
 sl_tls_client_ctx(const struct sl_config *cfg, const struct sl_config_backend_tls *bt,
-		  int (*new_session)(SSL *, SSL_SESSION *), SSL_CTX **out, char *err,
-		  size_t errlen)
+		  SSL_CTX **out, char *err, size_t errlen)
 {
 	static const unsigned char alpn[] = "\x08http/1.1";
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -658,15 +657,9 @@ sl_tls_client_ctx(const struct sl_config *cfg, const struct sl_config_backend_tl
 	} else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
-	if (new_session != NULL) {
-		/* No internal store (a table every worker would lock): the caller keeps them. */
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
-							SSL_SESS_CACHE_NO_INTERNAL_STORE);
-		SSL_CTX_sess_set_new_cb(ctx, new_session);
-	} else {
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	}
+	/* No cache (its client mode locks the shared context per ticket): the workers keep the
+	 * sessions they resume with, per backend (px_tls.c). */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	*out = ctx;
 	return 0;
 }

@@ -92,14 +92,14 @@ int sl_tls_check_pair(const char *cert_file, const char *key_file, int64_t now, 
 /*
  * A client context for HTTPS backends with the settings bt (a location's effective
  * backend_tls): TLS 1.2 and 1.3, ALPN offering http/1.1, no renegotiation, the peer verified
- * against bt->ca_file unless bt->verify is false (then any certificate is taken), a client
- * session cache that keeps nothing itself and hands every new session (a TLS 1.3 ticket, a
- * TLS 1.2 session) to new_session, which owns it when it returns 1 (NULL: no resumption).
+ * against bt->ca_file unless bt->verify is false (then any certificate is taken). Tickets are
+ * accepted but OpenSSL's session cache is off: its client mode takes the context's lock for
+ * every ticket received, which all workers would share; the caller keeps the sessions it
+ * wants to resume (SSL_get0_session after the handshake and after tickets arrive).
  * 0, or -errno with "config:line:col: backend_tls ca_file F: reason" in err (an unreadable file,
  * no certificate in it).
  */
 int sl_tls_client_ctx(const struct sl_config *cfg, const struct sl_config_backend_tls *bt,
-		      int (*new_session)(SSL *, SSL_SESSION *), SSL_CTX **out, char *err,
-		      size_t errlen);
+		      SSL_CTX **out, char *err, size_t errlen);
 
 #endif

@@ -186,7 +186,7 @@ be_tls_ctx(struct sl_proxy *p, unsigned int id, const struct sl_config_backend_t
 			return 0;
 		}
 	}
-	return sl_tls_client_ctx(p->cfg, bt, px_tls_new_session, out, err, errlen);
+	return sl_tls_client_ctx(p->cfg, bt, out, err, errlen);
 }
 
 static int

@@ -168,7 +168,6 @@ tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 	SSL_set_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
 	/* Whole records per BIO read when they are there: fewer calls. */
 	SSL_set_read_ahead(t->ssl, 1);
-	SSL_set_app_data(t->ssl, t);
 	return 0;
 }
 
@@ -223,17 +222,21 @@ px_tls_open_client(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *
 	return 0;
 }
 
-int
-px_tls_new_session(SSL *ssl, SSL_SESSION *sess)
+/*
+ * A newer resumable session than the slot's (the handshake's in TLS 1.2; in TLS 1.3 OpenSSL
+ * makes a new session object for each ticket it reads): the slot takes a reference to it.
+ * A pointer comparison when nothing changed.
+ */
+static void
+keep_session(struct px_tls *t)
 {
-	struct px_tls *t = SSL_get_app_data(ssl);
+	SSL_SESSION *cur = SSL_get0_session(t->ssl);
 
-	if (t == NULL || t->sess_slot == NULL)
-		return 0;
-	/* The newest one wins: a TLS 1.3 server often sends two tickets. */
+	if (cur == NULL || cur == *t->sess_slot || !SSL_SESSION_is_resumable(cur))
+		return;
+	SSL_SESSION_up_ref(cur);
 	SSL_SESSION_free(*t->sess_slot);
-	*t->sess_slot = sess;
-	return 1;
+	*t->sess_slot = cur;
 }
 
 void
@@ -462,6 +465,8 @@ px_tls_pump(struct px_tls *t, struct rte_mbuf **pt, uint32_t *ptlen)
 out:
 	if (settle(t) != 0)
 		rc = -1;
+	if (t->sess_slot != NULL && rc == 0)
+		keep_session(t);
 	*pt = head;
 	*ptlen = total;
 	return rc;

@@ -57,7 +57,7 @@ struct px_tls {
 	bool client;	/* our side connects (an HTTPS backend) */
 	uint8_t fail;	/* enum sl_tls_fail of a failed handshake (once counted) */
 	int verify_err; /* SL_TLS_FAIL_VERIFY: OpenSSL's X509_V_ERR_* */
-	void **sess_slot; /* client: where new sessions go (px_tls_new_session), or NULL */
+	void **sess_slot; /* client: the session to resume with, kept up to date, or NULL */
 };
 
 /* Once per process (the BIO method). 0 or -ENOMEM. */
@@ -69,16 +69,14 @@ int px_tls_open(struct px_tls *t, struct ssl_ctx_st *ctx, struct sl_tcp_conn *c,
 /*
  * A client SSL from ctx (sl_tls_client_ctx) for backend connection c: `name` is sent as SNI and
  * verified against the certificate (an IPv4 literal: no SNI, checked against its IP SANs); the
- * session in *sess_slot, if any, is offered for resumption, and new ones the backend sends
- * replace it (ctx's new-session callback must be px_tls_new_session). The handshake starts
- * with the first px_tls_pump, once TCP is up.
+ * session in *sess_slot, if any, is offered for resumption, and a newer resumable one replaces
+ * it (a TLS 1.2 session after the handshake, a TLS 1.3 ticket when it arrives; px_tls_pump
+ * looks). The handshake starts with the first px_tls_pump, once TCP is up.
  */
 int px_tls_open_client(struct px_tls *t, struct ssl_ctx_st *ctx, struct sl_tcp_conn *c,
 		       void *user, struct sl_tls_stats *stats, uint64_t tsc_per_us,
 		       const char *name, void **sess_slot);
-/* The client contexts' new-session callback (SSL_CTX_sess_set_new_cb). */
-struct ssl_session_st;
-int px_tls_new_session(struct ssl_st *ssl, struct ssl_session_st *sess);
+/* A session a slot holds (NULL: nothing). */
 void px_tls_session_free(void *sess);
 /* Free the SSL and what is held; counts an unfinished handshake as SL_TLS_FAIL_EOF. */
 void px_tls_close(struct px_tls *t);
