@@ -27,6 +27,12 @@
  * followed by the input's bytes, so the record layer (px_tls.c) meets garbage and truncated
  * records; its states must all be back in their pool too.
  *
+ * An https backend (location /s/, 198.18.0.14:8443, verify off) is answered by the harness's
+ * own TLS server on the connection (memory BIOs): what the session sends is decrypted and
+ * checked as requests like any backend's bytes, and the server's records (its handshake, a
+ * template response, whole, truncated or damaged) reach the session when the input says;
+ * raw input bytes and plain templates on that connection meet the client side of px_tls.c.
+ *
  * Input: records of one op byte and its arguments (see run_input); a data record either takes
  * its bytes from the input or a template (a valid request or response) so the fuzzer reaches
  * the exchange quickly. Run: build-fuzz/tests/fuzz/fuzz_proxy -dict=tests/fuzz/http.dict
@@ -109,6 +115,9 @@ static struct sl_tcp_conn conns[MAX_CONNS];
  * what the session sends on that connection goes into its read BIO. */
 static SSL *cli_ssl[MAX_CONNS];
 static SSL_CTX *cli_ctx;
+/* The harness's TLS server on a connection to the https backend (memory BIOs), or NULL. */
+static SSL *srv_ssl[MAX_CONNS];
+static SSL_CTX *srv_ctx;
 static struct sl_tls_tickets *tickets;
 static char cert_path[64], key_path[64];
 static const struct sl_tcp_ops *listen_ops[8];
@@ -191,31 +200,51 @@ sl_tcp_port_index(const struct sl_tcp_conn *c)
 
 /* A backend's byte stream must parse as requests. */
 static void
+check_backend_piece(struct sl_tcp_conn *c, const char *p, size_t len)
+{
+	while (len > 0 && !c->check_off) {
+		struct sl_http_result r;
+		enum sl_http_event ev = sl_http_parse(&c->check, p, len, &r);
+
+		if (ev == SL_HTTP_ERROR)
+			fail("a backend got a malformed request (%u %s)", c->check.status,
+			     c->check.reason ? c->check.reason : "");
+		if (ev == SL_HTTP_HEAD)
+			n_backend_requests++;
+		if (ev == SL_HTTP_HEAD && (c->check.head.flags & SL_HTTP_F_UPGRADE))
+			c->check_off = true; /* raw bytes may follow a 101 */
+		if (ev == SL_HTTP_DONE)
+			sl_http_parser_next(&c->check);
+		else if (ev == SL_HTTP_NEED_MORE || ev == SL_HTTP_UPGRADE)
+			break; /* the piece is consumed */
+		p += r.consumed;
+		len -= r.consumed;
+	}
+}
+
+static void
 check_backend_bytes(struct sl_tcp_conn *c, const struct rte_mbuf *m)
 {
-	for (const struct rte_mbuf *s = m; s != NULL && !c->check_off; s = s->next) {
-		const char *p = rte_pktmbuf_mtod(s, const char *);
-		size_t len = s->data_len;
+	for (const struct rte_mbuf *s = m; s != NULL && !c->check_off; s = s->next)
+		check_backend_piece(c, rte_pktmbuf_mtod(s, const char *), s->data_len);
+}
 
-		while (len > 0 && !c->check_off) {
-			struct sl_http_result r;
-			enum sl_http_event ev = sl_http_parse(&c->check, p, len, &r);
+/* Ciphertext the session sent to the https backend: the harness's server reads it (its
+ * handshake answers wait in its write BIO) and the plaintext is checked as requests. */
+static void
+tls_backend_in(struct sl_tcp_conn *c, const struct rte_mbuf *m)
+{
+	static char buf[1 << 16];
+	SSL *ssl = srv_ssl[c - conns];
+	int n;
 
-			if (ev == SL_HTTP_ERROR)
-				fail("a backend got a malformed request (%u %s)", c->check.status,
-				     c->check.reason ? c->check.reason : "");
-			if (ev == SL_HTTP_HEAD)
-				n_backend_requests++;
-			if (ev == SL_HTTP_HEAD && (c->check.head.flags & SL_HTTP_F_UPGRADE))
-				c->check_off = true; /* raw bytes may follow a 101 */
-			if (ev == SL_HTTP_DONE)
-				sl_http_parser_next(&c->check);
-			else if (ev == SL_HTTP_NEED_MORE || ev == SL_HTTP_UPGRADE)
-				break; /* the piece is consumed */
-			p += r.consumed;
-			len -= r.consumed;
-		}
-	}
+	for (const struct rte_mbuf *s = m; s != NULL; s = s->next)
+		BIO_write(SSL_get_rbio(ssl), rte_pktmbuf_mtod(s, const void *), s->data_len);
+	if (!SSL_is_init_finished(ssl))
+		SSL_do_handshake(ssl);
+	while (SSL_is_init_finished(ssl) && (n = SSL_read(ssl, buf, sizeof(buf))) > 0)
+		check_backend_piece(c, buf, (size_t)n);
+	ERR_clear_error();
 }
 
 int
@@ -231,7 +260,9 @@ sl_tcp_send(struct sl_tcp_conn *c, struct rte_mbuf *m)
 		return -EAGAIN;
 	}
 	c->space -= m->pkt_len;
-	if (c->backend)
+	if (srv_ssl[c - conns] != NULL)
+		tls_backend_in(c, m);
+	else if (c->backend)
 		check_backend_bytes(c, m);
 	else
 		n_client_bytes += m->pkt_len;
@@ -349,6 +380,15 @@ sl_tcp_connect_opts(struct sl_worker *w, uint32_t raddr, uint16_t rport,
 	c->laddr = IP4(198, 18, 0, 2);
 	c->lport = 40000;
 	sl_http_parser_init(&c->check, SL_HTTP_REQUEST, &check_limits, SL_HTTP_M_OTHER);
+	if (c->rport == 8443) { /* the https backend: the harness's TLS server answers */
+		SSL *ssl = SSL_new(srv_ctx);
+
+		if (ssl == NULL)
+			fail("backend SSL_new");
+		SSL_set_bio(ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+		SSL_set_accept_state(ssl);
+		srv_ssl[c - conns] = ssl;
+	}
 	return c;
 }
 
@@ -394,6 +434,8 @@ reap(void)
 			conns[i].used = false;
 			SSL_free(cli_ssl[i]);
 			cli_ssl[i] = NULL;
+			SSL_free(srv_ssl[i]);
+			srv_ssl[i] = NULL;
 		}
 }
 
@@ -449,6 +491,8 @@ static const char *const req_templates[] = {
     "GET /b/ HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n",
     "PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nxyz",
     "HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    "GET /s/x HTTP/1.1\r\nHost: a\r\n\r\n",
+    "POST /s/p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
 };
 static const char *const resp_templates[] = {
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
@@ -636,6 +680,61 @@ tls_request(struct input *in, uint8_t arg)
 		tls_flow(c, cut);
 }
 
+/*
+ * The https backend's server: a template response written when `arg & 1` (once its handshake
+ * is done), then what it wrote delivered whole (mode 0 of arg >> 1), truncated (1), with a bit
+ * flipped (2), or followed by the input's bytes (3).
+ */
+static void
+tls_backend_out(struct input *in, uint8_t arg)
+{
+	static uint8_t buf[1 << 16];
+	struct sl_tcp_conn *c = NULL;
+	uint8_t k = take8(in), cut = take8(in);
+	size_t n;
+	SSL *ssl;
+
+	for (unsigned int i = 0, want = arg >> 3; i < MAX_CONNS; i++)
+		if (srv_ssl[i] != NULL && conns[i].used && !conns[i].released && conns[i].connected) {
+			c = &conns[i];
+			if (want-- == 0)
+				break;
+		}
+	if (c == NULL)
+		return;
+	ssl = srv_ssl[c - conns];
+	if ((arg & 1) && SSL_is_init_finished(ssl)) {
+		const char *t = resp_templates[k % RTE_DIM(resp_templates)];
+
+		if (SSL_write(ssl, t, (int)strlen(t)) <= 0)
+			ERR_clear_error();
+	}
+	n = tls_out(ssl, buf, sizeof(buf));
+	if (n == 0)
+		return;
+	switch ((arg >> 1) & 3) {
+	case 1:
+		n = k % n;
+		break;
+	case 2:
+		buf[k % n] ^= (uint8_t)(1u << (cut & 7));
+		break;
+	case 3: {
+		size_t extra = RTE_MIN((size_t)k, RTE_MIN(in->left, sizeof(buf) - n));
+
+		memcpy(buf + n, in->p, extra);
+		in->p += extra;
+		in->left -= extra;
+		n += extra;
+		break;
+	}
+	default:
+		break;
+	}
+	if (n > 0)
+		ev_data(c, buf, n, cut);
+}
+
 static void
 run_input(struct input *in)
 {
@@ -720,11 +819,14 @@ run_input(struct input *in)
 				}
 			}
 			break;
-		case 11: /* TLS: a handshake, or a request in records whole, cut or damaged */
-			if ((a & 0x80) == 0)
-				tls_open(a, take8(in));
-			else
+		case 11: /* TLS: a handshake, or a request in records whole, cut or damaged; or
+			  * the https backend's records */
+			if (a & 0x80)
 				tls_request(in, a & 0x7f);
+			else if (a & 0x40)
+				tls_backend_out(in, a & 0x3f);
+			else
+				tls_open(a, take8(in));
 			break;
 		default: /* a valid request on a new connection, the usual start */
 			op_open(a);
@@ -810,6 +912,9 @@ static const char config_yaml[] = "timeouts: {client_header: 2s, client_keepaliv
 				  "        lb_policy: least_connections\n"
 				  "        connection_pool: {max_idle: 1, idle_timeout: 2s}\n"
 				  "        backends: [{url: http://198.18.0.13:8080}]\n"
+				  "      - path: /s/\n"
+				  "        backend_tls: {verify: false}\n"
+				  "        backends: [{url: https://198.18.0.14:8443}]\n"
 				  "  - name: other\n"
 				  "    port: 8081\n"
 				  "    locations:\n"
@@ -862,9 +967,12 @@ make_cert(void)
 static void
 cleanup(void)
 {
-	for (unsigned int i = 0; i < MAX_CONNS; i++)
+	for (unsigned int i = 0; i < MAX_CONNS; i++) {
 		SSL_free(cli_ssl[i]);
+		SSL_free(srv_ssl[i]);
+	}
 	SSL_CTX_free(cli_ctx);
+	SSL_CTX_free(srv_ctx);
 	sl_proxy_worker_stop(&worker);
 	sl_proxy_free(proxy);
 	sl_tls_tickets_free(tickets);
@@ -939,6 +1047,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (cli_ctx == NULL)
 		fail("client SSL_CTX");
 	SSL_CTX_set_verify(cli_ctx, SSL_VERIFY_NONE, NULL);
+	srv_ctx = SSL_CTX_new(TLS_server_method());
+	if (srv_ctx == NULL || SSL_CTX_use_certificate_file(srv_ctx, cert_path, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(srv_ctx, key_path, SSL_FILETYPE_PEM) != 1)
+		fail("backend server SSL_CTX");
 	sl_timer_wheel_init(&wheel, now_ms);
 	worker.id = 0;
 	worker.lcore = rte_lcore_id();
