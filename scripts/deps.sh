@@ -37,7 +37,8 @@ demo_pkgs=(iproute2 iputils-ping procps curl dpdk-dev kmod libjs-chart.js)
 # stats_promtool unit test checks sluice's /metrics text with it, and test_monitoring.sh runs
 # the server; wrk: test_proxy.sh's load run with a backend killed; chromium (headless) and
 # python3-websocket (its DevTools protocol): test_webui.sh. openssl (the CLI, below): also
-# test_tls.sh and test_configs.sh make their certificates with it, and s_client checks handshakes.
+# test_tls.sh, test_backend_tls.sh and test_configs.sh make their certificates with it, and
+# s_client checks handshakes.
 test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdump prometheus wrk
 	chromium python3-websocket)
 # systemd-analyze (in systemd): test_install.sh verifies the installed sluice.service with it
@@ -46,7 +47,8 @@ test_pkgs=(clang libclang-rt-14-dev python3-scapy nftables hping3 ethtool tcpdum
 test_pkgs+=(systemd libcap2-bin)
 # tls.auto_cert runs uacme (the ACME client), which trusts the ACME server through the system
 # CA bundle (ca-certificates: /etc/ssl/certs/ca-certificates.crt, also where tls.acme.ca_file
-# is bind-mounted; only a recommendation of libcurl, so --no-install-recommends leaves it out);
+# is bind-mounted; only a recommendation of libcurl, so --no-install-recommends leaves it out;
+# it is also the default backend_tls.ca_file, which https:// backends are verified against);
 # test_acme.sh runs pebble (the ACME test server) and the openssl CLI (its certificates).
 demo_pkgs+=(uacme ca-certificates)
 test_pkgs+=(pebble openssl)

@@ -33,7 +33,7 @@ api=http://127.0.0.1:1997
 B1=198.18.0.11 B2=198.18.0.12 B3=198.18.0.13
 
 tb_need_root
-tb_need_cmd ip curl python3 openssl timeout sha256sum
+tb_need_cmd ip ss curl python3 openssl timeout sha256sum
 TMP=$(mktemp -d /tmp/sl-btls-test.XXXXXX)
 tb_on_exit "rm -rf '$TMP'"
 
