@@ -3,14 +3,15 @@
 # shellcheck source-path=SCRIPTDIR
 # HTTPS to backends (https:// backend URLs, backend_tls), end to end in the TAP testbed
 # (scripts/testbed.sh, namespace sl-btls-<pid>, 2 workers): sluice at 198.18.0.2 serves plain
-# HTTP on port 80; behind it python3 HTTPS backends (tls_backend.py) with certificates of a
+# HTTP on port 80 and HTTPS on 443 (front.example); behind it python3 HTTPS backends (tls_backend.py) with certificates of a
 # test CA made here with the openssl CLI, one with a certificate of another CA, one whose
 # certificate names another host, one that speaks plain HTTP on an https:// URL; the testbed's
 # sluice-backend as the plain half of a mixed pool. curl and python3 as clients in the
 # namespace, /metrics and the admin API at 127.0.0.1:1997. Everything goes on every exit.
 #
 # Checks: requests over TLS (IP SAN verified, and a server_name override), a 3 MB download and
-# a 2 MB upload intact (sha256), a chunked response, keep-alive to the backend (40 requests,
+# a 2 MB upload intact (sha256), the same from an HTTPS client (re-encryption), a chunked
+# response, keep-alive to the backend (40 requests,
 # few TCP connections and handshakes), ticket resumption when the pool keeps nothing, an
 # Upgrade tunnel over TLS; another CA and another host name: 502, reason verify counted and
 # logged with OpenSSL's reason, and verify: false lets it through; plain HTTP on an https URL:
@@ -57,6 +58,7 @@ leaf be1 ca "IP:$B1,DNS:be1.internal"
 leaf hc ca "IP:$B3"
 leaf evil evilca "IP:$B2"
 leaf wrongname ca "DNS:other.internal,IP:198.18.0.99"
+leaf front ca "DNS:front.example"
 printf 'not a certificate\n' >"$TMP/bad.pem"
 
 # --- configuration --------------------------------------------------------------------------
@@ -115,6 +117,13 @@ services:
                        thresholds: {healthy: 1, unhealthy: 1}}
         backends: [{url: "https://$B2:8443"}]
 ${3:-}
+  - name: reenc
+    host: front.example
+    port: 443
+    tls: {cert_file: $TMP/front.pem, key_file: $TMP/front.key}
+    locations:
+      - path: /
+        backends: [{url: "https://$B1:8443"}]
 EOF
 }
 cfg=$TMP/btls.yaml
@@ -197,6 +206,15 @@ head -c 2000000 /dev/urandom >"$TMP/up.bin"
 expect "upload_2MB_intact" "$(get /s/up --data-binary "@$TMP/up.bin" -H 'Content-Type: application/octet-stream')" \
 	"$(sha256sum <"$TMP/up.bin" | cut -d' ' -f1)"
 expect "chunked_response" "$(get /s/chunked)" alpha-beta-gamma
+
+# Re-encryption: an HTTPS client, TLS terminated and a new TLS connection to the backend.
+R=(--cacert "$TMP/ca.pem" --resolve "front.example:443:$VIP")
+expect "reencrypt_https_to_https" "$(nsx curl -s -m 10 "${R[@]}" https://front.example/s/x)" tls1
+expect "reencrypt_download_3MB_intact" \
+	"$(nsx curl -s -m 30 "${R[@]}" https://front.example/s/bytes/3000000 | sha256sum | cut -d' ' -f1)" "$want"
+expect "reencrypt_upload_2MB_intact" \
+	"$(nsx curl -s -m 30 "${R[@]}" https://front.example/s/up --data-binary "@$TMP/up.bin")" \
+	"$(sha256sum <"$TMP/up.bin" | cut -d' ' -f1)"
 
 # Keep-alive to the backend: 40 requests (each a new client connection) over few backend ones
 # (the backend counts its TCP connections, each a handshake; probes of other backends count in
