@@ -657,6 +657,31 @@ sl_tls_client_ctx(const struct sl_config *cfg, const struct sl_config_backend_tl
 	} else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
+	if (bt->cert_file[0]) { /* mutual TLS: checked as a service's pair is */
+		STACK_OF(X509) *chain;
+		EVP_PKEY *pkey;
+		X509 *leaf;
+		char why[400];
+		int rc = load_pair(bt->cert_file, bt->key_file, time(NULL), &leaf, &chain, &pkey,
+				   why, sizeof(why));
+
+		if (rc == 0 && (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
+				SSL_CTX_use_PrivateKey(ctx, pkey) != 1 ||
+				SSL_CTX_set1_chain(ctx, chain) != 1)) {
+			snprintf(why, sizeof(why), "%.200s: OpenSSL refuses the certificate or key (%s)",
+				 bt->cert_file, ossl_reason());
+			rc = -EINVAL;
+		}
+		X509_free(leaf);
+		sk_X509_pop_free(chain, X509_free);
+		EVP_PKEY_free(pkey);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s:%u:%u: backend_tls cert_file: %s", cfg->file,
+				 bt->cert_line, bt->cert_col, why);
+			SSL_CTX_free(ctx);
+			return rc;
+		}
+	}
 	/* No cache (its client mode locks the shared context per ticket): the workers keep the
 	 * sessions they resume with, per backend (px_tls.c). */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

@@ -92,7 +92,9 @@ int sl_tls_check_pair(const char *cert_file, const char *key_file, int64_t now, 
 /*
  * A client context for HTTPS backends with the settings bt (a location's effective
  * backend_tls): TLS 1.2 and 1.3, ALPN offering http/1.1, no renegotiation, the peer verified
- * against bt->ca_file unless bt->verify is false (then any certificate is taken). Tickets are
+ * against bt->ca_file unless bt->verify is false (then any certificate is taken), the client
+ * certificate bt->cert_file/key_file shown to a backend that asks (checked as a service's
+ * pair: in date, the key its certificate's, no passphrase). Tickets are
  * accepted but OpenSSL's session cache is off: its client mode takes the context's lock for
  * every ticket received, which all workers would share; the caller keeps the sessions it
  * wants to resume (SSL_get0_session after the handshake and after tickets arrive).

@@ -180,7 +180,8 @@ be_tls_ctx(struct sl_proxy *p, unsigned int id, const struct sl_config_backend_t
 		if (o->be_ctx == NULL || o->cfg == NULL)
 			continue;
 		ot = &o->cfg->backend_tls;
-		if (ot->verify == bt->verify && (!bt->verify || !strcmp(ot->ca_file, bt->ca_file))) {
+		if (ot->verify == bt->verify && (!bt->verify || !strcmp(ot->ca_file, bt->ca_file)) &&
+		    !strcmp(ot->cert_file, bt->cert_file) && !strcmp(ot->key_file, bt->key_file)) {
 			SSL_CTX_up_ref(o->be_ctx);
 			*out = o->be_ctx;
 			return 0;

@@ -274,7 +274,7 @@ struct px_session {
 	bool adm_slot;	      /* holds a slot of its service's concurrency limit */
 	bool adm_wait;	      /* waiting in its service's queue */
 	bool cl_counted;      /* counted in the per-IP connection table */
-	bool be_tls_failed;   /* a handshake with an https backend failed for this request */
+	bool be_tls_failed;   /* TLS with an https backend failed for this request */
 };
 
 /* A connection to a backend: in a session, or idle in its backend's pool. */

@@ -779,8 +779,8 @@ px_pick_and_connect(struct px_session *s)
 		if (s->bidx < 0) {
 			s->row = sl_req_row_location(s->gen->stats, s->loc_id);
 			s->bidx = 0;
-			/* Every backend tried, and a TLS handshake failed: a bad gateway (nginx's
-			 * 502 too), the connect failure already counted. */
+			/* Every backend tried, and TLS with one failed: a bad gateway (nginx's 502
+			 * too), the failure already counted. */
 			if (s->be_tls_failed)
 				return px_reply(s, 502, NULL, 0);
 			px_error(s, SL_PROXY_ERR_NO_BACKEND);
@@ -1755,7 +1755,9 @@ srv_tls_failed(struct px_sconn *sc)
 	bool hs = !t->hs_done;
 	bool alive;
 
-	s->be_tls_failed |= hs;
+	/* 502 when no backend is left, a handshake or a record that failed alike (a TLS 1.3
+	 * backend refuses a client certificate after the handshake, in the client's view). */
+	s->be_tls_failed = true;
 	if (hs && s->bidx >= 0)
 		px_tls_report_fail(px, s->gen->p, sc->be, t,
 				   s->loc->backend_base + (unsigned int)s->bidx);

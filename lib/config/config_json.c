@@ -202,6 +202,8 @@ backend_tls(const struct sl_config_backend_tls *bt)
 	if (bt->verify && strcmp(bt->ca_file, SL_CONFIG_DEFAULT_CA_FILE) != 0)
 		bad |= set(o, "ca_file", json_string(bt->ca_file));
 	bad |= set_str_if(o, "server_name", bt->server_name);
+	bad |= set_str_if(o, "cert_file", bt->cert_file);
+	bad |= set_str_if(o, "key_file", bt->key_file);
 	return done(o, bad);
 }
 

@@ -943,27 +943,35 @@ cp_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t seen)
 
 /* ------------------------------------------------------------------ backend_tls */
 
-/* backend_tls.ca_file: a file the loader can read now; where it is written is kept, for
- * OpenSSL's verdict on its contents (controlplane/tls_ctx.c, sl_tls_client_ctx). */
+/*
+ * backend_tls.ca_file, cert_file, key_file: files the loader can read now; where ca_file and
+ * cert_file are written is kept, for OpenSSL's verdict on their contents (controlplane/
+ * tls_ctx.c, sl_tls_client_ctx).
+ */
 static int
-p_btls_ca_file(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key,
-	       yaml_node_t *val, void *obj)
+p_btls_file(struct sl__config_ctx *c, const struct field *f, yaml_node_t *key, yaml_node_t *val,
+	    void *obj)
 {
 	struct sl_config_backend_tls *bt = obj;
 	const char *s;
 	FILE *fp;
 	int rc;
 
-	if ((rc = get_scalar(c, val, "ca_file", "a PEM file of CA certificates", &s)) < 0 ||
-	    (rc = copy_string(c, val, "ca_file", s, bt->ca_file, sizeof(bt->ca_file))) < 0)
+	if ((rc = get_scalar(c, val, f->key, "a PEM file", &s)) < 0 ||
+	    (rc = copy_string(c, val, f->key, s, member(obj, f), f->size)) < 0)
 		return rc;
 	fp = fopen(s, "r");
 	if (fp == NULL)
-		return sl__config_fail(c, val, "backend_tls ca_file '%.200s': cannot read it: %s", s,
-				       strerror(errno));
+		return sl__config_fail(c, val, "backend_tls %s '%.200s': cannot read it: %s", f->key,
+				       s, strerror(errno));
 	fclose(fp);
-	bt->ca_line = (uint32_t)val->start_mark.line + 1;
-	bt->ca_col = (uint32_t)val->start_mark.column + 1;
+	if (!strcmp(f->key, "ca_file")) {
+		bt->ca_line = (uint32_t)val->start_mark.line + 1;
+		bt->ca_col = (uint32_t)val->start_mark.column + 1;
+	} else if (!strcmp(f->key, "cert_file")) {
+		bt->cert_line = (uint32_t)val->start_mark.line + 1;
+		bt->cert_col = (uint32_t)val->start_mark.column + 1;
+	}
 	return 0;
 }
 
@@ -998,6 +1006,10 @@ btls_finish(struct sl__config_ctx *c, yaml_node_t *node, void *obj, uint64_t see
 		return sl__config_fail(c, node,
 				       "backend_tls has ca_file but verify: false; a CA file is "
 				       "only read to verify, keep one");
+	if (!bt->cert_file[0] != !bt->key_file[0])
+		return sl__config_fail(c, node,
+				       "backend_tls needs both cert_file and key_file (a client "
+				       "certificate), or neither");
 	return 0;
 }
 
@@ -1889,8 +1901,10 @@ static const struct field cp_fields[] = {
 
 static const struct field btls_fields[] = {
 	{"verify", BOOL(struct sl_config_backend_tls, verify)},
-	{"ca_file", .parse = p_btls_ca_file},
+	{"ca_file", .parse = p_btls_file, AT(struct sl_config_backend_tls, ca_file)},
 	{"server_name", .parse = p_btls_server_name},
+	{"cert_file", .parse = p_btls_file, AT(struct sl_config_backend_tls, cert_file)},
+	{"key_file", .parse = p_btls_file, AT(struct sl_config_backend_tls, key_file)},
 };
 
 static const struct field timeouts_fields[] = {

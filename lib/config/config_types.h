@@ -120,7 +120,12 @@ struct sl_config_backend_tls {
 	bool verify;			      /* [true]; false: any certificate (logged) */
 	char ca_file[SL_CONFIG_PATH_MAX];     /* PEM CA bundle [SL_CONFIG_DEFAULT_CA_FILE] */
 	char server_name[SL_CONFIG_HOST_MAX]; /* SNI and verified name; "" = the URL's host */
+	/* A client certificate (PEM, chain after the leaf) and its key, for backends that ask
+	 * for one (mutual TLS); "" = none. Both or neither. */
+	char cert_file[SL_CONFIG_PATH_MAX];
+	char key_file[SL_CONFIG_PATH_MAX];
 	uint32_t ca_line, ca_col;	      /* where ca_file is written; 0 = the default */
+	uint32_t cert_line, cert_col;	      /* where cert_file is written */
 	uint32_t line;			      /* where the section is written; 0 = defaults */
 };
 

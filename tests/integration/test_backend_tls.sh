@@ -17,7 +17,8 @@
 # logged with OpenSSL's reason, and verify: false lets it through; plain HTTP on an https URL:
 # 502, not_tls; a bad backend retried on a good one; a mixed http/https pool balanced; health
 # checks over TLS (an https backend stays up and goes down when it stops; a certificate that
-# does not verify is down); POST /api/backends with an https URL; a reload under load; a CA
+# does not verify is down); a client certificate to a backend that asks for one (and 502
+# without); POST /api/backends with an https URL; a reload under load; a CA
 # file that is not PEM refuses a reload, an unreadable one refuses --check at its line:col.
 #
 # Usage: test_backend_tls.sh [BUILD_DIR]   (default build/)
@@ -59,6 +60,7 @@ leaf hc ca "IP:$B3"
 leaf evil evilca "IP:$B2"
 leaf wrongname ca "DNS:other.internal,IP:198.18.0.99"
 leaf front ca "DNS:front.example"
+leaf client ca "DNS:sluice-client"
 printf 'not a certificate\n' >"$TMP/bad.pem"
 
 # --- configuration --------------------------------------------------------------------------
@@ -116,6 +118,11 @@ services:
         health_check: {enabled: true, type: http, path: /health, interval: 1s, timeout: 1s,
                        thresholds: {healthy: 1, unhealthy: 1}}
         backends: [{url: "https://$B2:8443"}]
+      - path: /mtls/
+        backend_tls: {cert_file: $TMP/client.pem, key_file: $TMP/client.key}
+        backends: [{url: "https://$B1:8447"}]
+      - path: /nomtls/
+        backends: [{url: "https://$B1:8447"}]
 ${3:-}
   - name: reenc
     host: front.example
@@ -159,14 +166,15 @@ tb_on_exit "'$top/scripts/testbed.sh' down"
 nsx() { ip netns exec "$SL_NS" "$@"; }
 pid=$(cat "$state/sluice.pid")
 
-backend() { # ADDRESS PORT NAME CERT|plain: start one, remember its PID in bpid
+backend() { # ADDRESS PORT NAME CERT|plain [CA]: start one (CA: it asks for a client
+	# certificate from CA), remember its PID in bpid
 	# ip netns exec itself (not a shell function): $! is the server's PID
 	if [ "$4" = plain ]; then
 		ip netns exec "$SL_NS" python3 "$HERE/tls_backend.py" "$1" "$2" "$3" plain \
 			</dev/null >/dev/null 2>&1 &
 	else
 		ip netns exec "$SL_NS" python3 "$HERE/tls_backend.py" "$1" "$2" "$3" "$TMP/$4.pem" \
-			"$TMP/$4.key" </dev/null >/dev/null 2>&1 &
+			"$TMP/$4.key" ${5:+"$TMP/$5.pem"} </dev/null >/dev/null 2>&1 &
 	fi
 	bpid=$!
 	tb_on_exit "kill $bpid 2>/dev/null || true"
@@ -179,6 +187,7 @@ backend "$B2" 8444 wrongname wrongname
 backend "$B3" 8443 plainhttp plain
 backend "$B3" 8445 hc hc
 hc_pid=$bpid
+backend "$B1" 8447 mtls be1 ca
 tb_wait_for "ip netns exec '$SL_NS' curl -s -m 2 -o /dev/null http://$VIP/s/ready" 15 ||
 	{ cat "$state/sluice.log" >&2; tb_die "sluice does not answer"; }
 
@@ -282,6 +291,10 @@ ge "plain_http_counted_not_tls" "$(($(metric "${FAIL}\"not_tls\"}") - n0))" 1
 bad=0
 for i in $(seq 6); do [ "$(get /retry/x)" = tls1 ] || bad=$((bad + 1)); done
 expect "bad_backend_retried_on_the_good_one" "$bad failed of 6" "0 failed of 6"
+
+# Mutual TLS: a backend that asks for a client certificate gets ours, or refuses the connection.
+expect "client_certificate_to_a_backend_that_asks" "$(get /mtls/x)" mtls
+expect "no_client_certificate_is_502" "$(code /nomtls/x)" 502
 
 # --- a mixed pool: http and https backends balanced ---------------------------------------------
 for i in $(seq 10); do get /mixed/x -o /dev/null -D - | tr -d '\r' | awk '/^X-Backend:/ {print $2}'; done |

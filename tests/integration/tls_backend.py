@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# An HTTPS test backend for test_backend_tls.sh: tls_backend.py ADDRESS PORT NAME CERT KEY, or
+# An HTTPS test backend for test_backend_tls.sh: tls_backend.py ADDRESS PORT NAME CERT KEY [CA]
+# (with CA: a client certificate from CA is required, mutual TLS), or
 # tls_backend.py ADDRESS PORT NAME plain (a server that answers anything, a ClientHello too,
 # with a plain-HTTP 400 and closes: an http server behind an https:// URL).
 # HTTP/1.1 with keep-alive, one thread per connection. Every response has X-Backend: NAME.
@@ -120,6 +121,9 @@ if sys.argv[4] == "plain":
 else:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    if len(sys.argv) > 6:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(sys.argv[6])
     srv = Server((host, port), H)
     # The handshake runs in the connection's thread, not in accept (a failed one must not
     # stop the server).

@@ -846,6 +846,27 @@ test_backend_context_verifies_names_resumes_and_refuses_a_bad_ca_file(void)
 	conn_free(&k);
 	SSL_CTX_free(c);
 
+	/* a client certificate (mutual TLS): in the context; an expired one or a key of another
+	 * certificate refused at cert_file's line:col, naming the file */
+	snprintf(y, sizeof(y), "{ca_file: %s/ca.pem, cert_file: %s/a.pem, key_file: %s/a.key}", dir,
+		 dir, dir);
+	c = backend_ctx(y, err, sizeof(err), &rc);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(SSL_CTX_get0_certificate(c));
+	k = conn_new(c, tls, "a.example.com", NULL);
+	CU_ASSERT_EQUAL(handshake(&k, NULL), 0);
+	conn_free(&k);
+	SSL_CTX_free(c);
+	snprintf(y, sizeof(y), "{cert_file: %s/expired.pem, key_file: %s/expired.key}", dir, dir);
+	c = backend_ctx(y, err, sizeof(err), &rc);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls.yaml:1:26: backend_tls cert_file: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "expired.pem: certificate expired on 2025-01-01"));
+	snprintf(y, sizeof(y), "{cert_file: %s/a.pem, key_file: %s/other.key}", dir, dir);
+	c = backend_ctx(y, err, sizeof(err), &rc);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "other.key: key does not match certificate"));
+
 	/* a CA file OpenSSL finds no certificate in: refused at its line:col */
 	snprintf(y, sizeof(y), "{ca_file: %s/garbage.pem}", dir);
 	c = backend_ctx(y, err, sizeof(err), &rc);

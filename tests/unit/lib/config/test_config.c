@@ -1657,8 +1657,22 @@ test_backend_tls_keys(void)
 	ERROR_AT("backend_tls: {server_name: \"bad name\"}\n", 1, 28,
 		 "backend_tls server_name 'bad name'");
 	ERROR_AT("backend_tls: {sni: a.example}\n", 1, 15,
-		 "unknown key 'sni' in backend_tls; expected one of: verify, ca_file, server_name");
-	ERROR_AT("backend_tls: {ca_file: [a]}\n", 1, 24, "expected a PEM file of CA certificates");
+		 "unknown key 'sni' in backend_tls; expected one of: verify, ca_file, server_name, "
+		 "cert_file, key_file");
+	ERROR_AT("backend_tls: {cert_file: /dev/null}\n", 1, 14,
+		 "backend_tls needs both cert_file and key_file (a client certificate), or neither");
+	ERROR_AT("backend_tls: {cert_file: /dev/null, key_file: /nonexistent/c.key}\n", 1, 47,
+		 "backend_tls key_file '/nonexistent/c.key': cannot read it");
+	cfg = LOAD("backend_tls: {cert_file: /dev/null, key_file: /dev/null}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->backend_tls.cert_file, "/dev/null");
+	CU_ASSERT_EQUAL(cfg->backend_tls.cert_line, 1);
+	CU_ASSERT_EQUAL(cfg->backend_tls.cert_col, 26);
+	json = sl_config_to_json(cfg);
+	CU_ASSERT_PTR_NOT_NULL(json != NULL ? strstr(json, "\"key_file\": \"/dev/null\"") : NULL);
+	free(json);
+	sl_config_free(cfg);
+	ERROR_AT("backend_tls: {ca_file: [a]}\n", 1, 24, "expected a PEM file for 'ca_file'");
 	ERROR_AT("services:\n  - name: a\n    locations:\n      - path: /\n"
 		 "        backend_tls: {ca_file: /nonexistent/x.pem}\n        backends: [{url: https://a.b}]\n",
 		 5, 32, "cannot read it");
