@@ -627,6 +627,33 @@ tls_open(uint8_t arg, uint8_t cut)
 }
 
 /*
+ * Records in buf[0, n) as the input says: whole (mode 0), truncated (1), with a bit flipped
+ * (2), or followed by the input's bytes (3). Returns the bytes to deliver.
+ */
+static size_t
+damage(struct input *in, uint8_t *buf, size_t n, size_t cap, unsigned int mode, uint8_t k,
+       uint8_t cut)
+{
+	switch (mode) {
+	case 1:
+		return k % n;
+	case 2:
+		buf[k % n] ^= (uint8_t)(1u << (cut & 7));
+		return n;
+	case 3: {
+		size_t extra = RTE_MIN((size_t)k, RTE_MIN(in->left, cap - n));
+
+		memcpy(buf + n, in->p, extra);
+		in->p += extra;
+		in->left -= extra;
+		return n + extra;
+	}
+	default:
+		return n;
+	}
+}
+
+/*
  * A template request through the client of a TLS connection, its records delivered whole
  * (mode 0), truncated (1), with a byte flipped (2), or followed by the input's bytes (3).
  */
@@ -655,25 +682,7 @@ tls_request(struct input *in, uint8_t arg)
 	n = tls_out(ssl, buf, sizeof(buf));
 	if (n == 0)
 		return;
-	switch (arg & 3) {
-	case 1:
-		n = k % n;
-		break;
-	case 2:
-		buf[k % n] ^= (uint8_t)(1u << (cut & 7));
-		break;
-	case 3: {
-		size_t extra = RTE_MIN((size_t)k, RTE_MIN(in->left, sizeof(buf) - n));
-
-		memcpy(buf + n, in->p, extra);
-		in->p += extra;
-		in->left -= extra;
-		n += extra;
-		break;
-	}
-	default:
-		break;
-	}
+	n = damage(in, buf, n, sizeof(buf), arg & 3, k, cut);
 	if (n > 0)
 		ev_data(c, buf, n, cut);
 	if (!c->released)
@@ -712,25 +721,7 @@ tls_backend_out(struct input *in, uint8_t arg)
 	n = tls_out(ssl, buf, sizeof(buf));
 	if (n == 0)
 		return;
-	switch ((arg >> 1) & 3) {
-	case 1:
-		n = k % n;
-		break;
-	case 2:
-		buf[k % n] ^= (uint8_t)(1u << (cut & 7));
-		break;
-	case 3: {
-		size_t extra = RTE_MIN((size_t)k, RTE_MIN(in->left, sizeof(buf) - n));
-
-		memcpy(buf + n, in->p, extra);
-		in->p += extra;
-		in->left -= extra;
-		n += extra;
-		break;
-	}
-	default:
-		break;
-	}
+	n = damage(in, buf, n, sizeof(buf), (arg >> 1) & 3, k, cut);
 	if (n > 0)
 		ev_data(c, buf, n, cut);
 }
