@@ -46,12 +46,13 @@ ca() { # NAME: a self-signed CA certificate NAME.pem / NAME.key (2 days)
 		tb_die "openssl cannot make a CA"
 }
 leaf() { # NAME CA SAN: a certificate NAME.pem / NAME.key signed by CA, for SAN
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/$1.key" \
-		-out "$TMP/$1.csr" -subj "/CN=$1" 2>/dev/null &&
-		printf 'subjectAltName=%s\n' "$3" >"$TMP/$1.ext" &&
-		openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/$2.pem" -CAkey "$TMP/$2.key" \
-			-CAcreateserial -days 2 -extfile "$TMP/$1.ext" -out "$TMP/$1.pem" 2>/dev/null ||
+	printf 'subjectAltName=%s\n' "$3" >"$TMP/$1.ext"
+	if ! openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/$1.key" \
+		-out "$TMP/$1.csr" -subj "/CN=$1" 2>/dev/null ||
+		! openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/$2.pem" -CAkey "$TMP/$2.key" \
+			-CAcreateserial -days 2 -extfile "$TMP/$1.ext" -out "$TMP/$1.pem" 2>/dev/null; then
 		tb_die "openssl cannot sign a certificate"
+	fi
 }
 ca ca
 ca evilca
@@ -229,7 +230,6 @@ expect "reencrypt_upload_2MB_intact" \
 # (the backend counts its TCP connections, each a handshake; probes of other backends count in
 # the metric too, so it only has to have moved).
 c0=$(get /s/conns)
-h0=$(metric $HS)
 for i in $(seq 40); do get /s/k -o /dev/null; done
 c1=$(get /s/conns)
 h1=$(metric $HS)
