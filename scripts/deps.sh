@@ -52,6 +52,8 @@ test_pkgs+=(systemd libcap2-bin)
 # test_acme.sh runs pebble (the ACME test server) and the openssl CLI (its certificates).
 demo_pkgs+=(uacme ca-certificates)
 test_pkgs+=(pebble openssl)
+# python3-yaml: test_alerts.sh reads monitoring/alerts.yml and alerts_test.yml.
+test_pkgs+=(python3-yaml)
 # taskset (util-linux), perf (linux-perf; optional for run.sh), wrk and curl as HTTP
 # clients, haproxy (mode tcp) and nginx (/usr/sbin/nginx) as the kernel-side proxy and backend.
 bench_pkgs=(ethtool util-linux linux-perf wrk haproxy nginx openssl)
