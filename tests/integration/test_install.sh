@@ -29,7 +29,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tb_init sl-in "${1:-}"
 
 tb_need_root
-tb_need_cmd ip curl python3 meson systemd-analyze setpriv capsh
+tb_need_cmd ip curl python3 meson systemd-analyze setpriv capsh promtool
 backend=$SL_BUILD/apps/sluice-backend/sluice-backend
 [ -x "$backend" ] || tb_die "no $backend: build first"
 TMP=$(mktemp -d /tmp/sl-in-test.XXXXXX)
@@ -78,8 +78,12 @@ for s in hugepages.sh nic.sh host-check.sh prepare.sh; do expect 755 "$libexecdi
 expect 644 "$libexecdir/sluice/pci.sh"
 expect 644 "$datadir/sluice/monitoring/prometheus.yml"
 expect 644 "$datadir/sluice/monitoring/grafana/sluice-dashboard.json"
+expect 644 "$datadir/sluice/monitoring/alerts.yml"
 expect 644 "$unitdir/sluice.service"
 [ "$layout_ok" = 1 ] && tb_pass "every file installed where the prefix says, with its mode"
+# The installed prometheus.yml loads the rules beside it (rule_files is relative to it).
+tb_check "promtool check config on the installed prometheus.yml finds alerts.yml" \
+	bash -c "cd / && promtool check config '$DEST$datadir/sluice/monitoring/prometheus.yml' >'$TMP/promtool.out' 2>&1 && grep -q 'SUCCESS: 1 rule files found' '$TMP/promtool.out' || { cat '$TMP/promtool.out' >&2; false; }"
 if [ -e "$DEST$bindir/sluice-backend" ]; then
 	tb_fail "test_backend_not_installed" "$bindir/sluice-backend is there"
 else
