@@ -216,6 +216,13 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 			  (double)v->tsc_hz;
 	if (rc == 0)
 		rc = sl_metrics_workers(p, busy, v->n_workers);
+	if (rc == 0 && M.live != NULL) { /* the liveness behind GET /health */
+		uint64_t up[SL_MAX_WORKERS];
+
+		for (unsigned int w = 0; w < v->n_workers; w++)
+			up[w] = sl_cp_live_alive(M.live, w) ? 1 : 0;
+		rc = sl_metrics_workers_up(p, up, v->n_workers);
+	}
 
 	if (rc == 0 && v->pool != NULL) {
 		const char *name = v->pool->name;
@@ -265,15 +272,26 @@ render(struct sl_prom *p, const struct sl_plane_view *v)
 	return rc ? rc : sl_prom_finish(p);
 }
 
-/* Families another module renders (sl_api_metrics_extra), after the view's. */
-static int (*extra_fn)(void *arg, struct sl_prom *p);
-static void *extra_arg;
+/* Families other modules render (sl_api_metrics_extra), after the view's, in that order. */
+#define MAX_EXTRAS 4
+static struct {
+	int (*fn)(void *arg, struct sl_prom *p);
+	void *arg;
+} extras[MAX_EXTRAS];
+static unsigned int n_extras;
 
-void
+int
 sl_api_metrics_extra(int (*fn)(void *arg, struct sl_prom *p), void *arg)
 {
-	extra_arg = arg;
-	extra_fn = fn;
+	for (unsigned int i = 0; i < n_extras; i++)
+		if (extras[i].fn == fn && extras[i].arg == arg)
+			return 0;
+	if (n_extras == MAX_EXTRAS)
+		return -ENOSPC;
+	extras[n_extras].fn = fn;
+	extras[n_extras].arg = arg;
+	n_extras++;
+	return 0;
 }
 
 static int
@@ -288,8 +306,8 @@ get_metrics(struct sl_admin_req *r)
 		rc = render(&p, M.view);
 		view_leave();
 	}
-	if (rc == 0 && extra_fn != NULL)
-		rc = extra_fn(extra_arg, &p);
+	for (unsigned int i = 0; i < n_extras && rc == 0; i++)
+		rc = extras[i].fn(extras[i].arg, &p);
 	if (rc != 0) {
 		sl_prom_free(&p);
 		return sl_admin_reply_error(r, 500, "internal error",

@@ -24,9 +24,10 @@ void sl_api_metrics_fini(void);
 struct sl_cp_health;
 void sl_api_metrics_health(const struct sl_cp_health *h);
 
-/* One more renderer of families (e.g. sl_acme_metrics), called after the others; arg must
- * outlive the server. Call before sl_admin_start. */
+/* One more renderer of families (e.g. sl_acme_metrics), called after the others in the order
+ * given; arg must outlive the server. Call before sl_admin_start. 0, or -ENOSPC past 4 (the
+ * same fn and arg again: 0, once). */
 struct sl_prom;
-void sl_api_metrics_extra(int (*fn)(void *arg, struct sl_prom *p), void *arg);
+int sl_api_metrics_extra(int (*fn)(void *arg, struct sl_prom *p), void *arg);
 
 #endif

@@ -10,6 +10,7 @@
 #include "controlplane/backend_overrides.h"
 #include "controlplane/runtime_config.h"
 #include "lib/balance/balance.h"
+#include "lib/stats/prom.h"
 #include "lib/stats/req_stats.h"
 
 /* A backend's identity across snapshots: (service, location, url) -> a stable id. */
@@ -34,6 +35,8 @@ struct sl_cp_runtime {
 	unsigned int n_ids, cap_ids;
 	uint64_t next_id;
 	uint64_t reloads;
+	uint64_t reloads_failed; /* refused: the file, a restart-only key, the proxy */
+	bool last_reload_failed; /* the file on disk is not what runs */
 	const struct sl_cp_health *health; /* NULL: health, circuit and ejection from the flags */
 };
 
@@ -372,9 +375,39 @@ sl_cp_runtime_reload(struct sl_cp_runtime *rt, json_t **summary, char *err, size
 			     (json_int_t)rt->n_ov, "overrides_dropped", dropped, "took_ms",
 			     (json_int_t)(mono_ms() - t0));
 out:
+	if (rc != 0)
+		rt->reloads_failed++;
+	rt->last_reload_failed = rc != 0;
 	json_decref(dropped);
 	pthread_mutex_unlock(&rt->mu);
 	return rc;
+}
+
+int
+sl_cp_runtime_metrics(void *arg, struct sl_prom *p)
+{
+	struct sl_cp_runtime *rt = arg;
+	struct sl_prom_label l;
+	uint64_t ok, failed;
+	bool last_failed;
+
+	pthread_mutex_lock(&rt->mu);
+	ok = rt->reloads;
+	failed = rt->reloads_failed;
+	last_failed = rt->last_reload_failed;
+	pthread_mutex_unlock(&rt->mu);
+	sl_prom_begin(p, "sluice_config_reloads_total", SL_PROM_COUNTER,
+		      "Configuration reloads (SIGHUP, POST /api/config/reload), by result: ok or "
+		      "failed (refused; the running configuration stays).");
+	l = (struct sl_prom_label){"result", "ok"};
+	sl_prom_u64(p, &l, 1, ok);
+	l = (struct sl_prom_label){"result", "failed"};
+	sl_prom_u64(p, &l, 1, failed);
+	sl_prom_begin(p, "sluice_config_last_reload_successful", SL_PROM_GAUGE,
+		      "0 when the last configuration reload was refused (the file on disk is not "
+		      "what runs), 1 after a successful one or none.");
+	sl_prom_u64(p, NULL, 0, last_failed ? 0 : 1);
+	return sl_prom_finish(p);
 }
 
 json_t *

@@ -39,6 +39,12 @@ void sl_cp_runtime_health(struct sl_cp_runtime *rt, const struct sl_cp_health *h
  */
 int sl_cp_runtime_reload(struct sl_cp_runtime *rt, json_t **summary, char *err, size_t errlen);
 
+/* sluice_config_reloads_total{result="ok"|"failed"}: the reloads above, by outcome, and
+ * sluice_config_last_reload_successful (0 after a refused one, else 1). arg is the runtime
+ * (sl_api_metrics_extra's signature). */
+struct sl_prom;
+int sl_cp_runtime_metrics(void *arg, struct sl_prom *p);
+
 /* The control loop, every tick: removes deleted backends once their requests finished. */
 void sl_cp_runtime_tick(struct sl_cp_runtime *rt);
 

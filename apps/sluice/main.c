@@ -407,8 +407,10 @@ run(int eal_argc, char **eal_argv, const struct app_opts *o)
 			rc = sl_acme_start(cfg, &ops, &acme, err, sizeof(err));
 			if (rc == 0)
 				rc = sl_api_acme_register(admin, acme);
+			if (rc == 0)
+				rc = sl_api_metrics_extra(sl_cp_runtime_metrics, rt);
 			if (rc == 0 && acme != NULL)
-				sl_api_metrics_extra(sl_acme_metrics, acme);
+				rc = sl_api_metrics_extra(sl_acme_metrics, acme);
 		}
 		if (rc == 0)
 			rc = sl_admin_start(admin, err, sizeof(err));

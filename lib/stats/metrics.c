@@ -323,6 +323,15 @@ per_worker_u64(struct sl_prom *p, const uint64_t *v, unsigned int n_workers)
 	}
 }
 
+int
+sl_metrics_workers_up(struct sl_prom *p, const uint64_t *up, unsigned int n_workers)
+{
+	begin(p, "worker_up", SL_PROM_GAUGE,
+	      "1 while the worker answers the control plane's pings (GET /health), 0 when not.");
+	per_worker_u64(p, up, n_workers);
+	return sl_prom_finish(p);
+}
+
 /* The TLS families of one side: prefix "tls" (clients) or "backend_tls" (https backends). */
 static int
 metrics_tls(struct sl_prom *p, const struct sl_tls_stats *const *w, unsigned int n, bool be)

@@ -122,6 +122,10 @@ int sl_metrics_ports(struct sl_prom *p, const char *const *port_names,
 /* sluice_worker_busy_seconds_total{worker}: time in poll iterations that did work. */
 int sl_metrics_workers(struct sl_prom *p, const double *busy_seconds, unsigned int n_workers);
 
+/* sluice_worker_up{worker}: 1 while the worker answers the control plane's pings (the
+ * liveness GET /health reports), 0 once it has gone silent. up[w] is 0 or 1. */
+int sl_metrics_workers_up(struct sl_prom *p, const uint64_t *up, unsigned int n_workers);
+
 /*
  * The per-client rate-limit table: its occupancy (a scan) and its churn (the workers'
  * counters of lib/resilience's struct sl_rl_stats, summed).

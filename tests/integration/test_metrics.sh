@@ -97,6 +97,12 @@ for f in sluice_tcp_passive_opens_total sluice_worker_busy_seconds_total \
 	sluice_port_tx_packets_total sluice_mempool_objects sluice_mempool_objects_in_use; do
 	tb_check "/metrics has $f" test "$(metric "$tmp/m2.txt" "$f")" != missing
 done
+# The liveness /health reports, and the reload counters (test_reload.sh counts them moving).
+tb_check "sluice_worker_up{worker=0} is 1, as /health says" test "$(metric "$tmp/m2.txt" sluice_worker_up worker=0)" = 1.0
+tb_check "sluice_config_reloads_total is 0 ok, 0 failed before any reload" \
+	test "$(metric "$tmp/m2.txt" sluice_config_reloads_total result=ok) $(metric "$tmp/m2.txt" sluice_config_reloads_total result=failed)" = "0.0 0.0"
+tb_check "sluice_config_last_reload_successful is 1 before any reload" \
+	test "$(metric "$tmp/m2.txt" sluice_config_last_reload_successful)" = 1.0
 b=$(metric "$tmp/m1.txt" sluice_http_requests_total service=demo location=/ code=2xx)
 a=$(metric "$tmp/m2.txt" sluice_http_requests_total service=demo location=/ code=2xx)
 check_delta "requests_total{service=demo,location=/,code=2xx} grows by exactly $N" "$b" "$a" == "$N"

@@ -10,7 +10,8 @@
 # added through the API under wrk load gets traffic; a drained backend's share goes to zero
 # with no failed request; a changed config (weights, a new location) reloaded under wrk load
 # with no failed request; a bad file refused with file:line:col while the old config serves;
-# a restart-only key refused by name; SIGHUP; DELETE drains then removes; sluicectl's
+# a restart-only key refused by name; SIGHUP; sluice_config_reloads_total{result} in
+# /metrics counting each; DELETE drains then removes; sluicectl's
 # backends/drain/enable/weight/add/remove/reload. Prints the figures (requests during a
 # reload, errors, time for a change to take effect). Everything is removed on every exit.
 #
@@ -276,6 +277,14 @@ expect "the drained backend is still draining after the reload (flags carried)" 
 expect "ids are stable across the reload" "$(bid http://198.18.0.11:8080 /)" "$b1"
 
 # --- refused reloads ------------------------------------------------------------------------------
+# reloads RESULT: sluice_config_reloads_total{result=RESULT} from /metrics.
+reloads() {
+	nsx curl -s -m 5 "$api/metrics" | sed -n "s/^sluice_config_reloads_total{result=\"$1\"} //p"
+}
+last_ok() { nsx curl -s -m 5 "$api/metrics" | sed -n 's/^sluice_config_last_reload_successful //p'; }
+ok0=$(reloads ok) failed0=$(reloads failed)
+expect "/metrics counts the reload above (ok $ok0, failed $failed0), last one successful" \
+	"$ok0 $failed0 $(last_ok)" "1 0 1"
 cp "$cfg" "$TMP/good.yaml"
 printf 'services:\n  - name: demo\n    locations: [\n' >"$cfg"
 wrk_start 4
@@ -284,6 +293,7 @@ r=$(req POST /api/config/reload "${A[@]}")
 tb_check "a bad file is refused with 400 and file:line:col ($r)" \
 	has "$r" 400 "\"error\":\"config refused\",\"detail\":\"$cfg:4:1: invalid YAML"
 wrk_end "wrk across a refused reload: no failed request"
+expect "sluice_config_last_reload_successful is 0 after it" "$(last_ok)" 0
 expect "the old config still serves /v2/" "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/v2/")" 200
 sed 's/mbufs: 8191/mbufs: 4095/' "$TMP/good.yaml" >"$cfg"
 r=$(req POST /api/config/reload "${A[@]}")
@@ -300,6 +310,7 @@ write_config 2 "      - path: /v3/
 t0=$(now_ms)
 kill -HUP "$pid"
 tb_check "SIGHUP reloads: /v3/ serves" tb_wait_for "[ \$(nsx curl -s -m 2 -o /dev/null -w '%{http_code}' http://$VIP/v3/) = 200 ]" 5
+expect "sluice_config_last_reload_successful is 1 again" "$(last_ok)" 1
 hup_ms=$(($(now_ms) - t0))
 expect "after SIGHUP /v2/ is gone and /v3/ is there" \
 	"$(req GET /api/services "${A[@]}" | cut -d' ' -f2- | py 'import json,sys; print([l["path"] for l in json.load(sys.stdin)["services"][0]["locations"]])')" \
@@ -309,6 +320,8 @@ kill -HUP "$pid"
 tb_check "a bad file on SIGHUP is logged with file:line:col" \
 	tb_wait_for "grep -qE 'SIGHUP: configuration refused.*$cfg:[0-9]+:[0-9]+' '$state/sluice.log'" 5
 expect "and /v3/ still serves" "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/v3/")" 200
+expect "sluice_config_reloads_total: 3 refused POSTs and a refused SIGHUP failed, the good SIGHUP ok" \
+	"$(reloads ok) $(reloads failed)" "$((ok0 + 1)) $((failed0 + 4))"
 write_config 2 "      - path: /v3/
         backends:
           - url: http://198.18.0.12:8080"

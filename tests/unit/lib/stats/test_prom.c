@@ -303,6 +303,7 @@ write_full_sample(struct sl_prom *p)
 	rc |= sl_metrics_tcp(p, &tcp);
 	rc |= sl_metrics_ports(p, ports, net, hw, 2);
 	rc |= sl_metrics_workers(p, busy, 2);
+	rc |= sl_metrics_workers_up(p, (const uint64_t[]){1, 0}, 2);
 	rc |= sl_metrics_access_log(p, log_written, log_dropped, log_lost, 2);
 	rc |= sl_metrics_mbuf_pools(p, pools, size, in_use, 1);
 	rc |= sl_metrics_rate_limit(
@@ -387,6 +388,9 @@ test_full_sample_has_every_family(void)
 	CU_ASSERT_EQUAL_FATAL(write_full_sample(&p), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_worker_busy_seconds_total{worker=\"1\"} "
 					     "0.000125\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_worker_up gauge\n"
+					     "sluice_worker_up{worker=\"0\"} 1\n"
+					     "sluice_worker_up{worker=\"1\"} 0\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf,
 				      "sluice_backend_circuit_state{service=\"web\","
 				      "location=\"/cart/\",backend=\"http://198.18.0.12:8080\","
