@@ -86,6 +86,7 @@ backend_state(const struct sl_plane_view *v, unsigned int b, struct sl_metrics_b
 	*out = (struct sl_metrics_backend){
 	    .up = !(f & SL_BAL_F_DOWN),
 	    .draining = !!(f & SL_BAL_F_DRAINING),
+	    .disabled = !!(f & SL_BAL_F_DISABLED),
 	    .weight = M.weights[b],
 	    .in_flight = sl_bal_live_inflight(live, i),
 	    .circuit =

@@ -163,6 +163,9 @@ sl_metrics_backends(struct sl_prom *p, const struct sl_metrics_names *names,
 		      sl_prom_u64(p, l, 3, b[i].up ? 1 : 0))
 	BACKEND_GAUGE("backend_draining", "1 while the backend is draining, else 0.",
 		      sl_prom_u64(p, l, 3, b[i].draining ? 1 : 0))
+	BACKEND_GAUGE("backend_disabled",
+		      "1 while the operator has disabled the backend (admin API), else 0.",
+		      sl_prom_u64(p, l, 3, b[i].disabled ? 1 : 0))
 	BACKEND_GAUGE("backend_weight", "Effective balancing weight of the backend.",
 		      sl_prom_u64(p, l, 3, b[i].weight))
 	BACKEND_GAUGE("backend_in_flight_requests", "Requests in flight to the backend.",

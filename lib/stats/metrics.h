@@ -57,6 +57,7 @@ enum sl_metrics_circuit {
 struct sl_metrics_backend {
 	int up;		    /* 1 healthy, 0 down */
 	int draining;	    /* 1 while draining */
+	int disabled;	    /* 1 while disabled by the operator */
 	uint32_t weight;    /* effective weight */
 	uint64_t in_flight; /* requests in flight, summed over workers */
 	enum sl_metrics_circuit circuit;
@@ -71,7 +72,7 @@ struct sl_metrics_backend {
 const char *sl_metrics_circuit_name(enum sl_metrics_circuit c);
 
 /*
- * sluice_backend_up, sluice_backend_draining, sluice_backend_weight,
+ * sluice_backend_up, sluice_backend_draining, sluice_backend_disabled, sluice_backend_weight,
  * sluice_backend_in_flight_requests (gauges) and sluice_backend_circuit_state{state} (1 for
  * the backend's state, 0 for the others), labels {service, location, backend}; b[n_backends].
  * With health_known also sluice_backend_health_checks_total{result}, sluice_backend_state_

@@ -62,7 +62,7 @@ sed 's/^\(\s*\)) > 0.05$/\1) > 0.5/' "$mon/alerts.yml" >"$tmp/mut/alerts.yml"
 tb_check "the mutated copy differs (5xx threshold 0.05 -> 0.5)" bash -c "! cmp -s '$mon/alerts.yml' '$tmp/mut/alerts.yml'"
 tb_check "the unit tests fail on the mutated rules" \
 	bash -c "cd '$tmp/mut' && ! promtool test rules alerts_test.yml >'$tmp/mut.out' 2>&1 && grep -q 'SluiceHigh5xxRatio' '$tmp/mut.out'"
-sed -E 's/^(\s*expr: sluice_backend_up) == 0$/\1 == 2/' "$mon/alerts.yml" >"$tmp/mut/alerts.yml"
+sed -E 's/^(\s*sluice_backend_up) == 0$/\1 == 2/' "$mon/alerts.yml" >"$tmp/mut/alerts.yml"
 tb_check "the unit tests fail when SluiceBackendDown never fires" \
 	bash -c "! cmp -s '$mon/alerts.yml' '$tmp/mut/alerts.yml' && cd '$tmp/mut' && ! promtool test rules alerts_test.yml >'$tmp/mut2.out' 2>&1 && grep -q 'SluiceBackendDown' '$tmp/mut2.out'"
 

@@ -274,7 +274,7 @@ write_full_sample(struct sl_prom *p)
 	struct sl_req_stats *sum = world_sum();
 	struct sl_metrics_backend be[5] = {
 	    {.up = 1, .weight = 8, .in_flight = 3, .circuit = SL_METRICS_CIRCUIT_CLOSED},
-	    {.up = 1, .weight = 2, .circuit = SL_METRICS_CIRCUIT_CLOSED},
+	    {.up = 1, .disabled = 1, .weight = 2, .circuit = SL_METRICS_CIRCUIT_CLOSED},
 	    {.weight = 1, .circuit = SL_METRICS_CIRCUIT_OPEN, .ejected = 1},
 	    {.up = 1, .draining = 1, .weight = 1, .in_flight = 1,
 	     .circuit = SL_METRICS_CIRCUIT_HALF_OPEN},
@@ -395,6 +395,11 @@ test_full_sample_has_every_family(void)
 				      "sluice_backend_circuit_state{service=\"web\","
 				      "location=\"/cart/\",backend=\"http://198.18.0.12:8080\","
 				      "state=\"open\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "# TYPE sluice_backend_disabled gauge\n"
+					     "sluice_backend_disabled{service=\"web\",location=\"/\","
+					     "backend=\"http://198.18.0.10:8080\"} 0\n"
+					     "sluice_backend_disabled{service=\"web\",location=\"/\","
+					     "backend=\"http://198.18.0.11:8080\"} 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(p.buf, "sluice_port_rx_missed_total{port=\"sl0\"} 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(p.buf, "sluice_mbuf_pool_in_use{pool=\"mbuf_pool_0\"} 1024\n"));
