@@ -17,7 +17,8 @@
 # sluice's scrape (or, for ACME and the access log, off in the demo config, in the sources),
 # no alert is pending or firing on the healthy testbed, and once one backend is killed
 # SluiceBackendDown fires for it in each of its 5 locations (within 45 s; health checks every
-# 5 s, 3 failures) with nothing else firing, as /api/v1/alerts shows.
+# 5 s, 3 failures) with nothing else firing, as /api/v1/alerts shows; with the two others
+# killed too, SluiceLocationNoBackend fires for every location, whose clients then get 503.
 # Prometheus is stopped by its PID; namespace, processes and files go away on every exit path.
 #
 # usage: test_monitoring.sh [BUILD_DIR]
@@ -210,6 +211,37 @@ for x in a:
     assert s == "sluice backend http://198.18.0.13:8080 is down", s
     assert "of demo " + x["labels"]["location"] + " on 127.0.0.1:1997" in d, d
 PY
+
+# Then the two others: no backend left anywhere, every location answers 503, and
+# SluiceLocationNoBackend (page) fires for each of the 5 locations.
+for n in 1 2; do
+	kill -TERM "$(cat "$state/backend-$n.pid")"
+	rm -f "$state/backend-$n.pid"
+done
+t0=$SECONDS
+nobackend() {
+	nsx curl -s -m 2 "$prom/api/v1/alerts" >"$tmp/alerts2.json" || return 1
+	alerts_lines "$tmp/alerts2.json" >"$tmp/alerts2.txt"
+	[ "$(grep -c '^SluiceLocationNoBackend firing - ' "$tmp/alerts2.txt")" -ge 5 ]
+}
+while ! nobackend && [ $((SECONDS - t0)) -lt 45 ]; do
+	sleep 0.5
+done
+tb_log "after $((SECONDS - t0)) s: $(grep -v '^SluiceBackendDown' "$tmp/alerts2.txt" | tr '\n' ';')"
+tb_check "SluiceLocationNoBackend fires (page) for the 5 locations within 45 s" python3 - "$tmp/alerts2.json" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["data"]["alerts"]
+nb = sorted(x["labels"]["location"] for x in a
+            if x["labels"]["alertname"] == "SluiceLocationNoBackend" and x["state"] == "firing")
+assert nb == ["/", "/api/", "/cart/", "/heavy/", "/upload/"], nb
+assert all(x["labels"]["severity"] == "page" for x in a if x["labels"]["alertname"] == "SluiceLocationNoBackend")
+bd = [x for x in a if x["labels"]["alertname"] == "SluiceBackendDown"]
+assert len(bd) == 15, len(bd)  # 3 backends x 5 locations, pending or firing
+other = {x["labels"]["alertname"] for x in a} - {"SluiceLocationNoBackend", "SluiceBackendDown"}
+assert not other, other
+PY
+tb_check "and the clients get 503, as the alert says" \
+	test "$(nsx curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$VIP/nb")" = 503
 
 tb_stop_pid "$prom_pid" 10
 tb_check "prometheus ($prom_pid) stopped" bash -c "! kill -0 $prom_pid 2>/dev/null"
