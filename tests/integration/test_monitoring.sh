@@ -155,13 +155,14 @@ PY
 # must then be in the sources that render them.
 nsx curl -s -m 5 http://127.0.0.1:1997/metrics >"$tmp/metrics.txt"
 missing=""
-for m in $(grep -oE 'sluice_[a-z0-9_]+' "$tmp/alerts.yml" | sed -E 's/_(bucket|count|sum)$//' | sort -u); do
+grep -oE 'sluice_[a-z0-9_]+' "$tmp/alerts.yml" | sed -E 's/_(bucket|count|sum)$//' | sort -u >"$tmp/used.txt"
+while read -r m; do
 	case $m in
 	sluice_acme_*) grep -qF "\"$m\"" "$top/controlplane/acme.c" || missing="$missing $m" ;;
 	sluice_access_log_*) grep -qF "\"${m#sluice_}\"" "$top/lib/stats/metrics.c" || missing="$missing $m" ;;
 	*) grep -qE "^# TYPE $m " "$tmp/metrics.txt" || missing="$missing $m" ;;
 	esac
-done
+done <"$tmp/used.txt"
 tb_check "every metric alerts.yml reads is one sluice exports" test -z "$missing"
 [ -z "$missing" ] || tb_log "not exported:$missing"
 
