@@ -99,28 +99,18 @@ probe_start(struct px_probe *pr)
 		probe_finish(pr, SL_PROBE_CONNECT_FAILED);
 		return;
 	}
-	if (pl->be_ctx != NULL && pr->be->target.https) {
-		const char *sni = pl->cfg->backend_tls.server_name[0]
-				      ? pl->cfg->backend_tls.server_name
-				      : pr->be->target.host;
+	if (pl->be_ctx != NULL && pr->be->target.https &&
+	    px_be_tls_open(px, pl, pr->idx, &pr->g->locs[pr->loc].backends[pr->idx], pr->c, pr,
+			   &pr->tls) != 0) {
+		uint64_t now = sl_tcp_clock_us(px->w);
 
-		if (rte_mempool_get(px->tlss, (void **)&pr->tls) != 0 ||
-		    px_tls_open_client(pr->tls, pl->be_ctx, pr->c, pr, &px->be_tls_stats,
-				       px->tsc_per_us, sni,
-				       &pr->g->locs[pr->loc].backends[pr->idx].tls_sess) != 0) {
-			uint64_t now = sl_tcp_clock_us(px->w);
-
-			if (pr->tls != NULL)
-				rte_mempool_put(px->tlss, pr->tls);
-			pr->tls = NULL;
-			sl_tcp_set_user(pr->c, NULL);
-			sl_tcp_abort(pr->c);
-			pr->c = NULL;
-			probe_schedule(pr, sl_probe_next(&px->sched, now,
-							 (uint64_t)pr->hc->interval_ms * 1000) -
-					       now);
-			return;
-		}
+		pr->tls = NULL;
+		sl_tcp_set_user(pr->c, NULL);
+		sl_tcp_abort(pr->c);
+		pr->c = NULL;
+		probe_schedule(pr, sl_probe_next(&px->sched, now, (uint64_t)pr->hc->interval_ms * 1000) -
+				       now);
+		return;
 	}
 	pr->phase = PROBE_CONNECTING;
 	sl_tcp_timer_arm(px->w, &pr->timer, pr->hc->timeout_ms);

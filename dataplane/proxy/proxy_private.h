@@ -340,6 +340,10 @@ void px_resil_done(struct px_session *s, bool failure);
  * sl_evt), or count it dropped. */
 void px_evt_post(struct sl_proxy_worker *px, const struct sl_proxy *p, enum sl_evt_kind kind,
 		 unsigned int arg, unsigned int gidx);
+/* session.c: TLS client state for connection c (user: its owner) to https backend idx of pl,
+ * be its pool on this worker (the session slot it resumes with). 0, or -ENOBUFS. */
+int px_be_tls_open(struct sl_proxy_worker *px, const struct px_location *pl, unsigned int idx,
+		   struct px_backend *be, struct sl_tcp_conn *c, void *user, struct px_tls **out);
 /* session.c: a failed handshake with https backend gidx (be: its pool on this worker) goes to
  * the control plane's log (SL_EVT_TLS_FAILED), at most once a second per backend and worker. */
 void px_tls_report_fail(struct sl_proxy_worker *px, const struct sl_proxy *p,

@@ -4,6 +4,7 @@
  * reads ciphertext straight out of the received mbuf chain and writes records straight into
  * mbufs for sl_tcp_send.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -182,22 +183,13 @@ px_tls_open(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 	return rc;
 }
 
-/* An IPv4 literal (what the config's URL parser accepts as one): digits and dots only. */
-static bool
-is_ipv4_text(const char *s)
-{
-	for (; *s; s++)
-		if ((*s < '0' || *s > '9') && *s != '.')
-			return false;
-	return true;
-}
-
 int
 px_tls_open_client(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *user,
 		   struct sl_tls_stats *stats, uint64_t tsc_per_us, const char *name,
 		   void **sess_slot)
 {
 	int rc = tls_open(t, ctx, c, user, stats, tsc_per_us);
+	struct in_addr ip;
 	bool ok;
 
 	if (rc != 0)
@@ -206,7 +198,7 @@ px_tls_open_client(struct px_tls *t, SSL_CTX *ctx, struct sl_tcp_conn *c, void *
 	t->sess_slot = sess_slot;
 	SSL_set_connect_state(t->ssl);
 	/* RFC 6066: SNI carries DNS names only; an address is checked against the IP SANs. */
-	if (is_ipv4_text(name))
+	if (inet_pton(AF_INET, name, &ip) == 1)
 		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) == 1;
 	else
 		ok = SSL_set_tlsext_host_name(t->ssl, name) == 1 && SSL_set1_host(t->ssl, name) == 1;

@@ -677,26 +677,39 @@ px_status_error(unsigned int status)
 
 /* ---- request head: route, pick, connect ---- */
 
+/*
+ * TLS client state for a connection c (user: its owner) to backend idx of location pl, an
+ * https one: the name checked is the location's server_name or the URL's host, and be's
+ * session slot resumes. 0 and *out, or -ENOBUFS (nothing taken).
+ */
+int
+px_be_tls_open(struct sl_proxy_worker *px, const struct px_location *pl, unsigned int idx,
+	       struct px_backend *be, struct sl_tcp_conn *c, void *user, struct px_tls **out)
+{
+	const char *name = pl->cfg->backend_tls.server_name[0] ? pl->cfg->backend_tls.server_name
+							       : pl->cfg->backends[idx].target.host;
+	struct px_tls *t;
+
+	if (rte_mempool_get(px->tlss, (void **)&t) != 0)
+		return -ENOBUFS;
+	if (px_tls_open_client(t, pl->be_ctx, c, user, &px->be_tls_stats, px->tsc_per_us, name,
+			       &be->tls_sess) != 0) {
+		rte_mempool_put(px->tlss, t);
+		return -ENOBUFS;
+	}
+	*out = t;
+	return 0;
+}
+
 /* An https backend's connection: its TLS state, the handshake to start once TCP is up. */
 static void srv_tls_kick(struct sl_timer *tm);
 
 static int
 sconn_tls_open(struct px_sconn *sc, const struct px_location *pl, unsigned int idx)
 {
-	const struct sl_config_backend *be = &pl->cfg->backends[idx];
-	const char *name = pl->cfg->backend_tls.server_name[0] ? pl->cfg->backend_tls.server_name
-							       : be->target.host;
-	struct px_tls *t;
-
-	if (rte_mempool_get(sc->px->tlss, (void **)&t) != 0)
+	if (px_be_tls_open(sc->px, pl, idx, sc->be, sc->c, sc, &sc->tls) != 0)
 		return -ENOBUFS;
-	if (px_tls_open_client(t, pl->be_ctx, sc->c, sc, &sc->px->be_tls_stats,
-			       sc->px->tsc_per_us, name, &sc->be->tls_sess) != 0) {
-		rte_mempool_put(sc->px->tlss, t);
-		return -ENOBUFS;
-	}
-	sl_tcp_timer_init(&t->kick, srv_tls_kick);
-	sc->tls = t;
+	sl_tcp_timer_init(&sc->tls->kick, srv_tls_kick);
 	return 0;
 }
 
